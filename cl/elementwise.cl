@@ -1,0 +1,97 @@
+/* elementwise.cl — activations, scaled sums and clamping, forward and backward.
+ * Every kernel is 1-D over n elements; in-place use (out == in) is allowed. */
+
+/* forward: out = max(in, 0) */
+__kernel void relu_forward(__global float *out, __global const float *in, int n)
+{
+    int i = get_global_id(0);
+    if (i < n) out[i] = fmax(in[i], 0.0f);
+}
+
+/* backward of out = max(in, 0): din = dout where in > 0 */
+__kernel void relu_backward(__global float *din, __global const float *dout,
+                            __global const float *in, int n)
+{
+    int i = get_global_id(0);
+    if (i < n) din[i] = in[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+/* forward: out = in > 0 ? in : slope * in */
+__kernel void leaky_relu_forward(__global float *out, __global const float *in, float slope, int n)
+{
+    int i = get_global_id(0);
+    if (i < n) out[i] = in[i] > 0.0f ? in[i] : slope * in[i];
+}
+
+__kernel void leaky_relu_backward(__global float *din, __global const float *dout,
+                                  __global const float *in, float slope, int n)
+{
+    int i = get_global_id(0);
+    if (i < n) din[i] = in[i] > 0.0f ? dout[i] : slope * dout[i];
+}
+
+/* PReLU with one slope per channel; plane = H*W, channels = C. */
+__kernel void prelu_forward(__global float *out, __global const float *in,
+                            __global const float *slope, int plane, int channels, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    float a = slope[(i / plane) % channels];
+    out[i] = in[i] > 0.0f ? in[i] : a * in[i];
+}
+
+__kernel void prelu_backward(__global float *din, __global const float *dout,
+                             __global const float *in, __global const float *slope,
+                             int plane, int channels, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    float a = slope[(i / plane) % channels];
+    din[i] = in[i] > 0.0f ? dout[i] : a * dout[i];
+}
+
+/* dslope[c] = sum over n, y, x of dout * in where in <= 0. One work-item per
+ * channel, summed in a fixed order so the result is reproducible. */
+__kernel void prelu_backward_slope(__global float *dslope, __global const float *dout,
+                                   __global const float *in, int plane, int channels, int batch)
+{
+    int c = get_global_id(0);
+    if (c >= channels) return;
+    float sum = 0.0f;
+    for (int b = 0; b < batch; b++) {
+        int base = (b * channels + c) * plane;
+        for (int p = 0; p < plane; p++) {
+            float x = in[base + p];
+            if (x <= 0.0f) sum += dout[base + p] * x;
+        }
+    }
+    dslope[c] = sum;
+}
+
+/* out = alpha * a + beta * b */
+__kernel void axpby(__global float *out, float alpha, __global const float *a, float beta,
+                    __global const float *b, int n)
+{
+    int i = get_global_id(0);
+    if (i < n) out[i] = alpha * a[i] + beta * b[i];
+}
+
+/* out = alpha * in */
+__kernel void scale(__global float *out, __global const float *in, float alpha, int n)
+{
+    int i = get_global_id(0);
+    if (i < n) out[i] = alpha * in[i];
+}
+
+__kernel void clamp_inplace(__global float *x, float lo, float hi, int n)
+{
+    int i = get_global_id(0);
+    if (i < n) x[i] = clamp(x[i], lo, hi);
+}
+
+/* y += alpha * x */
+__kernel void axpy(__global float *y, float alpha, __global const float *x, int n)
+{
+    int i = get_global_id(0);
+    if (i < n) y[i] += alpha * x[i];
+}

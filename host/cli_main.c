@@ -1,0 +1,109 @@
+/* cli_main.c — the hirestyle command: dispatch to subcommands, the options
+ * they share, and error reporting. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"devices", cli_devices, "list OpenCL platforms and devices"},
+};
+static const int command_count = sizeof commands / sizeof commands[0];
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: hirestyle COMMAND [OPTIONS]\n\n"
+                 "High-resolution neural style transfer on any OpenCL device.\n\n"
+                 "Commands:\n");
+    for (int i = 0; i < command_count; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun `hirestyle COMMAND --help` for a command's options.\n");
+}
+
+int cli_common_option(cli_common *common, int argc, char **argv, int *i)
+{
+    const char *arg = argv[*i];
+    if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {
+        common->context.verbose = 1;
+        return 1;
+    }
+    if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
+        common->quiet = 1;
+        return 1;
+    }
+    int is_device = strcmp(arg, "--device") == 0 || strcmp(arg, "-g") == 0;
+    int is_type = strcmp(arg, "--device-type") == 0;
+    if (!is_device && !is_type) return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "hirestyle: %s needs a value\n", arg);
+        return -1;
+    }
+    const char *value = argv[++*i];
+    if (is_device) {
+        common->context.device = value;
+        return 1;
+    }
+    if (strcmp(value, "gpu") == 0) common->context.device_type = HS_DEVICE_GPU;
+    else if (strcmp(value, "cpu") == 0) common->context.device_type = HS_DEVICE_CPU;
+    else if (strcmp(value, "any") == 0) common->context.device_type = HS_DEVICE_ANY;
+    else {
+        fprintf(stderr, "hirestyle: --device-type must be gpu, cpu or any, not '%s'\n", value);
+        return -1;
+    }
+    return 1;
+}
+
+void cli_common_help(void)
+{
+    printf("  -g, --device N|P:D     device index as listed by `hirestyle devices`, or\n"
+           "                         platform:device (default: $HIRESTYLE_DEVICE, else the\n"
+           "                         first GPU, else the first device)\n"
+           "      --device-type T    gpu, cpu or any: pick the first device of that type\n"
+           "                         (default: any, GPUs first)\n"
+           "  -v, --verbose          say what is being built, cached and allocated\n"
+           "  -q, --quiet            print nothing but errors\n"
+           "  -h, --help             this help\n");
+}
+
+int cli_report(hs_status status)
+{
+    if (status != HS_OK) fprintf(stderr, "hirestyle: %s\n", hs_last_error());
+    return (int)status;
+}
+
+int cli_open_context(const cli_common *common, hs_context **ctx)
+{
+    hs_status st = hs_context_create(&common->context, ctx);
+    if (st == HS_OK) return 0;
+    cli_report(st);
+    if (st == HS_ERR_USAGE) cli_print_devices(1);
+    return (int)st;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return HS_ERR_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("hirestyle 0.1.0\n");
+        return 0;
+    }
+    for (int i = 0; i < command_count; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "hirestyle: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return HS_ERR_USAGE;
+}

@@ -1,0 +1,192 @@
+/* context.c — one device, its queue, its kernels and the memory accounting.
+ *
+ * Every device buffer goes through hs_buffer_alloc so the context knows the
+ * bytes in use and their peak: the benchmarks report it and the planners
+ * (style transfer, tiling) check their estimates against it.
+ */
+#include "engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+hs_status hs_context_create(const hs_context_options *opts, hs_context **out)
+{
+    static const hs_context_options defaults = {NULL, HS_DEVICE_ANY, 0};
+    if (!opts) opts = &defaults;
+    *out = NULL;
+
+    hs_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    ctx->verbose = opts->verbose;
+    hs_status st = hs_select_device(opts->device, opts->device_type, &ctx->dev);
+    if (st != HS_OK) {
+        free(ctx);
+        return st;
+    }
+    cl_int err;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->dev.platform,
+                                     0};
+    ctx->cl = clCreateContext(props, 1, &ctx->dev.device, NULL, NULL, &err);
+    if (err != CL_SUCCESS) {
+        free(ctx);
+        return hs_cl_fail(err, "clCreateContext");
+    }
+    ctx->queue = clCreateCommandQueue(ctx->cl, ctx->dev.device, 0, &err);
+    if (err != CL_SUCCESS) {
+        hs_context_destroy(ctx);
+        return hs_cl_fail(err, "clCreateCommandQueue");
+    }
+    /* Reductions use one fixed group size per device so results are
+     * reproducible bit for bit; 256 or the device's limit if smaller. */
+    ctx->reduce_group = 256;
+    while (ctx->reduce_group > ctx->dev.max_work_group) ctx->reduce_group /= 2;
+    /* Scratch (im2col) may take an eighth of a buffer's limit, at most 256 MiB. */
+    ctx->scratch_limit = ctx->dev.max_alloc / 8;
+    if (ctx->scratch_limit > ((size_t)256 << 20)) ctx->scratch_limit = (size_t)256 << 20;
+
+    st = hs_program_build(ctx);
+    if (st == HS_OK) st = hs_gemm_apply_tuning(ctx);
+    if (st != HS_OK) {
+        hs_context_destroy(ctx);
+        return st;
+    }
+    *out = ctx;
+    return HS_OK;
+}
+
+void hs_context_destroy(hs_context *ctx)
+{
+    if (!ctx) return;
+    if (ctx->queue) clFinish(ctx->queue);
+    for (int i = 0; i < ctx->kernel_count; i++) clReleaseKernel(ctx->kernels[i].kernel);
+    free(ctx->kernels);
+    if (ctx->scratch) hs_buffer_free(ctx, ctx->scratch, ctx->scratch_bytes);
+    if (ctx->program) clReleaseProgram(ctx->program);
+    if (ctx->queue) clReleaseCommandQueue(ctx->queue);
+    if (ctx->cl) clReleaseContext(ctx->cl);
+    free(ctx);
+}
+
+const hs_device_info *hs_context_device(const hs_context *ctx) { return &ctx->dev; }
+cl_context hs_context_cl(const hs_context *ctx) { return ctx->cl; }
+cl_command_queue hs_context_queue(const hs_context *ctx) { return ctx->queue; }
+size_t hs_memory_in_use(const hs_context *ctx) { return ctx->mem_in_use; }
+size_t hs_memory_peak(const hs_context *ctx) { return ctx->mem_peak; }
+void hs_memory_reset_peak(hs_context *ctx) { ctx->mem_peak = ctx->mem_in_use; }
+
+hs_status hs_finish(hs_context *ctx)
+{
+    HS_CL_CHECK(clFinish(ctx->queue), "clFinish");
+    return HS_OK;
+}
+
+hs_status hs_buffer_alloc(hs_context *ctx, size_t bytes, cl_mem *out)
+{
+    if (bytes == 0) bytes = sizeof(float);
+    if (bytes > ctx->dev.max_alloc)
+        return hs_fail(HS_ERR_TOO_LARGE,
+                       "a buffer of %.1f MiB exceeds the device's largest allocation (%.1f MiB)",
+                       bytes / 1048576.0, ctx->dev.max_alloc / 1048576.0);
+    cl_int err;
+    *out = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    if (err != CL_SUCCESS) return hs_cl_fail(err, "allocating a device buffer");
+    ctx->mem_in_use += bytes;
+    if (ctx->mem_in_use > ctx->mem_peak) ctx->mem_peak = ctx->mem_in_use;
+    return HS_OK;
+}
+
+void hs_buffer_free(hs_context *ctx, cl_mem buf, size_t bytes)
+{
+    if (!buf) return;
+    if (bytes == 0) bytes = sizeof(float);
+    clReleaseMemObject(buf);
+    ctx->mem_in_use -= bytes;
+}
+
+hs_status hs_scratch(hs_context *ctx, size_t bytes, cl_mem *out)
+{
+    if (bytes > ctx->scratch_bytes) {
+        if (ctx->scratch) hs_buffer_free(ctx, ctx->scratch, ctx->scratch_bytes);
+        ctx->scratch = NULL;
+        ctx->scratch_bytes = 0;
+        HS_TRY(hs_buffer_alloc(ctx, bytes, &ctx->scratch));
+        ctx->scratch_bytes = bytes;
+    }
+    *out = ctx->scratch;
+    return HS_OK;
+}
+
+static hs_status find_kernel(hs_context *ctx, const char *name, cl_kernel *out)
+{
+    for (int i = 0; i < ctx->kernel_count; i++)
+        if (strcmp(ctx->kernels[i].name, name) == 0) {
+            *out = ctx->kernels[i].kernel;
+            return HS_OK;
+        }
+    if (ctx->kernel_count == ctx->kernel_capacity) {
+        int cap = ctx->kernel_capacity ? 2 * ctx->kernel_capacity : 32;
+        hs_kernel_entry *grown = realloc(ctx->kernels, cap * sizeof *grown);
+        if (!grown) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+        ctx->kernels = grown;
+        ctx->kernel_capacity = cap;
+    }
+    cl_int err;
+    cl_kernel k = clCreateKernel(ctx->program, name, &err);
+    if (err != CL_SUCCESS) {
+        char what[160];
+        snprintf(what, sizeof what, "creating kernel '%s'", name);
+        return hs_cl_fail(err, what);
+    }
+    ctx->kernels[ctx->kernel_count++] = (hs_kernel_entry){name, k};
+    *out = k;
+    return HS_OK;
+}
+
+hs_status hs_launch(hs_context *ctx, const char *name, int dims, const size_t *global,
+                    const size_t *local, ...)
+{
+    cl_kernel k = NULL;
+    HS_TRY(find_kernel(ctx, name, &k));
+
+    va_list ap;
+    va_start(ap, local);
+    cl_int err = CL_SUCCESS;
+    cl_uint index = 0;
+    for (int tag; err == CL_SUCCESS && (tag = va_arg(ap, int)) != HS_ARG_END; index++) {
+        if (tag == HS_ARG_MEM) {
+            cl_mem m = va_arg(ap, cl_mem);
+            err = clSetKernelArg(k, index, sizeof m, &m);
+        } else if (tag == HS_ARG_INT) {
+            cl_int v = va_arg(ap, int);
+            err = clSetKernelArg(k, index, sizeof v, &v);
+        } else if (tag == HS_ARG_FLOAT) {
+            cl_float v = (cl_float)va_arg(ap, double);
+            err = clSetKernelArg(k, index, sizeof v, &v);
+        } else {
+            size_t bytes = va_arg(ap, size_t);
+            err = clSetKernelArg(k, index, bytes, NULL);
+        }
+    }
+    va_end(ap);
+    if (err != CL_SUCCESS) {
+        char what[160];
+        snprintf(what, sizeof what, "setting argument %u of kernel '%s'", index, name);
+        return hs_cl_fail(err, what);
+    }
+
+    size_t rounded[3];
+    for (int d = 0; d < dims; d++) {
+        if (global[d] == 0) return HS_OK; /* nothing to do */
+        rounded[d] = global[d];
+        if (local) rounded[d] = (global[d] + local[d] - 1) / local[d] * local[d];
+    }
+    err = clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)dims, NULL, rounded, local, 0, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        char what[160];
+        snprintf(what, sizeof what, "running kernel '%s'", name);
+        return hs_cl_fail(err, what);
+    }
+    return HS_OK;
+}

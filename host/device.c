@@ -1,0 +1,160 @@
+/* device.c — finding OpenCL devices and choosing one.
+ *
+ * Devices get one flat index over all platforms, in the order the ICD loader
+ * reports them; `--device N` takes that index, `--device P:D` a platform and
+ * device pair. Without a choice: $HIRESTYLE_DEVICE, else the first GPU, else
+ * the first device of any type.
+ */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_PLATFORM_HINT                                                           \
+    "no OpenCL platform found: install an OpenCL driver (on Debian/Ubuntu: "       \
+    "`apt-get install pocl-opencl-icd` runs on any CPU; GPUs need their vendor's " \
+    "ICD, e.g. mesa-opencl-icd, intel-opencl-icd or nvidia-opencl-icd)"
+
+const char *hs_device_type_name(cl_device_type type)
+{
+    if (type & CL_DEVICE_TYPE_GPU) return "GPU";
+    if (type & CL_DEVICE_TYPE_CPU) return "CPU";
+    if (type & CL_DEVICE_TYPE_ACCELERATOR) return "accelerator";
+    return "other";
+}
+
+static void query_string(cl_device_id d, cl_device_info what, char *out, size_t size)
+{
+    if (clGetDeviceInfo(d, what, size, out, NULL) != CL_SUCCESS)
+        snprintf(out, size, "?");
+    out[size - 1] = '\0';
+}
+
+static void describe_device(hs_device_info *info)
+{
+    cl_device_id d = info->device;
+    clGetPlatformInfo(info->platform, CL_PLATFORM_NAME, sizeof info->platform_name,
+                      info->platform_name, NULL);
+    info->platform_name[sizeof info->platform_name - 1] = '\0';
+    query_string(d, CL_DEVICE_NAME, info->name, sizeof info->name);
+    query_string(d, CL_DRIVER_VERSION, info->driver_version, sizeof info->driver_version);
+    query_string(d, CL_DEVICE_OPENCL_C_VERSION, info->opencl_c_version,
+                 sizeof info->opencl_c_version);
+    clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof info->type, &info->type, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof info->compute_units,
+                    &info->compute_units, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof info->global_mem, &info->global_mem,
+                    NULL);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof info->max_alloc, &info->max_alloc,
+                    NULL);
+    clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_SIZE, sizeof info->local_mem, &info->local_mem, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof info->max_work_group,
+                    &info->max_work_group, NULL);
+}
+
+hs_status hs_list_devices(hs_device_info **out, int *count)
+{
+    cl_uint nplat = 0;
+    cl_int err = clGetPlatformIDs(0, NULL, &nplat);
+    *out = NULL;
+    *count = 0;
+    if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (err == CL_SUCCESS && nplat == 0))
+        return hs_fail(HS_ERR_NO_PLATFORM, NO_PLATFORM_HINT);
+    HS_CL_CHECK(err, "clGetPlatformIDs");
+
+    cl_platform_id *plats = calloc(nplat, sizeof *plats);
+    if (!plats) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    err = clGetPlatformIDs(nplat, plats, NULL);
+    if (err != CL_SUCCESS) {
+        free(plats);
+        return hs_cl_fail(err, "clGetPlatformIDs");
+    }
+    hs_device_info *list = NULL;
+    int n = 0;
+    for (cl_uint p = 0; p < nplat; p++) {
+        cl_uint ndev = 0;
+        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &ndev) != CL_SUCCESS ||
+            ndev == 0)
+            continue; /* a platform without devices is not an error */
+        cl_device_id *devs = calloc(ndev, sizeof *devs);
+        hs_device_info *grown = realloc(list, (n + ndev) * sizeof *list);
+        if (!devs || !grown) {
+            free(devs);
+            free(grown ? grown : list);
+            free(plats);
+            return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+        }
+        list = grown;
+        clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, ndev, devs, NULL);
+        for (cl_uint d = 0; d < ndev; d++) {
+            hs_device_info *info = &list[n];
+            memset(info, 0, sizeof *info);
+            info->index = n;
+            info->platform_index = (int)p;
+            info->device_index = (int)d;
+            info->platform = plats[p];
+            info->device = devs[d];
+            describe_device(info);
+            n++;
+        }
+        free(devs);
+    }
+    free(plats);
+    if (n == 0) {
+        free(list);
+        return hs_fail(HS_ERR_NO_PLATFORM, "OpenCL platforms exist but report no device; %s",
+                       NO_PLATFORM_HINT);
+    }
+    *out = list;
+    *count = n;
+    return HS_OK;
+}
+
+/* "N" or "P:D" -> index into list, or -1. */
+static int find_by_spec(const hs_device_info *list, int n, const char *spec)
+{
+    char *end;
+    long a = strtol(spec, &end, 10);
+    if (end == spec) return -1;
+    if (*end == '\0')
+        return (a >= 0 && a < n) ? (int)a : -1;
+    if (*end != ':') return -1;
+    const char *second = end + 1;
+    long b = strtol(second, &end, 10);
+    if (end == second || *end != '\0') return -1;
+    for (int i = 0; i < n; i++)
+        if (list[i].platform_index == a && list[i].device_index == b) return i;
+    return -1;
+}
+
+static int find_by_type(const hs_device_info *list, int n, hs_device_type type)
+{
+    cl_device_type want = type == HS_DEVICE_CPU ? CL_DEVICE_TYPE_CPU : CL_DEVICE_TYPE_GPU;
+    for (int i = 0; i < n; i++)
+        if (list[i].type & want) return i;
+    return type == HS_DEVICE_ANY && n > 0 ? 0 : -1;
+}
+
+hs_status hs_select_device(const char *spec, hs_device_type type, hs_device_info *out)
+{
+    hs_device_info *list;
+    int n;
+    HS_TRY(hs_list_devices(&list, &n));
+    const char *from_env = getenv("HIRESTYLE_DEVICE");
+    if (!spec && from_env && *from_env) spec = from_env;
+
+    int chosen = spec ? find_by_spec(list, n, spec) : find_by_type(list, n, type);
+    hs_status st = HS_OK;
+    if (chosen < 0 && spec)
+        st = hs_fail(HS_ERR_USAGE,
+                     "unknown device '%s'%s: run `hirestyle devices` for the list (use N or P:D)",
+                     spec, spec == from_env ? " (from HIRESTYLE_DEVICE)" : "");
+    else if (chosen < 0)
+        st = hs_fail(HS_ERR_USAGE, "no %s device found: run `hirestyle devices` for the list",
+                     type == HS_DEVICE_CPU ? "CPU" : "GPU");
+    else
+        *out = list[chosen];
+    free(list);
+    return st;
+}

@@ -1,0 +1,116 @@
+/* gemm.c — matrix products through CLBlast, with per-device tuning.
+ *
+ * CLBlast ships tuned kernel parameters for many GPUs but none for PoCL's CPU
+ * device, where its defaults are several times slower than they need be.
+ * `hirestyle tune` (host/tune.c) measures candidates and stores the winners
+ * in the cache directory; every context applies them at creation with
+ * CLBlastOverrideParameters, before the first GEMM compiles its kernels.
+ */
+#include "engine.h"
+#include "gemm_tuning.h"
+
+#include <clblast_c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
+                  hs_matrix b, float beta, hs_matrix c)
+{
+    cl_command_queue queue = ctx->queue;
+    CLBlastStatusCode st = CLBlastSgemm(
+        CLBlastLayoutRowMajor, a.trans ? CLBlastTransposeYes : CLBlastTransposeNo,
+        b.trans ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a.buf, a.offset, a.ld,
+        b.buf, b.offset, b.ld, beta, c.buf, c.offset, c.ld, &queue, NULL);
+    if (st == CLBlastSuccess) return HS_OK;
+    if (st == CLBlastOpenCLBuildProgramFailure)
+        return hs_fail(HS_ERR_BUILD, "CLBlast could not build its GEMM kernel for %s (status %d)",
+                       ctx->dev.name, (int)st);
+    if (st == CLBlastTempBufferAllocFailure || st == CLBlastOpenCLOutOfResources ||
+        st == CLBlastOpenCLOutOfHostMemory)
+        return hs_fail(HS_ERR_DEVICE_MEMORY, "GEMM %zux%zux%zu: the device ran out of memory", m,
+                       n, k);
+    return hs_fail(HS_ERR_INTERNAL, "CLBlast SGEMM %zux%zux%zu failed with status %d", m, n, k,
+                   (int)st);
+}
+
+void hs_gemm_tuning_path(const hs_device_info *dev, char *out, size_t size)
+{
+    /* One file per device and driver, named by a hash of both. */
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const char *parts[] = {dev->platform_name, dev->name, dev->driver_version};
+    for (size_t i = 0; i < 3; i++)
+        for (const char *p = parts[i]; ; p++) {
+            h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+            if (!*p) break;
+        }
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(out, size, "%s/hirestyle/gemm-%016llx.txt", xdg, (unsigned long long)h);
+    else if (home && *home)
+        snprintf(out, size, "%s/.cache/hirestyle/gemm-%016llx.txt", home, (unsigned long long)h);
+    else
+        out[0] = '\0';
+}
+
+hs_status hs_gemm_override(const hs_context *ctx, const hs_gemm_params *p)
+{
+    const char *names[HS_GEMM_PARAM_COUNT];
+    size_t values[HS_GEMM_PARAM_COUNT];
+    for (int i = 0; i < HS_GEMM_PARAM_COUNT; i++) {
+        names[i] = hs_gemm_param_names[i];
+        values[i] = (size_t)p->value[i];
+    }
+    CLBlastStatusCode st = CLBlastOverrideParameters(ctx->dev.device, "Xgemm",
+                                                     CLBlastPrecisionSingle, HS_GEMM_PARAM_COUNT,
+                                                     names, values);
+    if (st != CLBlastSuccess)
+        return hs_fail(HS_ERR_INTERNAL, "CLBlast rejected the GEMM parameters (status %d)", (int)st);
+    return HS_OK;
+}
+
+/* The stored file is one line: "Xgemm NAME=VALUE NAME=VALUE ..." */
+hs_status hs_gemm_apply_tuning(hs_context *ctx)
+{
+    char path[4096];
+    hs_gemm_tuning_path(&ctx->dev, path, sizeof path);
+    FILE *f = path[0] ? fopen(path, "r") : NULL;
+    if (!f) return HS_OK; /* not tuned: CLBlast's defaults */
+    char line[1024];
+    hs_gemm_params p;
+    int ok = fgets(line, sizeof line, f) && hs_gemm_params_parse(line, &p);
+    fclose(f);
+    if (!ok) {
+        if (ctx->verbose) fprintf(stderr, "gemm: ignoring unreadable tuning file %s\n", path);
+        return HS_OK;
+    }
+    if (ctx->verbose) fprintf(stderr, "gemm: applying tuned parameters from %s\n", path);
+    return hs_gemm_override(ctx, &p);
+}
+
+int hs_gemm_params_parse(const char *line, hs_gemm_params *out)
+{
+    if (strncmp(line, "Xgemm ", 6) != 0) return 0;
+    for (int i = 0; i < HS_GEMM_PARAM_COUNT; i++) {
+        char key[32];
+        snprintf(key, sizeof key, " %s=", hs_gemm_param_names[i]);
+        const char *at = strstr(line, key);
+        if (!at) return 0;
+        out->value[i] = atoi(at + strlen(key));
+        if (out->value[i] < 0) return 0;
+    }
+    return 1;
+}
+
+void hs_gemm_params_format(const hs_gemm_params *p, char *out, size_t size)
+{
+    size_t used = (size_t)snprintf(out, size, "Xgemm");
+    for (int i = 0; i < HS_GEMM_PARAM_COUNT && used < size; i++)
+        used += (size_t)snprintf(out + used, size - used, " %s=%d", hs_gemm_param_names[i],
+                                 p->value[i]);
+}
+
+const char *const hs_gemm_param_names[HS_GEMM_PARAM_COUNT] = {
+    "GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
+    "NDIMC", "NWG", "SA", "SB", "STRM", "STRN", "VWM", "VWN"};

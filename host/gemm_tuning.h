@@ -1,0 +1,20 @@
+/* gemm_tuning.h — CLBlast's Xgemm kernel parameters, as stored by
+ * `hirestyle tune` and applied by every context (host/gemm.c). */
+#ifndef HS_GEMM_TUNING_H
+#define HS_GEMM_TUNING_H
+
+#include "engine.h"
+
+/* Xgemm parameters in hs_gemm_param_names order. */
+#define HS_GEMM_PARAM_COUNT 16
+enum { GP_GEMMK, GP_KREG, GP_KWG, GP_KWI, GP_MDIMA, GP_MDIMC, GP_MWG, GP_NDIMB,
+       GP_NDIMC, GP_NWG, GP_SA, GP_SB, GP_STRM, GP_STRN, GP_VWM, GP_VWN };
+typedef struct hs_gemm_params { int value[HS_GEMM_PARAM_COUNT]; } hs_gemm_params;
+extern const char *const hs_gemm_param_names[HS_GEMM_PARAM_COUNT];
+
+void hs_gemm_tuning_path(const hs_device_info *dev, char *out, size_t size);
+hs_status hs_gemm_override(const hs_context *ctx, const hs_gemm_params *p);
+int hs_gemm_params_parse(const char *line, hs_gemm_params *out);
+void hs_gemm_params_format(const hs_gemm_params *p, char *out, size_t size);
+
+#endif

@@ -1,0 +1,172 @@
+/* op_conv.c — 2-D convolution, forward and backward, as im2col + GEMM.
+ *
+ * Per image and per band of output rows (the band is as tall as the scratch
+ * limit allows, so memory stays bounded at any image size):
+ *   forward:        out[:, band]  = W (OC x K) · col (K x npix)
+ *   backward input: dcol          = Wᵀ (K x OC) · dout[:, band], then col2im
+ *   backward weight dW           += dout[:, band] · colᵀ
+ * with K = IC*KH*KW and npix = band rows * OW. A 1×1 stride-1 unpadded conv
+ * needs no im2col: the image itself is the (IC x H*W) matrix.
+ */
+#include "engine.h"
+
+int hs_conv_out_size(int in, int k, int stride, int pad)
+{
+    return (in + 2 * pad - k) / stride + 1;
+}
+
+typedef struct conv_geometry {
+    int batch, ic, h, w, oc, kh, kw, oh, ow, k; /* k = ic*kh*kw */
+    hs_conv_params p;
+    int pointwise; /* 1×1, stride 1, no padding */
+    int band;      /* output rows per band */
+} conv_geometry;
+
+static hs_status conv_geometry_of(conv_geometry *g, const char *op, const hs_tensor *in,
+                                  const hs_tensor *weight, hs_conv_params p)
+{
+    if (p.stride < 1 || p.pad_h < 0 || p.pad_w < 0)
+        return hs_fail(HS_ERR_INTERNAL, "%s: bad stride %d or padding %d,%d", op, p.stride,
+                       p.pad_h, p.pad_w);
+    if (weight->c != in->c)
+        return hs_fail(HS_ERR_INTERNAL, "%s: weights take %d channels, input has %d", op,
+                       weight->c, in->c);
+    *g = (conv_geometry){.batch = in->n, .ic = in->c, .h = in->h, .w = in->w, .oc = weight->n,
+                         .kh = weight->h, .kw = weight->w, .p = p};
+    g->oh = hs_conv_out_size(in->h, g->kh, p.stride, p.pad_h);
+    g->ow = hs_conv_out_size(in->w, g->kw, p.stride, p.pad_w);
+    if (g->oh < 1 || g->ow < 1)
+        return hs_fail(HS_ERR_INTERNAL, "%s: a %dx%d kernel does not fit a %dx%d input", op,
+                       g->kh, g->kw, in->h, in->w);
+    g->k = g->ic * g->kh * g->kw;
+    g->pointwise = g->kh == 1 && g->kw == 1 && p.stride == 1 && p.pad_h == 0 && p.pad_w == 0;
+    size_t limit = in->ctx->scratch_limit / sizeof(float);
+    size_t row_floats = (size_t)g->k * g->ow;
+    g->band = (int)(limit / row_floats);
+    if (g->band < 1) g->band = 1;
+    if (g->band > g->oh) g->band = g->oh;
+    return HS_OK;
+}
+
+static hs_status im2col_band(hs_context *ctx, cl_mem col, const hs_tensor *in, int b,
+                             const conv_geometry *g, int oy0, int rows)
+{
+    int npix = rows * g->ow;
+    return hs_launch(ctx, "im2col", 2, (size_t[]){(size_t)npix, (size_t)g->k}, NULL,
+                     ARG_MEM(col), ARG_MEM(in->buf), ARG_INT(b * g->ic * g->h * g->w),
+                     ARG_INT(g->h), ARG_INT(g->w), ARG_INT(g->kh), ARG_INT(g->kw),
+                     ARG_INT(g->p.stride), ARG_INT(g->p.pad_h), ARG_INT(g->p.pad_w),
+                     ARG_INT(g->ow), ARG_INT(oy0), ARG_INT(npix), ARG_INT(g->k), ARG_END);
+}
+
+static hs_status band_scratch(hs_context *ctx, const conv_geometry *g, cl_mem *col)
+{
+    return hs_scratch(ctx, (size_t)g->k * g->band * g->ow * sizeof(float), col);
+}
+
+hs_status hs_conv2d_forward(hs_tensor *out, const hs_tensor *in, const hs_tensor *weight,
+                            const hs_tensor *bias, hs_conv_params p)
+{
+    hs_context *ctx = in->ctx;
+    conv_geometry g;
+    HS_TRY(conv_geometry_of(&g, "conv2d", in, weight, p));
+    HS_TRY(hs_check_shape("conv2d output", out, g.batch, g.oc, g.oh, g.ow));
+    if (bias) HS_TRY(hs_check_shape("conv2d bias", bias, 1, g.oc, 1, 1));
+
+    size_t in_image = (size_t)g.ic * g.h * g.w, out_plane = (size_t)g.oh * g.ow;
+    hs_matrix w = {weight->buf, 0, (size_t)g.k, 0};
+    cl_mem col = NULL;
+    if (!g.pointwise) HS_TRY(band_scratch(ctx, &g, &col));
+    for (int b = 0; b < g.batch; b++) {
+        size_t out_base = (size_t)b * g.oc * out_plane;
+        if (g.pointwise) {
+            hs_matrix x = {in->buf, b * in_image, out_plane, 0};
+            HS_TRY(hs_gemm(ctx, g.oc, out_plane, g.k, 1.0f, w, x, 0.0f,
+                           (hs_matrix){out->buf, out_base, out_plane, 0}));
+            continue;
+        }
+        for (int oy0 = 0; oy0 < g.oh; oy0 += g.band) {
+            int rows = g.oh - oy0 < g.band ? g.oh - oy0 : g.band;
+            size_t npix = (size_t)rows * g.ow;
+            HS_TRY(im2col_band(ctx, col, in, b, &g, oy0, rows));
+            HS_TRY(hs_gemm(ctx, g.oc, npix, g.k, 1.0f, w, (hs_matrix){col, 0, npix, 0}, 0.0f,
+                           (hs_matrix){out->buf, out_base + (size_t)oy0 * g.ow, out_plane, 0}));
+        }
+    }
+    if (!bias) return HS_OK;
+    int n = (int)hs_tensor_count(out);
+    return hs_launch_1d(ctx, "bias_add", n, ARG_MEM(out->buf), ARG_MEM(bias->buf),
+                        ARG_INT(out_plane), ARG_INT(g.oc), ARG_INT(n), ARG_END);
+}
+
+/* The input rows that output rows oy0 .. oy0+rows-1 read. */
+static void band_input_rows(const conv_geometry *g, int oy0, int rows, int *iy0, int *count)
+{
+    int first = oy0 * g->p.stride - g->p.pad_h;
+    int last = (oy0 + rows - 1) * g->p.stride - g->p.pad_h + g->kh - 1;
+    if (first < 0) first = 0;
+    if (last > g->h - 1) last = g->h - 1;
+    *iy0 = first;
+    *count = last >= first ? last - first + 1 : 0;
+}
+
+hs_status hs_conv2d_backward(hs_tensor *din, hs_tensor *dweight, hs_tensor *dbias,
+                             const hs_tensor *dout, const hs_tensor *in,
+                             const hs_tensor *weight, hs_conv_params p)
+{
+    hs_context *ctx = in->ctx;
+    conv_geometry g;
+    HS_TRY(conv_geometry_of(&g, "conv2d backward", in, weight, p));
+    HS_TRY(hs_check_shape("conv2d backward dout", dout, g.batch, g.oc, g.oh, g.ow));
+    if (din) HS_TRY(hs_check_same("conv2d backward din", din, in));
+    if (dweight) HS_TRY(hs_check_same("conv2d backward dweight", dweight, weight));
+    if (dbias) HS_TRY(hs_check_shape("conv2d backward dbias", dbias, 1, g.oc, 1, 1));
+
+    size_t in_image = (size_t)g.ic * g.h * g.w, out_plane = (size_t)g.oh * g.ow;
+    hs_matrix wt = {weight->buf, 0, (size_t)g.k, 1}; /* Wᵀ */
+    if (din && !g.pointwise) HS_TRY(hs_tensor_fill(din, 0.0f));
+    cl_mem col = NULL;
+    if (!g.pointwise && (din || dweight)) HS_TRY(band_scratch(ctx, &g, &col));
+    for (int b = 0; b < g.batch; b++) {
+        size_t out_base = (size_t)b * g.oc * out_plane;
+        float accumulate = b > 0 ? 1.0f : 0.0f;
+        if (g.pointwise) {
+            hs_matrix d = {dout->buf, out_base, out_plane, 0};
+            if (din)
+                HS_TRY(hs_gemm(ctx, g.k, out_plane, g.oc, 1.0f, wt, d, 0.0f,
+                               (hs_matrix){din->buf, b * in_image, out_plane, 0}));
+            if (dweight)
+                HS_TRY(hs_gemm(ctx, g.oc, g.k, out_plane, 1.0f, d,
+                               (hs_matrix){in->buf, b * in_image, out_plane, 1}, accumulate,
+                               (hs_matrix){dweight->buf, 0, (size_t)g.k, 0}));
+            continue;
+        }
+        for (int oy0 = 0; oy0 < g.oh; oy0 += g.band) {
+            int rows = g.oh - oy0 < g.band ? g.oh - oy0 : g.band;
+            size_t npix = (size_t)rows * g.ow;
+            hs_matrix d = {dout->buf, out_base + (size_t)oy0 * g.ow, out_plane, 0};
+            if (dweight) {
+                HS_TRY(im2col_band(ctx, col, in, b, &g, oy0, rows));
+                HS_TRY(hs_gemm(ctx, g.oc, g.k, npix, 1.0f, d, (hs_matrix){col, 0, npix, 1},
+                               oy0 > 0 ? 1.0f : accumulate,
+                               (hs_matrix){dweight->buf, 0, (size_t)g.k, 0}));
+            }
+            if (din) {
+                int iy0, in_rows;
+                band_input_rows(&g, oy0, rows, &iy0, &in_rows);
+                HS_TRY(hs_gemm(ctx, g.k, npix, g.oc, 1.0f, wt, d, 0.0f,
+                               (hs_matrix){col, 0, npix, 0}));
+                HS_TRY(hs_launch(ctx, "col2im_accumulate", 3,
+                                 (size_t[]){(size_t)g.w, (size_t)in_rows, (size_t)g.ic}, NULL,
+                                 ARG_MEM(din->buf), ARG_INT(b * in_image), ARG_MEM(col),
+                                 ARG_INT(g.ic), ARG_INT(g.h), ARG_INT(g.w), ARG_INT(g.kh),
+                                 ARG_INT(g.kw), ARG_INT(g.p.stride), ARG_INT(g.p.pad_h),
+                                 ARG_INT(g.p.pad_w), ARG_INT(g.oh), ARG_INT(g.ow), ARG_INT(oy0),
+                                 ARG_INT(rows), ARG_INT(iy0), ARG_INT(in_rows), ARG_END));
+            }
+        }
+    }
+    if (!dbias) return HS_OK;
+    return hs_launch_1d(ctx, "bias_backward", g.oc, ARG_MEM(dbias->buf), ARG_MEM(dout->buf),
+                        ARG_INT(out_plane), ARG_INT(g.oc), ARG_INT(g.batch), ARG_END);
+}

@@ -1,0 +1,99 @@
+/* op_elementwise.c — host side of cl/elementwise.cl: activations, scaled
+ * sums (add, multiply by a constant, axpy) and clamping. */
+#include "engine.h"
+
+static int count(const hs_tensor *t) { return (int)hs_tensor_count(t); }
+
+hs_status hs_relu_forward(hs_tensor *out, const hs_tensor *in)
+{
+    HS_TRY(hs_check_same("relu", out, in));
+    return hs_launch_1d(in->ctx, "relu_forward", count(in), ARG_MEM(out->buf), ARG_MEM(in->buf),
+                        ARG_INT(count(in)), ARG_END);
+}
+
+hs_status hs_relu_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in)
+{
+    HS_TRY(hs_check_same("relu backward", din, in));
+    HS_TRY(hs_check_same("relu backward", dout, in));
+    return hs_launch_1d(in->ctx, "relu_backward", count(in), ARG_MEM(din->buf),
+                        ARG_MEM(dout->buf), ARG_MEM(in->buf), ARG_INT(count(in)), ARG_END);
+}
+
+hs_status hs_leaky_relu_forward(hs_tensor *out, const hs_tensor *in, float slope)
+{
+    HS_TRY(hs_check_same("leaky relu", out, in));
+    return hs_launch_1d(in->ctx, "leaky_relu_forward", count(in), ARG_MEM(out->buf),
+                        ARG_MEM(in->buf), ARG_FLOAT(slope), ARG_INT(count(in)), ARG_END);
+}
+
+hs_status hs_leaky_relu_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in,
+                                 float slope)
+{
+    HS_TRY(hs_check_same("leaky relu backward", din, in));
+    HS_TRY(hs_check_same("leaky relu backward", dout, in));
+    return hs_launch_1d(in->ctx, "leaky_relu_backward", count(in), ARG_MEM(din->buf),
+                        ARG_MEM(dout->buf), ARG_MEM(in->buf), ARG_FLOAT(slope), ARG_INT(count(in)),
+                        ARG_END);
+}
+
+hs_status hs_prelu_forward(hs_tensor *out, const hs_tensor *in, const hs_tensor *slope)
+{
+    HS_TRY(hs_check_same("prelu", out, in));
+    HS_TRY(hs_check_shape("prelu slope", slope, 1, in->c, 1, 1));
+    return hs_launch_1d(in->ctx, "prelu_forward", count(in), ARG_MEM(out->buf), ARG_MEM(in->buf),
+                        ARG_MEM(slope->buf), ARG_INT(in->h * in->w), ARG_INT(in->c),
+                        ARG_INT(count(in)), ARG_END);
+}
+
+hs_status hs_prelu_backward(hs_tensor *din, hs_tensor *dslope, const hs_tensor *dout,
+                            const hs_tensor *in, const hs_tensor *slope)
+{
+    HS_TRY(hs_check_same("prelu backward", dout, in));
+    HS_TRY(hs_check_shape("prelu backward slope", slope, 1, in->c, 1, 1));
+    if (dslope) {
+        HS_TRY(hs_check_same("prelu backward dslope", dslope, slope));
+        HS_TRY(hs_launch_1d(in->ctx, "prelu_backward_slope", in->c, ARG_MEM(dslope->buf),
+                            ARG_MEM(dout->buf), ARG_MEM(in->buf), ARG_INT(in->h * in->w),
+                            ARG_INT(in->c), ARG_INT(in->n), ARG_END));
+    }
+    if (!din) return HS_OK;
+    HS_TRY(hs_check_same("prelu backward", din, in));
+    return hs_launch_1d(in->ctx, "prelu_backward", count(in), ARG_MEM(din->buf),
+                        ARG_MEM(dout->buf), ARG_MEM(in->buf), ARG_MEM(slope->buf),
+                        ARG_INT(in->h * in->w), ARG_INT(in->c), ARG_INT(count(in)), ARG_END);
+}
+
+hs_status hs_axpby(hs_tensor *out, float alpha, const hs_tensor *a, float beta, const hs_tensor *b)
+{
+    HS_TRY(hs_check_same("axpby", out, a));
+    if (!b) return hs_scale(out, a, alpha);
+    HS_TRY(hs_check_same("axpby", b, a));
+    return hs_launch_1d(a->ctx, "axpby", count(a), ARG_MEM(out->buf), ARG_FLOAT(alpha),
+                        ARG_MEM(a->buf), ARG_FLOAT(beta), ARG_MEM(b->buf), ARG_INT(count(a)),
+                        ARG_END);
+}
+
+hs_status hs_scale(hs_tensor *out, const hs_tensor *in, float alpha)
+{
+    HS_TRY(hs_check_same("scale", out, in));
+    return hs_launch_1d(in->ctx, "scale", count(in), ARG_MEM(out->buf), ARG_MEM(in->buf),
+                        ARG_FLOAT(alpha), ARG_INT(count(in)), ARG_END);
+}
+
+hs_status hs_add(hs_tensor *out, const hs_tensor *a, const hs_tensor *b)
+{
+    return hs_axpby(out, 1.0f, a, 1.0f, b);
+}
+
+hs_status hs_axpy(hs_tensor *y, float alpha, const hs_tensor *x)
+{
+    HS_TRY(hs_check_same("axpy", y, x));
+    return hs_launch_1d(x->ctx, "axpy", count(x), ARG_MEM(y->buf), ARG_FLOAT(alpha),
+                        ARG_MEM(x->buf), ARG_INT(count(x)), ARG_END);
+}
+
+hs_status hs_clamp(hs_tensor *t, float lo, float hi)
+{
+    return hs_launch_1d(t->ctx, "clamp_inplace", count(t), ARG_MEM(t->buf), ARG_FLOAT(lo),
+                        ARG_FLOAT(hi), ARG_INT(count(t)), ARG_END);
+}

@@ -1,0 +1,86 @@
+/* tensor.c — device tensors: allocation, host transfers, fills and copies,
+ * and the shape checks every op starts with. */
+#include "engine.h"
+
+#include <stdio.h>
+#include <string.h>
+
+size_t hs_tensor_count(const hs_tensor *t)
+{
+    return (size_t)t->n * (size_t)t->c * (size_t)t->h * (size_t)t->w;
+}
+
+hs_status hs_tensor_alloc(hs_context *ctx, hs_tensor *t, int n, int c, int h, int w)
+{
+    memset(t, 0, sizeof *t);
+    if (n <= 0 || c <= 0 || h <= 0 || w <= 0)
+        return hs_fail(HS_ERR_INTERNAL, "tensor shape (%d,%d,%d,%d) is empty", n, c, h, w);
+    t->ctx = ctx;
+    t->n = n;
+    t->c = c;
+    t->h = h;
+    t->w = w;
+    hs_status st = hs_buffer_alloc(ctx, hs_tensor_count(t) * sizeof(float), &t->buf);
+    if (st != HS_OK) memset(t, 0, sizeof *t);
+    return st;
+}
+
+hs_status hs_tensor_alloc_like(hs_tensor *t, const hs_tensor *like)
+{
+    return hs_tensor_alloc(like->ctx, t, like->n, like->c, like->h, like->w);
+}
+
+void hs_tensor_free(hs_tensor *t)
+{
+    if (t->buf) hs_buffer_free(t->ctx, t->buf, hs_tensor_count(t) * sizeof(float));
+    memset(t, 0, sizeof *t);
+}
+
+hs_status hs_tensor_write(hs_tensor *t, const float *host)
+{
+    HS_CL_CHECK(clEnqueueWriteBuffer(t->ctx->queue, t->buf, CL_TRUE, 0,
+                                     hs_tensor_count(t) * sizeof(float), host, 0, NULL, NULL),
+                "writing a tensor to the device");
+    return HS_OK;
+}
+
+hs_status hs_tensor_read(const hs_tensor *t, float *host)
+{
+    HS_CL_CHECK(clEnqueueReadBuffer(t->ctx->queue, t->buf, CL_TRUE, 0,
+                                    hs_tensor_count(t) * sizeof(float), host, 0, NULL, NULL),
+                "reading a tensor from the device");
+    return HS_OK;
+}
+
+hs_status hs_tensor_fill(hs_tensor *t, float value)
+{
+    return hs_launch_1d(t->ctx, "fill", hs_tensor_count(t), ARG_MEM(t->buf), ARG_FLOAT(value),
+                        ARG_INT(hs_tensor_count(t)), ARG_END);
+}
+
+hs_status hs_tensor_copy(hs_tensor *dst, const hs_tensor *src)
+{
+    HS_TRY(hs_check_same("copy", dst, src));
+    HS_CL_CHECK(clEnqueueCopyBuffer(src->ctx->queue, src->buf, dst->buf, 0, 0,
+                                    hs_tensor_count(src) * sizeof(float), 0, NULL, NULL),
+                "copying a tensor");
+    return HS_OK;
+}
+
+int hs_tensor_same_shape(const hs_tensor *a, const hs_tensor *b)
+{
+    return a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w;
+}
+
+hs_status hs_check_shape(const char *op, const hs_tensor *t, int n, int c, int h, int w)
+{
+    if (!t->buf || t->n != n || t->c != c || t->h != h || t->w != w)
+        return hs_fail(HS_ERR_INTERNAL, "%s: tensor is (%d,%d,%d,%d), expected (%d,%d,%d,%d)", op,
+                       t->n, t->c, t->h, t->w, n, c, h, w);
+    return HS_OK;
+}
+
+hs_status hs_check_same(const char *op, const hs_tensor *a, const hs_tensor *b)
+{
+    return hs_check_shape(op, a, b->n, b->c, b->h, b->w);
+}

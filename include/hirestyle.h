@@ -1,0 +1,226 @@
+/* hirestyle.h — the public API of libhirestyle.
+ *
+ * hirestyle does neural style transfer and GAN super-resolution on any
+ * OpenCL device. This header is everything the CLI and the tests use:
+ *   - status codes and the last error message (every call returns hs_status);
+ *   - devices and the compute context (one device, one queue, one program);
+ *   - tensors: float32 NCHW buffers on the device;
+ *   - ops: forward and backward pairs, argument order (outputs, inputs, params).
+ * Networks, style transfer and upscaling have their own headers in host/.
+ */
+#ifndef HIRESTYLE_H
+#define HIRESTYLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Status ------------------------------------------------------------
+ * Every failing call records one line in hs_last_error() and returns one of
+ * these; the CLI uses the value as its exit code, so each kind of failure
+ * a user can meet has its own code. */
+typedef enum hs_status {
+    HS_OK = 0,
+    HS_ERR_INTERNAL = 1,     /* a bug or an unexpected OpenCL error */
+    HS_ERR_USAGE = 2,        /* bad option, unknown device index */
+    HS_ERR_IO = 3,           /* unreadable, corrupt or unsupported file */
+    HS_ERR_WEIGHTS = 4,      /* missing or invalid weights file */
+    HS_ERR_NO_PLATFORM = 5,  /* no OpenCL platform or device at all */
+    HS_ERR_BUILD = 6,        /* a kernel failed to compile */
+    HS_ERR_TOO_LARGE = 7,    /* the job cannot fit in device memory */
+    HS_ERR_DEVICE_MEMORY = 8,/* the device ran out of memory at run time */
+    HS_ERR_INTERRUPTED = 9,  /* stopped by the user (Ctrl-C) */
+} hs_status;
+
+/* The message of the last failure on this thread ("" if none). */
+const char *hs_last_error(void);
+/* Record a failure: formats the message, returns status (for `return hs_fail(...)`). */
+hs_status hs_fail(hs_status status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prefix the recorded message with context, e.g. the file being read. */
+hs_status hs_fail_context(hs_status status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A readable name for an OpenCL error code ("CL_OUT_OF_RESOURCES"). */
+const char *hs_cl_error_name(cl_int err);
+/* Turn an OpenCL error from `what` into an hs_status with a message. */
+hs_status hs_cl_fail(cl_int err, const char *what);
+
+/* ---- Devices -------------------------------------------------------------- */
+typedef enum hs_device_type { HS_DEVICE_ANY, HS_DEVICE_GPU, HS_DEVICE_CPU } hs_device_type;
+
+typedef struct hs_device_info {
+    int index;                  /* flat index over all platforms, as listed */
+    int platform_index, device_index;
+    cl_platform_id platform;
+    cl_device_id device;
+    char platform_name[128];
+    char name[128];
+    char driver_version[64];
+    char opencl_c_version[64];
+    cl_device_type type;
+    cl_uint compute_units;
+    cl_ulong global_mem, max_alloc, local_mem;
+    size_t max_work_group;
+} hs_device_info;
+
+/* Every device of every platform. *out is malloc'ed; free with free(). */
+hs_status hs_list_devices(hs_device_info **out, int *count);
+/* Pick a device: `spec` is NULL, "N" or "P:D"; NULL falls back to
+ * $HIRESTYLE_DEVICE, then the first device of `type` (GPU first for ANY). */
+hs_status hs_select_device(const char *spec, hs_device_type type, hs_device_info *out);
+const char *hs_device_type_name(cl_device_type type);
+
+/* ---- Context ----------------------------------------------------------------
+ * One device, one in-order queue, the kernels built for that device, and the
+ * scratch the ops share. Not thread-safe: one context per thread. */
+typedef struct hs_context hs_context;
+
+typedef struct hs_context_options {
+    const char *device;         /* as for hs_select_device; NULL = default */
+    hs_device_type device_type;
+    int verbose;                /* print build and cache decisions on stderr */
+} hs_context_options;
+
+hs_status hs_context_create(const hs_context_options *opts, hs_context **out);
+void hs_context_destroy(hs_context *ctx);
+const hs_device_info *hs_context_device(const hs_context *ctx);
+cl_context hs_context_cl(const hs_context *ctx);
+cl_command_queue hs_context_queue(const hs_context *ctx);
+hs_status hs_finish(hs_context *ctx);
+/* Bytes of device memory currently held by tensors, and the peak since reset. */
+size_t hs_memory_in_use(const hs_context *ctx);
+size_t hs_memory_peak(const hs_context *ctx);
+void hs_memory_reset_peak(hs_context *ctx);
+
+/* ---- Tensors ----------------------------------------------------------------
+ * float32, NCHW, contiguous, each in a buffer of its own. A zeroed struct is
+ * an empty tensor; hs_tensor_free on it is a no-op. */
+typedef struct hs_tensor {
+    hs_context *ctx;
+    cl_mem buf;
+    int n, c, h, w;
+} hs_tensor;
+
+hs_status hs_tensor_alloc(hs_context *ctx, hs_tensor *t, int n, int c, int h, int w);
+hs_status hs_tensor_alloc_like(hs_tensor *t, const hs_tensor *like);
+void hs_tensor_free(hs_tensor *t);
+size_t hs_tensor_count(const hs_tensor *t);
+hs_status hs_tensor_write(hs_tensor *t, const float *host);
+hs_status hs_tensor_read(const hs_tensor *t, float *host);
+hs_status hs_tensor_fill(hs_tensor *t, float value);
+hs_status hs_tensor_copy(hs_tensor *dst, const hs_tensor *src);
+int hs_tensor_same_shape(const hs_tensor *a, const hs_tensor *b);
+
+/* ---- Ops --------------------------------------------------------------------
+ * Forward/backward pairs in the manner of llm.c: outputs first, then inputs,
+ * then parameters. Shapes are (N,C,H,W); every output must be allocated by
+ * the caller with the shape the comment gives. Backward ops overwrite their
+ * gradient outputs (accumulate with hs_axpy). Ops only enqueue work. */
+
+/* conv2d: out (N,OC,OH,OW) = in (N,IC,H,W) * weight (OC,IC,KH,KW) + bias (1,OC,1,1)
+ * with OH = (H + 2*pad_h - KH)/stride + 1, likewise OW. bias may be NULL. */
+typedef struct hs_conv_params { int stride, pad_h, pad_w; } hs_conv_params;
+int hs_conv_out_size(int in, int k, int stride, int pad);
+hs_status hs_conv2d_forward(hs_tensor *out, const hs_tensor *in, const hs_tensor *weight,
+                            const hs_tensor *bias, hs_conv_params p);
+/* Any of din, dweight, dbias may be NULL when not wanted. */
+hs_status hs_conv2d_backward(hs_tensor *din, hs_tensor *dweight, hs_tensor *dbias,
+                             const hs_tensor *dout, const hs_tensor *in,
+                             const hs_tensor *weight, hs_conv_params p);
+
+/* Activations, elementwise, in-place allowed (out == in). */
+hs_status hs_relu_forward(hs_tensor *out, const hs_tensor *in);
+hs_status hs_relu_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in);
+hs_status hs_leaky_relu_forward(hs_tensor *out, const hs_tensor *in, float slope);
+hs_status hs_leaky_relu_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in,
+                                 float slope);
+/* slope is (1,C,1,1); dslope may be NULL. */
+hs_status hs_prelu_forward(hs_tensor *out, const hs_tensor *in, const hs_tensor *slope);
+hs_status hs_prelu_backward(hs_tensor *din, hs_tensor *dslope, const hs_tensor *dout,
+                            const hs_tensor *in, const hs_tensor *slope);
+
+/* out = alpha*a + beta*b (b may be NULL: out = alpha*a). Backward of
+ * "multiply by a constant" is hs_scale on the gradient; of add, the identity. */
+hs_status hs_axpby(hs_tensor *out, float alpha, const hs_tensor *a, float beta, const hs_tensor *b);
+hs_status hs_scale(hs_tensor *out, const hs_tensor *in, float alpha);
+hs_status hs_add(hs_tensor *out, const hs_tensor *a, const hs_tensor *b);
+hs_status hs_axpy(hs_tensor *y, float alpha, const hs_tensor *x); /* y += alpha*x */
+/* Clamp in place to [lo, hi]. */
+hs_status hs_clamp(hs_tensor *t, float lo, float hi);
+
+/* Channel concat: out (N, sum Ci, H, W) from parts; split is its backward. */
+hs_status hs_concat(hs_tensor *out, const hs_tensor *const *parts, int count);
+hs_status hs_split(hs_tensor *const *parts, int count, const hs_tensor *in);
+
+/* Pooling, k×k window, stride s, zero padding p (padded cells never win a max
+ * and count towards the average only with count_pad). OH = (H+2p-k)/s + 1. */
+typedef struct hs_pool_params { int k, stride, pad, count_pad; } hs_pool_params;
+hs_status hs_maxpool_forward(hs_tensor *out, const hs_tensor *in, hs_pool_params p);
+hs_status hs_maxpool_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in,
+                              hs_pool_params p);
+hs_status hs_avgpool_forward(hs_tensor *out, const hs_tensor *in, hs_pool_params p);
+hs_status hs_avgpool_backward(hs_tensor *din, const hs_tensor *dout, hs_pool_params p);
+
+/* Gram: gram (N,1,C,C) = scale * F·Fᵀ with F = in viewed as (C, H*W).
+ * Gatys uses scale = 1/(C*H*W). Backward: din = scale * (dG + dGᵀ)·F. */
+hs_status hs_gram_forward(hs_tensor *gram, const hs_tensor *in, float scale);
+hs_status hs_gram_backward(hs_tensor *din, const hs_tensor *dgram, const hs_tensor *in,
+                           float scale);
+
+/* Pixel shuffle ×r: in (N, C*r*r, H, W) -> out (N, C, H*r, W*r).
+ * TORCH: out[c][y*r+i][x*r+j] = in[c*r*r + i*r + j][y][x]   (torch.pixel_shuffle)
+ * TF:    out[c][y*r+i][x*r+j] = in[(i*r + j)*C + c][y][x]   (tf.nn.depth_to_space) */
+typedef enum hs_shuffle_order { HS_SHUFFLE_TORCH, HS_SHUFFLE_TF } hs_shuffle_order;
+hs_status hs_pixel_shuffle(hs_tensor *out, const hs_tensor *in, int r, hs_shuffle_order order);
+/* Nearest-neighbour upsample ×r: out (N, C, H*r, W*r). */
+hs_status hs_upsample_nearest(hs_tensor *out, const hs_tensor *in, int r);
+
+/* Reductions into a one-element tensor (1,1,1,1). Deterministic: the same
+ * input gives the same bits on every run (fixed summation tree). */
+hs_status hs_sum(hs_tensor *result, const hs_tensor *in);
+hs_status hs_dot(hs_tensor *result, const hs_tensor *a, const hs_tensor *b);
+/* MSE: loss = scale * sum((a-b)^2); backward: da = 2*scale*(a-b). */
+hs_status hs_mse_loss(hs_tensor *loss, const hs_tensor *a, const hs_tensor *b, float scale);
+hs_status hs_mse_backward(hs_tensor *da, const hs_tensor *a, const hs_tensor *b, float scale);
+/* Total variation: loss = scale * sum over n,c of sum (x[y][x+1]-x[y][x])^2
+ * + (x[y+1][x]-x[y][x])^2; backward gives its exact gradient. */
+hs_status hs_tv_loss(hs_tensor *loss, const hs_tensor *x, float scale);
+hs_status hs_tv_backward(hs_tensor *dx, const hs_tensor *x, float scale);
+/* Read a one-element tensor to the host (waits for the queue). */
+hs_status hs_read_scalar(const hs_tensor *t, float *value);
+
+/* Adam, in place: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²;
+ * param -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps). t counts from 1. */
+typedef struct hs_adam_params { float lr, beta1, beta2, eps; int step; } hs_adam_params;
+hs_status hs_adam_step(hs_tensor *param, const hs_tensor *grad, hs_tensor *m, hs_tensor *v,
+                       hs_adam_params p);
+
+/* Images. planar[c][y][x] = (pixel[y][x][c'] * scale - mean[c]) / std[c], where
+ * c' = c, or 2-c when bgr. to_image inverts it, rounds and clamps to 0..255.
+ * `pixels` is interleaved RGB8 (channels = 3) on the host; out is (1,3,H,W). */
+typedef struct hs_normalize { float scale, mean[3], std[3]; int bgr; } hs_normalize;
+hs_status hs_image_to_tensor(hs_tensor *out, const uint8_t *pixels, int width, int height,
+                             const hs_normalize *norm);
+hs_status hs_tensor_to_image(uint8_t *pixels, const hs_tensor *in, const hs_normalize *norm);
+/* out[y][x] = in[reflect(y - dy)][reflect(x - dx)]: the image moved by (dx, dy),
+ * borders filled by reflection (without repeating the edge, like numpy 'reflect'). */
+hs_status hs_translate_reflect(hs_tensor *out, const hs_tensor *in, int dx, int dy);
+
+/* GEMM on row-major matrices through CLBlast (tuned parameters applied):
+ * C = alpha * op(A) · op(B) + beta * C, op(X) = X or Xᵀ. Offsets in floats. */
+typedef struct hs_matrix { cl_mem buf; size_t offset, ld; int trans; } hs_matrix;
+hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
+                  hs_matrix b, float beta, hs_matrix c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,133 @@
+/* harness.c — shared helpers of the op tests (see harness.h). */
+#include "harness.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+hs_context *test_ctx;
+
+int test_small_only(void)
+{
+    const char *s = getenv("HIRESTYLE_TEST_SMALL");
+    return s && *s && strcmp(s, "0") != 0;
+}
+
+void test_setup(void)
+{
+    if (test_ctx) return;
+    hs_context_options opts = {getenv("HIRESTYLE_TEST_DEVICE"), HS_DEVICE_ANY, 0};
+    hs_status st = hs_context_create(&opts, &test_ctx);
+    ck_assert_msg(st == HS_OK, "cannot create an OpenCL context: %s", hs_last_error());
+}
+
+void test_teardown(void)
+{
+    /* Kept for the process: building kernels per test would be slow. */
+}
+
+/* xorshift32: small, reproducible across platforms. */
+static unsigned next_random(unsigned *state)
+{
+    unsigned x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *state = x;
+}
+
+void fill_random(float *x, size_t n, unsigned seed, float lo, float hi)
+{
+    unsigned state = seed * 2654435761u + 1u;
+    for (size_t i = 0; i < n; i++)
+        x[i] = lo + (hi - lo) * (float)((next_random(&state) >> 8) / 16777216.0);
+}
+
+void fill_random_away_from_zero(float *x, size_t n, unsigned seed, float gap)
+{
+    fill_random(x, n, seed, -1.0f, 1.0f);
+    for (size_t i = 0; i < n; i++) x[i] = x[i] < 0 ? x[i] - gap : x[i] + gap;
+}
+
+float *host_floats(size_t n)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+double *host_doubles(size_t n)
+{
+    double *p = calloc(n ? n : 1, sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+double *to_doubles(const float *x, size_t n)
+{
+    double *d = host_doubles(n);
+    for (size_t i = 0; i < n; i++) d[i] = x[i];
+    return d;
+}
+
+hs_tensor upload(const float *host, int n, int c, int h, int w)
+{
+    hs_tensor t;
+    HS_CHECK(hs_tensor_alloc(test_ctx, &t, n, c, h, w));
+    if (host) HS_CHECK(hs_tensor_write(&t, host));
+    return t;
+}
+
+float *download(const hs_tensor *t)
+{
+    float *host = host_floats(hs_tensor_count(t));
+    HS_CHECK(hs_tensor_read(t, host));
+    return host;
+}
+
+hs_tensor poisoned(int n, int c, int h, int w)
+{
+    hs_tensor t = upload(NULL, n, c, h, w);
+    HS_CHECK(hs_tensor_fill(&t, NAN));
+    return t;
+}
+
+double max_rel_error(const float *got, const double *want, size_t n)
+{
+    double scale = 1e-6, worst = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fabs(want[i]) > scale) scale = fabs(want[i]);
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)got[i] - want[i]);
+        if (isnan(got[i]) || isnan(e)) return INFINITY;
+        if (e > worst) worst = e;
+    }
+    return worst / scale;
+}
+
+void assert_close(const char *what, const float *got, const double *want, size_t n, double tol)
+{
+    double err = max_rel_error(got, want, n);
+    ck_assert_msg(err <= tol, "%s: normalised error %.3g exceeds %.3g", what, err, tol);
+}
+
+void finite_difference(ref_forward f, const void *params, const double *x, size_t nx,
+                       const double *r, size_t ny, double step, double *grad)
+{
+    double *xp = host_doubles(nx), *y = host_doubles(ny);
+    memcpy(xp, x, nx * sizeof *x);
+    for (size_t i = 0; i < nx; i++) {
+        double keep = xp[i], lplus = 0, lminus = 0;
+        xp[i] = keep + step;
+        f(xp, y, params);
+        for (size_t j = 0; j < ny; j++) lplus += r[j] * y[j];
+        xp[i] = keep - step;
+        f(xp, y, params);
+        for (size_t j = 0; j < ny; j++) lminus += r[j] * y[j];
+        xp[i] = keep;
+        grad[i] = (lplus - lminus) / (2 * step);
+    }
+    free(xp);
+    free(y);
+}

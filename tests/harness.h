@@ -1,0 +1,69 @@
+/* harness.h — what the op tests share: one context on the chosen device,
+ * host/device transfers, random data, error measures and a finite-difference
+ * gradient check.
+ *
+ * The op tests follow ggml's test-backend-ops: each op file has a table of
+ * cases (shapes and parameters, including 1×1, odd sizes, sizes that are not
+ * multiples of a work-group, channels not multiples of 4), runs each case on
+ * the device and compares with a plain C reference in double precision.
+ * Every backward is compared with its reference and checked against central
+ * finite differences of the reference forward.
+ *
+ * Environment: HIRESTYLE_TEST_DEVICE picks the device (as --device);
+ * HIRESTYLE_TEST_SMALL=1 keeps only the small cases (used under oclgrind).
+ */
+#ifndef HS_TEST_HARNESS_H
+#define HS_TEST_HARNESS_H
+
+#include <check.h>
+#include <stddef.h>
+
+#include "hirestyle.h"
+
+extern hs_context *test_ctx;
+/* Nonzero when only small cases should run (oclgrind is slow). */
+int test_small_only(void);
+/* Creates test_ctx (once per process; Check forks per test by default). */
+void test_setup(void);
+void test_teardown(void);
+
+/* Uniform random floats in [lo, hi), reproducible from seed. */
+void fill_random(float *x, size_t n, unsigned seed, float lo, float hi);
+/* Random values kept at least `gap` away from 0: for ops with a kink at 0
+ * (ReLU, max), so finite differences never straddle it. */
+void fill_random_away_from_zero(float *x, size_t n, unsigned seed, float gap);
+float *host_floats(size_t n);            /* malloc or fail the test */
+double *host_doubles(size_t n);
+double *to_doubles(const float *x, size_t n);
+
+/* A device tensor holding `host` (which may be NULL: uninitialised). */
+hs_tensor upload(const float *host, int n, int c, int h, int w);
+/* A malloc'ed copy of a device tensor. */
+float *download(const hs_tensor *t);
+/* Tensor filled with a value that no op output should equal (NaN), so an
+ * element the op forgot to write is caught. */
+hs_tensor poisoned(int n, int c, int h, int w);
+
+/* max |got - want| / max(max |want|, floor): a normalised error. */
+double max_rel_error(const float *got, const double *want, size_t n);
+/* Fail the test with the op/case name when the error exceeds tol. */
+void assert_close(const char *what, const float *got, const double *want, size_t n, double tol);
+
+/* Central finite differences of L(x) = sum_i r[i] * f(x)[i] for a reference
+ * forward f in double; grad gets dL/dx. `f` writes ny outputs from nx inputs. */
+typedef void (*ref_forward)(const double *x, double *y, const void *params);
+void finite_difference(ref_forward f, const void *params, const double *x, size_t nx,
+                       const double *r, size_t ny, double step, double *grad);
+
+/* Run `expr` (an hs_status) and fail the test with hs_last_error() if not OK. */
+#define HS_CHECK(expr)                                                              \
+    do {                                                                            \
+        hs_status st_ = (expr);                                                     \
+        ck_assert_msg(st_ == HS_OK, "%s failed: %s", #expr, hs_last_error());      \
+    } while (0)
+
+/* Each op file adds its test cases to the suite. */
+void add_conv_tests(Suite *s);
+void add_elementwise_tests(Suite *s);
+
+#endif

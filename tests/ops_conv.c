@@ -1,0 +1,190 @@
+/* ops_conv.c — conv2d forward and backward against a double-precision C
+ * reference, and the backward against finite differences. */
+#include "engine.h"
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct conv_case {
+    int n, ic, h, w, oc, kh, kw, stride, pad, bias;
+    int band_rows; /* >0: shrink the scratch so bands are this many rows */
+    int small;     /* also run under oclgrind */
+} conv_case;
+
+static const conv_case cases[] = {
+    {1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1},   /* 1×1 image, 1×1 kernel */
+    {1, 3, 5, 7, 4, 3, 3, 1, 1, 1, 0, 1},   /* odd sizes, 'same' */
+    {2, 5, 9, 6, 3, 3, 3, 2, 1, 0, 0, 1},   /* batch 2, stride 2, odd input */
+    {1, 6, 7, 7, 5, 1, 1, 1, 0, 1, 0, 1},   /* pointwise: straight GEMM */
+    {2, 3, 8, 5, 7, 1, 1, 2, 0, 1, 0, 1},   /* 1×1 stride 2 (ResNet50 v1) */
+    {1, 3, 13, 11, 4, 7, 7, 2, 3, 1, 0, 1}, /* ResNet50 conv1 shape */
+    {1, 2, 9, 8, 3, 5, 5, 1, 2, 1, 0, 1},   /* 5×5 */
+    {1, 4, 11, 9, 3, 3, 3, 1, 0, 1, 0, 1},  /* no padding */
+    {1, 5, 10, 9, 6, 3, 3, 1, 1, 1, 3, 1},  /* banded: 3 output rows a band */
+    {1, 3, 11, 13, 2, 3, 3, 2, 1, 1, 2, 1}, /* banded, stride 2 */
+    {1, 37, 67, 33, 19, 3, 3, 1, 1, 1, 0, 0},
+    {1, 64, 40, 40, 64, 3, 3, 1, 1, 1, 0, 0},
+};
+
+static void conv_ref(const conv_case *c, const double *in, const double *wt, const double *bias,
+                     double *out)
+{
+    int oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
+    int ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
+    for (int b = 0; b < c->n; b++)
+        for (int o = 0; o < c->oc; o++)
+            for (int y = 0; y < oh; y++)
+                for (int x = 0; x < ow; x++) {
+                    double s = bias ? bias[o] : 0;
+                    for (int i = 0; i < c->ic; i++)
+                        for (int ky = 0; ky < c->kh; ky++)
+                            for (int kx = 0; kx < c->kw; kx++) {
+                                int iy = y * c->stride - c->pad + ky;
+                                int ix = x * c->stride - c->pad + kx;
+                                if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w) continue;
+                                s += in[((b * c->ic + i) * c->h + iy) * c->w + ix] *
+                                     wt[((o * c->ic + i) * c->kh + ky) * c->kw + kx];
+                            }
+                    out[((b * c->oc + o) * oh + y) * ow + x] = s;
+                }
+}
+
+/* Reference backward: the forward loop with each product differentiated
+ * (forward: out += in * w, so din += dout * w, dw += dout * in). */
+static void conv_ref_backward(const conv_case *c, const double *in, const double *wt,
+                              const double *dout, double *din, double *dw, double *db)
+{
+    int oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
+    int ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
+    for (int b = 0; b < c->n; b++)
+        for (int o = 0; o < c->oc; o++)
+            for (int y = 0; y < oh; y++)
+                for (int x = 0; x < ow; x++) {
+                    double d = dout[((b * c->oc + o) * oh + y) * ow + x];
+                    db[o] += d;
+                    for (int i = 0; i < c->ic; i++)
+                        for (int ky = 0; ky < c->kh; ky++)
+                            for (int kx = 0; kx < c->kw; kx++) {
+                                int iy = y * c->stride - c->pad + ky;
+                                int ix = x * c->stride - c->pad + kx;
+                                if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w) continue;
+                                size_t ii = ((size_t)(b * c->ic + i) * c->h + iy) * c->w + ix;
+                                size_t wi = ((size_t)(o * c->ic + i) * c->kh + ky) * c->kw + kx;
+                                din[ii] += d * wt[wi];
+                                dw[wi] += d * in[ii];
+                            }
+                }
+}
+
+/* For the finite differences: f(x) with x = input (weights fixed) ... */
+typedef struct fd_params { const conv_case *c; const double *in, *wt; } fd_params;
+static void fd_wrt_input(const double *x, double *y, const void *p)
+{
+    const fd_params *f = p;
+    conv_ref(f->c, x, f->wt, NULL, y);
+}
+/* ... or x = weights (input fixed). */
+static void fd_wrt_weight(const double *x, double *y, const void *p)
+{
+    const fd_params *f = p;
+    conv_ref(f->c, f->in, x, NULL, y);
+}
+
+static int skip_case(const conv_case *c) { return test_small_only() && !c->small; }
+
+static size_t limit_scratch(const conv_case *c, int ow)
+{
+    size_t keep = test_ctx->scratch_limit;
+    if (c->band_rows)
+        test_ctx->scratch_limit = (size_t)c->ic * c->kh * c->kw * ow * c->band_rows * sizeof(float);
+    return keep;
+}
+
+START_TEST(conv_forward)
+{
+    test_setup();
+    const conv_case *c = &cases[_i];
+    if (skip_case(c)) return;
+    int oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
+    int ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
+    size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * c->kh * c->kw;
+    size_t nout = (size_t)c->n * c->oc * oh * ow;
+    float *in = host_floats(nin), *wt = host_floats(nw), *bias = host_floats(c->oc);
+    fill_random(in, nin, 1 + _i, -1, 1);
+    fill_random(wt, nw, 100 + _i, -0.5f, 0.5f);
+    fill_random(bias, c->oc, 200 + _i, -1, 1);
+
+    hs_tensor tin = upload(in, c->n, c->ic, c->h, c->w), tw = upload(wt, c->oc, c->ic, c->kh, c->kw);
+    hs_tensor tb = upload(bias, 1, c->oc, 1, 1), tout = poisoned(c->n, c->oc, oh, ow);
+    size_t keep = limit_scratch(c, ow);
+    HS_CHECK(hs_conv2d_forward(&tout, &tin, &tw, c->bias ? &tb : NULL,
+                               (hs_conv_params){c->stride, c->pad, c->pad}));
+    test_ctx->scratch_limit = keep;
+    float *got = download(&tout);
+
+    double *din = to_doubles(in, nin), *dw = to_doubles(wt, nw), *db = to_doubles(bias, c->oc);
+    double *want = host_doubles(nout);
+    conv_ref(c, din, dw, c->bias ? db : NULL, want);
+    assert_close("conv2d forward", got, want, nout, 1e-5);
+
+    free(in); free(wt); free(bias); free(got); free(din); free(dw); free(db); free(want);
+    hs_tensor_free(&tin); hs_tensor_free(&tw); hs_tensor_free(&tb); hs_tensor_free(&tout);
+}
+END_TEST
+
+START_TEST(conv_backward)
+{
+    test_setup();
+    const conv_case *c = &cases[_i];
+    if (skip_case(c)) return;
+    int oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
+    int ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
+    size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * c->kh * c->kw;
+    size_t nout = (size_t)c->n * c->oc * oh * ow;
+    float *in = host_floats(nin), *wt = host_floats(nw), *dout = host_floats(nout);
+    fill_random(in, nin, 300 + _i, -1, 1);
+    fill_random(wt, nw, 400 + _i, -0.5f, 0.5f);
+    fill_random(dout, nout, 500 + _i, -1, 1);
+
+    hs_tensor tin = upload(in, c->n, c->ic, c->h, c->w), tw = upload(wt, c->oc, c->ic, c->kh, c->kw);
+    hs_tensor tdout = upload(dout, c->n, c->oc, oh, ow);
+    hs_tensor tdin = poisoned(c->n, c->ic, c->h, c->w), tdw = poisoned(c->oc, c->ic, c->kh, c->kw);
+    hs_tensor tdb = poisoned(1, c->oc, 1, 1);
+    size_t keep = limit_scratch(c, ow);
+    HS_CHECK(hs_conv2d_backward(&tdin, &tdw, &tdb, &tdout, &tin, &tw,
+                                (hs_conv_params){c->stride, c->pad, c->pad}));
+    test_ctx->scratch_limit = keep;
+    float *gdin = download(&tdin), *gdw = download(&tdw), *gdb = download(&tdb);
+
+    double *xin = to_doubles(in, nin), *xw = to_doubles(wt, nw), *r = to_doubles(dout, nout);
+    double *want_din = host_doubles(nin), *want_dw = host_doubles(nw), *want_db = host_doubles(c->oc);
+    conv_ref_backward(c, xin, xw, r, want_din, want_dw, want_db);
+    assert_close("conv2d backward input", gdin, want_din, nin, 1e-5);
+    assert_close("conv2d backward weight", gdw, want_dw, nw, 1e-5);
+    assert_close("conv2d backward bias", gdb, want_db, c->oc, 1e-5);
+
+    if (c->small) { /* finite differences of the reference forward */
+        fd_params fp = {c, xin, xw};
+        double *fd = host_doubles(nin > nw ? nin : nw);
+        finite_difference(fd_wrt_input, &fp, xin, nin, r, nout, 1e-3, fd);
+        assert_close("conv2d backward input vs finite differences", gdin, fd, nin, 1e-4);
+        finite_difference(fd_wrt_weight, &fp, xw, nw, r, nout, 1e-3, fd);
+        assert_close("conv2d backward weight vs finite differences", gdw, fd, nw, 1e-4);
+        free(fd);
+    }
+    free(in); free(wt); free(dout); free(gdin); free(gdw); free(gdb);
+    free(xin); free(xw); free(r); free(want_din); free(want_dw); free(want_db);
+    hs_tensor_free(&tin); hs_tensor_free(&tw); hs_tensor_free(&tdout);
+    hs_tensor_free(&tdin); hs_tensor_free(&tdw); hs_tensor_free(&tdb);
+}
+END_TEST
+
+void add_conv_tests(Suite *s)
+{
+    TCase *tc = tcase_create("conv2d");
+    int n = (int)(sizeof cases / sizeof cases[0]);
+    tcase_add_loop_test(tc, conv_forward, 0, n);
+    tcase_add_loop_test(tc, conv_backward, 0, n);
+    suite_add_tcase(s, tc);
+}

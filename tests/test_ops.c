@@ -1,0 +1,20 @@
+/* test_ops.c — the op suite: every kernel against its C reference. */
+#include "harness.h"
+
+#include <stdlib.h>
+
+int main(void)
+{
+    Suite *s = suite_create("ops");
+    add_conv_tests(s);
+    add_elementwise_tests(s);
+
+    SRunner *runner = srunner_create(s);
+    /* One process: the kernels are built once, not once per test. */
+    srunner_set_fork_status(runner, CK_NOFORK);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    if (test_ctx) hs_context_destroy(test_ctx);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
