@@ -25,6 +25,18 @@ int cli_report(hs_status status);
 /* Print the device table to stdout (or stderr). */
 int cli_print_devices(int to_stderr);
 
+/* Option values: each returns 0 (or a count for lists) on success, -1 after
+ * printing what is wrong with the value of `option`. */
+int cli_parse_int(const char *option, const char *text, int min, int max, int *out);
+int cli_parse_float(const char *option, const char *text, float *out);
+int cli_parse_int_list(const char *option, const char *text, int min, int max, int *out,
+                       int capacity);
+int cli_parse_float_list(const char *option, const char *text, float *out, int capacity);
+/* The value after argv[*i] (advancing *i), or NULL after printing an error. */
+const char *cli_value(int argc, char **argv, int *i);
+/* arg is --long or -s. */
+int cli_is(const char *arg, const char *long_name, const char *short_name);
+
 int cli_devices(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_tune(int argc, char **argv);

@@ -14,6 +14,8 @@ typedef struct command {
 
 static const command commands[] = {
     {"devices", cli_devices, "list OpenCL platforms and devices"},
+    {"bench", cli_bench, "benchmark the ops on the device (bench ops)"},
+    {"tune", cli_tune, "tune the GEMM kernel for the device (stored in the cache)"},
 };
 static const int command_count = sizeof commands / sizeof commands[0];
 

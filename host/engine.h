@@ -75,6 +75,11 @@ extern const int hs_kernel_file_count;
 hs_status hs_check_shape(const char *op, const hs_tensor *t, int n, int c, int h, int w);
 hs_status hs_check_same(const char *op, const hs_tensor *a, const hs_tensor *b);
 
+/* $XDG_CACHE_HOME/hirestyle/<file_name> (or ~/.cache/...); "" if neither is set. */
+void hs_cache_path(const char *file_name, char *out, size_t size);
+/* mkdir -p for the directories leading to path. */
+void hs_make_parent_dirs(const char *path);
+
 /* CLBlast tuning: load the parameters stored for this device and apply them. */
 hs_status hs_gemm_apply_tuning(hs_context *ctx);
 

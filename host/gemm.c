@@ -44,14 +44,9 @@ void hs_gemm_tuning_path(const hs_device_info *dev, char *out, size_t size)
             h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
             if (!*p) break;
         }
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(out, size, "%s/hirestyle/gemm-%016llx.txt", xdg, (unsigned long long)h);
-    else if (home && *home)
-        snprintf(out, size, "%s/.cache/hirestyle/gemm-%016llx.txt", home, (unsigned long long)h);
-    else
-        out[0] = '\0';
+    char name[64];
+    snprintf(name, sizeof name, "gemm-%016llx.txt", (unsigned long long)h);
+    hs_cache_path(name, out, size);
 }
 
 hs_status hs_gemm_override(const hs_context *ctx, const hs_gemm_params *p)

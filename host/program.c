@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const char cache_magic[8] = "HSPROG1";
@@ -96,32 +95,6 @@ static void build_options(const hs_context *ctx, char *out, size_t size)
     snprintf(out, size, "-cl-std=CL1.2 -DREDUCE_GROUP=%zu", ctx->reduce_group);
 }
 
-static void cache_path(uint64_t key, char *out, size_t size)
-{
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(out, size, "%s/hirestyle/program-%016llx.bin", xdg, (unsigned long long)key);
-    else if (home && *home)
-        snprintf(out, size, "%s/.cache/hirestyle/program-%016llx.bin", home,
-                 (unsigned long long)key);
-    else
-        out[0] = '\0';
-}
-
-/* mkdir -p for the directory part of path. */
-static void make_parent_dirs(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        mkdir(dir, 0755);
-        *p = '/';
-    }
-}
-
 /* A cached binary for `key`, or NULL when absent or damaged. */
 static unsigned char *cache_load(const char *path, uint64_t key, size_t *size)
 {
@@ -149,7 +122,7 @@ static unsigned char *cache_load(const char *path, uint64_t key, size_t *size)
 static void cache_store(const char *path, uint64_t key, const unsigned char *binary, size_t size)
 {
     if (!path[0]) return;
-    make_parent_dirs(path);
+    hs_make_parent_dirs(path);
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
@@ -244,8 +217,9 @@ hs_status hs_program_build(hs_context *ctx)
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         key = fnv1a(key, parts[i], strlen(parts[i]) + 1);
     key = fnv1a(key, src.data, src.len);
-    char path[4096];
-    cache_path(key, path, sizeof path);
+    char name[64], path[4096];
+    snprintf(name, sizeof name, "program-%016llx.bin", (unsigned long long)key);
+    hs_cache_path(name, path, sizeof path);
 
     size_t bin_size = 0;
     unsigned char *bin = cache_load(path, key, &bin_size);

@@ -1,0 +1,147 @@
+/* bench_ops.c — `hirestyle bench ops`: time and GFLOP/s of the conv layers
+ * style transfer and super-resolution spend their time in, forward and
+ * backward-input, and CLBlast SGEMM alone at the same GEMM shapes.
+ *
+ * Shapes: every distinct 3×3 conv of VGG19 at the requested image sizes and
+ * the 64-channel 3×3 convs of the SR generators on a 128×128 tile. Each
+ * measurement is one warm-up run, then the median of --repeat runs.
+ */
+#include "bench.h"
+#include "engine.h"
+#include "timer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct conv_shape { const char *net; const char *layer; int ic, oc, size; } conv_shape;
+
+/* VGG19's distinct convs at image size s (the layer's input is s >> pools). */
+static int vgg19_shapes(int s, conv_shape *out)
+{
+    static const struct { const char *layer; int ic, oc, shift; } vgg[] = {
+        {"conv1_1", 3, 64, 0},    {"conv1_2", 64, 64, 0},   {"conv2_1", 64, 128, 1},
+        {"conv2_2", 128, 128, 1}, {"conv3_1", 128, 256, 2}, {"conv3_2-4", 256, 256, 2},
+        {"conv4_1", 256, 512, 3}, {"conv4_2-4", 512, 512, 3}, {"conv5_1-4", 512, 512, 4},
+    };
+    int n = (int)(sizeof vgg / sizeof vgg[0]);
+    for (int i = 0; i < n; i++)
+        out[i] = (conv_shape){"vgg19", vgg[i].layer, vgg[i].ic, vgg[i].oc, s >> vgg[i].shift};
+    return n;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median seconds of `repeat` timed calls of `run` after one warm-up. */
+typedef hs_status (*bench_fn)(void *arg);
+static hs_status time_median(hs_context *ctx, bench_fn run, void *arg, int repeat, double *median)
+{
+    double times[64];
+    if (repeat > 64) repeat = 64;
+    HS_TRY(run(arg));
+    HS_TRY(hs_finish(ctx));
+    for (int r = 0; r < repeat; r++) {
+        double t0 = hs_seconds();
+        HS_TRY(run(arg));
+        HS_TRY(hs_finish(ctx));
+        times[r] = hs_seconds() - t0;
+    }
+    qsort(times, (size_t)repeat, sizeof times[0], compare_doubles);
+    *median = times[repeat / 2];
+    return HS_OK;
+}
+
+typedef struct conv_job {
+    hs_tensor in, weight, bias, out, din;
+    hs_context *ctx;
+    cl_mem a, b, c; /* SGEMM operands at the conv's GEMM shape */
+    size_t m, n, k;
+} conv_job;
+
+static hs_status run_forward(void *arg)
+{
+    conv_job *j = arg;
+    return hs_conv2d_forward(&j->out, &j->in, &j->weight, &j->bias, (hs_conv_params){1, 1, 1});
+}
+
+static hs_status run_backward(void *arg)
+{
+    conv_job *j = arg;
+    return hs_conv2d_backward(&j->din, NULL, NULL, &j->out, &j->in, &j->weight,
+                              (hs_conv_params){1, 1, 1});
+}
+
+static hs_status run_sgemm(void *arg)
+{
+    conv_job *j = arg;
+    return hs_gemm(j->ctx, j->m, j->n, j->k, 1.0f, (hs_matrix){j->a, 0, j->k, 0},
+                   (hs_matrix){j->b, 0, j->n, 0}, 0.0f, (hs_matrix){j->c, 0, j->n, 0});
+}
+
+static void conv_job_free(conv_job *j)
+{
+    hs_tensor_free(&j->in);
+    hs_tensor_free(&j->weight);
+    hs_tensor_free(&j->bias);
+    hs_tensor_free(&j->out);
+    hs_tensor_free(&j->din);
+    hs_buffer_free(j->ctx, j->a, j->m * j->k * sizeof(float));
+    hs_buffer_free(j->ctx, j->b, j->k * j->n * sizeof(float));
+    hs_buffer_free(j->ctx, j->c, j->m * j->n * sizeof(float));
+}
+
+static hs_status conv_job_alloc(hs_context *ctx, const conv_shape *s, conv_job *j)
+{
+    memset(j, 0, sizeof *j);
+    j->ctx = ctx;
+    j->m = (size_t)s->oc;
+    j->n = (size_t)s->size * s->size;
+    j->k = (size_t)s->ic * 9;
+    HS_TRY(hs_tensor_alloc(ctx, &j->in, 1, s->ic, s->size, s->size));
+    HS_TRY(hs_tensor_alloc(ctx, &j->weight, s->oc, s->ic, 3, 3));
+    HS_TRY(hs_tensor_alloc(ctx, &j->bias, 1, s->oc, 1, 1));
+    HS_TRY(hs_tensor_alloc(ctx, &j->out, 1, s->oc, s->size, s->size));
+    HS_TRY(hs_tensor_alloc(ctx, &j->din, 1, s->ic, s->size, s->size));
+    HS_TRY(hs_buffer_alloc(ctx, j->m * j->k * sizeof(float), &j->a));
+    HS_TRY(hs_buffer_alloc(ctx, j->k * j->n * sizeof(float), &j->b));
+    HS_TRY(hs_buffer_alloc(ctx, j->m * j->n * sizeof(float), &j->c));
+    hs_tensor *all[] = {&j->in, &j->weight, &j->bias, &j->out, &j->din};
+    for (int i = 0; i < 5; i++) HS_TRY(hs_tensor_fill(all[i], 0.01f * (float)(i + 1)));
+    return HS_OK;
+}
+
+static hs_status bench_shape(hs_context *ctx, const conv_shape *s, int repeat)
+{
+    conv_job j;
+    hs_status st = conv_job_alloc(ctx, s, &j);
+    double fwd = 0, bwd = 0, gemm = 0;
+    if (st == HS_OK) st = time_median(ctx, run_forward, &j, repeat, &fwd);
+    if (st == HS_OK) st = time_median(ctx, run_backward, &j, repeat, &bwd);
+    if (st == HS_OK) st = time_median(ctx, run_sgemm, &j, repeat, &gemm);
+    conv_job_free(&j);
+    if (st != HS_OK) return st;
+    double gflop = 2.0 * j.m * j.n * j.k * 1e-9;
+    printf("%-7s %-10s %4d %4d %5d  %9.2f %7.1f  %9.2f %7.1f  %5zux%-6zux%4zu %7.1f\n", s->net,
+           s->layer, s->ic, s->oc, s->size, fwd * 1e3, gflop / fwd, bwd * 1e3, gflop / bwd, j.m,
+           j.n, j.k, gflop / gemm);
+    fflush(stdout);
+    return HS_OK;
+}
+
+hs_status hs_bench_ops(hs_context *ctx, const int *sizes, int size_count, int repeat)
+{
+    printf("device: %s (%s)\n", ctx->dev.name, ctx->dev.platform_name);
+    printf("%-7s %-10s %4s %4s %5s  %9s %7s  %9s %7s  %-17s %7s\n", "net", "layer", "in", "out",
+           "size", "fwd ms", "GFLOP/s", "bwd-in ms", "GFLOP/s", "GEMM MxNxK", "SGEMM");
+    for (int i = 0; i < size_count; i++) {
+        conv_shape shapes[16];
+        int n = vgg19_shapes(sizes[i], shapes);
+        for (int k = 0; k < n; k++) HS_TRY(bench_shape(ctx, &shapes[k], repeat));
+    }
+    conv_shape sr = {"sr", "64x64 3x3", 64, 64, 128};
+    return bench_shape(ctx, &sr, repeat);
+}

@@ -1,0 +1,85 @@
+/* cli_args.c — parsing option values: numbers and comma-separated lists,
+ * each failure printed with the option's name. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_parse_int(const char *option, const char *text, int min, int max, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max) {
+        fprintf(stderr, "hirestyle: %s takes a whole number from %d to %d, not '%s'\n", option,
+                min, max, text);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int cli_parse_float(const char *option, const char *text, float *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !isfinite(v)) {
+        fprintf(stderr, "hirestyle: %s takes a number, not '%s'\n", option, text);
+        return -1;
+    }
+    *out = (float)v;
+    return 0;
+}
+
+int cli_parse_int_list(const char *option, const char *text, int min, int max, int *out,
+                       int capacity)
+{
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s", text);
+    int n = 0;
+    for (char *save = NULL, *item = strtok_r(copy, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        if (n == capacity) {
+            fprintf(stderr, "hirestyle: %s takes at most %d values\n", option, capacity);
+            return -1;
+        }
+        if (cli_parse_int(option, item, min, max, &out[n++])) return -1;
+    }
+    if (n == 0) fprintf(stderr, "hirestyle: %s needs at least one value\n", option);
+    return n ? n : -1;
+}
+
+int cli_parse_float_list(const char *option, const char *text, float *out, int capacity)
+{
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s", text);
+    int n = 0;
+    for (char *save = NULL, *item = strtok_r(copy, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        if (n == capacity) {
+            fprintf(stderr, "hirestyle: %s takes at most %d values\n", option, capacity);
+            return -1;
+        }
+        if (cli_parse_float(option, item, &out[n++])) return -1;
+    }
+    if (n == 0) fprintf(stderr, "hirestyle: %s needs at least one value\n", option);
+    return n ? n : -1;
+}
+
+const char *cli_value(int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "hirestyle: %s needs a value\n", argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int cli_is(const char *arg, const char *long_name, const char *short_name)
+{
+    return strcmp(arg, long_name) == 0 || (short_name && strcmp(arg, short_name) == 0);
+}
