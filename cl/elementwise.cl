@@ -83,6 +83,13 @@ __kernel void scale(__global float *out, __global const float *in, float alpha, 
     if (i < n) out[i] = alpha * in[i];
 }
 
+/* out = (tanh(in) + 1) / 2 */
+__kernel void tanh_half(__global float *out, __global const float *in, int n)
+{
+    int i = get_global_id(0);
+    if (i < n) out[i] = 0.5f * (tanh(in[i]) + 1.0f);
+}
+
 __kernel void clamp_inplace(__global float *x, float lo, float hi, int n)
 {
     int i = get_global_id(0);

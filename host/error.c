@@ -29,7 +29,9 @@ hs_status hs_fail_context(hs_status status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    snprintf(old, sizeof old, "%s", last_error);
+    size_t keep = strnlen(last_error, sizeof old - 1);
+    memcpy(old, last_error, keep);
+    old[keep] = '\0';
     snprintf(last_error, sizeof last_error, "%s: %s", prefix, old);
     return status;
 }

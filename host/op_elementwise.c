@@ -92,6 +92,13 @@ hs_status hs_axpy(hs_tensor *y, float alpha, const hs_tensor *x)
                         ARG_MEM(x->buf), ARG_INT(count(x)), ARG_END);
 }
 
+hs_status hs_tanh_half(hs_tensor *out, const hs_tensor *in)
+{
+    HS_TRY(hs_check_same("tanh_half", out, in));
+    return hs_launch_1d(in->ctx, "tanh_half", count(in), ARG_MEM(out->buf), ARG_MEM(in->buf),
+                        ARG_INT(count(in)), ARG_END);
+}
+
 hs_status hs_clamp(hs_tensor *t, float lo, float hi)
 {
     return hs_launch_1d(t->ctx, "clamp_inplace", count(t), ARG_MEM(t->buf), ARG_FLOAT(lo),

@@ -58,4 +58,9 @@ hs_status hs_weights_meta_int(const hs_weights *w, const char *key, int *out);
 hs_status hs_weights_meta_float(const hs_weights *w, const char *key, float *out);
 hs_status hs_weights_meta_floats(const hs_weights *w, const char *key, float *out, int count);
 
+/* The path of weights file `file_name` ("resnet50.safetensors"), searched in
+ * $HIRESTYLE_WEIGHTS, ./weights and the source tree's weights/; HS_ERR_WEIGHTS
+ * with the command that fetches it when absent. */
+hs_status hs_find_weights(const char *file_name, char *out, size_t size);
+
 #endif

@@ -153,6 +153,8 @@ hs_status hs_axpby(hs_tensor *out, float alpha, const hs_tensor *a, float beta, 
 hs_status hs_scale(hs_tensor *out, const hs_tensor *in, float alpha);
 hs_status hs_add(hs_tensor *out, const hs_tensor *a, const hs_tensor *b);
 hs_status hs_axpy(hs_tensor *y, float alpha, const hs_tensor *x); /* y += alpha*x */
+/* out = (tanh(in) + 1) / 2: the SRGAN generator's output activation. Forward only. */
+hs_status hs_tanh_half(hs_tensor *out, const hs_tensor *in);
 /* Clamp in place to [lo, hi]. */
 hs_status hs_clamp(hs_tensor *t, float lo, float hi);
 

@@ -91,7 +91,7 @@ END_TEST
 START_TEST(prelu) { check_activation(ACT_PRELU, _i); }
 END_TEST
 
-/* axpby, scale, add, axpy (in place) and clamp on one set of inputs. */
+/* axpby, scale, add, axpy (in place), tanh_half and clamp on one set of inputs. */
 START_TEST(scaled_sums)
 {
     test_setup();
@@ -121,6 +121,12 @@ START_TEST(scaled_sums)
     got = download(&out);
     for (size_t i = 0; i < n; i++) want[i] = a[i] + 3.0 * b[i];
     assert_close("add then axpy", got, want, n, 1e-6);
+    free(got);
+
+    HS_CHECK(hs_tanh_half(&out, &ta));
+    got = download(&out);
+    for (size_t i = 0; i < n; i++) want[i] = 0.5 * (tanh((double)a[i]) + 1.0);
+    assert_close("tanh_half", got, want, n, 1e-6);
     free(got);
 
     HS_CHECK(hs_clamp(&ta, -0.5f, 1.0f));

