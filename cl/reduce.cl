@@ -16,8 +16,8 @@ float group_sum(__local float *part, float v)
     int l = get_local_id(0);
     part[l] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (int half = REDUCE_GROUP / 2; half > 0; half /= 2) {
-        if (l < half) part[l] += part[l + half];
+    for (int width = REDUCE_GROUP / 2; width > 0; width /= 2) {
+        if (l < width) part[l] += part[l + width];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     return part[0];

@@ -13,7 +13,6 @@ hs_status hs_reduce_begin(hs_context *ctx, size_t n, const hs_tensor *result, hs
     if (n > (size_t)INT32_MAX - REDUCE_MAX_GROUPS * ctx->reduce_group)
         return hs_fail(HS_ERR_TOO_LARGE, "a reduction over %zu elements is too long", n);
     size_t groups = (n + ctx->reduce_group - 1) / ctx->reduce_group;
-    if (groups < 1) groups = 1;
     if (groups > REDUCE_MAX_GROUPS) groups = REDUCE_MAX_GROUPS;
     *r = (hs_reduction){NULL, groups, groups * ctx->reduce_group, ctx->reduce_group};
     return hs_buffer_alloc(ctx, groups * sizeof(float), &r->partials);

@@ -216,6 +216,16 @@ hs_status hs_tensor_to_image(uint8_t *pixels, const hs_tensor *in, const hs_norm
  * borders filled by reflection (without repeating the edge, like numpy 'reflect'). */
 hs_status hs_translate_reflect(hs_tensor *out, const hs_tensor *in, int dx, int dy);
 
+/* Backward of hs_translate_reflect: din[p] = sum of dout[q] over the q whose
+ * reflected source is p (its adjoint), so jittered gradients are exact. */
+hs_status hs_translate_reflect_backward(hs_tensor *din, const hs_tensor *dout, int dx, int dy);
+
+/* A float image in [0,1] (N,3,H,W, RGB) to a network's input and back:
+ * out[c] = (in[c'] * 255 * norm->scale - mean[c]) / std[c], c' as above;
+ * backward: din[c'] = dout[c] * 255 * scale / std[c]. */
+hs_status hs_normalize_forward(hs_tensor *out, const hs_tensor *in, const hs_normalize *norm);
+hs_status hs_normalize_backward(hs_tensor *din, const hs_tensor *dout, const hs_normalize *norm);
+
 /* GEMM on row-major matrices through CLBlast (tuned parameters applied):
  * C = alpha * op(A) · op(B) + beta * C, op(X) = X or Xᵀ. Offsets in floats. */
 typedef struct hs_matrix { cl_mem buf; size_t offset, ld; int trans; } hs_matrix;

@@ -65,5 +65,14 @@ void finite_difference(ref_forward f, const void *params, const double *x, size_
 /* Each op file adds its test cases to the suite. */
 void add_conv_tests(Suite *s);
 void add_elementwise_tests(Suite *s);
+void add_pool_tests(Suite *s);
+void add_shuffle_tests(Suite *s);
+void add_concat_tests(Suite *s);
+void add_image_tests(Suite *s);
+void add_reduce_tests(Suite *s);
+void add_loss_tests(Suite *s);
+void add_gram_tests(Suite *s);
+void add_adam_tests(Suite *s);
+void add_normalize_tests(Suite *s);
 
 #endif

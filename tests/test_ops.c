@@ -8,6 +8,15 @@ int main(void)
     Suite *s = suite_create("ops");
     add_conv_tests(s);
     add_elementwise_tests(s);
+    add_pool_tests(s);
+    add_shuffle_tests(s);
+    add_concat_tests(s);
+    add_image_tests(s);
+    add_reduce_tests(s);
+    add_loss_tests(s);
+    add_gram_tests(s);
+    add_adam_tests(s);
+    add_normalize_tests(s);
 
     SRunner *runner = srunner_create(s);
     /* One process: the kernels are built once, not once per test. */

@@ -1,0 +1,107 @@
+/* ops_reduce.c — sum and dot product against a double-precision reference,
+ * and their determinism: the same input must give the same bits twice. */
+#include "harness.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct reduce_case { int n, small; } reduce_case;
+/* Around one work-group (256 on most devices); a prime past the pass-1 launch
+ * (every group, items sum one or two elements; under oclgrind too, ~3 s); and
+ * 2^20, where every pass-1 item sums a slice of 16 elements or more. */
+static const reduce_case cases[] = {
+    {1, 1}, {2, 1}, {255, 1}, {256, 1}, {257, 1}, {100003, 1}, {1 << 20, 0},
+};
+
+/* A fixed-order float sum of n terms may err by about depth * eps * sum |term|;
+ * the tree keeps the depth small, so 1e-6 of sum |term| must hold. */
+static void assert_sum_close(const char *what, float got, double want, double magnitude)
+{
+    double err = fabs((double)got - want) / (magnitude > 0 ? magnitude : 1e-30);
+    ck_assert_msg(err <= 1e-6, "%s: error %.3g of sum |term| (got %.9g, want %.9g)", what, err,
+                  got, want);
+}
+
+/* Runs the op twice into two results; both must hold the same bits. */
+static float reduce_twice(const char *what, hs_tensor *a, hs_tensor *b)
+{
+    float first, second;
+    hs_tensor r1 = poisoned(1, 1, 1, 1), r2 = poisoned(1, 1, 1, 1);
+    HS_CHECK(b ? hs_dot(&r1, a, b) : hs_sum(&r1, a));
+    HS_CHECK(b ? hs_dot(&r2, a, b) : hs_sum(&r2, a));
+    HS_CHECK(hs_read_scalar(&r1, &first));
+    HS_CHECK(hs_read_scalar(&r2, &second));
+    ck_assert_msg(memcmp(&first, &second, sizeof first) == 0,
+                  "%s is not deterministic: %.9g then %.9g", what, first, second);
+    hs_tensor_free(&r1);
+    hs_tensor_free(&r2);
+    return first;
+}
+
+START_TEST(sum_and_dot)
+{
+    test_setup();
+    const reduce_case *c = &cases[_i];
+    if (test_small_only() && !c->small) return;
+    float *x = host_floats(c->n), *y = host_floats(c->n);
+    fill_random(x, c->n, 11 + _i, -0.5f, 1.5f);
+    fill_random(y, c->n, 21 + _i, -1, 1);
+    hs_tensor tx = upload(x, 1, 1, 1, c->n), ty = upload(y, 1, 1, 1, c->n);
+
+    double sum = 0, sum_abs = 0, dot = 0, dot_abs = 0;
+    for (int i = 0; i < c->n; i++) {
+        sum += x[i];
+        sum_abs += fabs(x[i]);
+        dot += (double)x[i] * y[i];
+        dot_abs += fabs((double)x[i] * y[i]);
+    }
+    assert_sum_close("sum", reduce_twice("sum", &tx, NULL), sum, sum_abs);
+    assert_sum_close("dot", reduce_twice("dot", &tx, &ty), dot, dot_abs);
+
+    free(x); free(y);
+    hs_tensor_free(&tx); hs_tensor_free(&ty);
+}
+END_TEST
+
+/* A 4-D tensor reduces over all its elements, batch included. */
+START_TEST(sum_of_nchw)
+{
+    test_setup();
+    int n = 2 * 5 * 13 * 11;
+    float *x = host_floats(n);
+    fill_random(x, n, 31, -1, 1);
+    hs_tensor tx = upload(x, 2, 5, 13, 11);
+    double sum = 0, sum_abs = 0;
+    for (int i = 0; i < n; i++) {
+        sum += x[i];
+        sum_abs += fabs(x[i]);
+    }
+    assert_sum_close("sum of (2,5,13,11)", reduce_twice("sum", &tx, NULL), sum, sum_abs);
+    free(x);
+    hs_tensor_free(&tx);
+}
+END_TEST
+
+/* A result that is not (1,1,1,1), or dot operands of different shapes, fail. */
+START_TEST(bad_shapes)
+{
+    test_setup();
+    hs_tensor a = poisoned(1, 1, 2, 3), b = poisoned(1, 1, 3, 2), two = poisoned(1, 1, 1, 2);
+    hs_tensor one = poisoned(1, 1, 1, 1);
+    float v;
+    ck_assert_int_eq(hs_sum(&two, &a), HS_ERR_INTERNAL);
+    ck_assert_int_eq(hs_dot(&one, &a, &b), HS_ERR_INTERNAL);
+    ck_assert_int_eq(hs_read_scalar(&two, &v), HS_ERR_INTERNAL);
+    hs_tensor_free(&a); hs_tensor_free(&b); hs_tensor_free(&two); hs_tensor_free(&one);
+}
+END_TEST
+
+void add_reduce_tests(Suite *s)
+{
+    TCase *tc = tcase_create("reduce");
+    tcase_add_loop_test(tc, sum_and_dot, 0, (int)(sizeof cases / sizeof cases[0]));
+    tcase_add_test(tc, sum_of_nchw);
+    tcase_add_test(tc, bad_shapes);
+    suite_add_tcase(s, tc);
+}
