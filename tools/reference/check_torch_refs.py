@@ -83,7 +83,11 @@ def main():
         sd = {k: torch.from_numpy(v) for k, v in load_state_dict(src).items()}
         with torch.no_grad():
             if arch == "vgg19":
-                ref = orig_arch.vgg19_features()
+                try:  # torchvision's own layer list when available
+                    from torchvision.models import vgg as tvvgg
+                    ref = tvvgg.make_layers(tvvgg.cfgs["E"], batch_norm=False)
+                except ImportError:
+                    ref = orig_arch.vgg19_features()
                 ref.load_state_dict({k[len("features."):]: v for k, v in sd.items() if k.startswith("features.")})
                 x = torch.randn(1, 3, 45, 38)
                 feats = net(x)
