@@ -382,10 +382,9 @@ static hs_status concat_backward(const hs_layer *l, const hs_tensor *dout,
     return st;
 }
 
-hs_status hs_net_backward(hs_net *net, hs_tensor *acts, hs_tensor *grads, int last,
-                          hs_tensor *dinput)
+hs_status hs_net_backward(hs_net *net, const hs_tensor *input, hs_tensor *acts,
+                          hs_tensor *grads, int last, hs_tensor *dinput)
 {
-    const hs_tensor *input = dinput; /* same shape as the input; only its shape is used */
     hs_status st = HS_OK;
     for (int i = last; i >= 1 && st == HS_OK; i--) {
         if (!grads[i].buf) continue;

@@ -76,11 +76,11 @@ size_t hs_net_memory(const hs_net *net, int h, int w, int last, int keep);
  * (NULL = none). */
 hs_status hs_net_forward(hs_net *net, const hs_tensor *input, int last, int keep,
                          const unsigned char *wanted, hs_tensor *acts);
-/* Backward w.r.t. the input: grads[i] (optional, zeroed struct when none)
+/* Backward w.r.t. the input (as given to hs_net_forward): grads[i] (optional, zeroed struct when none)
  * holds dL/d(output of layer i) for the layers losses read; consumed. The
  * result dL/dinput goes to dinput (allocated by the caller). */
-hs_status hs_net_backward(hs_net *net, hs_tensor *acts, hs_tensor *grads, int last,
-                          hs_tensor *dinput);
+hs_status hs_net_backward(hs_net *net, const hs_tensor *input, hs_tensor *acts,
+                          hs_tensor *grads, int last, hs_tensor *dinput);
 void hs_net_release(const hs_net *net, hs_tensor *tensors);
 
 /* ---- For the builders (net_*.c) --------------------------------------------

@@ -142,11 +142,37 @@ START_TEST(translate_reflect)
 }
 END_TEST
 
+/* The backward is the adjoint: din[p] = Σ dout[q] over the q that read p,
+ * built here by scattering through the same reference map. */
+START_TEST(translate_reflect_backward)
+{
+    test_setup();
+    const translate_case *m = &moves[_i];
+    if (test_small_only() && !m->small) return;
+    size_t n = (size_t)m->n * m->c * m->h * m->w;
+    float *dout = host_floats(n);
+    fill_random(dout, n, 90 + _i, -1, 1);
+    hs_tensor tdout = upload(dout, m->n, m->c, m->h, m->w), tdin = poisoned(m->n, m->c, m->h, m->w);
+    HS_CHECK(hs_translate_reflect_backward(&tdin, &tdout, m->dx, m->dy));
+    float *got = download(&tdin);
+    double *want = host_doubles(n);
+    for (int p = 0; p < m->n * m->c; p++)
+        for (int y = 0; y < m->h; y++)
+            for (int x = 0; x < m->w; x++)
+                want[((size_t)p * m->h + reflect_ref(y - m->dy, m->h)) * m->w +
+                     reflect_ref(x - m->dx, m->w)] += dout[((size_t)p * m->h + y) * m->w + x];
+    assert_close("translate reflect backward", got, want, n, 1e-6);
+    free(dout); free(got); free(want);
+    hs_tensor_free(&tdout); hs_tensor_free(&tdin);
+}
+END_TEST
+
 void add_image_tests(Suite *s)
 {
     TCase *tc = tcase_create("image");
     tcase_add_loop_test(tc, image_round_trip, 0, IMAGE_COUNT);
     tcase_add_loop_test(tc, tensor_to_image_rounds_and_clamps, 0, IMAGE_COUNT);
     tcase_add_loop_test(tc, translate_reflect, 0, MOVE_COUNT);
+    tcase_add_loop_test(tc, translate_reflect_backward, 0, MOVE_COUNT);
     suite_add_tcase(s, tc);
 }

@@ -1,0 +1,79 @@
+/* style.h — Gatys et al.'s style transfer on the device.
+ *
+ * The image x, (1,3,H,W) RGB in [0,1], is optimised so that the features of
+ * a network match those of the content image at the content layers and the
+ * Gram matrices match a blend of the style images' Grams at the style layers:
+ *
+ *   L = content_weight * Σ content terms + style_weight * Σ w_l * style term_l
+ *       + tv_weight * TV(x)
+ *
+ * Two ways of measuring a term (per backbone defaults, see style_defaults):
+ *   HS_LOSS_MSE        the paper's and neural-style's: mean((F-F̂)²) and
+ *                      mean((G-T)²) with G = F·Fᵀ/(C·h·w)
+ *   HS_LOSS_NORMALIZED each term relative to its target: ‖F-F̂‖²/‖F̂‖² and
+ *                      ‖G-T‖²/‖T‖² with G = F·Fᵀ/(h·w) — balanced across
+ *                      layers whatever their scale (used for ResNet50)
+ * TV(x) = Σ over channels of the squared differences of neighbouring pixels.
+ */
+#ifndef HS_STYLE_H
+#define HS_STYLE_H
+
+#include "hirestyle.h"
+#include "net.h"
+
+#define HS_STYLE_MAX_LAYERS 8
+#define HS_STYLE_MAX_IMAGES 8
+
+typedef enum hs_loss_mode { HS_LOSS_MSE, HS_LOSS_NORMALIZED } hs_loss_mode;
+typedef enum hs_optimizer { HS_OPT_ADAM, HS_OPT_LBFGS } hs_optimizer;
+
+typedef struct hs_style_layers {
+    char content[HS_STYLE_MAX_LAYERS][48];
+    int content_count;
+    char style[HS_STYLE_MAX_LAYERS][48];
+    float style_weight[HS_STYLE_MAX_LAYERS];
+    int style_count;
+} hs_style_layers;
+
+typedef struct hs_style_params {
+    hs_style_layers layers;
+    hs_loss_mode mode;
+    float content_weight, style_weight, tv_weight;
+    hs_optimizer optimizer;
+    float learning_rate;      /* Adam */
+    int lbfgs_history;
+    int jitter;               /* translate x by -2..+1 px each Adam step */
+    unsigned seed;
+} hs_style_params;
+
+/* The defaults for a backbone ("vgg19" or "resnet50"). */
+hs_status hs_style_defaults(const char *arch, hs_style_params *p);
+
+typedef struct hs_style_losses { float content, style, tv, total; } hs_style_losses;
+
+typedef struct hs_style hs_style;
+
+/* Targets from the content image (1,3,H,W) and the style images (each any
+ * size), blended with weights normalised to sum 1. The net stays owned by the
+ * caller and must outlive the style. */
+hs_status hs_style_create(hs_net *net, const hs_style_params *p, const hs_tensor *content,
+                          const hs_tensor *const *styles, const float *blend, int style_count,
+                          hs_style **out);
+void hs_style_destroy(hs_style *s);
+
+/* L(x) and dL/dx (grad may be NULL), x translated by (dx, dy) first. */
+hs_status hs_style_evaluate(hs_style *s, const hs_tensor *x, int dx, int dy,
+                            hs_style_losses *losses, hs_tensor *grad);
+
+/* Optimise x in place for `iterations` steps; `progress` (may be NULL) is
+ * called after each step with the losses of that step and may return
+ * nonzero to stop early (status HS_ERR_INTERRUPTED). */
+typedef int (*hs_style_progress)(void *user, int iteration, const hs_style_losses *losses,
+                                 const hs_tensor *x);
+hs_status hs_style_optimize(hs_style *s, hs_tensor *x, int iterations, hs_style_progress progress,
+                            void *user);
+
+/* Device bytes a style transfer at h×w needs (network, targets, optimizer). */
+size_t hs_style_memory(const hs_net *net, const hs_style_params *p, int h, int w);
+
+#endif

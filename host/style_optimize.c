@@ -1,0 +1,70 @@
+/* style_optimize.c — the optimisers of style transfer: Adam (with the
+ * jitter, x clamped to [0,1] after each step) and L-BFGS (deterministic
+ * objective, so no jitter; x clamped once at the end). */
+#include "lbfgs.h"
+#include "style_internal.h"
+
+/* Jitter shift in -2..+1: the stride-2 layers' phase changes every step. */
+static int jitter_shift(hs_style *s)
+{
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 17;
+    s->rng ^= s->rng << 5;
+    return (int)(s->rng % 4u) - 2;
+}
+
+static hs_status adam(hs_style *s, hs_tensor *x, int iterations, hs_style_progress progress,
+                      void *user)
+{
+    hs_tensor grad = {0}, m = {0}, v = {0};
+    hs_status st = hs_tensor_alloc_like(&grad, x);
+    if (st == HS_OK) st = hs_tensor_alloc_like(&m, x);
+    if (st == HS_OK) st = hs_tensor_alloc_like(&v, x);
+    if (st == HS_OK) st = hs_tensor_fill(&m, 0.0f);
+    if (st == HS_OK) st = hs_tensor_fill(&v, 0.0f);
+    for (int it = 1; st == HS_OK && it <= iterations; it++) {
+        int dx = s->p.jitter ? jitter_shift(s) : 0, dy = s->p.jitter ? jitter_shift(s) : 0;
+        hs_style_losses losses;
+        st = hs_style_evaluate(s, x, dx, dy, &losses, &grad);
+        hs_adam_params a = {s->p.learning_rate, 0.9f, 0.999f, 1e-8f, it};
+        if (st == HS_OK) st = hs_adam_step(x, &grad, &m, &v, a);
+        if (st == HS_OK) st = hs_clamp(x, 0.0f, 1.0f);
+        if (st == HS_OK && progress && progress(user, it, &losses, x))
+            st = hs_fail(HS_ERR_INTERRUPTED, "stopped after iteration %d", it);
+    }
+    hs_tensor_free(&grad);
+    hs_tensor_free(&m);
+    hs_tensor_free(&v);
+    return st;
+}
+
+typedef struct lbfgs_user {
+    hs_style *s;
+    hs_style_losses last;
+    hs_style_progress progress;
+    void *user;
+} lbfgs_user;
+
+static hs_status objective(void *user, const hs_tensor *x, float *f, hs_tensor *grad)
+{
+    lbfgs_user *u = user;
+    HS_TRY(hs_style_evaluate(u->s, x, 0, 0, &u->last, grad));
+    *f = u->last.total;
+    return HS_OK;
+}
+
+static int lbfgs_progress(void *user, int iteration, float f, const hs_tensor *x)
+{
+    lbfgs_user *u = user;
+    (void)f; /* u->last holds its terms: the accepted point was evaluated last */
+    return u->progress ? u->progress(u->user, iteration, &u->last, x) : 0;
+}
+
+hs_status hs_style_optimize(hs_style *s, hs_tensor *x, int iterations, hs_style_progress progress,
+                            void *user)
+{
+    if (s->p.optimizer == HS_OPT_ADAM) return adam(s, x, iterations, progress, user);
+    lbfgs_user u = {.s = s, .progress = progress, .user = user};
+    HS_TRY(hs_lbfgs(x, iterations, s->p.lbfgs_history, objective, lbfgs_progress, &u));
+    return hs_clamp(x, 0.0f, 1.0f);
+}
