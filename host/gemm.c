@@ -60,28 +60,37 @@ hs_status hs_gemm_override(const hs_context *ctx, const hs_gemm_params *p)
     CLBlastStatusCode st = CLBlastOverrideParameters(ctx->dev.device, "Xgemm",
                                                      CLBlastPrecisionSingle, HS_GEMM_PARAM_COUNT,
                                                      names, values);
+    if (st == CLBlastSuccess && p->min_indirect >= 0) {
+        const char *routine[] = {"XGEMM_MIN_INDIRECT_SIZE"};
+        size_t threshold[] = {(size_t)p->min_indirect};
+        st = CLBlastOverrideParameters(ctx->dev.device, "GemmRoutine", CLBlastPrecisionSingle, 1,
+                                       routine, threshold);
+    }
     if (st != CLBlastSuccess)
         return hs_fail(HS_ERR_INTERNAL, "CLBlast rejected the GEMM parameters (status %d)", (int)st);
     return HS_OK;
 }
 
-/* The stored file is one line: "Xgemm NAME=VALUE NAME=VALUE ..." */
+/* The stored file is one line: "Xgemm NAME=VALUE ... [XGEMM_MIN_INDIRECT_SIZE=N]".
+ * Untuned CPU devices get hs_gemm_cpu_defaults; others CLBlast's database. */
 hs_status hs_gemm_apply_tuning(hs_context *ctx)
 {
     char path[4096];
     hs_gemm_tuning_path(&ctx->dev, path, sizeof path);
     FILE *f = path[0] ? fopen(path, "r") : NULL;
-    if (!f) return HS_OK; /* not tuned: CLBlast's defaults */
     char line[1024];
     hs_gemm_params p;
-    int ok = fgets(line, sizeof line, f) && hs_gemm_params_parse(line, &p);
-    fclose(f);
-    if (!ok) {
-        if (ctx->verbose) fprintf(stderr, "gemm: ignoring unreadable tuning file %s\n", path);
-        return HS_OK;
+    int ok = f && fgets(line, sizeof line, f) && hs_gemm_params_parse(line, &p);
+    if (f) fclose(f);
+    if (f && !ok && ctx->verbose) fprintf(stderr, "gemm: ignoring unreadable tuning file %s\n", path);
+    if (ok) {
+        if (ctx->verbose) fprintf(stderr, "gemm: applying tuned parameters from %s\n", path);
+        return hs_gemm_override(ctx, &p);
     }
-    if (ctx->verbose) fprintf(stderr, "gemm: applying tuned parameters from %s\n", path);
-    return hs_gemm_override(ctx, &p);
+    if (!(ctx->dev.type & CL_DEVICE_TYPE_CPU)) return HS_OK;
+    if (ctx->verbose)
+        fprintf(stderr, "gemm: CPU defaults (run `hirestyle tune` to tune for this device)\n");
+    return hs_gemm_override(ctx, &hs_gemm_cpu_defaults);
 }
 
 int hs_gemm_params_parse(const char *line, hs_gemm_params *out)
@@ -95,6 +104,8 @@ int hs_gemm_params_parse(const char *line, hs_gemm_params *out)
         out->value[i] = atoi(at + strlen(key));
         if (out->value[i] < 0) return 0;
     }
+    const char *at = strstr(line, " XGEMM_MIN_INDIRECT_SIZE=");
+    out->min_indirect = at ? atol(at + strlen(" XGEMM_MIN_INDIRECT_SIZE=")) : -1;
     return 1;
 }
 
@@ -104,8 +115,15 @@ void hs_gemm_params_format(const hs_gemm_params *p, char *out, size_t size)
     for (int i = 0; i < HS_GEMM_PARAM_COUNT && used < size; i++)
         used += (size_t)snprintf(out + used, size - used, " %s=%d", hs_gemm_param_names[i],
                                  p->value[i]);
+    if (p->min_indirect >= 0 && used < size)
+        snprintf(out + used, size - used, " XGEMM_MIN_INDIRECT_SIZE=%ld", p->min_indirect);
 }
 
 const char *const hs_gemm_param_names[HS_GEMM_PARAM_COUNT] = {
     "GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
     "NDIMC", "NWG", "SA", "SB", "STRM", "STRN", "VWM", "VWN"};
+
+const hs_gemm_params hs_gemm_cpu_defaults = {
+    /* GEMMK KREG KWG KWI MDIMA MDIMC MWG NDIMB NDIMC NWG SA SB STRM STRN VWM VWN */
+    {0, 1, 32, 2, 8, 8, 64, 8, 8, 16, 1, 1, 0, 0, 4, 1},
+    0};

@@ -9,8 +9,17 @@
 #define HS_GEMM_PARAM_COUNT 16
 enum { GP_GEMMK, GP_KREG, GP_KWG, GP_KWI, GP_MDIMA, GP_MDIMC, GP_MWG, GP_NDIMB,
        GP_NDIMC, GP_NWG, GP_SA, GP_SB, GP_STRM, GP_STRN, GP_VWM, GP_VWN };
-typedef struct hs_gemm_params { int value[HS_GEMM_PARAM_COUNT]; } hs_gemm_params;
+typedef struct hs_gemm_params {
+    int value[HS_GEMM_PARAM_COUNT];
+    /* m·n·k from which CLBlast pads and uses Xgemm rather than XgemmDirect;
+     * -1 keeps CLBlast's choice. On CPUs the padded kernel wins at any size. */
+    long min_indirect;
+} hs_gemm_params;
 extern const char *const hs_gemm_param_names[HS_GEMM_PARAM_COUNT];
+/* A starting point for CPU devices under PoCL, measured with CLBlast's own
+ * tuner (clblast_tuner_xgemm) on an AVX-512 CPU; applied to CPU devices that
+ * have not been tuned yet. */
+extern const hs_gemm_params hs_gemm_cpu_defaults;
 
 void hs_gemm_tuning_path(const hs_device_info *dev, char *out, size_t size);
 hs_status hs_gemm_override(const hs_context *ctx, const hs_gemm_params *p);

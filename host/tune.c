@@ -16,10 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* (M, N, K) of a VGG19 conv at 256² (conv2_2), at 64² (conv4_2) and of an
- * SR generator's 64-channel conv on a 96² tile. */
-static const size_t tune_shapes[][3] = {{128, 16384, 1152}, {512, 1024, 4608}, {64, 9216, 576}};
-#define TUNE_SHAPE_COUNT 3
+/* (M, N, K) of convs we run: VGG19 conv2_2 and conv4_2 (a quarter of a 256²
+ * image), an SR generator's 64-channel conv, and ResNet50's small 1×1 convs. */
+static const size_t tune_shapes[][3] = {
+    {128, 4096, 1152}, {512, 256, 4608}, {64, 2304, 576}, {256, 192, 1024}, {64, 768, 256}};
+#define TUNE_SHAPE_COUNT 5
 
 static unsigned next_random(unsigned *state)
 {
@@ -46,29 +47,51 @@ static int valid(const hs_device_info *dev, const hs_gemm_params *g)
            local <= dev->local_mem;
 }
 
-static hs_gemm_params random_candidate(unsigned *state)
+/* Set parameter `which` (0..6 below) of g to a random allowed value. */
+static void randomise(hs_gemm_params *g, int which, unsigned *state)
 {
     static const int wg[] = {16, 32, 64, 128}, kwg[] = {16, 32}, dim[] = {8, 16, 32},
                      vw[] = {1, 2, 4, 8}, flag[] = {0, 1};
-    hs_gemm_params g = {{0}};
-    int *v = g.value;
-    v[GP_GEMMK] = 0;
-    v[GP_KREG] = 1;
-    v[GP_KWI] = 2;
-    v[GP_MWG] = pick(state, wg, 4);
-    v[GP_NWG] = pick(state, wg, 4);
-    v[GP_KWG] = pick(state, kwg, 2);
-    v[GP_MDIMC] = v[GP_MDIMA] = pick(state, dim, 3);
-    v[GP_NDIMC] = v[GP_NDIMB] = pick(state, dim, 3);
-    v[GP_VWM] = pick(state, vw, 4);
-    v[GP_VWN] = pick(state, vw, 4);
-    v[GP_SA] = v[GP_SB] = pick(state, flag, 2);
+    int *v = g->value;
+    switch (which) {
+    case 0: v[GP_MWG] = pick(state, wg, 4); break;
+    case 1: v[GP_NWG] = pick(state, wg, 4); break;
+    case 2: v[GP_KWG] = pick(state, kwg, 2); break;
+    case 3: v[GP_MDIMC] = v[GP_MDIMA] = pick(state, dim, 3); break;
+    case 4: v[GP_NDIMC] = v[GP_NDIMB] = pick(state, dim, 3); break;
+    case 5: v[GP_VWM] = pick(state, vw, 4); v[GP_VWN] = pick(state, vw, 4); break;
+    default: v[GP_SA] = v[GP_SB] = pick(state, flag, 2); break;
+    }
+}
+
+/* Half the time a neighbour of the best so far (one parameter changed),
+ * otherwise a fresh random point: local search with restarts. */
+static hs_gemm_params next_candidate(const hs_gemm_params *best, unsigned *state)
+{
+    hs_gemm_params g = *best;
+    if (next_random(state) % 2) {
+        randomise(&g, (int)(next_random(state) % 7), state);
+    } else {
+        for (int which = 0; which < 7; which++) randomise(&g, which, state);
+    }
+    g.value[GP_GEMMK] = 0;
+    g.value[GP_KREG] = 1;
+    g.value[GP_KWI] = 2;
+    g.value[GP_STRM] = g.value[GP_STRN] = 0;
+    g.min_indirect = 0; /* time Xgemm itself on every shape */
     return g;
 }
 
 typedef struct tune_buffers { cl_mem a, b, c; size_t floats_a, floats_b, floats_c; } tune_buffers;
 
 /* Seconds for one GEMM at each shape (after a first, compiling, call). */
+static int seen(const hs_gemm_params *list, int count, const hs_gemm_params *g)
+{
+    for (int i = 0; i < count; i++)
+        if (memcmp(list[i].value, g->value, sizeof g->value) == 0) return 1;
+    return 0;
+}
+
 static hs_status time_shapes(hs_context *ctx, const tune_buffers *t, double *seconds)
 {
     *seconds = 0;
@@ -148,6 +171,46 @@ static hs_status store(const hs_context *ctx, const hs_gemm_params *best, char *
     return HS_OK;
 }
 
+/* Time up to `candidates` parameter sets; *best gets the fastest (its
+ * time in *best_time), tried with the padded kernel on every shape. */
+static hs_status search(hs_context *ctx, const tune_buffers *t, int candidates, int quiet,
+                        hs_gemm_params *best, double *best_time)
+{
+    static hs_gemm_params tried_list[512];
+    unsigned state = 20261125u;
+    double gflop = total_gflop();
+    *best = hs_gemm_cpu_defaults;
+    *best_time = INFINITY;
+    if (candidates > 512) candidates = 512;
+    for (int tried = 0, drawn = 0; tried < candidates && drawn < 100000; drawn++) {
+        hs_gemm_params g = tried == 0 ? hs_gemm_cpu_defaults : next_candidate(best, &state);
+        if (!valid(&ctx->dev, &g) || seen(tried_list, tried, &g)) continue;
+        tried_list[tried++] = g;
+        double seconds;
+        if (hs_gemm_override(ctx, &g) != HS_OK || time_shapes(ctx, t, &seconds) != HS_OK)
+            continue; /* a candidate the device cannot run is skipped */
+        char line[512];
+        hs_gemm_params_format(&g, line, sizeof line);
+        if (!quiet) printf("%3d/%d %7.1f GFLOP/s  %s\n", tried, candidates, gflop / seconds, line);
+        if (seconds < *best_time) {
+            *best_time = seconds;
+            *best = g;
+        }
+    }
+    if (!(*best_time < INFINITY)) return hs_fail(HS_ERR_INTERNAL, "no GEMM candidate ran");
+    /* Keep CLBlast's direct kernel for small products if that is faster. */
+    hs_gemm_params with_direct = *best;
+    with_direct.min_indirect = 384L * 384 * 384;
+    double direct_time;
+    HS_TRY(hs_gemm_override(ctx, &with_direct));
+    HS_TRY(time_shapes(ctx, t, &direct_time));
+    if (direct_time < *best_time) {
+        *best = with_direct;
+        *best_time = direct_time;
+    }
+    return HS_OK;
+}
+
 hs_status hs_tune_gemm(hs_context *ctx, int candidates, int quiet)
 {
     tune_buffers t = {0};
@@ -160,32 +223,11 @@ hs_status hs_tune_gemm(hs_context *ctx, int candidates, int quiet)
     hs_status st = hs_buffer_alloc(ctx, t.floats_a * sizeof(float), &t.a);
     if (st == HS_OK) st = hs_buffer_alloc(ctx, t.floats_b * sizeof(float), &t.b);
     if (st == HS_OK) st = hs_buffer_alloc(ctx, t.floats_c * sizeof(float), &t.c);
-
     double gflop = total_gflop(), best_time = INFINITY, current = INFINITY;
+    hs_gemm_params best;
     if (st == HS_OK) st = time_shapes(ctx, &t, &current);
-    if (st == HS_OK && !quiet)
-        printf("current parameters: %.1f GFLOP/s\n", gflop / current);
-    hs_gemm_params best = {{0}};
-    unsigned state = 20261125u;
-    for (int tried = 0, drawn = 0; st == HS_OK && tried < candidates && drawn < 100000; drawn++) {
-        hs_gemm_params g = random_candidate(&state);
-        if (!valid(&ctx->dev, &g)) continue;
-        tried++;
-        double seconds;
-        st = hs_gemm_override(ctx, &g);
-        if (st == HS_OK) st = time_shapes(ctx, &t, &seconds);
-        if (st != HS_OK) { /* a candidate the device cannot run is skipped */
-            st = HS_OK;
-            continue;
-        }
-        char line[512];
-        hs_gemm_params_format(&g, line, sizeof line);
-        if (!quiet) printf("%3d/%d %7.1f GFLOP/s  %s\n", tried, candidates, gflop / seconds, line);
-        if (seconds < best_time) {
-            best_time = seconds;
-            best = g;
-        }
-    }
+    if (st == HS_OK && !quiet) printf("current parameters: %.1f GFLOP/s\n", gflop / current);
+    if (st == HS_OK) st = search(ctx, &t, candidates, quiet, &best, &best_time);
     hs_buffer_free(ctx, t.a, t.floats_a * sizeof(float));
     hs_buffer_free(ctx, t.b, t.floats_b * sizeof(float));
     hs_buffer_free(ctx, t.c, t.floats_c * sizeof(float));
