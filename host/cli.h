@@ -5,6 +5,10 @@
 #define HS_CLI_H
 
 #include "hirestyle.h"
+#include "image_io.h"
+#include "style_job.h"
+
+#include <stddef.h>
 
 /* Options every command takes: --device, --device-type, --verbose, --quiet. */
 typedef struct cli_common {
@@ -37,8 +41,23 @@ const char *cli_value(int argc, char **argv, int *i);
 /* arg is --long or -s. */
 int cli_is(const char *arg, const char *long_name, const char *short_name);
 
+/* The command line as one string, quoted where needed, for the PNG. */
+void cli_command_line(int argc, char **argv, char *out, size_t size);
+/* Save a PNG atomically with the command and the model in tEXt chunks. */
+hs_status cli_save_png(const char *path, const hs_image *img, const char *model, int argc,
+                       char **argv);
+/* Ctrl-C sets a flag that long work polls, so it stops cleanly. */
+void cli_catch_interrupt(void);
+int cli_interrupted(void);
+
 int cli_devices(int argc, char **argv);
+int cli_style(int argc, char **argv);
+/* The style options, shared by `style` and `run`: 1 used, 0 not a style
+ * option, -1 bad value (printed). cli_style_check: the options together. */
+int cli_style_option(hs_style_job *job, int argc, char **argv, int *i);
+int cli_style_check(const hs_style_job *job);
 int cli_bench(int argc, char **argv);
 int cli_tune(int argc, char **argv);
+int cli_upscale(int argc, char **argv);
 
 #endif

@@ -14,8 +14,10 @@ typedef struct command {
 
 static const command commands[] = {
     {"devices", cli_devices, "list OpenCL platforms and devices"},
+    {"style", cli_style, "paint a photo in the style of one or more paintings"},
     {"bench", cli_bench, "benchmark the ops on the device (bench ops)"},
     {"tune", cli_tune, "tune the GEMM kernel for the device (stored in the cache)"},
+    {"upscale", cli_upscale, "enlarge an image 2-8x with a GAN super-resolution network"},
 };
 static const int command_count = sizeof commands / sizeof commands[0];
 

@@ -1,0 +1,45 @@
+/* style_job.h — style transfer from files to an image: what `hirestyle
+ * style` and `hirestyle run` do between parsing options and writing the
+ * result. Loads and sizes the images, checks the job fits the device, runs
+ * the optimiser with progress and periodic saves, keeps the content's
+ * colours on request. */
+#ifndef HS_STYLE_JOB_H
+#define HS_STYLE_JOB_H
+
+#include "image_io.h"
+#include "style.h"
+
+typedef enum hs_init { HS_INIT_CONTENT, HS_INIT_RANDOM, HS_INIT_IMAGE } hs_init;
+
+/* Options as given; a negative number (or NaN) means "the backbone's default". */
+typedef struct hs_style_job {
+    const char *weights;        /* path, or file name in the weights directory */
+    const char *content;
+    const char *styles[HS_STYLE_MAX_IMAGES];
+    int style_count;
+    float blend[HS_STYLE_MAX_IMAGES];
+    int blend_count;            /* 0: equal weights */
+    int image_size;             /* the output's longer side */
+    float style_scale;
+    int iterations;
+    hs_optimizer optimizer;
+    float learning_rate, content_weight, style_weight, tv_weight;
+    const char *content_layers, *style_layers; /* comma lists; NULL = default */
+    int jitter;                 /* -1 default, 0 off, 1 on */
+    hs_init init;
+    const char *init_image;
+    unsigned seed;
+    int original_colors;
+    int print_every, save_every;
+    const char *save_prefix;    /* --save-every writes <prefix>_<iter>.png */
+    int quiet, verbose;
+    int argc;                   /* recorded in saved PNGs */
+    char **argv;
+} hs_style_job;
+
+/* The weights file the job will use: --weights, else vgg19 if fetched, else
+ * resnet50. */
+hs_status hs_style_job_weights(const hs_style_job *job, char *path, size_t size);
+hs_status hs_style_job_run(hs_context *ctx, const hs_style_job *job, hs_image *result);
+
+#endif
