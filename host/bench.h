@@ -6,6 +6,12 @@
 #include "hirestyle.h"
 
 hs_status hs_bench_ops(hs_context *ctx, const int *sizes, int size_count, int repeat);
+/* `bench upscale`: MP/s and peak device memory of esrgan-{thick,medium,slim}-x4
+ * on a size×size image (bench_upscale.c). */
+hs_status hs_bench_upscale(hs_context *ctx, int size, int repeat);
+/* Style-transfer iterations with each weights file at size×(3/4 size). */
+hs_status hs_bench_style(hs_context *ctx, const char *const *weights, int count, int size,
+                         int iterations);
 /* `hirestyle tune`: time `candidates` GEMM parameter sets, store the best. */
 hs_status hs_tune_gemm(hs_context *ctx, int candidates, int quiet);
 

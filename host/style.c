@@ -7,6 +7,7 @@
  * style_optimize.c.
  */
 #include "style_internal.h"
+#include "timer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,23 +262,39 @@ static hs_status style_term(hs_style *s, int i, int want_grad, double *loss)
     return st;
 }
 
+void hs_style_set_timing(hs_style *s, hs_style_timing *timing) { s->timing = timing; }
+
+hs_status hs_style_lap(hs_style *s, double *phase, double *since)
+{
+    if (!s->timing) return HS_OK;
+    HS_TRY(hs_finish(s->ctx));
+    double now = hs_seconds();
+    *phase += now - *since;
+    *since = now;
+    return HS_OK;
+}
+
 /* Forward, the loss terms, and (with grad) the backward to dL/d(shifted x). */
 static hs_status evaluate_network(hs_style *s, const hs_tensor *xs, hs_style_losses *losses,
                                   hs_tensor *dxs)
 {
     hs_tensor input = {0}, dinput = {0};
-    double content = 0, style = 0;
+    double content = 0, style = 0, lap = hs_seconds();
+    hs_style_timing unused = {0}, *t = s->timing ? s->timing : &unused;
     hs_status st = hs_tensor_alloc_like(&input, xs);
     if (st == HS_OK) st = hs_normalize_forward(&input, xs, &s->net->norm);
     if (st == HS_OK) st = hs_net_forward(s->net, &input, s->last, dxs != NULL, s->wanted, s->acts);
+    if (st == HS_OK) st = hs_style_lap(s, &t->forward, &lap);
     for (int i = 0; st == HS_OK && i < s->p.layers.content_count; i++)
         st = content_term(s, i, dxs != NULL, &content);
     for (int i = 0; st == HS_OK && i < s->p.layers.style_count; i++)
         st = style_term(s, i, dxs != NULL, &style);
+    if (st == HS_OK) st = hs_style_lap(s, &t->loss, &lap);
     if (st == HS_OK && dxs) {
         st = hs_tensor_alloc_like(&dinput, xs);
         if (st == HS_OK) st = hs_net_backward(s->net, &input, s->acts, s->grads, s->last, &dinput);
         if (st == HS_OK) st = hs_normalize_backward(dxs, &dinput, &s->net->norm);
+        if (st == HS_OK) st = hs_style_lap(s, &t->backward, &lap);
     }
     hs_net_release(s->net, s->acts);
     hs_net_release(s->net, s->grads);

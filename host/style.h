@@ -73,6 +73,12 @@ typedef int (*hs_style_progress)(void *user, int iteration, const hs_style_losse
 hs_status hs_style_optimize(hs_style *s, hs_tensor *x, int iterations, hs_style_progress progress,
                             void *user);
 
+/* Where the time of evaluations and steps goes, for `hirestyle bench style`.
+ * When set, every phase ends with a wait for the device, so the sum is a
+ * little slower than an untimed run. */
+typedef struct hs_style_timing { double forward, loss, backward, step; int steps; } hs_style_timing;
+void hs_style_set_timing(hs_style *s, hs_style_timing *timing);
+
 /* Device bytes a style transfer at h×w needs (network, targets, optimizer). */
 size_t hs_style_memory(const hs_net *net, const hs_style_params *p, int h, int w);
 

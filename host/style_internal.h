@@ -19,6 +19,11 @@ struct hs_style {
     hs_tensor *acts, *grads;                    /* per layer, during an evaluation */
     hs_tensor scalar;                           /* (1,1,1,1) for loss values */
     unsigned rng;                               /* jitter */
+    hs_style_timing *timing;                    /* NULL unless benchmarking */
 };
+
+/* With timing on: wait for the device and add the seconds since *since to
+ * *phase, then restart *since. */
+hs_status hs_style_lap(hs_style *s, double *phase, double *since);
 
 #endif

@@ -3,6 +3,7 @@
  * objective, so no jitter; x clamped once at the end). */
 #include "lbfgs.h"
 #include "style_internal.h"
+#include "timer.h"
 
 /* Jitter shift in -2..+1: the stride-2 layers' phase changes every step. */
 static int jitter_shift(hs_style *s)
@@ -27,8 +28,13 @@ static hs_status adam(hs_style *s, hs_tensor *x, int iterations, hs_style_progre
         hs_style_losses losses;
         st = hs_style_evaluate(s, x, dx, dy, &losses, &grad);
         hs_adam_params a = {s->p.learning_rate, 0.9f, 0.999f, 1e-8f, it};
+        double lap = hs_seconds();
         if (st == HS_OK) st = hs_adam_step(x, &grad, &m, &v, a);
         if (st == HS_OK) st = hs_clamp(x, 0.0f, 1.0f);
+        if (st == HS_OK && s->timing) {
+            st = hs_style_lap(s, &s->timing->step, &lap);
+            s->timing->steps++;
+        }
         if (st == HS_OK && progress && progress(user, it, &losses, x))
             st = hs_fail(HS_ERR_INTERRUPTED, "stopped after iteration %d", it);
     }

@@ -90,7 +90,8 @@ class Net(torch.nn.Module):
 
 
 class ResNet50Keras(Net):
-    def forward(self, x):
+    def forward(self, x, last=None):
+        """All block outputs, or those up to the block named `last`."""
         w = self.w
         out = collections.OrderedDict()
         x = F.relu(conv(F.pad(x, (3, 3, 3, 3)), w, "conv1", stride=2, padding=0))
@@ -107,11 +108,14 @@ class ResNet50Keras(Net):
                 sc = conv(x, w, p + "_branch1", stride=t, padding=0) if b == "a" else x
                 x = F.relu(y + sc)
                 out[p] = x
+                if p == last:
+                    return out
         return out
 
 
 class VGG19(Net):
-    def forward(self, x):
+    def forward(self, x, last=None):
+        """All layer outputs, or those up to the layer named `last`."""
         w = self.w
         out = collections.OrderedDict()
         idx, blk, n = 0, 1, 1
@@ -126,6 +130,8 @@ class VGG19(Net):
                 out["conv%d_%d" % (blk, n)] = x
                 x = F.relu(x)
                 out["relu%d_%d" % (blk, n)] = x
+                if "relu%d_%d" % (blk, n) == last:
+                    return out
                 idx += 2
                 n += 1
         return out

@@ -1,0 +1,75 @@
+/* bench_style.c — `hirestyle bench style`: seconds per style-transfer
+ * iteration and where they go (forward, loss terms, backward, Adam step),
+ * and the peak device memory, per feature network at a given image size.
+ * The images are random: the time does not depend on what they show.
+ * tools/bench_style_torch.py times the same iteration in PyTorch. */
+#include "bench.h"
+#include "engine.h"
+#include "net.h"
+#include "style.h"
+#include "timer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static hs_status random_image(hs_context *ctx, int h, int w, unsigned seed, hs_tensor *t)
+{
+    size_t n = (size_t)3 * h * w;
+    float *x = malloc(n * sizeof *x);
+    if (!x) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        x[i] = (float)((seed >> 8) & 0xffff) / 65535.0f;
+    }
+    hs_status st = hs_tensor_alloc(ctx, t, 1, 3, h, w);
+    if (st == HS_OK) st = hs_tensor_write(t, x);
+    free(x);
+    return st;
+}
+
+static hs_status bench_network(hs_context *ctx, const char *weights, int size, int iterations)
+{
+    hs_net net;
+    HS_TRY(hs_net_load(ctx, weights, &net));
+    hs_style_params p;
+    hs_tensor content = {0}, style = {0}, x = {0};
+    hs_style *s = NULL;
+    hs_memory_reset_peak(ctx);
+    int h = size * 3 / 4; /* a 4:3 photo */
+    hs_status st = hs_style_defaults(net.arch, &p);
+    if (st == HS_OK) st = random_image(ctx, h, size, 1, &content);
+    if (st == HS_OK) st = random_image(ctx, size, size, 2, &style);
+    if (st == HS_OK) st = random_image(ctx, h, size, 3, &x);
+    const hs_tensor *styles[1] = {&style};
+    if (st == HS_OK) st = hs_style_create(&net, &p, &content, styles, NULL, 1, &s);
+    if (st == HS_OK) st = hs_style_optimize(s, &x, 2, NULL, NULL); /* warm up */
+    hs_style_timing timing = {0};
+    double start = hs_seconds();
+    if (st == HS_OK) {
+        hs_style_set_timing(s, &timing);
+        st = hs_style_optimize(s, &x, iterations, NULL, NULL);
+    }
+    double per = (hs_seconds() - start) / iterations;
+    if (st == HS_OK)
+        printf("%-9s %5dx%-5d %8.3f %8.3f %8.3f %8.3f %8.3f %9.0f\n", net.arch, size, h, per,
+               timing.forward / iterations, timing.backward / iterations,
+               timing.loss / iterations, timing.step / iterations,
+               hs_memory_peak(ctx) / 1048576.0);
+    fflush(stdout);
+    hs_style_destroy(s);
+    hs_tensor_free(&content);
+    hs_tensor_free(&style);
+    hs_tensor_free(&x);
+    hs_net_free(&net);
+    return st;
+}
+
+hs_status hs_bench_style(hs_context *ctx, const char *const *weights, int count, int size,
+                         int iterations)
+{
+    printf("device: %s (%s)\n", ctx->dev.name, ctx->dev.platform_name);
+    printf("%-9s %-11s %8s %8s %8s %8s %8s %9s\n", "network", "image", "s/iter", "forward",
+           "backward", "loss", "step", "peak MiB");
+    for (int i = 0; i < count; i++) HS_TRY(bench_network(ctx, weights[i], size, iterations));
+    return HS_OK;
+}
