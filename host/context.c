@@ -43,6 +43,10 @@ hs_status hs_context_create(const hs_context_options *opts, hs_context **out)
     ctx->reduce_group = 256;
     while (ctx->reduce_group > ctx->dev.max_work_group) ctx->reduce_group /= 2;
     /* Scratch (im2col) may take an eighth of a buffer's limit, at most 256 MiB. */
+    /* A cap on our device memory: to share a GPU, and to try the
+     * out-of-memory paths on machines that have plenty. */
+    const char *limit = getenv("HIRESTYLE_MEMORY_LIMIT_MB");
+    if (limit && atol(limit) > 0) ctx->mem_limit = (size_t)atol(limit) << 20;
     ctx->scratch_limit = ctx->dev.max_alloc / 8;
     if (ctx->scratch_limit > ((size_t)256 << 20)) ctx->scratch_limit = (size_t)256 << 20;
 
@@ -72,6 +76,11 @@ void hs_context_destroy(hs_context *ctx)
 const hs_device_info *hs_context_device(const hs_context *ctx) { return &ctx->dev; }
 cl_context hs_context_cl(const hs_context *ctx) { return ctx->cl; }
 cl_command_queue hs_context_queue(const hs_context *ctx) { return ctx->queue; }
+size_t hs_memory_available(const hs_context *ctx)
+{
+    return ctx->mem_limit && ctx->mem_limit < ctx->dev.global_mem ? ctx->mem_limit
+                                                                   : ctx->dev.global_mem;
+}
 size_t hs_memory_in_use(const hs_context *ctx) { return ctx->mem_in_use; }
 size_t hs_memory_peak(const hs_context *ctx) { return ctx->mem_peak; }
 void hs_memory_reset_peak(hs_context *ctx) { ctx->mem_peak = ctx->mem_in_use; }
@@ -89,6 +98,11 @@ hs_status hs_buffer_alloc(hs_context *ctx, size_t bytes, cl_mem *out)
         return hs_fail(HS_ERR_TOO_LARGE,
                        "a buffer of %.1f MiB exceeds the device's largest allocation (%.1f MiB)",
                        bytes / 1048576.0, ctx->dev.max_alloc / 1048576.0);
+    if (ctx->mem_limit && ctx->mem_in_use + bytes > ctx->mem_limit)
+        return hs_fail(HS_ERR_DEVICE_MEMORY,
+                       "out of device memory: %.1f MiB more would pass "
+                       "HIRESTYLE_MEMORY_LIMIT_MB=%zu",
+                       bytes / 1048576.0, ctx->mem_limit >> 20);
     cl_int err;
     *out = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
     if (err != CL_SUCCESS) return hs_cl_fail(err, "allocating a device buffer");

@@ -38,6 +38,7 @@ struct hs_context {
     size_t scratch_bytes;
     size_t scratch_limit;       /* the most one op may take as scratch */
     size_t mem_in_use, mem_peak;
+    size_t mem_limit;           /* $HIRESTYLE_MEMORY_LIMIT_MB, else 0: the device's own */
     int verbose;
 };
 

@@ -67,7 +67,7 @@ hs_status hs_cl_fail(cl_int err, const char *what)
 {
     if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES ||
         err == CL_OUT_OF_HOST_MEMORY)
-        return hs_fail(HS_ERR_DEVICE_MEMORY, "%s: the device ran out of memory (%s)", what,
+        return hs_fail(HS_ERR_DEVICE_MEMORY, "%s: out of device memory (%s)", what,
                        hs_cl_error_name(err));
     return hs_fail(HS_ERR_INTERNAL, "%s failed: %s (%d)", what, hs_cl_error_name(err), err);
 }

@@ -28,7 +28,7 @@ hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs
                        ctx->dev.name, (int)st);
     if (st == CLBlastTempBufferAllocFailure || st == CLBlastOpenCLOutOfResources ||
         st == CLBlastOpenCLOutOfHostMemory)
-        return hs_fail(HS_ERR_DEVICE_MEMORY, "GEMM %zux%zux%zu: the device ran out of memory", m,
+        return hs_fail(HS_ERR_DEVICE_MEMORY, "GEMM %zux%zux%zu: out of device memory", m,
                        n, k);
     return hs_fail(HS_ERR_INTERNAL, "CLBlast SGEMM %zux%zux%zu failed with status %d", m, n, k,
                    (int)st);

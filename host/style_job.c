@@ -114,10 +114,12 @@ static hs_status check_memory(const hs_style_job *job, const hs_net *net, const 
                               int w, int h)
 {
     const hs_device_info *dev = hs_context_device(net->ctx);
-    size_t budget = dev->global_mem / 10 * 9, need = hs_style_memory(net, p, h, w);
+    /* what is left beside the weights, with a tenth to spare for the estimate */
+    size_t available = hs_memory_available(net->ctx) - hs_memory_in_use(net->ctx);
+    size_t budget = available / 10 * 9, need = hs_style_memory(net, p, h, w);
     if (job->verbose)
-        fprintf(stderr, "style: %dx%d needs about %.0f MiB of device memory (%s has %.0f MiB)\n", w,
-                h, need / 1048576.0, dev->name, dev->global_mem / 1048576.0);
+        fprintf(stderr, "style: %dx%d needs about %.0f MiB of device memory (%.0f MiB usable)\n", w,
+                h, need / 1048576.0, available / 1048576.0);
     if (need <= budget) return HS_OK;
     int lo = 16, hi = w > h ? w : h;
     while (lo < hi) { /* the largest longer side that fits */
@@ -127,10 +129,9 @@ static hs_status check_memory(const hs_style_job *job, const hs_net *net, const 
         else hi = mid - 1;
     }
     return hs_fail(HS_ERR_TOO_LARGE,
-                   "--image-size %d needs about %.1f GiB of device memory but %s has %.1f GiB: "
-                   "the largest that fits is --image-size %d (upscale it afterwards)",
-                   w > h ? w : h, need / 1073741824.0, dev->name, dev->global_mem / 1073741824.0,
-                   lo);
+                   "--image-size %d needs about %.2f GiB of device memory but %s has %.2f GiB "
+                   "usable: the largest that fits is --image-size %d (upscale it afterwards)",
+                   w > h ? w : h, need / 1073741824.0, dev->name, available / 1073741824.0, lo);
 }
 
 static hs_status download_image(const hs_tensor *x, hs_image *out)

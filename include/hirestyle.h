@@ -95,6 +95,10 @@ const hs_device_info *hs_context_device(const hs_context *ctx);
 cl_context hs_context_cl(const hs_context *ctx);
 cl_command_queue hs_context_queue(const hs_context *ctx);
 hs_status hs_finish(hs_context *ctx);
+/* Device memory hirestyle may use: the device's global memory, or less when
+ * $HIRESTYLE_MEMORY_LIMIT_MB caps it. Planners (style size, tile size) fit
+ * their estimates in this. */
+size_t hs_memory_available(const hs_context *ctx);
 /* Bytes of device memory currently held by tensors, and the peak since reset. */
 size_t hs_memory_in_use(const hs_context *ctx);
 size_t hs_memory_peak(const hs_context *ctx);

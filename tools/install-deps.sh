@@ -10,7 +10,7 @@ packages=(
     build-essential meson ninja-build pkg-config python3
     ocl-icd-opencl-dev opencl-headers pocl-opencl-icd oclgrind
     libclblast-dev libpng-dev libjpeg-dev libcjson-dev check
-    python3-torch python3-torchvision python3-numpy
+    python3-torch python3-torchvision python3-numpy python3-pil
     nodejs npm
 )
 

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The CLI's errors: each wrong input gives one clear line, its own exit code,
+# and leaves no output file behind; Ctrl-C stops cleanly and keeps the last
+# --save-every image. Usage: test_cli.sh BUILD/hirestyle SOURCE_ROOT
+set -uo pipefail
+hirestyle=$1
+root=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+examples=$root/tools/examples
+passed=0
+failed=0
+
+# expect NAME CODE PHRASE COMMAND...: exit code CODE and PHRASE in stderr.
+expect() {
+    local name=$1 code=$2 phrase=$3
+    shift 3
+    "$@" >"$work/stdout" 2>"$work/stderr"
+    local rc=$?
+    if [[ $rc -eq $code ]] && grep -qF -- "$phrase" "$work/stderr"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "FAIL $name: exit $rc (expected $code), stderr:"
+        sed 's/^/    /' "$work/stderr" | head -n 20
+    fi
+}
+
+# no_file NAME PATH: nothing at PATH, nor temporaries beside it.
+no_file() {
+    if compgen -G "$2*" >/dev/null; then
+        failed=$((failed + 1))
+        echo "FAIL $1: $2 (or a temporary beside it) was left behind"
+    else
+        passed=$((passed + 1))
+    fi
+}
+
+style=("$hirestyle" style --image-size 32 -n 2 -c "$examples/dog.jpg" -s "$examples/scream.jpg")
+
+expect "unknown option" 2 "unknown option '--frobnicate'" "$hirestyle" style --frobnicate
+expect "unknown command" 2 "unknown command 'paint'" "$hirestyle" paint
+expect "unknown device" 2 "unknown device '99'" "${style[@]}" --device 99 -o "$work/a.png"
+grep -qF "index" "$work/stderr" || { failed=$((failed + 1)); echo "FAIL unknown device: no device list"; }
+expect "missing content" 3 "$work/none.jpg" "$hirestyle" style -c "$work/none.jpg" \
+    -s "$examples/scream.jpg" -o "$work/b.png"
+no_file "missing content" "$work/b.png"
+printf 'not an image' >"$work/text.png"
+expect "not an image" 3 "$work/text.png" "${style[@]/$examples\/dog.jpg/$work/text.png}" -o "$work/c.png"
+head -c 20000 "$examples/dog.jpg" >"$work/cut.jpg"
+expect "truncated JPEG" 3 "$work/cut.jpg" "$hirestyle" style -c "$work/cut.jpg" \
+    -s "$examples/scream.jpg" --image-size 32 -n 1 -o "$work/d.png"
+no_file "truncated JPEG" "$work/d.png"
+expect "missing weights" 4 "tools/fetch_weights.sh" "${style[@]}" --weights nothing.safetensors \
+    -o "$work/e.png"
+expect "too large" 7 "the largest that fits is --image-size" env HIRESTYLE_MEMORY_LIMIT_MB=300 \
+    "${style[@]}" --image-size 1024 -o "$work/f.png"
+no_file "too large" "$work/f.png"
+expect "no OpenCL platform" 5 "pocl-opencl-icd" env OCL_ICD_VENDORS="$work/no-vendors" \
+    "$hirestyle" devices
+mkdir -p "$work/cl"
+cp "$root"/cl/*.cl "$work/cl/"
+echo "this is not OpenCL C;" >>"$work/cl/pool.cl"
+expect "kernel build failure" 6 "pool.cl" env HIRESTYLE_KERNEL_DIR="$work/cl" \
+    XDG_CACHE_HOME="$work/cache" "$hirestyle" bench ops --sizes 16 --repeat 1
+expect "unwritable output" 3 "$work/missing-dir" "$hirestyle" upscale -i "$examples/scream.jpg" \
+    -o "$work/missing-dir/out.png"
+
+# Out of device memory at run time: a fixed tile too big for the limit is
+# halved until it fits.
+"$hirestyle" upscale -i "$examples/scream.jpg" -m esrgan-slim-x2 -t 400 -o "$work/g.png" \
+    >"$work/stdout" 2>"$work/stderr"
+HIRESTYLE_MEMORY_LIMIT_MB=48 "$hirestyle" upscale -i "$examples/scream.jpg" -m esrgan-slim-x2 \
+    -t 400 -o "$work/h.png" >"$work/stdout" 2>"$work/stderr"
+rc=$?
+# equal up to a rounding step: tiling changes float summation order only
+same_image() {
+    /usr/bin/python3 -c 'import sys, numpy as np; from PIL import Image
+a, b = (np.asarray(Image.open(f), dtype=int) for f in sys.argv[1:3])
+sys.exit(0 if a.shape == b.shape and abs(a - b).max() <= 1 else 1)' "$1" "$2"
+}
+if [[ $rc -eq 0 ]] && same_image "$work/g.png" "$work/h.png"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    echo "FAIL out-of-memory retry:"; sed 's/^/    /' "$work/stderr" | head
+fi
+expect "out of memory" 8 "out of device memory" env HIRESTYLE_MEMORY_LIMIT_MB=1 "$hirestyle" upscale \
+    -i "$examples/scream.jpg" -m esrgan-slim-x2 -o "$work/i.png"
+no_file "out of memory" "$work/i.png"
+
+# Ctrl-C: stop at once, keep the last --save-every image, write no output.
+"$hirestyle" style -c "$examples/dog.jpg" -s "$examples/scream.jpg" --image-size 48 -n 100000 \
+    --save-every 1 -o "$work/j.png" >"$work/stdout" 2>"$work/stderr" &
+pid=$!
+for _ in $(seq 1 600); do [[ -e $work/j_2.png ]] && break; sleep 0.1; done
+kill -INT $pid
+wait $pid
+rc=$?
+if [[ $rc -eq 9 && -e $work/j_1.png && ! -e $work/j.png ]] && grep -qF "interrupted" "$work/stderr"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    echo "FAIL Ctrl-C: exit $rc"; ls "$work"; sed 's/^/    /' "$work/stderr" | head
+fi
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
