@@ -6,6 +6,7 @@
 
 #include "hirestyle.h"
 #include "image_io.h"
+#include "net.h"
 #include "style_job.h"
 
 #include <stddef.h>
@@ -54,10 +55,19 @@ int cli_devices(int argc, char **argv);
 int cli_style(int argc, char **argv);
 /* The style options, shared by `style` and `run`: 1 used, 0 not a style
  * option, -1 bad value (printed). cli_style_check: the options together. */
+void cli_style_job_defaults(hs_style_job *job);
 int cli_style_option(hs_style_job *job, int argc, char **argv, int *i);
 int cli_style_check(const hs_style_job *job);
 int cli_bench(int argc, char **argv);
 int cli_tune(int argc, char **argv);
 int cli_upscale(int argc, char **argv);
+int cli_run(int argc, char **argv);
+/* Checks before the slow part, shared by `upscale` and `run` (cli_upscale.c):
+ * the output is a .png in a writable directory; the super-resolution weights
+ * (a path, a name in the weights directory, or NULL: esrgan-thick-x{scale});
+ * a loaded net is super-resolution, of `scale` unless it is 0. */
+hs_status cli_check_output(const char *output);
+hs_status cli_find_sr_model(const char *model, int scale, char *path, size_t size);
+hs_status cli_check_sr_model(const hs_net *net, const char *path, int scale);
 
 #endif

@@ -1,20 +1,94 @@
-/* cli_bench.c — `hirestyle bench WHAT`: the benchmarks, one table each. */
+/* cli_bench.c — `hirestyle bench ops|style|upscale`: the benchmarks, one
+ * table each; tools/bench.sh runs the PyTorch peers beside them. */
 #include "bench.h"
 #include "cli.h"
+#include "weights.h"
 
 #include <stdio.h>
 #include <string.h>
 
 static void bench_help(void)
 {
-    printf("usage: hirestyle bench ops [OPTIONS]\n\n"
-           "Time the conv layers of VGG19 and the SR generators on the device: forward and\n"
+    printf("usage: hirestyle bench ops|style|upscale [OPTIONS]\n\n"
+           "bench ops: the conv layers of VGG19 and the SR generators, forward and\n"
            "backward-input, ms and GFLOP/s, and CLBlast SGEMM at the same GEMM shapes.\n"
-           "tools/bench.sh runs PyTorch beside it and prints the ratios.\n\n"
-           "Options:\n"
            "      --sizes LIST       image sizes for the VGG19 layers (default: 256,512)\n"
-           "      --repeat N         timed runs per measurement, median reported (default: 3)\n");
+           "      --repeat N         timed runs per measurement, median (default: 3)\n\n"
+           "bench style: seconds per style-transfer iteration (forward, loss, backward,\n"
+           "Adam step) and peak device memory, per feature network.\n"
+           "      --image-size N     longer side of the 4:3 image (default: 256)\n"
+           "      --iters N          timed iterations after 2 warm-up ones (default: 10)\n"
+           "      --weights LIST     weights files (default: vgg19 and resnet50, those fetched)\n\n"
+           "bench upscale: output megapixels/s and peak device memory of esrgan-thick,\n"
+           "-medium and -slim x4 on one image.\n"
+           "      --size N           input image side (default: 128)\n"
+           "      --repeat N         timed runs per model, median (default: 1)\n\n"
+           "tools/bench.sh runs all three with PyTorch doing the same work and prints ratios.\n");
     cli_common_help();
+}
+
+typedef struct bench_args {
+    cli_common common;
+    int sizes[8], size_count;   /* ops */
+    int image_size, iterations; /* style */
+    const char *weights[4];
+    int weights_count;
+    int size;                   /* upscale */
+    int repeat;                 /* ops, upscale; 0 = the benchmark's default */
+} bench_args;
+
+/* 0 to go on, -1 after --help, else an exit code. */
+static int parse(bench_args *a, int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++) {
+        int used = cli_common_option(&a->common, argc, argv, &i);
+        if (used < 0) return HS_ERR_USAGE;
+        if (used) continue;
+        const char *arg = argv[i], *value;
+        if (cli_is(arg, "--help", "-h")) {
+            bench_help();
+            return -1;
+        }
+        if (!(value = cli_value(argc, argv, &i))) return HS_ERR_USAGE;
+        int bad;
+        if (cli_is(arg, "--sizes", NULL))
+            bad = (a->size_count = cli_parse_int_list(arg, value, 16, 8192, a->sizes, 8)) < 0;
+        else if (cli_is(arg, "--image-size", NULL))
+            bad = cli_parse_int(arg, value, 16, 8192, &a->image_size);
+        else if (cli_is(arg, "--iters", NULL))
+            bad = cli_parse_int(arg, value, 1, 10000, &a->iterations);
+        else if (cli_is(arg, "--size", NULL))
+            bad = cli_parse_int(arg, value, 8, 8192, &a->size);
+        else if (cli_is(arg, "--repeat", NULL))
+            bad = cli_parse_int(arg, value, 1, 64, &a->repeat);
+        else if (cli_is(arg, "--weights", NULL)) {
+            static char list[4096];
+            snprintf(list, sizeof list, "%s", value);
+            a->weights_count = 0;
+            for (char *save = NULL, *w = strtok_r(list, ",", &save); w && a->weights_count < 4;
+                 w = strtok_r(NULL, ",", &save))
+                a->weights[a->weights_count++] = w;
+            bad = 0;
+        } else {
+            fprintf(stderr, "hirestyle bench: unknown option '%s' (see --help)\n", arg);
+            return HS_ERR_USAGE;
+        }
+        if (bad) return HS_ERR_USAGE;
+    }
+    return 0;
+}
+
+/* The feature networks that have been fetched. */
+static int default_weights(const char **out, char paths[2][4096])
+{
+    int n = 0;
+    const char *names[2] = {"vgg19.safetensors", "resnet50.safetensors"};
+    for (int i = 0; i < 2; i++)
+        if (hs_find_weights(names[i], paths[n], sizeof paths[n]) == HS_OK) {
+            out[n] = paths[n];
+            n++;
+        }
+    return n;
 }
 
 int cli_bench(int argc, char **argv)
@@ -23,37 +97,28 @@ int cli_bench(int argc, char **argv)
         bench_help();
         return argc < 2 ? HS_ERR_USAGE : 0;
     }
-    if (strcmp(argv[1], "ops") != 0) {
-        fprintf(stderr, "hirestyle bench: unknown benchmark '%s' (try: ops)\n", argv[1]);
+    const char *what = argv[1];
+    if (strcmp(what, "ops") && strcmp(what, "style") && strcmp(what, "upscale")) {
+        fprintf(stderr, "hirestyle bench: unknown benchmark '%s' (ops, style or upscale)\n", what);
         return HS_ERR_USAGE;
     }
-    cli_common common = {0};
-    int sizes[8] = {256, 512}, size_count = 2, repeat = 3;
-    for (int i = 2; i < argc; i++) {
-        int used = cli_common_option(&common, argc, argv, &i);
-        if (used < 0) return HS_ERR_USAGE;
-        if (used) continue;
-        const char *value;
-        if (cli_is(argv[i], "--help", "-h")) {
-            bench_help();
-            return 0;
-        } else if (cli_is(argv[i], "--sizes", NULL)) {
-            if (!(value = cli_value(argc, argv, &i)) ||
-                (size_count = cli_parse_int_list("--sizes", value, 16, 8192, sizes, 8)) < 0)
-                return HS_ERR_USAGE;
-        } else if (cli_is(argv[i], "--repeat", NULL)) {
-            if (!(value = cli_value(argc, argv, &i)) ||
-                cli_parse_int("--repeat", value, 1, 64, &repeat))
-                return HS_ERR_USAGE;
-        } else {
-            fprintf(stderr, "hirestyle bench ops: unknown option '%s'\n", argv[i]);
-            return HS_ERR_USAGE;
-        }
-    }
+    bench_args a = {.sizes = {256, 512}, .size_count = 2, .image_size = 256, .iterations = 10,
+                    .size = 128};
+    int rc = parse(&a, argc, argv);
+    if (rc) return rc < 0 ? 0 : rc;
+    char paths[2][4096];
+    if (!strcmp(what, "style") && a.weights_count == 0 &&
+        (a.weights_count = default_weights(a.weights, paths)) == 0)
+        return cli_report(hs_find_weights("resnet50.safetensors", paths[0], sizeof paths[0]));
     hs_context *ctx;
-    int rc = cli_open_context(&common, &ctx);
-    if (rc) return rc;
-    rc = cli_report(hs_bench_ops(ctx, sizes, size_count, repeat));
+    if ((rc = cli_open_context(&a.common, &ctx))) return rc;
+    hs_status st;
+    if (!strcmp(what, "ops"))
+        st = hs_bench_ops(ctx, a.sizes, a.size_count, a.repeat ? a.repeat : 3);
+    else if (!strcmp(what, "style"))
+        st = hs_bench_style(ctx, a.weights, a.weights_count, a.image_size, a.iterations);
+    else
+        st = hs_bench_upscale(ctx, a.size, a.repeat ? a.repeat : 1);
     hs_context_destroy(ctx);
-    return rc;
+    return cli_report(st);
 }

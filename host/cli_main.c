@@ -14,6 +14,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"devices", cli_devices, "list OpenCL platforms and devices"},
+    {"run", cli_run, "style transfer, then super-resolution: a high-resolution painting"},
     {"style", cli_style, "paint a photo in the style of one or more paintings"},
     {"bench", cli_bench, "benchmark the ops on the device (bench ops)"},
     {"tune", cli_tune, "tune the GEMM kernel for the device (stored in the cache)"},

@@ -52,7 +52,7 @@ static void style_help(void)
     cli_common_help();
 }
 
-static void job_defaults(hs_style_job *job)
+void cli_style_job_defaults(hs_style_job *job)
 {
     memset(job, 0, sizeof *job);
     job->image_size = 512;
@@ -161,7 +161,7 @@ int cli_style_check(const hs_style_job *job)
 int cli_style(int argc, char **argv)
 {
     hs_style_job job;
-    job_defaults(&job);
+    cli_style_job_defaults(&job);
     cli_common common = {0};
     const char *output = "out.png";
     for (int i = 1; i < argc; i++) {

@@ -2,6 +2,7 @@
  * the architecture and the input preprocessing; the builder of that
  * architecture checks every tensor against the shapes it needs. */
 #include "net.h"
+#include "net_sr.h"
 #include "engine.h"
 
 #include <stdio.h>
@@ -15,6 +16,10 @@ typedef struct architecture {
 static const architecture architectures[] = {
     {"vgg19", hs_build_vgg19},
     {"resnet50", hs_build_resnet50},
+    {"rrdn", hs_build_rrdn},
+    {"rdn", hs_build_rdn},
+    {"srresnet", hs_build_srresnet},
+    {"rrdbnet", hs_build_rrdbnet},
 };
 
 static hs_status read_normalization(const hs_weights *w, hs_net *net)

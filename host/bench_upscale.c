@@ -1,0 +1,115 @@
+/* bench_upscale.c — `hirestyle bench upscale`: output megapixels per second
+ * and peak device memory of the esrgan-{thick,medium,slim}-x4 generators
+ * (upscale.c with the tile it picks) on a size×size image of random pixels.
+ * The peak counts everything on the device: weights, conv scratch, tiles.
+ * Each model gets one warm-up run on a 64×64 image (kernel builds), then
+ * the median of --repeat timed runs. tools/bench_upscale_torch.py times
+ * nets.py on the same weights and size; tools/bench.sh prints the ratio.
+ */
+#include "bench.h"
+#include "engine.h"
+#include "timer.h"
+#include "upscale.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define WARM_UP_SIZE 64
+
+static const char *const models[] = {
+    "esrgan-thick-x4", "esrgan-medium-x4", "esrgan-slim-x4",
+};
+
+static hs_image random_rgb(int size)
+{
+    hs_image img = {size, size, 3, malloc((size_t)size * size * 3)};
+    unsigned state = 12345u;
+    for (size_t i = 0; img.pixels && i < (size_t)size * size * 3; i++) {
+        state = state * 1103515245u + 12345u;
+        img.pixels[i] = (uint8_t)(state >> 16);
+    }
+    return img;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median seconds of `repeat` upscales of img. */
+static hs_status time_upscale(hs_net *net, const hs_image *img, int repeat, double *median)
+{
+    double times[64];
+    if (repeat > 64) repeat = 64;
+    hs_upscale_options opts = {0, NULL, NULL};
+    for (int r = 0; r < repeat; r++) {
+        hs_image out = {0};
+        double start = hs_seconds();
+        HS_TRY(hs_upscale_image(net, img, &opts, &out));
+        times[r] = hs_seconds() - start;
+        hs_image_free(&out);
+    }
+    qsort(times, (size_t)repeat, sizeof times[0], compare_doubles);
+    *median = times[repeat / 2];
+    return HS_OK;
+}
+
+static hs_status warm_up(hs_net *net)
+{
+    hs_image small = random_rgb(WARM_UP_SIZE), out = {0};
+    if (!small.pixels) return hs_fail(HS_ERR_TOO_LARGE, "bench upscale: out of host memory");
+    hs_upscale_options opts = {0, NULL, NULL};
+    hs_status st = hs_upscale_image(net, &small, &opts, &out);
+    hs_image_free(&out);
+    hs_image_free(&small);
+    return st;
+}
+
+static size_t weight_bytes(const hs_net *net)
+{
+    size_t count = 0;
+    for (int i = 0; i < net->count; i++)
+        count += hs_tensor_count(&net->layers[i].weight) + hs_tensor_count(&net->layers[i].bias);
+    return count * sizeof(float);
+}
+
+static hs_status bench_model(hs_context *ctx, const char *model, const hs_image *img, int repeat)
+{
+    char file[128], path[4096];
+    snprintf(file, sizeof file, "%s.safetensors", model);
+    HS_TRY(hs_find_weights(file, path, sizeof path));
+    hs_net net;
+    HS_TRY(hs_net_load(ctx, path, &net));
+    int tile = 0;
+    double seconds = 0;
+    hs_status st = warm_up(&net);
+    if (st == HS_OK) st = hs_upscale_pick_tile(&net, img->width, img->height, &tile);
+    if (st == HS_OK) {
+        hs_memory_reset_peak(ctx);
+        st = time_upscale(&net, img, repeat, &seconds);
+    }
+    if (st == HS_OK) {
+        double megapixels = (double)img->width * img->height * net.scale * net.scale * 1e-6;
+        printf("%-17s %5d %5d %9.2f %8.3f %9.1f %9.1f\n", model, img->width, tile, seconds,
+               megapixels / seconds, hs_memory_peak(ctx) / 1048576.0,
+               weight_bytes(&net) / 1048576.0);
+        fflush(stdout);
+    }
+    hs_net_free(&net);
+    return st;
+}
+
+hs_status hs_bench_upscale(hs_context *ctx, int size, int repeat)
+{
+    hs_image img = random_rgb(size);
+    if (!img.pixels) return hs_fail(HS_ERR_TOO_LARGE, "bench upscale: out of host memory");
+    printf("device: %s (%s)\n", ctx->dev.name, ctx->dev.platform_name);
+    printf("%-17s %5s %5s %9s %8s %9s %9s\n", "model", "size", "tile", "seconds", "MP/s",
+           "peak MiB", "weights");
+    hs_status st = HS_OK;
+    for (size_t i = 0; st == HS_OK && i < sizeof models / sizeof models[0]; i++)
+        st = bench_model(ctx, models[i], &img, repeat);
+    hs_image_free(&img);
+    return st;
+}

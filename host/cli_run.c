@@ -1,0 +1,149 @@
+/* cli_run.c — `hirestyle run`: style transfer at a working size, then
+ * super-resolution to the final size, on one device, in one command. */
+#include "cli.h"
+#include "style_job.h"
+#include "timer.h"
+#include "upscale.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void run_help(void)
+{
+    printf("usage: hirestyle run --content C --style A[,B...] [OPTIONS] -o out.png\n\n"
+           "Paint the content photo in the style of the style images, then enlarge the\n"
+           "painting with a GAN super-resolution network: a high-resolution print in one\n"
+           "command. Takes every `hirestyle style` option (see `hirestyle style --help`;\n"
+           "here --image-size defaults to 256, the working size of the painting) and:\n\n"
+           "      --upscale N            2, 3, 4 or 8, or 1 for none (default: 4)\n"
+           "      --upscale-model FILE   super-resolution weights (default:\n"
+           "                             esrgan-thick-x{N}.safetensors)\n"
+           "  -t, --tile N               upscale tile side; 0 = from device memory (default: 0)\n"
+           "      --save-intermediate    also write the painting before upscaling as\n"
+           "                             OUTPUT_styled.png\n"
+           "  -o, --output FILE          the result, PNG (default: out.png)\n");
+    cli_common_help();
+}
+
+typedef struct run_args {
+    hs_style_job job;
+    cli_common common;
+    const char *output, *model;
+    int scale, tile, save_intermediate;
+} run_args;
+
+/* 1 used, 0 not a run option, -1 bad value. */
+static int run_option(run_args *a, int argc, char **argv, int *i)
+{
+    const char *arg = argv[*i], *v;
+    if (cli_is(arg, "--save-intermediate", NULL)) return a->save_intermediate = 1;
+    if (!cli_is(arg, "--upscale", NULL) && !cli_is(arg, "--upscale-model", NULL) &&
+        !cli_is(arg, "--tile", "-t") && !cli_is(arg, "--output", "-o"))
+        return 0;
+    if (!(v = cli_value(argc, argv, i))) return -1;
+    if (cli_is(arg, "--upscale-model", NULL)) a->model = v;
+    else if (cli_is(arg, "--output", "-o")) a->output = v;
+    else if (cli_is(arg, "--tile", "-t")) return cli_parse_int(arg, v, 0, 65535, &a->tile) ? -1 : 1;
+    else if (cli_parse_int(arg, v, 1, 8, &a->scale) || a->scale == 5 || a->scale == 6 ||
+             a->scale == 7)
+        return fprintf(stderr, "hirestyle: --upscale takes 1, 2, 3, 4 or 8\n"), -1;
+    return 1;
+}
+
+static int parse(run_args *a, int argc, char **argv)
+{
+    cli_style_job_defaults(&a->job);
+    a->job.image_size = 256;
+    a->output = "out.png";
+    a->scale = 4;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is(argv[i], "--help", "-h")) {
+            run_help();
+            return -1;
+        }
+        int used = cli_common_option(&a->common, argc, argv, &i);
+        if (!used) used = cli_style_option(&a->job, argc, argv, &i);
+        if (!used) used = run_option(a, argc, argv, &i);
+        if (!used) fprintf(stderr, "hirestyle run: unknown option '%s' (see --help)\n", argv[i]);
+        if (used <= 0) return HS_ERR_USAGE;
+    }
+    return cli_style_check(&a->job) ? HS_ERR_USAGE : 0;
+}
+
+/* "out.png" -> "out_styled.png" */
+static void styled_path(const char *output, char *out, size_t size)
+{
+    const char *dot = strrchr(output, '.');
+    int stem = dot && !strchr(dot, '/') ? (int)(dot - output) : (int)strlen(output);
+    snprintf(out, size, "%.*s_styled.png", stem, output);
+}
+
+static void show_tiles(void *arg, int done, int total, int tile)
+{
+    const run_args *a = arg;
+    if (a->common.quiet || !isatty(STDERR_FILENO)) return;
+    fprintf(stderr, "\rhirestyle: upscaling, tile %d of %d (%d px)   ", done, total, tile);
+    if (done == total) fputc('\n', stderr);
+}
+
+static hs_status upscale(hs_context *ctx, run_args *a, const char *model, const hs_image *in,
+                         hs_image *out)
+{
+    hs_net net;
+    hs_status st = hs_net_load(ctx, model, &net);
+    if (st != HS_OK) return st;
+    st = cli_check_sr_model(&net, model, a->scale);
+    if (st == HS_OK && !a->common.quiet)
+        fprintf(stderr, "hirestyle: upscaling %dx%d x%d with %s\n", in->width, in->height,
+                net.scale, model);
+    hs_upscale_options opts = {a->tile, show_tiles, a};
+    if (st == HS_OK) st = hs_upscale_image(&net, in, &opts, out);
+    hs_net_free(&net);
+    return st;
+}
+
+int cli_run(int argc, char **argv)
+{
+    run_args a = {0};
+    int rc = parse(&a, argc, argv);
+    if (rc) return rc < 0 ? 0 : rc;
+    a.job.quiet = a.common.quiet;
+    a.job.verbose = a.common.context.verbose;
+    a.job.argc = argc;
+    a.job.argv = argv;
+    char prefix[4096], styled[4096], style_model[4096], sr_model[4096];
+    snprintf(prefix, sizeof prefix, "%.*s", (int)(strlen(a.output) - 4), a.output);
+    a.job.save_prefix = prefix;
+    styled_path(a.output, styled, sizeof styled);
+
+    /* everything that can fail early, before minutes of work */
+    hs_status st = cli_check_output(a.output);
+    if (st == HS_OK) st = hs_style_job_weights(&a.job, style_model, sizeof style_model);
+    if (st == HS_OK && a.scale > 1) st = cli_find_sr_model(a.model, a.scale, sr_model, sizeof sr_model);
+    if (st != HS_OK) return cli_report(st);
+    hs_context *ctx;
+    if ((rc = cli_open_context(&a.common, &ctx))) return rc;
+    cli_catch_interrupt();
+
+    double start = hs_seconds();
+    hs_image painting = {0}, result = {0};
+    st = hs_style_job_run(ctx, &a.job, &painting);
+    if (st == HS_OK && (a.save_intermediate || a.scale == 1))
+        st = cli_save_png(a.scale == 1 ? a.output : styled, &painting, style_model, argc, argv);
+    if (st == HS_OK && a.scale > 1 && cli_interrupted())
+        st = hs_fail(HS_ERR_INTERRUPTED, "interrupted before upscaling: nothing more written");
+    if (st == HS_OK && a.scale > 1) st = upscale(ctx, &a, sr_model, &painting, &result);
+    if (st == HS_OK && a.scale > 1) st = cli_save_png(a.output, &result, sr_model, argc, argv);
+    hs_context_destroy(ctx);
+    if (st == HS_OK && !a.common.quiet)
+        printf("wrote %s (%dx%d)%s%s in %.0f s\n", a.output,
+               a.scale > 1 ? result.width : painting.width,
+               a.scale > 1 ? result.height : painting.height,
+               a.save_intermediate && a.scale > 1 ? " and " : "",
+               a.save_intermediate && a.scale > 1 ? styled : "", hs_seconds() - start);
+    hs_image_free(&painting);
+    hs_image_free(&result);
+    return cli_report(st);
+}

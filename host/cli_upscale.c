@@ -1,0 +1,214 @@
+/* cli_upscale.c — `hirestyle upscale`: enlarge one image with a GAN
+ * super-resolution network, in the manner of realesrgan-ncnn-vulkan
+ * (-i -o -s -t -m -g). The tiling and the out-of-memory retry are
+ * upscale.c's; this file reads the options, finds the weights file, shows
+ * progress on a terminal and writes the PNG atomically with the command in
+ * a tEXt chunk. Everything that can be checked before the slow part (output
+ * directory, weights file, input image) is checked first.
+ */
+#include "cli.h"
+#include "image_io.h"
+#include "timer.h"
+#include "upscale.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define PATH_SIZE 4096
+#define DEFAULT_SCALE 4
+
+typedef struct upscale_args {
+    cli_common common;
+    const char *input, *output, *model;
+    int scale, scale_given, tile;
+} upscale_args;
+
+static void upscale_help(void)
+{
+    printf("usage: hirestyle upscale -i IN -o OUT.png [OPTIONS]\n\n"
+           "Enlarge an image 2, 3, 4 or 8 times with a GAN super-resolution network\n"
+           "(esrgan-thick from UpscalerJS by default). Any size works: the image is cut into\n"
+           "overlapping tiles that give the same result as one piece. Grey images stay grey;\n"
+           "alpha is enlarged bicubically.\n\n"
+           "Options:\n"
+           "  -i, --input FILE       PNG or JPEG image to enlarge (required)\n"
+           "  -o, --output FILE      PNG file to write, replaced atomically (required)\n"
+           "  -s, --scale N          2, 3, 4 or 8 (default: %d; with -m, the model's scale)\n"
+           "  -m, --model FILE       weights: a path, or a file name in the weights directory,\n"
+           "                         \".safetensors\" optional (default:\n"
+           "                         esrgan-thick-x{scale}.safetensors; also esrgan-medium-x{N},\n"
+           "                         esrgan-slim-x{N}, or any rrdn, rdn, srresnet or x4 rrdbnet\n"
+           "                         file made by the tools/ converters)\n"
+           "  -t, --tile N           tile side in input pixels; 0 = the largest that needs at\n"
+           "                         most half the device memory (default: 0). When the\n"
+           "                         device runs out of memory the tile is halved and retried.\n",
+           DEFAULT_SCALE);
+    cli_common_help();
+}
+
+/* 0 to go on, else the exit code (-1: --help was shown, exit 0). */
+static int parse_option(upscale_args *a, int argc, char **argv, int *i)
+{
+    const char *arg = argv[*i], *value;
+    if (cli_is(arg, "--help", "-h")) {
+        upscale_help();
+        return -1;
+    }
+    const char **text = cli_is(arg, "--input", "-i")    ? &a->input
+                        : cli_is(arg, "--output", "-o") ? &a->output
+                        : cli_is(arg, "--model", "-m")  ? &a->model
+                                                        : NULL;
+    int is_scale = cli_is(arg, "--scale", "-s"), is_tile = cli_is(arg, "--tile", "-t");
+    if (!text && !is_scale && !is_tile) {
+        fprintf(stderr, "hirestyle upscale: unknown option '%s' (see --help)\n", arg);
+        return HS_ERR_USAGE;
+    }
+    if (!(value = cli_value(argc, argv, i))) return HS_ERR_USAGE;
+    if (text) *text = value;
+    if (is_tile && cli_parse_int(arg, value, 0, HS_IMAGE_MAX_SIDE, &a->tile)) return HS_ERR_USAGE;
+    if (is_scale) {
+        if (cli_parse_int(arg, value, 2, 8, &a->scale)) return HS_ERR_USAGE;
+        if (a->scale != 2 && a->scale != 3 && a->scale != 4 && a->scale != 8) {
+            fprintf(stderr, "hirestyle: %s takes 2, 3, 4 or 8, not %d\n", arg, a->scale);
+            return HS_ERR_USAGE;
+        }
+        a->scale_given = 1;
+    }
+    return 0;
+}
+
+static int parse_args(upscale_args *a, int argc, char **argv)
+{
+    *a = (upscale_args){.scale = DEFAULT_SCALE};
+    for (int i = 1; i < argc; i++) {
+        int used = cli_common_option(&a->common, argc, argv, &i);
+        if (used < 0) return HS_ERR_USAGE;
+        int rc = used ? 0 : parse_option(a, argc, argv, &i);
+        if (rc) return rc;
+    }
+    if (!a->input || !a->output) {
+        fprintf(stderr, "hirestyle upscale: -i IN and -o OUT are required (see --help)\n");
+        return HS_ERR_USAGE;
+    }
+    return 0;
+}
+
+/* ---- Checks before the slow part ------------------------------------------------- */
+
+static int has_suffix(const char *text, const char *suffix)
+{
+    size_t n = strlen(text), k = strlen(suffix);
+    return n >= k && strcasecmp(text + n - k, suffix) == 0;
+}
+
+/* The output must be a .png in a directory we can write to. */
+hs_status cli_check_output(const char *output)
+{
+    const char *slash = strrchr(output, '/');
+    if (!has_suffix(output, ".png"))
+        return hs_fail(HS_ERR_USAGE, "%s: the output is written as PNG; name it .png", output);
+    char dir[PATH_SIZE];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - output) + 1 : 1, slash ? output : ".");
+    if (access(dir, W_OK) != 0)
+        return hs_fail(HS_ERR_IO, "%s: cannot write into directory %s: %s", output, dir,
+                       strerror(errno));
+    return HS_OK;
+}
+
+/* The weights file: `model` as a path when it has a '/' or exists, else a
+ * file name in the weights directory; by default esrgan-thick-x{scale}. */
+hs_status cli_find_sr_model(const char *model, int scale, char *path, size_t size)
+{
+    char name[256];
+    if (!model) {
+        snprintf(name, sizeof name, "esrgan-thick-x%d.safetensors", scale);
+        return hs_find_weights(name, path, size);
+    }
+    if (strchr(model, '/') || access(model, F_OK) == 0) {
+        if (access(model, R_OK) != 0)
+            return hs_fail(HS_ERR_WEIGHTS, "weights file %s: %s", model, strerror(errno));
+        snprintf(path, size, "%s", model);
+        return HS_OK;
+    }
+    snprintf(name, sizeof name, "%s%s", model, has_suffix(model, ".safetensors") ? "" : ".safetensors");
+    return hs_find_weights(name, path, size);
+}
+
+/* The net must be a super-resolution net, of `scale` unless that is 0. */
+hs_status cli_check_sr_model(const hs_net *net, const char *path, int scale)
+{
+    if (net->scale < 1)
+        return hs_fail(HS_ERR_USAGE, "%s: a %s network, not a super-resolution one", path,
+                       net->arch);
+    if (scale && net->scale != scale)
+        return hs_fail(HS_ERR_USAGE, "%s upscales x%d, not x%d: pick an x%d model", path,
+                       net->scale, scale, scale);
+    return HS_OK;
+}
+
+/* ---- Progress and output --------------------------------------------------------- */
+
+typedef struct progress_state {
+    int show;         /* a terminal and not --quiet */
+    int tiles, tile;  /* the last tiling used */
+} progress_state;
+
+static void show_progress(void *arg, int done, int total, int tile)
+{
+    progress_state *p = arg;
+    p->tiles = total;
+    p->tile = tile;
+    if (!p->show) return;
+    fprintf(stderr, "\rhirestyle: upscaling, tile %d of %d (%d px)   ", done, total, tile);
+    if (done == total) fputc('\n', stderr);
+}
+
+/* ---- The command --------------------------------------------------------------- */
+
+static hs_status upscale_file(hs_context *ctx, const upscale_args *a, const char *model,
+                              const hs_image *in, hs_image *out, progress_state *progress)
+{
+    hs_net net;
+    hs_status st = hs_net_load(ctx, model, &net);
+    if (st != HS_OK) return st;
+    st = cli_check_sr_model(&net, model, a->scale_given ? a->scale : 0);
+    hs_upscale_options opts = {a->tile, show_progress, progress};
+    if (st == HS_OK) st = hs_upscale_image(&net, in, &opts, out);
+    if (st != HS_OK) st = hs_fail_context(st, "%s", a->input);
+    hs_net_free(&net);
+    return st;
+}
+
+int cli_upscale(int argc, char **argv)
+{
+    upscale_args a;
+    int rc = parse_args(&a, argc, argv);
+    if (rc) return rc < 0 ? 0 : rc;
+    char model[PATH_SIZE];
+    hs_image in = {0}, out = {0};
+    hs_status st = cli_check_output(a.output);
+    if (st == HS_OK) st = cli_find_sr_model(a.model, a.scale, model, sizeof model);
+    if (st == HS_OK) st = hs_image_load(a.input, &in);
+    if (st != HS_OK) return cli_report(st);
+    hs_context *ctx;
+    if ((rc = cli_open_context(&a.common, &ctx))) {
+        hs_image_free(&in);
+        return rc;
+    }
+    progress_state progress = {!a.common.quiet && isatty(STDERR_FILENO), 0, 0};
+    double start = hs_seconds();
+    st = upscale_file(ctx, &a, model, &in, &out, &progress);
+    hs_context_destroy(ctx);
+    if (st == HS_OK) st = cli_save_png(a.output, &out, model, argc, argv);
+    if (st == HS_OK && !a.common.quiet)
+        printf("wrote %s: %dx%d from %dx%d with %s, %d tile%s of %d px, %.1f s\n", a.output,
+               out.width, out.height, in.width, in.height, model, progress.tiles,
+               progress.tiles == 1 ? "" : "s", progress.tile, hs_seconds() - start);
+    hs_image_free(&in);
+    hs_image_free(&out);
+    return cli_report(st);
+}

@@ -1,0 +1,335 @@
+/* upscale.c — tiled super-resolution (upscale.h): the receptive-field margin
+ * from the layer list, the tile side from the device's memory, the loop over
+ * tiles with its out-of-memory retry, and the channel handling around the
+ * RGB-only nets (grey through the net as RGB; alpha enlarged bicubically).
+ */
+#include "upscale.h"
+#include "engine.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct rect { int x, y, w, h; } rect;
+
+static int max_int(int a, int b) { return a > b ? a : b; }
+static int min_int(int a, int b) { return a < b ? a : b; }
+
+/* ---- Margin ------------------------------------------------------------------ */
+
+/* How far (in its own pixels) zero padding at a tile edge reaches into the
+ * output of layer l, given the reach into each earlier layer. Only the
+ * layers of the SR nets are known; strides and pooling would need more. */
+static hs_status layer_reach(const hs_layer *l, const int *reach, int *out)
+{
+    int r = 0;
+    for (int k = 0; k < l->input_count; k++) r = max_int(r, reach[l->inputs[k]]);
+    switch (l->kind) {
+    case HS_LAYER_CONV:
+        if (l->conv.stride != 1)
+            return hs_fail(HS_ERR_INTERNAL, "upscale: layer '%s' has stride %d; only stride 1 "
+                           "can be tiled", l->name, l->conv.stride);
+        r += max_int(max_int(l->conv.pad_h, l->weight.h - 1 - l->conv.pad_h),
+                     max_int(l->conv.pad_w, l->weight.w - 1 - l->conv.pad_w));
+        break;
+    case HS_LAYER_PIXEL_SHUFFLE:
+    case HS_LAYER_UPSAMPLE:
+        r *= l->factor;
+        break;
+    case HS_LAYER_MAXPOOL:
+        return hs_fail(HS_ERR_INTERNAL, "upscale: layer '%s' pools; it cannot be tiled", l->name);
+    default:
+        break;
+    }
+    *out = r;
+    return HS_OK;
+}
+
+hs_status hs_upscale_margin(const hs_net *net, int *margin)
+{
+    if (net->scale < 1)
+        return hs_fail(HS_ERR_USAGE, "upscale: %s is not a super-resolution network", net->arch);
+    int *reach = calloc((size_t)net->count, sizeof *reach);
+    if (!reach) return hs_fail(HS_ERR_INTERNAL, "upscale: out of host memory");
+    hs_status st = HS_OK;
+    for (int i = 1; i < net->count && st == HS_OK; i++)
+        st = layer_reach(&net->layers[i], reach, &reach[i]);
+    /* the last layer is at the output resolution: scale output pixels per input pixel */
+    if (st == HS_OK) *margin = (reach[net->count - 1] + net->scale - 1) / net->scale;
+    free(reach);
+    return st;
+}
+
+/* ---- Tile side ----------------------------------------------------------------- */
+
+/* Device bytes to run one w×h region: activations and conv scratch, the
+ * input tensor and the 8-bit output buffer. */
+static size_t region_bytes(const hs_net *net, int w, int h)
+{
+    size_t pixels = (size_t)w * h, scale2 = (size_t)net->scale * net->scale;
+    return hs_net_memory(net, h, w, net->count - 1, 0) + pixels * 3 * sizeof(float) +
+           pixels * scale2 * 3;
+}
+
+/* The largest activation of a w×h region, in bytes (SIZE_MAX if unknown). */
+static size_t largest_buffer(const hs_net *net, int w, int h)
+{
+    hs_tensor *shapes = calloc((size_t)net->count, sizeof *shapes);
+    size_t most = SIZE_MAX;
+    if (shapes && hs_net_shapes(net, h, w, shapes) == HS_OK) {
+        most = 0;
+        for (int i = 0; i < net->count; i++) {
+            size_t bytes = hs_tensor_count(&shapes[i]) * sizeof(float);
+            if (bytes > most) most = bytes;
+        }
+    }
+    free(shapes);
+    return most;
+}
+
+static int tile_fits(const hs_net *net, int tile, int margin, int width, int height)
+{
+    int w = min_int(width, tile + 2 * margin), h = min_int(height, tile + 2 * margin);
+    const hs_device_info *dev = hs_context_device(net->ctx);
+    return region_bytes(net, w, h) <= dev->global_mem / 2 &&
+           largest_buffer(net, w, h) <= dev->max_alloc;
+}
+
+hs_status hs_upscale_pick_tile(const hs_net *net, int width, int height, int *tile)
+{
+    int margin;
+    HS_TRY(hs_upscale_margin(net, &margin));
+    int whole = max_int(width, height);
+    if (whole <= HS_UPSCALE_MIN_TILE || tile_fits(net, whole, margin, width, height)) {
+        *tile = whole;
+        return HS_OK;
+    }
+    /* fits(low) or low is the minimum; never fits(high): bisect */
+    int low = HS_UPSCALE_MIN_TILE, high = whole;
+    if (!tile_fits(net, low, margin, width, height)) high = low + 1;
+    while (high - low > 1) {
+        int middle = low + (high - low) / 2;
+        if (tile_fits(net, middle, margin, width, height)) low = middle;
+        else high = middle;
+    }
+    *tile = low;
+    return HS_OK;
+}
+
+/* ---- One tile ------------------------------------------------------------------- */
+
+/* Where the output goes: RGB8 pixels or planar floats, width×height. */
+typedef struct output_sink {
+    uint8_t *pixels;
+    float *planes;
+    int width, height;
+} output_sink;
+
+/* Copy `part` of a tile's output (its pixels) to (x, y) of the sink, as bytes. */
+static hs_status store_bytes(const hs_net *net, const hs_tensor *out, rect part, int x, int y,
+                             output_sink *sink)
+{
+    hs_normalize to_8bit = {net->output_range / 255.0f, {0, 0, 0}, {1, 1, 1}, 0};
+    uint8_t *bytes = malloc(hs_tensor_count(out));
+    if (!bytes) return hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory for a tile");
+    hs_status st = hs_tensor_to_image(bytes, out, &to_8bit);
+    for (int row = 0; st == HS_OK && row < part.h; row++)
+        memcpy(sink->pixels + ((size_t)(y + row) * sink->width + x) * 3,
+               bytes + ((size_t)(part.y + row) * out->w + part.x) * 3, (size_t)part.w * 3);
+    free(bytes);
+    return st;
+}
+
+/* The same as floats, plane by plane. */
+static hs_status store_floats(const hs_tensor *out, rect part, int x, int y, output_sink *sink)
+{
+    float *floats = malloc(hs_tensor_count(out) * sizeof *floats);
+    if (!floats) return hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory for a tile");
+    hs_status st = hs_tensor_read(out, floats);
+    size_t plane = (size_t)out->w * out->h, sink_plane = (size_t)sink->width * sink->height;
+    for (int c = 0; st == HS_OK && c < 3; c++)
+        for (int row = 0; row < part.h; row++)
+            memcpy(sink->planes + c * sink_plane + (size_t)(y + row) * sink->width + x,
+                   floats + c * plane + (size_t)(part.y + row) * out->w + part.x,
+                   (size_t)part.w * sizeof *floats);
+    free(floats);
+    return st;
+}
+
+/* Store the output of `core` from the output of `region` (both in input pixels). */
+static hs_status store_core(const hs_net *net, const hs_tensor *out, rect region, rect core,
+                            output_sink *sink)
+{
+    int s = net->scale;
+    if (out->c != 3 || out->h != region.h * s || out->w != region.w * s)
+        return hs_fail(HS_ERR_INTERNAL, "upscale: %s gave a %dx%dx%d output for a %dx%d tile",
+                       net->arch, out->c, out->w, out->h, region.w, region.h);
+    rect part = {(core.x - region.x) * s, (core.y - region.y) * s, core.w * s, core.h * s};
+    return sink->pixels ? store_bytes(net, out, part, core.x * s, core.y * s, sink)
+                        : store_floats(out, part, core.x * s, core.y * s, sink);
+}
+
+/* Run the net on `region` of rgb and store the output of `core`. */
+static hs_status run_tile(hs_net *net, const hs_image *rgb, rect region, rect core,
+                          output_sink *sink)
+{
+    hs_image crop = {0};
+    hs_tensor input = {0};
+    hs_tensor *acts = calloc((size_t)net->count, sizeof *acts);
+    hs_status st = acts ? HS_OK : hs_fail(HS_ERR_INTERNAL, "upscale: out of host memory");
+    if (st == HS_OK) st = hs_image_crop(rgb, region.x, region.y, region.w, region.h, &crop);
+    if (st == HS_OK) st = hs_tensor_alloc(net->ctx, &input, 1, 3, region.h, region.w);
+    if (st == HS_OK) st = hs_image_to_tensor(&input, crop.pixels, region.w, region.h, &net->norm);
+    if (st == HS_OK) st = hs_net_forward(net, &input, net->count - 1, 0, NULL, acts);
+    hs_tensor_free(&input);
+    if (st == HS_OK) st = store_core(net, &acts[net->count - 1], region, core, sink);
+    if (acts) hs_net_release(net, acts);
+    free(acts);
+    hs_image_free(&crop);
+    return st;
+}
+
+/* ---- The tile loop ----------------------------------------------------------------- */
+
+/* core grown by margin on every side, clipped to the width×height image */
+static rect around(rect core, int margin, int width, int height)
+{
+    int x0 = max_int(0, core.x - margin), y0 = max_int(0, core.y - margin);
+    int x1 = min_int(width, core.x + core.w + margin);
+    int y1 = min_int(height, core.y + core.h + margin);
+    return (rect){x0, y0, x1 - x0, y1 - y0};
+}
+
+static hs_status run_tiles(hs_net *net, const hs_image *rgb, int tile, int margin,
+                           const hs_upscale_options *opts, output_sink *sink)
+{
+    int columns = (rgb->width + tile - 1) / tile, rows = (rgb->height + tile - 1) / tile;
+    for (int row = 0; row < rows; row++)
+        for (int column = 0; column < columns; column++) {
+            int x = column * tile, y = row * tile;
+            rect core = {x, y, min_int(tile, rgb->width - x), min_int(tile, rgb->height - y)};
+            HS_TRY(run_tile(net, rgb, around(core, margin, rgb->width, rgb->height), core, sink));
+            if (opts->progress)
+                opts->progress(opts->progress_arg, row * columns + column + 1, rows * columns,
+                               tile);
+        }
+    return HS_OK;
+}
+
+static hs_status check_sizes(const hs_net *net, const hs_image *in)
+{
+    if (in->channels < 1 || in->channels > 4 || !in->pixels || in->width < 1 || in->height < 1)
+        return hs_fail(HS_ERR_USAGE, "upscale: not an image of 1 to 4 channels");
+    if (net->scale < 1)
+        return hs_fail(HS_ERR_USAGE, "upscale: %s is not a super-resolution network", net->arch);
+    size_t w = (size_t)in->width * net->scale, h = (size_t)in->height * net->scale;
+    if (w > HS_IMAGE_MAX_SIDE || h > HS_IMAGE_MAX_SIDE || w * h * 4 > HS_IMAGE_MAX_BYTES)
+        return hs_fail(HS_ERR_TOO_LARGE, "upscale: %dx%d ×%d would be %zux%zu, over the limit "
+                       "of %d pixels a side or %zu bytes", in->width, in->height, net->scale, w,
+                       h, HS_IMAGE_MAX_SIDE, (size_t)HS_IMAGE_MAX_BYTES);
+    return HS_OK;
+}
+
+/* The failures a smaller tile can cure: device memory, an allocation over the limit. */
+static int out_of_memory(hs_status st)
+{
+    return st == HS_ERR_DEVICE_MEMORY || st == HS_ERR_TOO_LARGE;
+}
+
+/* The whole RGB image, retried with halved tiles while the memory runs out. */
+static hs_status upscale_rgb(hs_net *net, const hs_image *rgb, const hs_upscale_options *opts,
+                             output_sink *sink)
+{
+    int margin, tile = opts->tile;
+    HS_TRY(hs_upscale_margin(net, &margin));
+    if (rgb->channels != 3)
+        return hs_fail(HS_ERR_INTERNAL, "upscale: the net takes RGB, not %d channels",
+                       rgb->channels);
+    if (tile < 0) return hs_fail(HS_ERR_USAGE, "upscale: tile side %d is negative", tile);
+    if (tile == 0) HS_TRY(hs_upscale_pick_tile(net, rgb->width, rgb->height, &tile));
+    tile = min_int(tile, max_int(rgb->width, rgb->height));
+    for (;;) {
+        hs_status st = run_tiles(net, rgb, tile, margin, opts, sink);
+        if (!out_of_memory(st)) return st;
+        if (tile <= HS_UPSCALE_MIN_TILE)
+            return hs_fail_context(st, "upscale with %d-pixel tiles", tile);
+        int smaller = max_int(tile / 2, HS_UPSCALE_MIN_TILE);
+        if (net->ctx->verbose)
+            fprintf(stderr, "hirestyle: %s; retrying with %d-pixel tiles\n", hs_last_error(),
+                    smaller);
+        tile = smaller;
+    }
+}
+
+hs_status hs_upscale_floats(hs_net *net, const hs_image *rgb, const hs_upscale_options *opts,
+                            float *planes)
+{
+    HS_TRY(check_sizes(net, rgb));
+    output_sink sink = {NULL, planes, rgb->width * net->scale, rgb->height * net->scale};
+    return upscale_rgb(net, rgb, opts, &sink);
+}
+
+/* ---- Channels ------------------------------------------------------------------------ */
+
+/* The colour of `in` (grey replicated to RGB, alpha dropped) through the net. */
+static hs_status upscale_colour(hs_net *net, const hs_image *in, const hs_upscale_options *opts,
+                                hs_image *out)
+{
+    hs_image rgb = {0};
+    if (in->channels != 3) HS_TRY(hs_image_convert(in, 3, &rgb));
+    const hs_image *source = in->channels == 3 ? in : &rgb;
+    hs_image big = {in->width * net->scale, in->height * net->scale, 3, NULL};
+    big.pixels = malloc((size_t)big.width * big.height * 3);
+    hs_status st = big.pixels ? HS_OK
+                              : hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory for "
+                                        "a %dx%d image", big.width, big.height);
+    output_sink sink = {big.pixels, NULL, big.width, big.height};
+    if (st == HS_OK) st = upscale_rgb(net, source, opts, &sink);
+    hs_image_free(&rgb);
+    if (st == HS_OK) *out = big;
+    else hs_image_free(&big);
+    return st;
+}
+
+/* The last channel of `in`, enlarged scale times with bicubic hs_image_resize. */
+static hs_status upscale_alpha(const hs_image *in, int scale, hs_image *out)
+{
+    hs_image alpha = {in->width, in->height, 1, malloc((size_t)in->width * in->height)};
+    if (!alpha.pixels) return hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory for alpha");
+    size_t count = (size_t)in->width * in->height;
+    for (size_t i = 0; i < count; i++)
+        alpha.pixels[i] = in->pixels[i * in->channels + in->channels - 1];
+    hs_status st = hs_image_resize(&alpha, in->width * scale, in->height * scale, out);
+    hs_image_free(&alpha);
+    return st;
+}
+
+/* Overwrite the last channel of img with the grey image alpha (same size). */
+static void put_alpha(hs_image *img, const hs_image *alpha)
+{
+    size_t count = (size_t)img->width * img->height;
+    for (size_t i = 0; i < count; i++)
+        img->pixels[i * img->channels + img->channels - 1] = alpha->pixels[i];
+}
+
+hs_status hs_upscale_image(hs_net *net, const hs_image *in, const hs_upscale_options *opts,
+                           hs_image *out)
+{
+    HS_TRY(check_sizes(net, in));
+    hs_image colour = {0}, alpha = {0}, result = {0};
+    HS_TRY(upscale_colour(net, in, opts, &colour));
+    if (in->channels == 3) {
+        *out = colour;
+        return HS_OK;
+    }
+    /* RGB -> grey (luma) for 1 and 2 channels; alpha added as 255, then replaced */
+    hs_status st = hs_image_convert(&colour, in->channels, &result);
+    if (st == HS_OK && in->channels % 2 == 0) st = upscale_alpha(in, net->scale, &alpha);
+    if (st == HS_OK && alpha.pixels) put_alpha(&result, &alpha);
+    hs_image_free(&colour);
+    hs_image_free(&alpha);
+    if (st == HS_OK) *out = result;
+    else hs_image_free(&result);
+    return st;
+}

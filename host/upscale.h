@@ -1,0 +1,54 @@
+/* upscale.h — super-resolution of an image of any size with a generator from
+ * net_sr.c, tile by tile so that device memory stays bounded.
+ *
+ * Each tile is a square "core" of the input, run through the net together
+ * with a margin of context on every side (clipped at the image border) and
+ * cropped back to the core's output. The margin is the net's receptive field
+ * (hs_upscale_margin), so the tiled result equals the untiled one up to float
+ * rounding: a border tile sees exactly the zero padding the whole image sees.
+ * The CLI (cli_upscale.c), the benchmark (bench_upscale.c) and the tests
+ * (tests/test_upscale.c) use this.
+ */
+#ifndef HS_UPSCALE_H
+#define HS_UPSCALE_H
+
+#include "image_io.h"
+#include "net.h"
+
+/* The smallest tile side tried when the device runs out of memory. */
+#define HS_UPSCALE_MIN_TILE 16
+
+/* Called after each tile: `done` of `total` tiles, each `tile` input pixels
+ * wide. After an out-of-memory retry, done restarts from 1 with a new total. */
+typedef void (*hs_upscale_progress)(void *arg, int done, int total, int tile);
+
+typedef struct hs_upscale_options {
+    int tile;                     /* core side in input pixels; 0 = the largest that fits */
+    hs_upscale_progress progress; /* NULL: none */
+    void *progress_arg;
+} hs_upscale_options;
+
+/* How many input pixels of context a tile needs on each side: the receptive
+ * field of the layer list in input pixels, rounded up. */
+hs_status hs_upscale_margin(const hs_net *net, int *margin);
+
+/* The largest tile side for a width×height input whose tile (core plus
+ * margin) needs at most half the device's global memory and no buffer over
+ * its largest allocation; HS_UPSCALE_MIN_TILE when not even that fits. */
+hs_status hs_upscale_pick_tile(const hs_net *net, int width, int height, int *tile);
+
+/* Upscale an image of 1 to 4 channels by net->scale. Colour goes through the
+ * net (grey as RGB, turned back into grey at the end); alpha is enlarged
+ * with bicubic hs_image_resize, not by the net, which knows only RGB. When
+ * the device runs out of memory the tile side is halved and the image
+ * restarted, down to HS_UPSCALE_MIN_TILE. */
+hs_status hs_upscale_image(hs_net *net, const hs_image *in, const hs_upscale_options *opts,
+                           hs_image *out);
+
+/* The raw output of the net for an RGB image, before rounding: planes
+ * holds 3 × (scale·height) × (scale·width) floats (planar RGB, white =
+ * net->output_range), tiled in the same way. For tests and comparisons. */
+hs_status hs_upscale_floats(hs_net *net, const hs_image *rgb, const hs_upscale_options *opts,
+                            float *planes);
+
+#endif

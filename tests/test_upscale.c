@@ -1,0 +1,823 @@
+/* test_upscale.c — the 'nets' suite for super-resolution: the generators of
+ * net_sr.c and the tiled upscaler of upscale.c against the references, on
+ * small images so that the whole suite stays short:
+ *   - esrgan-thick-x4, esrgan-slim-x4 and esrgan-medium-x2 against the
+ *     original TF.js models (tools/reference/tfjs_upscale.js in node) and
+ *     against tools/reference/nets.py (PyTorch) on the same weights;
+ *   - srresnet and rrdbnet on random checkpoints (tools/make_test_checkpoints.py
+ *     with few blocks, converted by tools/convert_torch_sr.py) against nets.py;
+ *   - a tiny random rrdn (x3, TF depth_to_space) written here, against nets.py;
+ *   - tiled == untiled on a 37×29 image with 12-pixel tiles;
+ *   - grey and alpha images, the receptive-field margins;
+ *   - bad weights files refused with HS_ERR_WEIGHTS and the file's name;
+ *   - the `hirestyle upscale` command end to end: output, exit codes, and
+ *     nothing left behind when the output cannot be written.
+ * The inputs and the reference outputs go to a temporary directory, removed
+ * at the end. Differences are measured in units of white (output_range).
+ *
+ * Environment (set by tests/meson.build): HIRESTYLE_SOURCE_ROOT (tools/ and
+ * weights/npm/), HIRESTYLE_BINARY (the CLI); optional HIRESTYLE_TEST_DEVICE,
+ * PYTHON (default /usr/bin/python3, which has python3-torch). Needs
+ * tools/fetch_weights.sh and `npm ci --prefix tools` to have run.
+ */
+#include "harness.h"
+#include "image_io.h"
+#include "net.h"
+#include "upscale.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PATH_SIZE 1024
+#define COMMAND_SIZE 4096
+
+/* Tolerances, in units of white: float32 against float32 over up to 150 layers. */
+#define REFERENCE_TOLERANCE 2e-4
+#define TILING_TOLERANCE 1e-4
+
+static char temp_dir[PATH_SIZE];
+
+/* ---- Paths and commands ------------------------------------------------------ */
+
+static const char *source_root(void)
+{
+    const char *root = getenv("HIRESTYLE_SOURCE_ROOT");
+    ck_assert_msg(root && *root, "HIRESTYLE_SOURCE_ROOT is not set (meson test sets it)");
+    return root;
+}
+
+static const char *python(void)
+{
+    const char *chosen = getenv("PYTHON");
+    if (chosen && *chosen) return chosen;
+    return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+}
+
+static void temp_path(char path[PATH_SIZE], const char *name)
+{
+    ck_assert_int_lt(snprintf(path, PATH_SIZE, "%s/%s", temp_dir, name), PATH_SIZE);
+}
+
+static void print_file(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) return;
+    char line[512];
+    while (fgets(line, sizeof line, fp)) fputs(line, stderr);
+    fclose(fp);
+}
+
+/* Run a shell command with its output in temp_dir/<log>; its exit code. */
+static int run_logged(const char *log, const char *command)
+{
+    char log_path[PATH_SIZE], full[COMMAND_SIZE + PATH_SIZE];
+    temp_path(log_path, log);
+    ck_assert_int_lt(snprintf(full, sizeof full, "%s >'%s' 2>&1", command, log_path),
+                     (int)sizeof full);
+    int status = system(full);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Run a shell command that must succeed; on failure its output is shown. */
+static void run(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static void run(const char *format, ...)
+{
+    char command[COMMAND_SIZE], log_path[PATH_SIZE];
+    va_list args;
+    va_start(args, format);
+    ck_assert_int_lt(vsnprintf(command, sizeof command, format, args), COMMAND_SIZE);
+    va_end(args);
+    int code = run_logged("command.log", command);
+    if (code != 0) {
+        temp_path(log_path, "command.log");
+        print_file(log_path);
+        ck_abort_msg("'%s' exited with %d (its output is above)", command, code);
+    }
+}
+
+static void require_file(const char *path, const char *how_to_make_it)
+{
+    ck_assert_msg(access(path, R_OK) == 0, "%s is missing: %s", path, how_to_make_it);
+}
+
+/* ---- Files of floats and images ------------------------------------------------ */
+
+static void write_floats(const char *path, const float *x, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_uint_eq(fwrite(x, sizeof *x, n, fp), n);
+    ck_assert_int_eq(fclose(fp), 0);
+}
+
+static float *read_floats(const char *path, size_t n)
+{
+    FILE *fp = fopen(path, "rb");
+    ck_assert_msg(fp != NULL, "cannot open %s", path);
+    float *x = host_floats(n + 1);
+    size_t got = fread(x, sizeof *x, n + 1, fp);
+    fclose(fp);
+    ck_assert_msg(got == n, "%s holds %zu floats, expected %zu", path, got, n);
+    return x;
+}
+
+/* Random pixels, reproducible from seed. */
+static hs_image random_image(int width, int height, int channels, unsigned seed)
+{
+    size_t n = (size_t)width * height * channels;
+    hs_image img = {width, height, channels, malloc(n)};
+    float *noise = host_floats(n);
+    ck_assert_ptr_nonnull(img.pixels);
+    fill_random(noise, n, seed, 0.0f, 256.0f);
+    for (size_t i = 0; i < n; i++) img.pixels[i] = (uint8_t)noise[i];
+    free(noise);
+    return img;
+}
+
+static hs_net load_net(const char *path)
+{
+    hs_net net;
+    HS_CHECK(hs_net_load(test_ctx, path, &net));
+    return net;
+}
+
+static void find_weights(const char *name, char path[PATH_SIZE])
+{
+    HS_CHECK(hs_find_weights(name, path, PATH_SIZE));
+}
+
+/* The net's untiled (tile 0: one piece for these sizes) or tiled float output. */
+static float *upscale_floats(hs_net *net, const hs_image *rgb, int tile)
+{
+    size_t n = 3 * (size_t)rgb->width * rgb->height * net->scale * net->scale;
+    float *out = host_floats(n);
+    hs_upscale_options opts = {tile, NULL, NULL};
+    HS_CHECK(hs_upscale_floats(net, rgb, &opts, out));
+    return out;
+}
+
+/* ---- References ---------------------------------------------------------------- */
+
+/* The net's input for rgb as the reference tools take it: HWC floats,
+ * normalised as hs_image_to_tensor does. */
+static void write_reference_input(const hs_net *net, const hs_image *rgb, const char *path)
+{
+    size_t pixels = (size_t)rgb->width * rgb->height;
+    float *x = host_floats(3 * pixels);
+    const hs_normalize *norm = &net->norm;
+    for (size_t i = 0; i < pixels; i++)
+        for (int c = 0; c < 3; c++) {
+            float v = rgb->pixels[i * 3 + (norm->bgr ? 2 - c : c)];
+            x[i * 3 + c] = (v * norm->scale - norm->mean[c]) / norm->std[c];
+        }
+    write_floats(path, x, 3 * pixels);
+    free(x);
+}
+
+/* nets.py on the weights file; HWC output. */
+static float *torch_reference(const char *weights, const char *input, int w, int h, int scale)
+{
+    char out[PATH_SIZE];
+    temp_path(out, "torch.f32");
+    run("'%s' '%s/tools/reference/nets.py' '%s' '%s' %d %d '%s'", python(), source_root(),
+        weights, input, h, w, out);
+    return read_floats(out, 3 * (size_t)w * h * scale * scale);
+}
+
+/* The original UpscalerJS model (esrgan-<size>, x<scale>) in TF.js; HWC output. */
+static float *tfjs_reference(const char *size, const char *input, int w, int h, int scale)
+{
+    char model[PATH_SIZE], tfjs[PATH_SIZE], out[PATH_SIZE];
+    snprintf(model, sizeof model,
+             "%s/weights/npm/upscalerjs-esrgan-%s-1.0.0/package/models/x%d/model.json",
+             source_root(), size, scale);
+    snprintf(tfjs, sizeof tfjs, "%s/tools/node_modules/@tensorflow/tfjs-core", source_root());
+    require_file(model, "run tools/fetch_weights.sh");
+    require_file(tfjs, "run `npm ci --prefix tools`");
+    temp_path(out, "tfjs.f32");
+    run("node '%s/tools/reference/tfjs_upscale.js' '%s' '%s' %d %d '%s'", source_root(), model,
+        input, h, w, out);
+    return read_floats(out, 3 * (size_t)w * h * scale * scale);
+}
+
+/* max |planar - hwc| / range over a w×h×3 output */
+static double max_difference(const float *planes, const float *hwc, int w, int h, float range)
+{
+    size_t pixels = (size_t)w * h;
+    double worst = 0;
+    for (size_t i = 0; i < pixels; i++)
+        for (int c = 0; c < 3; c++) {
+            double d = fabs((double)planes[c * pixels + i] - hwc[i * 3 + c]);
+            if (isnan(d)) return INFINITY;
+            if (d > worst) worst = d;
+        }
+    return worst / range;
+}
+
+/* Our output on a w×h random image against nets.py and, when tfjs_size is
+ * not NULL, against the TF.js model esrgan-<tfjs_size>. */
+static void check_against_references(const char *weights, const char *tfjs_size, int w, int h)
+{
+    hs_net net = load_net(weights);
+    hs_image rgb = random_image(w, h, 3, 7);
+    int s = net.scale, ow = w * s, oh = h * s;
+    float *ours = upscale_floats(&net, &rgb, 0);
+    char input[PATH_SIZE];
+    temp_path(input, "input.f32");
+    write_reference_input(&net, &rgb, input);
+    float *torch = torch_reference(weights, input, w, h, s);
+    double vs_torch = max_difference(ours, torch, ow, oh, net.output_range);
+    printf("%s: max difference %.2e of white against nets.py", weights, vs_torch);
+    ck_assert_msg(vs_torch <= REFERENCE_TOLERANCE, "%s: %.3g of white from nets.py", weights,
+                  vs_torch);
+    if (tfjs_size) {
+        float *tfjs = tfjs_reference(tfjs_size, input, w, h, s);
+        double vs_tfjs = max_difference(ours, tfjs, ow, oh, net.output_range);
+        printf(", %.2e against TF.js", vs_tfjs);
+        ck_assert_msg(vs_tfjs <= REFERENCE_TOLERANCE, "%s: %.3g of white from TF.js", weights,
+                      vs_tfjs);
+        free(tfjs);
+    }
+    printf("\n");
+    free(torch);
+    free(ours);
+    hs_image_free(&rgb);
+    hs_net_free(&net);
+}
+
+/* ---- Weights files made here ------------------------------------------------------ */
+
+/* Random SRGAN (2 blocks, x4) and RRDBNet (1 block, x4) checkpoints, converted
+ * once per run: temp_dir/srresnet.safetensors and rrdbnet.safetensors. */
+static void make_random_checkpoints(void)
+{
+    static int made;
+    if (made) return;
+    const char *root = source_root();
+    run("'%s' '%s/tools/make_test_checkpoints.py' '%s/ckpt' --skip-vgg --srgan-blocks 2 "
+        "--rrdb-blocks 1",
+        python(), root, temp_dir);
+    run("'%s' '%s/tools/convert_torch_sr.py' '%s/ckpt/srgan_netG_x4_b2.pth' "
+        "'%s/srresnet.safetensors' --arch srresnet",
+        python(), root, temp_dir, temp_dir);
+    run("'%s' '%s/tools/convert_torch_sr.py' '%s/ckpt/rrdbnet_basicsr.pth' "
+        "'%s/rrdbnet.safetensors' --arch rrdbnet",
+        python(), root, temp_dir, temp_dir);
+    made = 1;
+}
+
+typedef struct tensor_spec { char name[48]; int ndim, shape[4]; } tensor_spec;
+
+static void add_conv_spec(tensor_spec *specs, int *count, const char *name, int out, int in,
+                          int k)
+{
+    tensor_spec *w = &specs[(*count)++], *b = &specs[(*count)++];
+    *w = (tensor_spec){.ndim = 4, .shape = {out, in, k, k}};
+    *b = (tensor_spec){.ndim = 1, .shape = {out}};
+    snprintf(w->name, sizeof w->name, "%s.weight", name);
+    snprintf(b->name, sizeof b->name, "%s.bias", name);
+}
+
+static size_t spec_count(const tensor_spec *t)
+{
+    size_t n = 1;
+    for (int d = 0; d < t->ndim; d++) n *= (size_t)t->shape[d];
+    return n;
+}
+
+/* Text built into a fixed buffer; the test fails when it does not fit. */
+typedef struct text_buffer { char *data; size_t used, capacity; } text_buffer;
+
+static void append(text_buffer *t, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void append(text_buffer *t, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    int n = vsnprintf(t->data + t->used, t->capacity - t->used, format, args);
+    va_end(args);
+    ck_assert_msg(n >= 0 && (size_t)n < t->capacity - t->used, "header buffer too small");
+    t->used += (size_t)n;
+}
+
+/* header (JSON, padded with spaces to a multiple of 8), then data. */
+static void write_safetensors(const char *path, const char *header, const void *data,
+                              size_t data_bytes)
+{
+    size_t length = strlen(header), padded = (length + 7) / 8 * 8;
+    unsigned char size_bytes[8];
+    for (int i = 0; i < 8; i++) size_bytes[i] = (unsigned char)(padded >> (8 * i));
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_uint_eq(fwrite(size_bytes, 1, 8, fp), 8);
+    ck_assert_uint_eq(fwrite(header, 1, length, fp), length);
+    for (size_t i = length; i < padded; i++) fputc(' ', fp);
+    ck_assert_uint_eq(fwrite(data, 1, data_bytes, fp), data_bytes);
+    ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* Random tensors (uniform in ±1/sqrt(fan-in), biases in ±0.1) with the
+ * metadata pairs `meta` (a NULL-terminated key, value list). */
+static void write_random_weights(const char *path, const tensor_spec *specs, int count,
+                                 const char *const *meta)
+{
+    size_t total = 0;
+    for (int i = 0; i < count; i++) total += spec_count(&specs[i]);
+    float *data = host_floats(total);
+    text_buffer header = {malloc(8192), 0, 8192};
+    ck_assert_ptr_nonnull(header.data);
+    append(&header, "{");
+    for (int i = 0, offset = 0; i < count; offset += (int)spec_count(&specs[i]), i++) {
+        const tensor_spec *t = &specs[i];
+        float bound = t->ndim == 4 ? 1.0f / sqrtf((float)(t->shape[1] * t->shape[2] * t->shape[3]))
+                                   : 0.1f;
+        fill_random(data + offset, spec_count(t), 100u + (unsigned)i, -bound, bound);
+        append(&header, "\"%s\":{\"dtype\":\"F32\",\"shape\":[", t->name);
+        for (int d = 0; d < t->ndim; d++) append(&header, d ? ",%d" : "%d", t->shape[d]);
+        append(&header, "],\"data_offsets\":[%zu,%zu]},", offset * sizeof(float),
+               (offset + spec_count(t)) * sizeof(float));
+    }
+    append(&header, "\"__metadata__\":{");
+    for (int k = 0; meta[k]; k += 2)
+        append(&header, "%s\"%s\":\"%s\"", k ? "," : "", meta[k], meta[k + 1]);
+    append(&header, "}}");
+    write_safetensors(path, header.data, data, total * sizeof(float));
+    free(header.data);
+    free(data);
+}
+
+/* temp_dir/tiny-rrdn.safetensors: an rrdn with T=2, D=1, C=2, G=4, G0=8, x3,
+ * small enough that 12-pixel tiles really are tiles (margin 10). */
+static void tiny_rrdn(char path[PATH_SIZE])
+{
+    static const char *const meta[] = {
+        "format", "hirestyle", "architecture", "rrdn", "C", "2", "D", "1", "G", "4", "G0", "8",
+        "T", "2", "beta", "0.2", "scale", "3", "pixel_shuffle", "tf", "input_range", "1",
+        "output_range", "1", "channel_order", "rgb", "mean", "0,0,0", "std", "1,1,1", NULL};
+    tensor_spec specs[32];
+    int n = 0;
+    temp_path(path, "tiny-rrdn.safetensors");
+    if (access(path, R_OK) == 0) return;
+    add_conv_spec(specs, &n, "Pre_blocks_conv", 8, 3, 3);
+    for (int t = 1; t <= 2; t++) {
+        char name[32];
+        for (int c = 1; c <= 2; c++) {
+            snprintf(name, sizeof name, "F_%d_1_%d", t, c);
+            add_conv_spec(specs, &n, name, 4, 8 + (c - 1) * 4, 3);
+        }
+        snprintf(name, sizeof name, "LFF_%d_1", t);
+        add_conv_spec(specs, &n, name, 8, 16, 3);
+    }
+    add_conv_spec(specs, &n, "post_blocks_conv", 8, 8, 3);
+    add_conv_spec(specs, &n, "PreShuffle", 27, 8, 3);
+    add_conv_spec(specs, &n, "SR", 3, 3, 3);
+    write_random_weights(path, specs, n, meta);
+}
+
+/* Copy `from` to `to` with `old` replaced by `replacement` in its JSON header. */
+static void copy_with_header_edit(const char *from, const char *to, const char *old,
+                                  const char *replacement)
+{
+    FILE *fp = fopen(from, "rb");
+    ck_assert_ptr_nonnull(fp);
+    unsigned char size_bytes[8];
+    ck_assert_uint_eq(fread(size_bytes, 1, 8, fp), 8);
+    size_t length = 0;
+    for (int i = 7; i >= 0; i--) length = length << 8 | size_bytes[i];
+    char *header = calloc(length + 1, 1), *edited = malloc(length + strlen(replacement) + 1);
+    ck_assert_uint_eq(fread(header, 1, length, fp), length);
+    fseek(fp, 0, SEEK_END);
+    size_t data_bytes = (size_t)ftell(fp) - 8 - length;
+    fseek(fp, (long)(8 + length), SEEK_SET);
+    unsigned char *data = malloc(data_bytes);
+    ck_assert_uint_eq(fread(data, 1, data_bytes, fp), data_bytes);
+    fclose(fp);
+    char *at = strstr(header, old);
+    ck_assert_msg(at != NULL, "%s: the header has no %s", from, old);
+    sprintf(edited, "%.*s%s%s", (int)(at - header), header, replacement, at + strlen(old));
+    write_safetensors(to, edited, data, data_bytes);
+    free(data);
+    free(edited);
+    free(header);
+}
+
+/* ---- Against the references ------------------------------------------------------- */
+
+START_TEST(test_thick_x4_matches_tfjs_and_torch)
+{
+    char weights[PATH_SIZE];
+    find_weights("esrgan-thick-x4.safetensors", weights);
+    check_against_references(weights, "thick", 11, 13);
+}
+END_TEST
+
+START_TEST(test_slim_x4_matches_tfjs_and_torch)
+{
+    char weights[PATH_SIZE];
+    find_weights("esrgan-slim-x4.safetensors", weights);
+    check_against_references(weights, "slim", 11, 13);
+}
+END_TEST
+
+START_TEST(test_medium_x2_matches_tfjs_and_torch)
+{
+    char weights[PATH_SIZE];
+    find_weights("esrgan-medium-x2.safetensors", weights);
+    check_against_references(weights, "medium", 11, 13);
+}
+END_TEST
+
+START_TEST(test_srresnet_matches_torch)
+{
+    char weights[PATH_SIZE];
+    make_random_checkpoints();
+    temp_path(weights, "srresnet.safetensors");
+    check_against_references(weights, NULL, 11, 13);
+}
+END_TEST
+
+START_TEST(test_rrdbnet_matches_torch)
+{
+    char weights[PATH_SIZE];
+    make_random_checkpoints();
+    temp_path(weights, "rrdbnet.safetensors");
+    check_against_references(weights, NULL, 11, 13);
+}
+END_TEST
+
+START_TEST(test_tiny_rrdn_x3_matches_torch)
+{
+    char weights[PATH_SIZE];
+    tiny_rrdn(weights);
+    check_against_references(weights, NULL, 11, 13);
+}
+END_TEST
+
+/* ---- Tiling ---------------------------------------------------------------------------- */
+
+static void count_tiles(void *arg, int done, int total, int tile)
+{
+    int *calls = arg;
+    ck_assert_int_eq(done, ++calls[0]);
+    calls[1] = total;
+    calls[2] = tile;
+}
+
+/* 12-pixel tiles of a 37×29 image (4 × 3 tiles) give the untiled output. */
+static void check_tiling(const char *weights)
+{
+    hs_net net = load_net(weights);
+    hs_image rgb = random_image(37, 29, 3, 11);
+    size_t n = 3 * (size_t)37 * 29 * net.scale * net.scale;
+    float *whole = upscale_floats(&net, &rgb, 0), *tiled = upscale_floats(&net, &rgb, 12);
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs((double)whole[i] - tiled[i]));
+    worst /= net.output_range;
+    printf("%s: tiled differs from untiled by %.2e of white\n", weights, worst);
+    ck_assert_msg(worst <= TILING_TOLERANCE, "%s: tiles differ by %.3g of white", weights, worst);
+
+    int calls[3] = {0};
+    hs_image one = {0}, many = {0};
+    hs_upscale_options untiled = {0, NULL, NULL}, tiles = {12, count_tiles, calls};
+    HS_CHECK(hs_upscale_image(&net, &rgb, &untiled, &one));
+    HS_CHECK(hs_upscale_image(&net, &rgb, &tiles, &many));
+    ck_assert_int_eq(calls[0], 12);
+    ck_assert_int_eq(calls[1], 12);
+    ck_assert_int_eq(calls[2], 12);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(abs(one.pixels[i] - many.pixels[i]) <= 1, "%s: byte %zu is %d tiled, %d "
+                      "untiled", weights, i, many.pixels[i], one.pixels[i]);
+    hs_image_free(&one);
+    hs_image_free(&many);
+    free(whole);
+    free(tiled);
+    hs_image_free(&rgb);
+    hs_net_free(&net);
+}
+
+START_TEST(test_tiling_rdn)
+{
+    char weights[PATH_SIZE];
+    find_weights("esrgan-slim-x4.safetensors", weights);
+    check_tiling(weights);
+}
+END_TEST
+
+START_TEST(test_tiling_srresnet)
+{
+    char weights[PATH_SIZE];
+    make_random_checkpoints();
+    temp_path(weights, "srresnet.safetensors");
+    check_tiling(weights);
+}
+END_TEST
+
+START_TEST(test_tiling_rrdn)
+{
+    char weights[PATH_SIZE];
+    tiny_rrdn(weights);
+    check_tiling(weights);
+}
+END_TEST
+
+/* Worked out by hand from the graphs of weights/README.md. */
+START_TEST(test_margins)
+{
+    static const struct { const char *file; int margin; } cases[] = {
+        /* F_m1 F_0 F_1_1 F_2_1 GFF_2 (1 each) UPN1 (2) UPN2 UPN3 = 9, ×4 + SR = 37 */
+        {"esrgan-slim-x4.safetensors", 10},
+        /* Pre, 10 × 3 × (4 F + LFF), post, PreShuffle = 153, ×4 + SR = 613 */
+        {"esrgan-thick-x4.safetensors", 154},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char weights[PATH_SIZE];
+        find_weights(cases[i].file, weights);
+        hs_net net = load_net(weights);
+        int margin = 0, tile = 0;
+        HS_CHECK(hs_upscale_margin(&net, &margin));
+        ck_assert_int_eq(margin, cases[i].margin);
+        HS_CHECK(hs_upscale_pick_tile(&net, 37, 29, &tile));
+        ck_assert_int_eq(tile, 37);
+        hs_net_free(&net);
+    }
+}
+END_TEST
+
+/* ---- Grey and alpha ------------------------------------------------------------------- */
+
+/* channels 1, 2, 4: the colour is that of the RGB version through the net
+ * (turned into grey for 1 and 2), alpha is the bicubic enlargement. */
+START_TEST(test_grey_and_alpha)
+{
+    char weights[PATH_SIZE];
+    find_weights("esrgan-slim-x4.safetensors", weights);
+    hs_net net = load_net(weights);
+    static const int channel_cases[] = {1, 2, 4};
+    hs_upscale_options opts = {0, NULL, NULL};
+    for (int k = 0; k < 3; k++) {
+        int channels = channel_cases[k];
+        hs_image in = random_image(9, 7, channels, 20u + (unsigned)k), out, rgb, big, expected;
+        HS_CHECK(hs_upscale_image(&net, &in, &opts, &out));
+        ck_assert_int_eq(out.width, 36);
+        ck_assert_int_eq(out.height, 28);
+        ck_assert_int_eq(out.channels, channels);
+        HS_CHECK(hs_image_convert(&in, 3, &rgb));
+        HS_CHECK(hs_upscale_image(&net, &rgb, &opts, &big));
+        HS_CHECK(hs_image_convert(&big, channels, &expected));
+        if (channels % 2 == 0) { /* the alpha of `expected` becomes the bicubic one */
+            hs_image alpha = {9, 7, 1, malloc(63)}, big_alpha;
+            for (int i = 0; i < 63; i++) alpha.pixels[i] = in.pixels[i * channels + channels - 1];
+            HS_CHECK(hs_image_resize(&alpha, 36, 28, &big_alpha));
+            for (int i = 0; i < 36 * 28; i++)
+                expected.pixels[i * channels + channels - 1] = big_alpha.pixels[i];
+            hs_image_free(&alpha);
+            hs_image_free(&big_alpha);
+        }
+        ck_assert_msg(memcmp(out.pixels, expected.pixels, (size_t)36 * 28 * channels) == 0,
+                      "%d channels: not the RGB result with alpha enlarged", channels);
+        hs_image *all[] = {&in, &out, &rgb, &big, &expected};
+        for (int i = 0; i < 5; i++) hs_image_free(all[i]);
+    }
+    hs_net_free(&net);
+}
+END_TEST
+
+/* ---- Bad weights files ------------------------------------------------------------------ */
+
+/* Loading `path` fails with HS_ERR_WEIGHTS, naming the file and saying `phrase`. */
+static void assert_refused(const char *path, const char *phrase)
+{
+    hs_net net;
+    hs_status st = hs_net_load(test_ctx, path, &net);
+    const char *message = hs_last_error();
+    ck_assert_msg(st == HS_ERR_WEIGHTS, "%s: status %d, not HS_ERR_WEIGHTS (%s)", path, st,
+                  message);
+    ck_assert_msg(strstr(message, path), "'%s' does not name %s", message, path);
+    ck_assert_msg(strstr(message, phrase), "'%s' does not say '%s'", message, phrase);
+}
+
+START_TEST(test_truncated_weights_refused)
+{
+    char weights[PATH_SIZE], cut[PATH_SIZE];
+    find_weights("esrgan-slim-x4.safetensors", weights);
+    temp_path(cut, "truncated.safetensors");
+    struct stat info;
+    ck_assert_int_eq(stat(weights, &info), 0);
+    run("head -c %lld '%s' > '%s'", (long long)info.st_size / 2, weights, cut);
+    assert_refused(cut, "");
+}
+END_TEST
+
+START_TEST(test_wrong_architecture_refused)
+{
+    char weights[PATH_SIZE], edited[PATH_SIZE];
+    find_weights("esrgan-slim-x4.safetensors", weights);
+    temp_path(edited, "slim-as-rrdn.safetensors");
+    copy_with_header_edit(weights, edited, "\"architecture\":\"rdn\"",
+                          "\"architecture\":\"rrdn\",\"T\":\"1\",\"beta\":\"0.2\","
+                          "\"pixel_shuffle\":\"tf\"");
+    assert_refused(edited, "'Pre_blocks_conv.weight' is missing");
+    temp_path(edited, "slim-as-edsr.safetensors");
+    copy_with_header_edit(weights, edited, "\"architecture\":\"rdn\"", "\"architecture\":\"edsr\"");
+    assert_refused(edited, "unknown architecture 'edsr'");
+}
+END_TEST
+
+START_TEST(test_mismatched_shapes_refused)
+{
+    char weights[PATH_SIZE], edited[PATH_SIZE];
+    find_weights("esrgan-slim-x4.safetensors", weights);
+    temp_path(edited, "slim-g5.safetensors");
+    copy_with_header_edit(weights, edited, "\"G\":\"4\"", "\"G\":\"5\"");
+    assert_refused(edited, "'F_1_1.weight' has shape [4,64,3,3]");
+    temp_path(edited, "slim-x2-label.safetensors");
+    copy_with_header_edit(weights, edited, "\"scale\":\"4\"", "\"scale\":\"2\"");
+    assert_refused(edited, "'UPN3.weight' has shape");
+}
+END_TEST
+
+START_TEST(test_rrdbnet_x2_refused)
+{
+    char weights[PATH_SIZE], edited[PATH_SIZE];
+    make_random_checkpoints();
+    temp_path(weights, "rrdbnet.safetensors");
+    temp_path(edited, "rrdbnet-unshuffle.safetensors");
+    copy_with_header_edit(weights, edited, "\"pixel_unshuffle\":\"1\"",
+                          "\"pixel_unshuffle\":\"2\"");
+    assert_refused(edited, "pixel-unshuffle");
+}
+END_TEST
+
+/* ---- The command ------------------------------------------------------------------------- */
+
+/* `hirestyle upscale ARGS`: its exit code; its output in temp_dir/cli.log. */
+static int run_cli(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static int run_cli(const char *format, ...)
+{
+    const char *binary = getenv("HIRESTYLE_BINARY");
+    ck_assert_msg(binary && *binary, "HIRESTYLE_BINARY is not set (meson test sets it)");
+    char args[COMMAND_SIZE], command[COMMAND_SIZE + PATH_SIZE];
+    va_list list;
+    va_start(list, format);
+    vsnprintf(args, sizeof args, format, list);
+    va_end(list);
+    snprintf(command, sizeof command, "'%s' upscale %s", binary, args);
+    return run_logged("cli.log", command);
+}
+
+static int log_says(const char *phrase)
+{
+    char path[PATH_SIZE], text[4096] = "";
+    temp_path(path, "cli.log");
+    FILE *fp = fopen(path, "r");
+    ck_assert_ptr_nonnull(fp);
+    text[fread(text, 1, sizeof text - 1, fp)] = '\0';
+    fclose(fp);
+    return strstr(text, phrase) != NULL;
+}
+
+static int file_contains(const char *path, const char *phrase)
+{
+    FILE *fp = fopen(path, "rb");
+    ck_assert_ptr_nonnull(fp);
+    static char bytes[1 << 16];
+    size_t n = fread(bytes, 1, sizeof bytes, fp);
+    fclose(fp);
+    return memmem(bytes, n, phrase, strlen(phrase)) != NULL;
+}
+
+START_TEST(test_cli_upscales_an_rgba_png)
+{
+    char in_path[PATH_SIZE], out_path[PATH_SIZE], weights[PATH_SIZE];
+    temp_path(in_path, "cli-in.png");
+    temp_path(out_path, "cli-out.png");
+    hs_image in = random_image(9, 7, 4, 5), got, want;
+    HS_CHECK(hs_image_save_png(in_path, &in, NULL));
+    int code = run_cli("-i '%s' -o '%s' -m esrgan-slim-x4 -t 4 --quiet", in_path, out_path);
+    ck_assert_msg(code == 0, "exit code %d", code);
+    HS_CHECK(hs_image_load(out_path, &got));
+    find_weights("esrgan-slim-x4.safetensors", weights);
+    hs_net net = load_net(weights);
+    hs_upscale_options opts = {0, NULL, NULL};
+    HS_CHECK(hs_upscale_image(&net, &in, &opts, &want));
+    ck_assert_int_eq(got.width, 36);
+    ck_assert_int_eq(got.height, 28);
+    ck_assert_int_eq(got.channels, 4);
+    for (size_t i = 0; i < (size_t)36 * 28 * 4; i++)
+        ck_assert_msg(abs(got.pixels[i] - want.pixels[i]) <= 1, "byte %zu: %d, library %d", i,
+                      got.pixels[i], want.pixels[i]);
+    ck_assert(file_contains(out_path, "hirestyle command"));
+    ck_assert(file_contains(out_path, "-m esrgan-slim-x4"));
+    hs_net_free(&net);
+    hs_image_free(&in);
+    hs_image_free(&got);
+    hs_image_free(&want);
+}
+END_TEST
+
+static int entries_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int count = 0;
+    for (struct dirent *e; (e = readdir(d));) count += e->d_name[0] != '.';
+    closedir(d);
+    return count;
+}
+
+START_TEST(test_cli_errors)
+{
+    char in_path[PATH_SIZE], out_dir[PATH_SIZE];
+    temp_path(in_path, "cli-errors.png");
+    temp_path(out_dir, "cli-outputs");
+    ck_assert_int_eq(mkdir(out_dir, 0755), 0);
+    hs_image in = random_image(5, 4, 3, 9);
+    HS_CHECK(hs_image_save_png(in_path, &in, NULL));
+    hs_image_free(&in);
+
+    ck_assert_int_eq(run_cli("-i '%s' -o '%s/no-such-dir/out.png' -m esrgan-slim-x4", in_path,
+                             out_dir), HS_ERR_IO);
+    ck_assert_int_eq(entries_in(out_dir), 0);
+    ck_assert_int_eq(run_cli("-i '%s' -o '%s/out.png' -m no-such-model", in_path, out_dir),
+                     HS_ERR_WEIGHTS);
+    ck_assert(log_says("tools/fetch_weights.sh"));
+    ck_assert_int_eq(run_cli("-i '%s/none.png' -o '%s/out.png' -m esrgan-slim-x4", temp_dir,
+                             out_dir), HS_ERR_IO);
+    ck_assert_int_eq(run_cli("-i '%s' -o '%s/out.png' -m esrgan-slim-x4 -s 2", in_path, out_dir),
+                     HS_ERR_USAGE);
+    ck_assert(log_says("upscales x4, not x2"));
+    ck_assert_int_eq(run_cli("-i '%s' -o '%s/out.jpg'", in_path, out_dir), HS_ERR_USAGE);
+    ck_assert_int_eq(run_cli("-i '%s' --tile -3 -o '%s/out.png'", in_path, out_dir), HS_ERR_USAGE);
+    ck_assert_int_eq(entries_in(out_dir), 0);
+    ck_assert_int_eq(run_cli("--help"), 0);
+    ck_assert(log_says("--tile N"));
+}
+END_TEST
+
+/* ---- The suite ----------------------------------------------------------------------------- */
+
+static int remove_entry(const char *path, const struct stat *info, int type, struct FTW *ftw)
+{
+    (void)info;
+    (void)type;
+    (void)ftw;
+    return remove(path);
+}
+
+static TCase *new_case(Suite *s, const char *name)
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, test_setup, test_teardown);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
+int main(void)
+{
+    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(temp_dir, sizeof temp_dir, "%s/hirestyle-test-upscale-XXXXXX", base);
+    if (!mkdtemp(temp_dir)) {
+        perror("test_upscale: mkdtemp");
+        return EXIT_FAILURE;
+    }
+    Suite *s = suite_create("nets");
+    TCase *refs = new_case(s, "references");
+    tcase_add_test(refs, test_thick_x4_matches_tfjs_and_torch);
+    tcase_add_test(refs, test_slim_x4_matches_tfjs_and_torch);
+    tcase_add_test(refs, test_medium_x2_matches_tfjs_and_torch);
+    tcase_add_test(refs, test_srresnet_matches_torch);
+    tcase_add_test(refs, test_rrdbnet_matches_torch);
+    tcase_add_test(refs, test_tiny_rrdn_x3_matches_torch);
+    TCase *tiling = new_case(s, "tiling");
+    tcase_add_test(tiling, test_tiling_rdn);
+    tcase_add_test(tiling, test_tiling_srresnet);
+    tcase_add_test(tiling, test_tiling_rrdn);
+    tcase_add_test(tiling, test_margins);
+    tcase_add_test(new_case(s, "channels"), test_grey_and_alpha);
+    TCase *bad = new_case(s, "bad_weights");
+    tcase_add_test(bad, test_truncated_weights_refused);
+    tcase_add_test(bad, test_wrong_architecture_refused);
+    tcase_add_test(bad, test_mismatched_shapes_refused);
+    tcase_add_test(bad, test_rrdbnet_x2_refused);
+    TCase *cli = new_case(s, "cli");
+    tcase_add_test(cli, test_cli_upscales_an_rgba_png);
+    tcase_add_test(cli, test_cli_errors);
+
+    SRunner *runner = srunner_create(s);
+    /* One process: the kernels are built once, the checkpoints made once. */
+    srunner_set_fork_status(runner, CK_NOFORK);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    if (test_ctx) hs_context_destroy(test_ctx);
+    nftw(temp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
