@@ -35,8 +35,10 @@ int cli_parse_float(const char *option, const char *text, float *out)
     return 0;
 }
 
-int cli_parse_int_list(const char *option, const char *text, int min, int max, int *out,
-                       int capacity)
+/* Split a comma list and parse each item with `one`; the count, or -1. */
+typedef int (*parse_item)(const char *option, const char *item, int index, void *context);
+static int parse_list(const char *option, const char *text, int capacity, parse_item one,
+                      void *context)
 {
     char copy[1024];
     snprintf(copy, sizeof copy, "%s", text);
@@ -47,27 +49,35 @@ int cli_parse_int_list(const char *option, const char *text, int min, int max, i
             fprintf(stderr, "hirestyle: %s takes at most %d values\n", option, capacity);
             return -1;
         }
-        if (cli_parse_int(option, item, min, max, &out[n++])) return -1;
+        if (one(option, item, n++, context)) return -1;
     }
     if (n == 0) fprintf(stderr, "hirestyle: %s needs at least one value\n", option);
     return n ? n : -1;
 }
 
+typedef struct int_list { int min, max, *out; } int_list;
+
+static int parse_int_item(const char *option, const char *item, int index, void *context)
+{
+    int_list *l = context;
+    return cli_parse_int(option, item, l->min, l->max, &l->out[index]);
+}
+
+static int parse_float_item(const char *option, const char *item, int index, void *context)
+{
+    return cli_parse_float(option, item, &((float *)context)[index]);
+}
+
+int cli_parse_int_list(const char *option, const char *text, int min, int max, int *out,
+                       int capacity)
+{
+    int_list l = {min, max, out};
+    return parse_list(option, text, capacity, parse_int_item, &l);
+}
+
 int cli_parse_float_list(const char *option, const char *text, float *out, int capacity)
 {
-    char copy[1024];
-    snprintf(copy, sizeof copy, "%s", text);
-    int n = 0;
-    for (char *save = NULL, *item = strtok_r(copy, ",", &save); item;
-         item = strtok_r(NULL, ",", &save)) {
-        if (n == capacity) {
-            fprintf(stderr, "hirestyle: %s takes at most %d values\n", option, capacity);
-            return -1;
-        }
-        if (cli_parse_float(option, item, &out[n++])) return -1;
-    }
-    if (n == 0) fprintf(stderr, "hirestyle: %s needs at least one value\n", option);
-    return n ? n : -1;
+    return parse_list(option, text, capacity, parse_float_item, out);
 }
 
 const char *cli_value(int argc, char **argv, int *i)

@@ -21,6 +21,10 @@
             return hs_st_;                        \
     } while (0)
 
+/* Tile of our GEMM kernel (cl/gemm.cl): mr rows x vw*nv columns in nv
+ * vectors of vw floats a row. Chosen per device before the program build. */
+typedef struct hs_gemm_blocking { int mr, vw, nv; } hs_gemm_blocking;
+
 typedef struct hs_kernel_entry {
     const char *name;
     cl_kernel kernel;
@@ -37,6 +41,9 @@ struct hs_context {
     cl_mem scratch;             /* grows on demand; shared by ops (im2col) */
     size_t scratch_bytes;
     size_t scratch_limit;       /* the most one op may take as scratch */
+    hs_gemm_blocking gemm_block; /* -D options of cl/gemm.cl */
+    cl_mem gemm_pack;           /* our GEMM's panel copies (host/gemm_kernel.c) */
+    size_t gemm_pack_bytes;
     size_t mem_in_use, mem_peak;
     size_t mem_limit;           /* $HIRESTYLE_MEMORY_LIMIT_MB, else 0: the device's own */
     int verbose;
@@ -72,6 +79,10 @@ typedef struct hs_kernel_file { const char *name; const char *source; } hs_kerne
 extern const hs_kernel_file hs_kernel_files[];
 extern const int hs_kernel_file_count;
 
+/* sum += *g, taking g: when sum is still empty g's buffer simply moves into
+ * it. How gradients from several readers of a tensor add up. */
+hs_status hs_tensor_accumulate(hs_tensor *sum, hs_tensor *g);
+
 /* Shape checks used by every op; the message names the op. */
 hs_status hs_check_shape(const char *op, const hs_tensor *t, int n, int c, int h, int w);
 hs_status hs_check_same(const char *op, const hs_tensor *a, const hs_tensor *b);
@@ -83,5 +94,12 @@ void hs_make_parent_dirs(const char *path);
 
 /* CLBlast tuning: load the parameters stored for this device and apply them. */
 hs_status hs_gemm_apply_tuning(hs_context *ctx);
+
+/* Our GEMM kernel (host/gemm_kernel.c): the tile for a device, whether it
+ * takes a product (sizes it can index), and the product itself, as hs_gemm. */
+hs_gemm_blocking hs_gemm_blocking_for(const hs_device_info *dev);
+int hs_gemm_kernel_handles(size_t m, size_t n, size_t k, hs_matrix a, hs_matrix b, hs_matrix c);
+hs_status hs_gemm_kernel(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
+                         hs_matrix b, float beta, hs_matrix c);
 
 #endif

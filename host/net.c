@@ -333,18 +333,6 @@ void hs_net_release(const hs_net *net, hs_tensor *tensors)
 
 /* ---- Backward w.r.t. the input ---------------------------------------------- */
 
-/* grads[j] += g, taking ownership of g. */
-static hs_status accumulate(hs_tensor *grad, hs_tensor *g)
-{
-    if (!grad->buf) {
-        *grad = *g;
-        memset(g, 0, sizeof *g);
-        return HS_OK;
-    }
-    hs_status st = hs_axpy(grad, 1.0f, g);
-    hs_tensor_free(g);
-    return st;
-}
 
 /* dL/d(input k of layer l) from dout, into a new tensor shaped like that input. */
 static hs_status layer_backward(const hs_layer *l, int k, const hs_tensor *dout,
@@ -376,7 +364,7 @@ static hs_status concat_backward(const hs_layer *l, const hs_tensor *dout,
     }
     if (st == HS_OK) st = hs_split(ptrs, l->input_count, dout);
     for (int k = 0; k < l->input_count; k++) {
-        if (st == HS_OK) st = accumulate(&grads[l->inputs[k]], &parts[k]);
+        if (st == HS_OK) st = hs_tensor_accumulate(&grads[l->inputs[k]], &parts[k]);
         hs_tensor_free(&parts[k]);
     }
     return st;
@@ -404,7 +392,7 @@ hs_status hs_net_backward(hs_net *net, const hs_tensor *input, hs_tensor *acts,
                 hs_tensor din;
                 st = hs_tensor_alloc_like(&din, in[k]);
                 if (st == HS_OK) st = layer_backward(l, k, &grads[i], in, &acts[i], &din);
-                if (st == HS_OK) st = accumulate(&grads[l->inputs[k]], &din);
+                if (st == HS_OK) st = hs_tensor_accumulate(&grads[l->inputs[k]], &din);
                 hs_tensor_free(&din);
             }
         }

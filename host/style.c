@@ -207,18 +207,6 @@ void hs_style_destroy(hs_style *s)
     free(s);
 }
 
-/* grads[index] += g (taking g). */
-static hs_status add_gradient(hs_tensor *grad, hs_tensor *g)
-{
-    if (!grad->buf) {
-        *grad = *g;
-        memset(g, 0, sizeof *g);
-        return HS_OK;
-    }
-    hs_status st = hs_axpy(grad, 1.0f, g);
-    hs_tensor_free(g);
-    return st;
-}
 
 /* loss += weight * term; with grad, grads[layer] += weight * dterm/dF. */
 static hs_status content_term(hs_style *s, int i, int want_grad, double *loss)
@@ -232,7 +220,7 @@ static hs_status content_term(hs_style *s, int i, int want_grad, double *loss)
     hs_tensor g;
     HS_TRY(hs_tensor_alloc_like(&g, f));
     hs_status st = hs_mse_backward(&g, f, &s->content_target[i], scale * s->p.content_weight);
-    if (st == HS_OK) st = add_gradient(&s->grads[s->content_index[i]], &g);
+    if (st == HS_OK) st = hs_tensor_accumulate(&s->grads[s->content_index[i]], &g);
     hs_tensor_free(&g);
     return st;
 }
@@ -254,7 +242,7 @@ static hs_status style_term(hs_style *s, int i, int want_grad, double *loss)
         if (st == HS_OK) st = hs_mse_backward(&dgram, &gram, target, scale * weight * s->p.style_weight);
         if (st == HS_OK) st = hs_tensor_alloc_like(&df, f);
         if (st == HS_OK) st = hs_gram_backward(&df, &dgram, f, gs);
-        if (st == HS_OK) st = add_gradient(&s->grads[s->style_index[i]], &df);
+        if (st == HS_OK) st = hs_tensor_accumulate(&s->grads[s->style_index[i]], &df);
     }
     hs_tensor_free(&gram);
     hs_tensor_free(&dgram);

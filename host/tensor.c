@@ -67,6 +67,18 @@ hs_status hs_tensor_copy(hs_tensor *dst, const hs_tensor *src)
     return HS_OK;
 }
 
+hs_status hs_tensor_accumulate(hs_tensor *sum, hs_tensor *g)
+{
+    if (!sum->buf) {
+        *sum = *g;
+        memset(g, 0, sizeof *g);
+        return HS_OK;
+    }
+    hs_status st = hs_axpy(sum, 1.0f, g);
+    hs_tensor_free(g);
+    return st;
+}
+
 int hs_tensor_same_shape(const hs_tensor *a, const hs_tensor *b)
 {
     return a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w;

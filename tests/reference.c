@@ -37,13 +37,19 @@ const char *scratch_path(const char *name)
 
 void run_command(const char *fmt, ...)
 {
-    char cmd[4096];
+    char cmd[4096], logged[4700];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    ck_assert_int_lt(vsnprintf(cmd, sizeof cmd, fmt, ap), (int)sizeof cmd);
     va_end(ap);
-    int rc = system(cmd);
-    ck_assert_msg(rc == 0, "command failed (%d): %s", rc, cmd);
+    const char *log = scratch_path("command.log");
+    snprintf(logged, sizeof logged, "( %s ) >'%s' 2>&1", cmd, log);
+    if (system(logged) == 0) return;
+    FILE *f = fopen(log, "r"); /* show what the command said */
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) fputs(line, stderr);
+    if (f) fclose(f);
+    ck_abort_msg("command failed (its output is above): %s", cmd);
 }
 
 void write_floats(const char *path, const float *x, size_t n)

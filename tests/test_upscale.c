@@ -21,6 +21,7 @@
  * tools/fetch_weights.sh and `npm ci --prefix tools` to have run.
  */
 #include "harness.h"
+#include "reference.h"
 #include "image_io.h"
 #include "net.h"
 #include "upscale.h"
@@ -47,13 +48,6 @@
 static char temp_dir[PATH_SIZE];
 
 /* ---- Paths and commands ------------------------------------------------------ */
-
-static const char *source_root(void)
-{
-    const char *root = getenv("HIRESTYLE_SOURCE_ROOT");
-    ck_assert_msg(root && *root, "HIRESTYLE_SOURCE_ROOT is not set (meson test sets it)");
-    return root;
-}
 
 static const char *python(void)
 {
@@ -110,25 +104,6 @@ static void require_file(const char *path, const char *how_to_make_it)
 }
 
 /* ---- Files of floats and images ------------------------------------------------ */
-
-static void write_floats(const char *path, const float *x, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-    ck_assert_ptr_nonnull(fp);
-    ck_assert_uint_eq(fwrite(x, sizeof *x, n, fp), n);
-    ck_assert_int_eq(fclose(fp), 0);
-}
-
-static float *read_floats(const char *path, size_t n)
-{
-    FILE *fp = fopen(path, "rb");
-    ck_assert_msg(fp != NULL, "cannot open %s", path);
-    float *x = host_floats(n + 1);
-    size_t got = fread(x, sizeof *x, n + 1, fp);
-    fclose(fp);
-    ck_assert_msg(got == n, "%s holds %zu floats, expected %zu", path, got, n);
-    return x;
-}
 
 /* Random pixels, reproducible from seed. */
 static hs_image random_image(int width, int height, int channels, unsigned seed)
