@@ -1,6 +1,7 @@
 /* bench_ops.c — `hirestyle bench ops`: time and GFLOP/s of the conv layers
  * style transfer and super-resolution spend their time in, forward and
- * backward-input, and CLBlast SGEMM alone at the same GEMM shapes.
+ * backward-input, and the GEMM alone (hs_gemm: hirestyle's kernel or
+ * CLBlast, as the device is set up) at the same GEMM shapes.
  *
  * Shapes: every distinct 3×3 conv of VGG19 at the requested image sizes and
  * the 64-channel 3×3 convs of the SR generators on a 128×128 tile. Each
@@ -136,7 +137,7 @@ hs_status hs_bench_ops(hs_context *ctx, const int *sizes, int size_count, int re
 {
     printf("device: %s (%s)\n", ctx->dev.name, ctx->dev.platform_name);
     printf("%-7s %-10s %4s %4s %5s  %9s %7s  %9s %7s  %-17s %7s\n", "net", "layer", "in", "out",
-           "size", "fwd ms", "GFLOP/s", "bwd-in ms", "GFLOP/s", "GEMM MxNxK", "SGEMM");
+           "size", "fwd ms", "GFLOP/s", "bwd-in ms", "GFLOP/s", "GEMM MxNxK", "GEMM");
     for (int i = 0; i < size_count; i++) {
         conv_shape shapes[16];
         int n = vgg19_shapes(sizes[i], shapes);

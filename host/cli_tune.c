@@ -7,11 +7,12 @@
 static void tune_help(void)
 {
     printf("usage: hirestyle tune [OPTIONS]\n\n"
-           "Time CLBlast GEMM kernel parameters at the shapes hirestyle uses and store the\n"
-           "fastest for the selected device in ~/.cache/hirestyle; every later run applies\n"
-           "them. Worth doing once per device: CLBlast has no tuning for CPUs under PoCL.\n\n"
+           "Time CLBlast GEMM kernel parameters at the shapes hirestyle uses, and hirestyle's\n"
+           "own GEMM kernel, and store for the selected device which is fastest (and CLBlast's\n"
+           "best parameters) in ~/.cache/hirestyle; every later run applies them. Without it,\n"
+           "CPUs use hirestyle's kernel and other devices CLBlast's own tuning database.\n\n"
            "Options:\n"
-           "      --candidates N     parameter sets to try (default: 60)\n");
+           "      --candidates N     CLBlast parameter sets to try (default: 60)\n");
     cli_common_help();
 }
 

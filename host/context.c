@@ -67,6 +67,7 @@ void hs_context_destroy(hs_context *ctx)
     for (int i = 0; i < ctx->kernel_count; i++) clReleaseKernel(ctx->kernels[i].kernel);
     free(ctx->kernels);
     if (ctx->scratch) hs_buffer_free(ctx, ctx->scratch, ctx->scratch_bytes);
+    hs_buffer_free(ctx, ctx->gemm_pack, ctx->gemm_pack_bytes);
     if (ctx->program) clReleaseProgram(ctx->program);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->cl) clReleaseContext(ctx->cl);

@@ -21,9 +21,10 @@
             return hs_st_;                        \
     } while (0)
 
-/* Tile of our GEMM kernel (cl/gemm.cl): mr rows x vw*nv columns in nv
- * vectors of vw floats a row. Chosen per device before the program build. */
-typedef struct hs_gemm_blocking { int mr, vw, nv; } hs_gemm_blocking;
+/* Blocking of our GEMM kernel (cl/gemm.cl): a tile of mr rows x vw*nv
+ * columns (nv vectors of vw floats a row), kc steps of K per copy of a panel
+ * into local memory. Chosen per device before the program build. */
+typedef struct hs_gemm_blocking { int mr, vw, nv, kc; } hs_gemm_blocking;
 
 typedef struct hs_kernel_entry {
     const char *name;
@@ -44,8 +45,10 @@ struct hs_context {
     hs_gemm_blocking gemm_block; /* -D options of cl/gemm.cl */
     cl_mem gemm_pack;           /* our GEMM's panel copies (host/gemm_kernel.c) */
     size_t gemm_pack_bytes;
+    size_t gemm_group_max;      /* CL_KERNEL_WORK_GROUP_SIZE of gemm_tiles, 0: not asked yet */
     size_t mem_in_use, mem_peak;
     size_t mem_limit;           /* $HIRESTYLE_MEMORY_LIMIT_MB, else 0: the device's own */
+    int gemm_own;               /* GEMMs by our kernel (1) or CLBlast (0), see gemm.c */
     int verbose;
 };
 

@@ -1,4 +1,5 @@
-/* gemm.c — matrix products through CLBlast, with per-device tuning.
+/* gemm.c — matrix products: our kernel on CPUs (host/gemm_kernel.c), else
+ * CLBlast, with per-device tuning.
  *
  * CLBlast ships tuned kernel parameters for many GPUs but none for PoCL's CPU
  * device, where its defaults are several times slower than they need be.
@@ -14,8 +15,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
-                  hs_matrix b, float beta, hs_matrix c)
+/* Which implementation multiplies: what `hirestyle tune` measured faster on
+ * this device, else our kernel (host/gemm_kernel.c) on CPUs, where it is
+ * several times faster than CLBlast, and CLBlast on the others, whose tuned
+ * kernels ours has not been measured against. $HIRESTYLE_GEMM=clblast or
+ * =own overrides, to compare the two. */
+static int use_own_kernel(const hs_context *ctx)
+{
+    const char *force = getenv("HIRESTYLE_GEMM");
+    if (force && strcmp(force, "clblast") == 0) return 0;
+    if (force && strcmp(force, "own") == 0) return 1;
+    return ctx->gemm_own;
+}
+
+hs_status hs_gemm_clblast(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
+                              hs_matrix a, hs_matrix b, float beta, hs_matrix c)
 {
     cl_command_queue queue = ctx->queue;
     CLBlastStatusCode st = CLBlastSgemm(
@@ -32,6 +46,14 @@ hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs
                        n, k);
     return hs_fail(HS_ERR_INTERNAL, "CLBlast SGEMM %zux%zux%zu failed with status %d", m, n, k,
                    (int)st);
+}
+
+hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
+                  hs_matrix b, float beta, hs_matrix c)
+{
+    if (use_own_kernel(ctx) && hs_gemm_kernel_handles(m, n, k, a, b, c))
+        return hs_gemm_kernel(ctx, m, n, k, alpha, a, b, beta, c);
+    return hs_gemm_clblast(ctx, m, n, k, alpha, a, b, beta, c);
 }
 
 void hs_gemm_tuning_path(const hs_device_info *dev, char *out, size_t size)
@@ -75,6 +97,7 @@ hs_status hs_gemm_override(const hs_context *ctx, const hs_gemm_params *p)
  * Untuned CPU devices get hs_gemm_cpu_defaults; others CLBlast's database. */
 hs_status hs_gemm_apply_tuning(hs_context *ctx)
 {
+    ctx->gemm_own = (ctx->dev.type & CL_DEVICE_TYPE_CPU) != 0;
     char path[4096];
     hs_gemm_tuning_path(&ctx->dev, path, sizeof path);
     FILE *f = path[0] ? fopen(path, "r") : NULL;
@@ -85,6 +108,7 @@ hs_status hs_gemm_apply_tuning(hs_context *ctx)
     if (f && !ok && ctx->verbose) fprintf(stderr, "gemm: ignoring unreadable tuning file %s\n", path);
     if (ok) {
         if (ctx->verbose) fprintf(stderr, "gemm: applying tuned parameters from %s\n", path);
+        if (p.own_kernel >= 0) ctx->gemm_own = p.own_kernel;
         return hs_gemm_override(ctx, &p);
     }
     if (!(ctx->dev.type & CL_DEVICE_TYPE_CPU)) return HS_OK;
@@ -106,6 +130,7 @@ int hs_gemm_params_parse(const char *line, hs_gemm_params *out)
     }
     const char *at = strstr(line, " XGEMM_MIN_INDIRECT_SIZE=");
     out->min_indirect = at ? atol(at + strlen(" XGEMM_MIN_INDIRECT_SIZE=")) : -1;
+    out->own_kernel = strstr(line, " KERNEL=own") ? 1 : strstr(line, " KERNEL=clblast") ? 0 : -1;
     return 1;
 }
 
@@ -116,7 +141,10 @@ void hs_gemm_params_format(const hs_gemm_params *p, char *out, size_t size)
         used += (size_t)snprintf(out + used, size - used, " %s=%d", hs_gemm_param_names[i],
                                  p->value[i]);
     if (p->min_indirect >= 0 && used < size)
-        snprintf(out + used, size - used, " XGEMM_MIN_INDIRECT_SIZE=%ld", p->min_indirect);
+        used += (size_t)snprintf(out + used, size - used, " XGEMM_MIN_INDIRECT_SIZE=%ld",
+                                 p->min_indirect);
+    if (p->own_kernel >= 0 && used < size)
+        snprintf(out + used, size - used, " KERNEL=%s", p->own_kernel ? "own" : "clblast");
 }
 
 const char *const hs_gemm_param_names[HS_GEMM_PARAM_COUNT] = {
@@ -126,4 +154,4 @@ const char *const hs_gemm_param_names[HS_GEMM_PARAM_COUNT] = {
 const hs_gemm_params hs_gemm_cpu_defaults = {
     /* GEMMK KREG KWG KWI MDIMA MDIMC MWG NDIMB NDIMC NWG SA SB STRM STRN VWM VWN */
     {0, 1, 32, 2, 8, 8, 64, 8, 8, 16, 1, 1, 0, 0, 4, 1},
-    0};
+    0, -1};

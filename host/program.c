@@ -92,7 +92,10 @@ static hs_status gather_sources(text *src)
 
 static void build_options(const hs_context *ctx, char *out, size_t size)
 {
-    snprintf(out, size, "-cl-std=CL1.2 -DREDUCE_GROUP=%zu", ctx->reduce_group);
+    const hs_gemm_blocking *g = &ctx->gemm_block;
+    snprintf(out, size,
+             "-cl-std=CL1.2 -DREDUCE_GROUP=%zu -DGEMM_MR=%d -DGEMM_VW=%d -DGEMM_NV=%d -DGEMM_KC=%d",
+             ctx->reduce_group, g->mr, g->vw, g->nv, g->kc);
 }
 
 /* A cached binary for `key`, or NULL when absent or damaged. */
@@ -209,6 +212,7 @@ hs_status hs_program_build(hs_context *ctx)
         free(src.data);
         return st;
     }
+    ctx->gemm_block = hs_gemm_blocking_for(&ctx->dev);
     char options[256];
     build_options(ctx, options, sizeof options);
 

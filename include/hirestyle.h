@@ -230,7 +230,9 @@ hs_status hs_translate_reflect_backward(hs_tensor *din, const hs_tensor *dout, i
 hs_status hs_normalize_forward(hs_tensor *out, const hs_tensor *in, const hs_normalize *norm);
 hs_status hs_normalize_backward(hs_tensor *din, const hs_tensor *dout, const hs_normalize *norm);
 
-/* GEMM on row-major matrices through CLBlast (tuned parameters applied):
+/* GEMM on row-major matrices, by hirestyle's kernel (cl/gemm.cl) or CLBlast,
+ * whichever `hirestyle tune` found faster on the device (by default: ours on
+ * CPUs, CLBlast elsewhere):
  * C = alpha * op(A) · op(B) + beta * C, op(X) = X or Xᵀ. Offsets in floats. */
 typedef struct hs_matrix { cl_mem buf; size_t offset, ld; int trans; } hs_matrix;
 hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,

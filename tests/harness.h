@@ -74,5 +74,6 @@ void add_loss_tests(Suite *s);
 void add_gram_tests(Suite *s);
 void add_adam_tests(Suite *s);
 void add_normalize_tests(Suite *s);
+void add_gemm_tests(Suite *s);
 
 #endif

@@ -17,6 +17,7 @@ int main(void)
     add_gram_tests(s);
     add_adam_tests(s);
     add_normalize_tests(s);
+    add_gemm_tests(s);
 
     SRunner *runner = srunner_create(s);
     /* One process: the kernels are built once, not once per test. */

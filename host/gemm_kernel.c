@@ -1,0 +1,165 @@
+/* gemm_kernel.c — SGEMM through our own kernel (cl/gemm.cl), which hs_gemm
+ * uses on CPU devices (host/gemm.c), where it is 4-7x faster than CLBlast.
+ *
+ * C = alpha·op(A)·op(B) + beta·C is computed as X = op(A), Y = op(B). The
+ * kernel copies Y's panels itself, whatever the strides; X it reads in
+ * place when its columns are contiguous (Aᵀ), else from a copy into tiles
+ * (gemm_pack_x), which is what the last, partial tile always reads. The copy
+ * of X is kept below pack_limit by running K in chunks (beta applies to the
+ * first only): A·Bᵀ of feature maps has a long K.
+ *
+ * The tile shape and K chunk of local memory are chosen from the device's
+ * preferred vector width and local memory size before the program is built
+ * (hs_gemm_blocking_for) and passed as -D options.
+ */
+#include "engine.h"
+
+#include <limits.h>
+
+/* X = op(A) as stored: element (i, k) at buf[off + i*rs + k*cs], in tiles of
+ * mr rows; tiles below `direct` are read in place, the others copied. */
+typedef struct operand_x {
+    cl_mem buf;
+    size_t off, rs, cs;
+    size_t rows, tiles, direct;
+} operand_x;
+
+static operand_x operand_x_of(hs_matrix a, size_t m, size_t mr)
+{
+    operand_x x = {a.buf, a.offset, a.trans ? 1 : a.ld, a.trans ? a.ld : 1, m, (m + mr - 1) / mr,
+                   0};
+    if (x.rs == 1) x.direct = m / mr;
+    return x;
+}
+
+/* Floats of X's copy per step of K. */
+static size_t copied(const operand_x *x, size_t mr) { return (x->tiles - x->direct) * mr; }
+
+hs_gemm_blocking hs_gemm_blocking_for(const hs_device_info *dev)
+{
+    cl_uint width = 0;
+    clGetDeviceInfo(dev->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof width, &width,
+                    NULL);
+    /* Accumulators plus the row of Y in registers. 16 floats a vector is
+     * AVX-512 and its 32 registers: 8 x 32 takes 16 + 2. Narrower vectors
+     * come with 16 registers (AVX2, SSE): 6 x 2 vectors takes 12 + 2. */
+    hs_gemm_blocking b = width >= 16 ? (hs_gemm_blocking){8, 16, 2, 0}
+                         : width >= 8 ? (hs_gemm_blocking){6, 8, 2, 0}
+                                      : (hs_gemm_blocking){6, 4, 2, 0};
+    /* A 64 KiB copy of Y's panel (measured best on an AVX-512 CPU, where
+     * local memory is cached global memory), at most half the local memory. */
+    size_t panel = (size_t)b.vw * b.nv * sizeof(float);
+    size_t bytes = dev->local_mem / 2 < 65536 ? dev->local_mem / 2 : 65536;
+    b.kc = (int)(bytes / panel);
+    return b;
+}
+
+/* The copy of X, kept across calls. */
+static hs_status pack_buffer(hs_context *ctx, size_t bytes, cl_mem *out)
+{
+    if (bytes > ctx->gemm_pack_bytes) {
+        hs_buffer_free(ctx, ctx->gemm_pack, ctx->gemm_pack_bytes);
+        ctx->gemm_pack = NULL;
+        ctx->gemm_pack_bytes = 0;
+        HS_TRY(hs_buffer_alloc(ctx, bytes, &ctx->gemm_pack));
+        ctx->gemm_pack_bytes = bytes;
+    }
+    *out = ctx->gemm_pack;
+    return HS_OK;
+}
+
+/* K per chunk: as much as keeps the copy of X within pack_limit bytes. */
+static size_t chunk_k(const operand_x *x, size_t mr, size_t k)
+{
+    const size_t pack_limit = (size_t)16 << 20;
+    size_t per_k = copied(x, mr) * sizeof(float);
+    size_t kc = per_k ? pack_limit / per_k : k;
+    if (kc < 64) kc = 64;
+    return kc < k ? kc : k;
+}
+
+/* Copy the tiles of X not read in place, steps k0 .. k0+kc-1 of K. */
+static hs_status pack_x(hs_context *ctx, cl_mem dst, const operand_x *x, size_t k0, size_t kc)
+{
+    size_t n = x->tiles - x->direct;
+    return hs_launch(ctx, "gemm_pack_x", 2, (size_t[]){kc, n}, NULL, ARG_MEM(dst),
+                     ARG_MEM(x->buf), ARG_INT(x->off + k0 * x->cs), ARG_INT(x->rs),
+                     ARG_INT(x->cs), ARG_INT(x->rows), ARG_INT(kc), ARG_INT(x->direct),
+                     ARG_INT(n), ARG_END);
+}
+
+/* Work-items a group: a column of tiles, as tall as the kernel allows and
+ * 64 at most, but short enough for every compute unit to get a few groups
+ * when there are few columns of tiles. */
+static size_t group_size(hs_context *ctx, size_t tiles, size_t panels)
+{
+    if (!ctx->gemm_group_max) {
+        cl_int err;
+        cl_kernel k = clCreateKernel(ctx->program, "gemm_tiles", &err);
+        size_t max = 1;
+        if (err == CL_SUCCESS) {
+            clGetKernelWorkGroupInfo(k, ctx->dev.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof max,
+                                     &max, NULL);
+            clReleaseKernel(k);
+        }
+        ctx->gemm_group_max = max;
+    }
+    size_t cap = ctx->gemm_group_max < 64 ? ctx->gemm_group_max : 64;
+    size_t want = 4 * (size_t)ctx->dev.compute_units;
+    while (cap > 8 && panels * ((tiles + cap - 1) / cap) < want) cap /= 2;
+    size_t groups = (tiles + cap - 1) / cap;
+    return (tiles + groups - 1) / groups; /* as even as can be: few idle tiles */
+}
+
+/* One chunk of K, steps k0 .. k0+kc-1; beta applies to the first only. */
+static hs_status run_chunk(hs_context *ctx, const operand_x *x, hs_matrix b, size_t n,
+                           hs_matrix c, size_t k0, size_t kc, float alpha, float beta)
+{
+    const hs_gemm_blocking *bl = &ctx->gemm_block;
+    size_t nr = (size_t)bl->vw * bl->nv;
+    cl_mem packed = x->buf;
+    if (copied(x, bl->mr)) {
+        HS_TRY(pack_buffer(ctx, copied(x, bl->mr) * kc * sizeof(float), &packed));
+        HS_TRY(pack_x(ctx, packed, x, k0, kc));
+    }
+    size_t y_rs = b.trans ? 1 : b.ld, y_cs = b.trans ? b.ld : 1;
+    size_t panels = (n + nr - 1) / nr;
+    size_t local[2] = {group_size(ctx, x->tiles, panels), 1};
+    return hs_launch(ctx, "gemm_tiles", 2, (size_t[]){x->tiles, panels}, local,
+                     ARG_MEM(x->buf), ARG_INT(x->off + k0 * x->cs), ARG_INT(x->cs),
+                     ARG_INT(x->direct), ARG_MEM(packed), ARG_MEM(b.buf),
+                     ARG_INT(b.offset + k0 * y_rs), ARG_INT(y_rs), ARG_INT(y_cs), ARG_MEM(c.buf),
+                     ARG_INT(c.offset), ARG_INT(c.ld), ARG_INT(x->rows), ARG_INT(n), ARG_INT(kc),
+                     ARG_FLOAT(alpha), ARG_FLOAT(beta), ARG_END);
+}
+
+/* The last element of a rows x cols matrix, and its strides, fit in an int
+ * (the kernel's arguments). */
+static int fits_int(hs_matrix a, size_t rows, size_t cols)
+{
+    if (a.trans) {
+        size_t t = rows;
+        rows = cols;
+        cols = t;
+    }
+    return a.ld <= INT_MAX && a.offset + (rows - 1) * a.ld + cols - 1 <= INT_MAX;
+}
+
+int hs_gemm_kernel_handles(size_t m, size_t n, size_t k, hs_matrix a, hs_matrix b, hs_matrix c)
+{
+    if (m == 0 || n == 0) return 1;
+    return k > 0 && k <= INT_MAX && fits_int(a, m, k) && fits_int(b, k, n) && fits_int(c, m, n);
+}
+
+hs_status hs_gemm_kernel(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
+                         hs_matrix b, float beta, hs_matrix c)
+{
+    if (m == 0 || n == 0) return HS_OK;
+    size_t mr = (size_t)ctx->gemm_block.mr;
+    operand_x x = operand_x_of(a, m, mr);
+    size_t kc = chunk_k(&x, mr, k);
+    for (size_t k0 = 0; k0 < k; k0 += kc)
+        HS_TRY(run_chunk(ctx, &x, b, n, c, k0, k - k0 < kc ? k - k0 : kc, alpha,
+                         k0 == 0 ? beta : 1.0f));
+    return HS_OK;
+}

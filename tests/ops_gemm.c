@@ -1,0 +1,130 @@
+/* ops_gemm.c — hs_gemm against a double-precision reference, through each
+ * implementation ($HIRESTYLE_GEMM=own: cl/gemm.cl, =clblast), for A·B, A·Bᵀ,
+ * Aᵀ·B and Aᵀ·Bᵀ, with alpha, beta (beta = 0 on a NaN-filled C, which must
+ * not be read), offsets and padded leading dimensions. Every float of C's
+ * buffer outside the product (offset, row padding) must be left as it was. */
+#include "harness.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct gemm_case {
+    int m, n, k;
+    float alpha, beta;
+    int offset; /* floats before each matrix (A, B: offset; C: 2*offset+1) */
+    int pad;    /* leading dimension = row length + pad */
+    int small;  /* also run under oclgrind */
+} gemm_case;
+
+/* Our kernel's tiles are 6-8 rows x 8-32 columns: 24 x 32 fills them,
+ * 25 x 33 x 65 spills one row, column and step past them. */
+static const gemm_case cases[] = {
+    {1, 1, 1, 1.0f, 0.0f, 0, 0, 1},
+    {7, 13, 5, 0.5f, 0.0f, 3, 2, 1},
+    {7, 13, 5, 1.0f, 0.75f, 0, 0, 1},
+    {13, 17, 3, -1.5f, 1.0f, 1, 1, 1},
+    {24, 32, 64, 1.0f, 0.0f, 0, 0, 1},
+    {25, 33, 65, 2.0f, -0.5f, 4, 3, 1},
+    {3, 40, 100, 1.0f, 0.0f, 0, 1, 1},
+    {67, 131, 45, 1.0f, 0.25f, 11, 3, 0},
+    {64, 4096, 576, 1.0f, 0.0f, 0, 0, 0},
+    {513, 97, 1153, 0.5f, 1.0f, 1, 5, 0},
+    {128, 20, 40000, 1.0f, 0.0f, 2, 0, 0},  /* A·B, A·Bᵀ: A copied in chunks of K */
+    {130, 21, 33000, 1.0f, 0.5f, 0, 1, 0},
+};
+#define CASE_COUNT (int)(sizeof cases / sizeof cases[0])
+#define TRANS_COUNT 4 /* NN, NT, TN, TT */
+static const char *const impls[] = {"own", "clblast"};
+
+/* A stored matrix: rows x cols of it used, ld = cols + pad, after offset. */
+typedef struct stored { int rows, cols, ld, offset; size_t count; } stored;
+
+static stored stored_of(int rows, int cols, int offset, int pad)
+{
+    stored s = {rows, cols, cols + pad, offset, 0};
+    s.count = (size_t)offset + (size_t)(rows - 1) * s.ld + cols + pad;
+    return s;
+}
+
+/* op(X)(i, j) of a stored matrix, transposed or not. */
+static double at(const float *x, const stored *s, int trans, int i, int j)
+{
+    return trans ? x[s->offset + (size_t)j * s->ld + i] : x[s->offset + (size_t)i * s->ld + j];
+}
+
+static void gemm_ref(const gemm_case *g, int ta, int tb, const float *a, const stored *sa,
+                     const float *b, const stored *sb, const float *c0, const stored *sc,
+                     double *want)
+{
+    for (size_t i = 0; i < sc->count; i++) want[i] = c0[i];
+    for (int i = 0; i < g->m; i++)
+        for (int j = 0; j < g->n; j++) {
+            double s = 0;
+            for (int p = 0; p < g->k; p++) s += at(a, sa, ta, i, p) * at(b, sb, tb, p, j);
+            size_t ci = sc->offset + (size_t)i * sc->ld + j;
+            want[ci] = g->alpha * s + (g->beta != 0.0f ? g->beta * (double)c0[ci] : 0.0);
+        }
+}
+
+/* Floats of C's buffer outside the product must be bit-for-bit unchanged. */
+static void assert_untouched(const float *got, const float *c0, const stored *sc)
+{
+    for (size_t i = 0; i < sc->count; i++) {
+        size_t r = i < (size_t)sc->offset ? 0 : (i - sc->offset) / sc->ld;
+        size_t col = i < (size_t)sc->offset ? 0 : (i - sc->offset) % sc->ld;
+        int inside = i >= (size_t)sc->offset && r < (size_t)sc->rows && col < (size_t)sc->cols;
+        if (!inside)
+            ck_assert_msg(memcmp(&got[i], &c0[i], sizeof(float)) == 0,
+                          "gemm wrote float %zu, outside C", i);
+    }
+}
+
+static void clear_impl(void) { unsetenv("HIRESTYLE_GEMM"); }
+
+START_TEST(gemm_product)
+{
+    test_setup();
+    const gemm_case *g = &cases[_i / (TRANS_COUNT * 2)];
+    int ta = (_i / 2) % TRANS_COUNT >= 2, tb = (_i / 2) % 2;
+    if (test_small_only() && !g->small) return;
+    setenv("HIRESTYLE_GEMM", impls[_i % 2], 1);
+
+    stored sa = ta ? stored_of(g->k, g->m, g->offset, g->pad) : stored_of(g->m, g->k, g->offset, g->pad);
+    stored sb = tb ? stored_of(g->n, g->k, g->offset, g->pad) : stored_of(g->k, g->n, g->offset, g->pad);
+    stored sc = stored_of(g->m, g->n, 2 * g->offset + 1, g->pad);
+    float *a = host_floats(sa.count), *b = host_floats(sb.count), *c0 = host_floats(sc.count);
+    fill_random(a, sa.count, 11 + _i, -1, 1);
+    fill_random(b, sb.count, 23 + _i, -1, 1);
+    fill_random(c0, sc.count, 37 + _i, -1, 1);
+    if (g->beta == 0.0f)
+        for (size_t i = 0; i < sc.count; i++) c0[i] = NAN;
+
+    hs_tensor ta_ = upload(a, 1, 1, 1, (int)sa.count), tb_ = upload(b, 1, 1, 1, (int)sb.count);
+    hs_tensor tc = upload(c0, 1, 1, 1, (int)sc.count);
+    HS_CHECK(hs_gemm(test_ctx, g->m, g->n, g->k, g->alpha,
+                     (hs_matrix){ta_.buf, sa.offset, sa.ld, ta},
+                     (hs_matrix){tb_.buf, sb.offset, sb.ld, tb}, g->beta,
+                     (hs_matrix){tc.buf, sc.offset, sc.ld, 0}));
+    float *got = download(&tc);
+
+    double *want = host_doubles(sc.count);
+    gemm_ref(g, ta, tb, a, &sa, b, &sb, c0, &sc, want);
+    assert_untouched(got, c0, &sc);
+    for (int i = 0; i < g->m; i++) { /* compare the product rows only: the rest may be NaN */
+        size_t row = sc.offset + (size_t)i * sc.ld;
+        assert_close(ta ? (tb ? "gemm TT" : "gemm TN") : (tb ? "gemm NT" : "gemm NN"), got + row,
+                     want + row, (size_t)g->n, g->k > 10000 ? 1e-4 : 1e-5);
+    }
+    free(a); free(b); free(c0); free(got); free(want);
+    hs_tensor_free(&ta_); hs_tensor_free(&tb_); hs_tensor_free(&tc);
+}
+END_TEST
+
+void add_gemm_tests(Suite *s)
+{
+    TCase *tc = tcase_create("gemm");
+    tcase_add_checked_fixture(tc, NULL, clear_impl);
+    tcase_add_loop_test(tc, gemm_product, 0, CASE_COUNT * TRANS_COUNT * 2);
+    suite_add_tcase(s, tc);
+}
