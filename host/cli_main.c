@@ -16,9 +16,9 @@ static const command commands[] = {
     {"devices", cli_devices, "list OpenCL platforms and devices"},
     {"run", cli_run, "style transfer, then super-resolution: a high-resolution painting"},
     {"style", cli_style, "paint a photo in the style of one or more paintings"},
-    {"bench", cli_bench, "benchmark the ops on the device (bench ops)"},
-    {"tune", cli_tune, "tune the GEMM kernel for the device (stored in the cache)"},
     {"upscale", cli_upscale, "enlarge an image 2-8x with a GAN super-resolution network"},
+    {"bench", cli_bench, "time ops, style iterations or upscaling on the device"},
+    {"tune", cli_tune, "pick the fastest GEMM for the device (stored in the cache)"},
 };
 static const int command_count = sizeof commands / sizeof commands[0];
 
@@ -29,7 +29,10 @@ static void usage(FILE *out)
                  "Commands:\n");
     for (int i = 0; i < command_count; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nRun `hirestyle COMMAND --help` for a command's options.\n");
+    fprintf(out, "\nRun `hirestyle COMMAND --help` for a command's options, with their defaults.\n"
+                 "Environment: HIRESTYLE_DEVICE (default device), HIRESTYLE_WEIGHTS (weights\n"
+                 "directory), HIRESTYLE_MEMORY_LIMIT_MB (cap on device memory),\n"
+                 "HIRESTYLE_KERNEL_DIR (kernel sources instead of the built-in ones).\n");
 }
 
 int cli_common_option(cli_common *common, int argc, char **argv, int *i)
