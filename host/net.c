@@ -336,7 +336,7 @@ void hs_net_release(const hs_net *net, hs_tensor *tensors)
 
 /* dL/d(input k of layer l) from dout, into a new tensor shaped like that input. */
 static hs_status layer_backward(const hs_layer *l, int k, const hs_tensor *dout,
-                                const hs_tensor *const *in, const hs_tensor *out, hs_tensor *din)
+                                const hs_tensor *const *in, hs_tensor *din)
 {
     switch (l->kind) {
     case HS_LAYER_CONV:
@@ -348,7 +348,6 @@ static hs_status layer_backward(const hs_layer *l, int k, const hs_tensor *dout,
     case HS_LAYER_ADD: return hs_scale(din, dout, k == 0 ? l->alpha : l->beta);
     default: break;
     }
-    (void)out;
     return hs_fail(HS_ERR_INTERNAL, "layer '%s' has no backward pass", l->name);
 }
 
@@ -391,7 +390,7 @@ hs_status hs_net_backward(hs_net *net, const hs_tensor *input, hs_tensor *acts,
             for (int k = 0; k < l->input_count && st == HS_OK; k++) {
                 hs_tensor din;
                 st = hs_tensor_alloc_like(&din, in[k]);
-                if (st == HS_OK) st = layer_backward(l, k, &grads[i], in, &acts[i], &din);
+                if (st == HS_OK) st = layer_backward(l, k, &grads[i], in, &din);
                 if (st == HS_OK) st = hs_tensor_accumulate(&grads[l->inputs[k]], &din);
                 hs_tensor_free(&din);
             }

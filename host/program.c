@@ -190,7 +190,7 @@ static hs_status build_from_source(hs_context *ctx, const text *src, const char 
     return HS_OK;
 }
 
-static unsigned char *program_binary(const hs_context *ctx, cl_program prog, size_t *size)
+static unsigned char *program_binary(cl_program prog, size_t *size)
 {
     if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof *size, size, NULL) != CL_SUCCESS ||
         *size == 0)
@@ -200,7 +200,6 @@ static unsigned char *program_binary(const hs_context *ctx, cl_program prog, siz
         free(bin);
         bin = NULL;
     }
-    (void)ctx;
     return bin;
 }
 
@@ -236,7 +235,7 @@ hs_status hs_program_build(hs_context *ctx)
         st = build_from_source(ctx, &src, options, &ctx->program);
         if (st == HS_OK) {
             free(bin);
-            bin = program_binary(ctx, ctx->program, &bin_size);
+            bin = program_binary(ctx->program, &bin_size);
             if (bin) cache_store(path, key, bin, bin_size);
         }
     }
