@@ -7,64 +7,95 @@
  */
 
 /* col[k][p], k = (c*KH + ky)*KW + kx, p = (oy - oy0)*OW + ox, for the output
- * rows oy0 .. oy0+rows-1 of one image `in` (IC, H, W). Zero outside. */
-__kernel void im2col(__global float *col, __global const float *in, int in_offset,
-                     int H, int W, int KH, int KW, int stride, int pad_h, int pad_w,
-                     int OW, int oy0, int npix, int K)
+ * rows oy0 .. oy0+rows-1 of one image `in` (IC, H, W). Zero outside.
+ * One work-item per (band row r, k): it writes the contiguous run
+ * col[k][r*OW .. r*OW+OW-1], zeros left and right of the input row and a
+ * straight copy (stride 1) or a strided gather in between, with the bounds
+ * computed once, so the loops carry no division and vectorise. */
+__kernel void im2col(__global float *restrict col, __global const float *restrict in,
+                     int in_offset, int H, int W, int KH, int KW, int stride, int pad_h,
+                     int pad_w, int OW, int oy0, int rows, int K)
 {
-    int p = get_global_id(0);
+    int r = get_global_id(0);
     int k = get_global_id(1);
-    if (p >= npix || k >= K) return;
-    int kx = k % KW;
-    int ky = (k / KW) % KH;
-    int c = k / (KW * KH);
-    int oy = oy0 + p / OW;
-    int ox = p % OW;
-    int iy = oy * stride - pad_h + ky;
-    int ix = ox * stride - pad_w + kx;
-    float v = 0.0f;
-    if (iy >= 0 && iy < H && ix >= 0 && ix < W) v = in[in_offset + (c * H + iy) * W + ix];
-    col[(size_t)k * npix + p] = v;
+    if (r >= rows || k >= K) return;
+    int t = k / KW;
+    int kx = k - t * KW;
+    int c = t / KH;
+    int ky = t - c * KH;
+    int iy = (oy0 + r) * stride - pad_h + ky;
+    int x0 = kx - pad_w; /* ix = ox*stride + x0 */
+    __global float *dst = col + (size_t)k * rows * OW + (size_t)r * OW;
+    int lo = 0, hi = 0;  /* the ox whose ix is inside 0 .. W-1 */
+    if (iy >= 0 && iy < H) {
+        lo = x0 >= 0 ? 0 : (stride - 1 - x0) / stride;
+        hi = W - 1 - x0 >= 0 ? (W - 1 - x0) / stride + 1 : 0;
+        if (hi > OW) hi = OW;
+        if (lo > hi) lo = hi;
+    }
+    for (int ox = 0; ox < lo; ox++) dst[ox] = 0.0f;
+    if (lo < hi) {
+        __global const float *src = in + in_offset + (size_t)(c * H + iy) * W;
+        if (stride == 1)
+            for (int ox = lo; ox < hi; ox++) dst[ox] = src[ox + x0];
+        else
+            for (int ox = lo; ox < hi; ox++) dst[ox] = src[ox * stride + x0];
+    }
+    for (int ox = hi; ox < OW; ox++) dst[ox] = 0.0f;
 }
 
 /* backward of im2col for one band: din[c][iy][ix] += sum of the col entries
- * that read it. One work-item per input pixel of rows iy0 .. iy0+rows-1,
- * gathering (no atomics), so the result does not depend on scheduling. */
-__kernel void col2im_accumulate(__global float *din, int din_offset, __global const float *col,
-                                int C, int H, int W, int KH, int KW, int stride, int pad_h,
-                                int pad_w, int OH, int OW, int oy0, int band_rows, int iy0,
-                                int in_rows)
+ * that read it. One work-item per input row (c, iy) of rows iy0 ..
+ * iy0+in_rows-1, so no two work-items write the same element (no atomics)
+ * and the result does not depend on scheduling. For each (ky, kx) that
+ * reaches the row from the band, the run of col[k][(oy - oy0)*OW + ox] over
+ * the ox inside the row is added to din[c][iy][ox*stride + kx - pad_w]. */
+__kernel void col2im_accumulate(__global float *restrict din, int din_offset,
+                                __global const float *restrict col, int C, int H, int W,
+                                int KH, int KW, int stride, int pad_h, int pad_w, int OH,
+                                int OW, int oy0, int band_rows, int iy0, int in_rows)
 {
-    int ix = get_global_id(0);
-    int r = get_global_id(1);
-    int c = get_global_id(2);
-    if (ix >= W || r >= in_rows || c >= C) return;
+    int r = get_global_id(0);
+    int c = get_global_id(1);
+    if (r >= in_rows || c >= C) return;
     int iy = iy0 + r;
-    int npix = band_rows * OW;
-    float sum = 0.0f;
-    for (int ky = 0; ky < KH; ky++) {
-        int ty = iy + pad_h - ky;
-        if (ty < 0 || ty % stride) continue;
-        int oy = ty / stride;
-        if (oy < oy0 || oy >= oy0 + band_rows || oy >= OH) continue;
+    size_t npix = (size_t)band_rows * OW;
+    int oy_end = min(oy0 + band_rows, OH);
+    int ty = iy + pad_h; /* = oy*stride + ky */
+    __global float *drow = din + din_offset + (size_t)(c * H + iy) * W;
+    __global const float *base = col + (size_t)c * KH * KW * npix;
+    for (int ky = ty % stride; ky < KH; ky += stride) {
+        int oy = (ty - ky) / stride; /* exact; falls as ky grows */
+        if (oy < oy0) break;
+        if (oy >= oy_end) continue;
         for (int kx = 0; kx < KW; kx++) {
-            int tx = ix + pad_w - kx;
-            if (tx < 0 || tx % stride) continue;
-            int ox = tx / stride;
-            if (ox >= OW) continue;
-            int k = (c * KH + ky) * KW + kx;
-            sum += col[(size_t)k * npix + (oy - oy0) * OW + ox];
+            __global const float *src = base + (size_t)(ky * KW + kx) * npix + (oy - oy0) * OW;
+            int x0 = kx - pad_w; /* ix = ox*stride + x0 */
+            int lo = x0 >= 0 ? 0 : (stride - 1 - x0) / stride;
+            int hi = W - 1 - x0 >= 0 ? (W - 1 - x0) / stride + 1 : 0;
+            if (hi > OW) hi = OW;
+            if (stride == 1)
+                for (int ox = lo; ox < hi; ox++) drow[ox + x0] += src[ox];
+            else
+                for (int ox = lo; ox < hi; ox++) drow[ox * stride + x0] += src[ox];
         }
     }
-    din[din_offset + (c * H + iy) * W + ix] += sum;
 }
 
-/* out[b][c][p] += bias[c] */
-__kernel void bias_add(__global float *out, __global const float *bias, int plane, int channels,
-                       int n)
+/* out[b][c][p] += bias[c]. One work-item per run of up to `chunk` pixels of
+ * one plane bc = b*channels + c: a loop the compiler vectorises, no division
+ * per element. */
+__kernel void bias_add(__global float *restrict out, __global const float *restrict bias,
+                       int plane, int channels, int planes, int chunk)
 {
-    int i = get_global_id(0);
-    if (i < n) out[i] += bias[(i / plane) % channels];
+    int seg = get_global_id(0);
+    int bc = get_global_id(1);
+    int p0 = seg * chunk;
+    if (p0 >= plane || bc >= planes) return;
+    int p1 = min(p0 + chunk, plane);
+    float b = bias[bc % channels];
+    __global float *o = out + (size_t)bc * plane;
+    for (int p = p0; p < p1; p++) o[p] += b;
 }
 
 /* dbias[c] = sum over b and p of dout[b][c][p], one work-item per channel,

@@ -51,12 +51,11 @@ static hs_status conv_geometry_of(conv_geometry *g, const char *op, const hs_ten
 static hs_status im2col_band(hs_context *ctx, cl_mem col, const hs_tensor *in, int b,
                              const conv_geometry *g, int oy0, int rows)
 {
-    int npix = rows * g->ow;
-    return hs_launch(ctx, "im2col", 2, (size_t[]){(size_t)npix, (size_t)g->k}, NULL,
+    return hs_launch(ctx, "im2col", 2, (size_t[]){(size_t)rows, (size_t)g->k}, NULL,
                      ARG_MEM(col), ARG_MEM(in->buf), ARG_INT(b * g->ic * g->h * g->w),
                      ARG_INT(g->h), ARG_INT(g->w), ARG_INT(g->kh), ARG_INT(g->kw),
                      ARG_INT(g->p.stride), ARG_INT(g->p.pad_h), ARG_INT(g->p.pad_w),
-                     ARG_INT(g->ow), ARG_INT(oy0), ARG_INT(npix), ARG_INT(g->k), ARG_END);
+                     ARG_INT(g->ow), ARG_INT(oy0), ARG_INT(rows), ARG_INT(g->k), ARG_END);
 }
 
 static hs_status band_scratch(hs_context *ctx, const conv_geometry *g, cl_mem *col)
@@ -94,9 +93,11 @@ hs_status hs_conv2d_forward(hs_tensor *out, const hs_tensor *in, const hs_tensor
         }
     }
     if (!bias) return HS_OK;
-    int n = (int)hs_tensor_count(out);
-    return hs_launch_1d(ctx, "bias_add", n, ARG_MEM(out->buf), ARG_MEM(bias->buf),
-                        ARG_INT(out_plane), ARG_INT(g.oc), ARG_INT(n), ARG_END);
+    const int chunk = 1024; /* pixels per work-item of bias_add */
+    size_t segs = (out_plane + chunk - 1) / chunk;
+    return hs_launch(ctx, "bias_add", 2, (size_t[]){segs, (size_t)g.batch * g.oc}, NULL,
+                     ARG_MEM(out->buf), ARG_MEM(bias->buf), ARG_INT(out_plane), ARG_INT(g.oc),
+                     ARG_INT(g.batch * g.oc), ARG_INT(chunk), ARG_END);
 }
 
 /* The input rows that output rows oy0 .. oy0+rows-1 read. */
@@ -156,8 +157,8 @@ hs_status hs_conv2d_backward(hs_tensor *din, hs_tensor *dweight, hs_tensor *dbia
                 band_input_rows(&g, oy0, rows, &iy0, &in_rows);
                 HS_TRY(hs_gemm(ctx, g.k, npix, g.oc, 1.0f, wt, d, 0.0f,
                                (hs_matrix){col, 0, npix, 0}));
-                HS_TRY(hs_launch(ctx, "col2im_accumulate", 3,
-                                 (size_t[]){(size_t)g.w, (size_t)in_rows, (size_t)g.ic}, NULL,
+                HS_TRY(hs_launch(ctx, "col2im_accumulate", 2,
+                                 (size_t[]){(size_t)in_rows, (size_t)g.ic}, NULL,
                                  ARG_MEM(din->buf), ARG_INT(b * in_image), ARG_MEM(col),
                                  ARG_INT(g.ic), ARG_INT(g.h), ARG_INT(g.w), ARG_INT(g.kh),
                                  ARG_INT(g.kw), ARG_INT(g.p.stride), ARG_INT(g.p.pad_h),

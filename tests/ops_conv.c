@@ -23,6 +23,11 @@ static const conv_case cases[] = {
     {1, 4, 11, 9, 3, 3, 3, 1, 0, 1, 0, 1},  /* no padding */
     {1, 5, 10, 9, 6, 3, 3, 1, 1, 1, 3, 1},  /* banded: 3 output rows a band */
     {1, 3, 11, 13, 2, 3, 3, 2, 1, 1, 2, 1}, /* banded, stride 2 */
+    {1, 2, 7, 9, 3, 3, 3, 2, 0, 1, 0, 1},   /* stride 2, no padding */
+    {1, 3, 6, 5, 2, 3, 3, 1, 2, 1, 2, 1},   /* padding wider than the kernel reach, banded */
+    {2, 2, 12, 10, 3, 5, 5, 2, 2, 1, 3, 1}, /* 5×5 stride 2, odd bands, batch 2 */
+    {1, 2, 3, 2, 2, 5, 5, 1, 2, 0, 1, 1},   /* kernel wider than the input, 1-row bands */
+    {1, 2, 5, 4, 2, 4, 4, 2, 1, 1, 0, 1},   /* even kernel, stride 2 */
     {1, 37, 67, 33, 19, 3, 3, 1, 1, 1, 0, 0},
     {1, 64, 40, 40, 64, 3, 3, 1, 1, 1, 0, 0},
 };
