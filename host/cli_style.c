@@ -179,9 +179,8 @@ int cli_style(int argc, char **argv)
         if (used <= 0) return HS_ERR_USAGE;
     }
     if (cli_style_check(&job)) return HS_ERR_USAGE;
-    char prefix[4096];
-    snprintf(prefix, sizeof prefix, "%.*s", (int)(strlen(output) - (strstr(output, ".png") ? 4 : 0)),
-             output);
+    char prefix[4096]; /* OUTPUT without ".png", for --save-every */
+    snprintf(prefix, sizeof prefix, "%.*s", (int)strlen(output) - 4, output);
     job.save_prefix = prefix;
     job.quiet = common.quiet;
     job.verbose = common.context.verbose;
@@ -189,7 +188,8 @@ int cli_style(int argc, char **argv)
     job.argv = argv;
 
     char model[4096];
-    hs_status st = hs_style_job_weights(&job, model, sizeof model);
+    hs_status st = cli_check_output(output);
+    if (st == HS_OK) st = hs_style_job_weights(&job, model, sizeof model);
     if (st != HS_OK) return cli_report(st);
     hs_context *ctx;
     int rc = cli_open_context(&common, &ctx);
