@@ -143,6 +143,6 @@ hs_status hs_bench_ops(hs_context *ctx, const int *sizes, int size_count, int re
         int n = vgg19_shapes(sizes[i], shapes);
         for (int k = 0; k < n; k++) HS_TRY(bench_shape(ctx, &shapes[k], repeat));
     }
-    conv_shape sr = {"sr", "64x64 3x3", 64, 64, 128};
+    conv_shape sr = {"sr", "64ch-3x3", 64, 64, 128};
     return bench_shape(ctx, &sr, repeat);
 }

@@ -60,7 +60,7 @@ def main():
     for s in (int(v) for v in a.sizes.split(",")):
         for layer, ic, oc, shift in VGG:
             bench("vgg19", layer, ic, oc, s >> shift, a.repeat)
-    bench("sr", "64x64 3x3", 64, 64, 128, a.repeat)
+    bench("sr", "64ch-3x3", 64, 64, 128, a.repeat)
 
 
 if __name__ == "__main__":
