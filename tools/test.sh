@@ -8,4 +8,12 @@ cd "$(dirname "$0")/.."
 ninja -C build
 tools/fetch_weights.sh
 [ -d tools/node_modules/@tensorflow/tfjs-core ] || npm ci --prefix tools --no-audit --no-fund --loglevel=error
-meson test -C build --print-errorlogs "$@"
+set +e
+meson test -C build --print-errorlogs "$@" | tee build/meson-test.out
+status=${PIPESTATUS[0]}
+set -e
+# meson's summary as the plain closing line CI and people read
+ok=$(awk '/^Ok:/ { print $2 }' build/meson-test.out)
+failed=$(awk '/^(Fail|Timeout):/ { n += $2 } END { print n + 0 }' build/meson-test.out)
+echo "${ok:-0} passed, ${failed} failed"
+exit "$status"
