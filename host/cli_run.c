@@ -80,12 +80,14 @@ static void styled_path(const char *output, char *out, size_t size)
     snprintf(out, size, "%.*s_styled.png", stem, output);
 }
 
-static void show_tiles(void *arg, int done, int total, int tile)
+static int show_tiles(void *arg, int done, int total, int tile)
 {
     const run_args *a = arg;
-    if (a->common.quiet || !isatty(STDERR_FILENO)) return;
-    fprintf(stderr, "\rhirestyle: upscaling, tile %d of %d (%d px)   ", done, total, tile);
-    if (done == total) fputc('\n', stderr);
+    if (!a->common.quiet && isatty(STDERR_FILENO)) {
+        fprintf(stderr, "\rhirestyle: upscaling, tile %d of %d (%d px)   ", done, total, tile);
+        if (done == total || cli_interrupted()) fputc('\n', stderr);
+    }
+    return cli_interrupted();
 }
 
 static hs_status upscale(hs_context *ctx, run_args *a, const char *model, const hs_image *in,

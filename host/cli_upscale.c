@@ -157,14 +157,16 @@ typedef struct progress_state {
     int tiles, tile;  /* the last tiling used */
 } progress_state;
 
-static void show_progress(void *arg, int done, int total, int tile)
+static int show_progress(void *arg, int done, int total, int tile)
 {
     progress_state *p = arg;
     p->tiles = total;
     p->tile = tile;
-    if (!p->show) return;
-    fprintf(stderr, "\rhirestyle: upscaling, tile %d of %d (%d px)   ", done, total, tile);
-    if (done == total) fputc('\n', stderr);
+    if (p->show) {
+        fprintf(stderr, "\rhirestyle: upscaling, tile %d of %d (%d px)   ", done, total, tile);
+        if (done == total || cli_interrupted()) fputc('\n', stderr);
+    }
+    return cli_interrupted(); /* Ctrl-C: stop between tiles, write nothing */
 }
 
 /* ---- The command --------------------------------------------------------------- */
@@ -200,6 +202,7 @@ int cli_upscale(int argc, char **argv)
         return rc;
     }
     progress_state progress = {!a.common.quiet && isatty(STDERR_FILENO), 0, 0};
+    cli_catch_interrupt();
     double start = hs_seconds();
     st = upscale_file(ctx, &a, model, &in, &out, &progress);
     hs_context_destroy(ctx);

@@ -210,9 +210,10 @@ static hs_status run_tiles(hs_net *net, const hs_image *rgb, int tile, int margi
             int x = column * tile, y = row * tile;
             rect core = {x, y, min_int(tile, rgb->width - x), min_int(tile, rgb->height - y)};
             HS_TRY(run_tile(net, rgb, around(core, margin, rgb->width, rgb->height), core, sink));
-            if (opts->progress)
-                opts->progress(opts->progress_arg, row * columns + column + 1, rows * columns,
-                               tile);
+            if (opts->progress && opts->progress(opts->progress_arg, row * columns + column + 1,
+                                                 rows * columns, tile))
+                return hs_fail(HS_ERR_INTERRUPTED, "interrupted after %d of %d tiles",
+                               row * columns + column + 1, rows * columns);
         }
     return HS_OK;
 }

@@ -19,8 +19,9 @@
 #define HS_UPSCALE_MIN_TILE 16
 
 /* Called after each tile: `done` of `total` tiles, each `tile` input pixels
- * wide. After an out-of-memory retry, done restarts from 1 with a new total. */
-typedef void (*hs_upscale_progress)(void *arg, int done, int total, int tile);
+ * wide. After an out-of-memory retry, done restarts from 1 with a new total.
+ * Nonzero stops the upscaling with HS_ERR_INTERRUPTED (Ctrl-C). */
+typedef int (*hs_upscale_progress)(void *arg, int done, int total, int tile);
 
 typedef struct hs_upscale_options {
     int tile;                     /* core side in input pixels; 0 = the largest that fits */

@@ -438,12 +438,13 @@ END_TEST
 
 /* ---- Tiling ---------------------------------------------------------------------------- */
 
-static void count_tiles(void *arg, int done, int total, int tile)
+static int count_tiles(void *arg, int done, int total, int tile)
 {
     int *calls = arg;
     ck_assert_int_eq(done, ++calls[0]);
     calls[1] = total;
     calls[2] = tile;
+    return 0;
 }
 
 /* 12-pixel tiles of a 37×29 image (4 × 3 tiles) give the untiled output. */
