@@ -98,6 +98,10 @@ void hs_make_parent_dirs(const char *path);
 /* CLBlast tuning: load the parameters stored for this device and apply them. */
 hs_status hs_gemm_apply_tuning(hs_context *ctx);
 
+/* About the most our GEMM kernel keeps for its copy of A (host/gemm_kernel.c);
+ * memory planners count it beside the conv scratch. */
+#define HS_GEMM_PACK_BYTES ((size_t)16 << 20)
+
 /* Our GEMM kernel (host/gemm_kernel.c): the tile for a device, whether it
  * takes a product (sizes it can index), and the product itself, as hs_gemm. */
 hs_gemm_blocking hs_gemm_blocking_for(const hs_device_info *dev);

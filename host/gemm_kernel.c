@@ -68,12 +68,11 @@ static hs_status pack_buffer(hs_context *ctx, size_t bytes, cl_mem *out)
     return HS_OK;
 }
 
-/* K per chunk: as much as keeps the copy of X within pack_limit bytes. */
+/* K per chunk: as much as keeps the copy of X within HS_GEMM_PACK_BYTES. */
 static size_t chunk_k(const operand_x *x, size_t mr, size_t k)
 {
-    const size_t pack_limit = (size_t)16 << 20;
     size_t per_k = copied(x, mr) * sizeof(float);
-    size_t kc = per_k ? pack_limit / per_k : k;
+    size_t kc = per_k ? HS_GEMM_PACK_BYTES / per_k : k;
     if (kc < 64) kc = 64;
     return kc < k ? kc : k;
 }

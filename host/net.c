@@ -266,7 +266,8 @@ size_t hs_net_memory(const hs_net *net, int h, int w, int last, int keep)
                 if (reader[j] == i) live -= hs_tensor_count(&shapes[j]) * sizeof(float);
         }
         /* backward holds a few gradients at a time, each at most the biggest map */
-        total = peak + (keep ? 3 * biggest : 0) + conv_scratch_bytes(net, shapes, last);
+        total = peak + (keep ? 3 * biggest : 0) + conv_scratch_bytes(net, shapes, last) +
+                HS_GEMM_PACK_BYTES;
     }
     free(shapes);
     free(reader);
