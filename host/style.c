@@ -21,7 +21,11 @@ hs_status hs_style_defaults(const char *arch, hs_style_params *p)
     p->seed = 1;
     hs_style_layers *l = &p->layers;
     if (strcmp(arch, "vgg19") == 0) {
-        /* neural-style's defaults */
+        /* neural-style's layers and definitions. Its weights 5 and 100 balance
+         * features of the caffe VGG19, whose input is 0..255; torchvision's VGG19
+         * takes [0,1] normalised by std, ~57x smaller, so the content term is
+         * ~57² and the style term ~57⁴ smaller: style 1e6 to content 1 (the
+         * PyTorch tutorial's balance for these weights) restores it. */
         static const char *style[] = {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"};
         snprintf(l->content[0], sizeof l->content[0], "relu4_2");
         l->content_count = 1;
@@ -31,8 +35,8 @@ hs_status hs_style_defaults(const char *arch, hs_style_params *p)
         }
         l->style_count = 5;
         p->mode = HS_LOSS_MSE;
-        p->content_weight = 5.0f;
-        p->style_weight = 100.0f;
+        p->content_weight = 1.0f;
+        p->style_weight = 1e6f;
         p->tv_weight = 1e-3f;
         p->learning_rate = 0.02f;
         p->jitter = 0;

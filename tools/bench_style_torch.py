@@ -19,7 +19,7 @@ import nets  # noqa: E402
 from style_ref import gram, term  # noqa: E402
 
 LAYERS = {  # as hs_style_defaults: content, style, mode, content/style weight
-    "vgg19": (["relu4_2"], ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"], "mse", 5.0, 100.0),
+    "vgg19": (["relu4_2"], ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"], "mse", 1.0, 1e6),
     "resnet50": (["res3d"], ["conv1_relu", "res2c", "res3d", "res4f"], "normalized", 1.0, 3.0),
 }
 ORDER = {"vgg19": ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1"],
