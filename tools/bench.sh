@@ -9,7 +9,7 @@
 #   style    s/iter of one style-transfer iteration per network at --size
 #            (default 256), PyTorch's / ours
 #   upscale  output MP/s of esrgan-{thick,medium,slim}-x4 on a --size image
-#            (default 128), ours / PyTorch's
+#            (default 128), ours / PyTorch's; median of 3 runs
 #   all      the three (default)
 # Builds first if needed. PyTorch runs on 2 threads. Environment: PYTHON
 # (default /usr/bin/python3), HIRESTYLE_DEVICE.
@@ -76,7 +76,7 @@ bench_style() {
 }
 
 bench_upscale() {
-    local s=${size:-128} rep=${repeat:-1}
+    local s=${size:-128} rep=${repeat:-3}
     echo "== hirestyle bench upscale --size $s --repeat $rep"
     build/hirestyle bench upscale --size "$s" --repeat "$rep" | tee "$work/ours"
     echo "== tools/bench_upscale_torch.py --size $s --repeat $rep"
