@@ -119,22 +119,13 @@ hs_status cli_check_output(const char *output)
     return HS_OK;
 }
 
-/* The weights file: `model` as a path when it has a '/' or exists, else a
- * file name in the weights directory; by default esrgan-thick-x{scale}. */
+/* The weights file: `model` as --weights takes it (hs_resolve_weights), by
+ * default esrgan-thick-x{scale}. */
 hs_status cli_find_sr_model(const char *model, int scale, char *path, size_t size)
 {
-    char name[256];
-    if (!model) {
-        snprintf(name, sizeof name, "esrgan-thick-x%d.safetensors", scale);
-        return hs_find_weights(name, path, size);
-    }
-    if (strchr(model, '/') || access(model, F_OK) == 0) {
-        if (access(model, R_OK) != 0)
-            return hs_fail(HS_ERR_WEIGHTS, "weights file %s: %s", model, strerror(errno));
-        snprintf(path, size, "%s", model);
-        return HS_OK;
-    }
-    snprintf(name, sizeof name, "%s%s", model, has_suffix(model, ".safetensors") ? "" : ".safetensors");
+    if (model) return hs_resolve_weights(model, path, size);
+    char name[64];
+    snprintf(name, sizeof name, "esrgan-thick-x%d.safetensors", scale);
     return hs_find_weights(name, path, size);
 }
 

@@ -13,13 +13,7 @@
 
 hs_status hs_style_job_weights(const hs_style_job *job, char *path, size_t size)
 {
-    if (job->weights) {
-        if (strchr(job->weights, '/') || access(job->weights, R_OK) == 0) {
-            snprintf(path, size, "%s", job->weights);
-            return HS_OK;
-        }
-        return hs_find_weights(job->weights, path, size);
-    }
+    if (job->weights) return hs_resolve_weights(job->weights, path, size);
     if (hs_find_weights("vgg19.safetensors", path, size) == HS_OK) return HS_OK;
     return hs_find_weights("resnet50.safetensors", path, size);
 }

@@ -62,5 +62,9 @@ hs_status hs_weights_meta_floats(const hs_weights *w, const char *key, float *ou
  * $HIRESTYLE_WEIGHTS, ./weights and the source tree's weights/; HS_ERR_WEIGHTS
  * with the command that fetches it when absent. */
 hs_status hs_find_weights(const char *file_name, char *out, size_t size);
+/* What a user gave for --weights or -m: a path when it has a '/' or names an
+ * existing file (which must be readable), else a name in the weights
+ * directory, ".safetensors" optional. */
+hs_status hs_resolve_weights(const char *given, char *out, size_t size);
 
 #endif
