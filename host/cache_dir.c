@@ -1,6 +1,6 @@
 /* cache_dir.c — where hirestyle keeps what it can rebuild: compiled kernel
  * binaries and tuned GEMM parameters, in $XDG_CACHE_HOME/hirestyle or
- * ~/.cache/hirestyle. */
+ * ~/.cache/hirestyle; and the hash that names and checks the entries. */
 #include "engine.h"
 
 #include <stdio.h>
@@ -29,4 +29,11 @@ void hs_make_parent_dirs(const char *path)
         mkdir(dir, 0755);
         *p = '/';
     }
+}
+
+uint64_t hs_hash(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
 }

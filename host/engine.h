@@ -94,6 +94,10 @@ hs_status hs_check_same(const char *op, const hs_tensor *a, const hs_tensor *b);
 void hs_cache_path(const char *file_name, char *out, size_t size);
 /* mkdir -p for the directories leading to path. */
 void hs_make_parent_dirs(const char *path);
+/* 64-bit FNV-1a of n bytes, continuing from h (start with HS_HASH_SEED):
+ * names cache entries and checks their contents. */
+#define HS_HASH_SEED 0xcbf29ce484222325ULL
+uint64_t hs_hash(uint64_t h, const void *data, size_t n);
 
 /* CLBlast tuning: load the parameters stored for this device and apply them. */
 hs_status hs_gemm_apply_tuning(hs_context *ctx);

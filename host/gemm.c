@@ -59,13 +59,9 @@ hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs
 void hs_gemm_tuning_path(const hs_device_info *dev, char *out, size_t size)
 {
     /* One file per device and driver, named by a hash of both. */
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = HS_HASH_SEED;
     const char *parts[] = {dev->platform_name, dev->name, dev->driver_version};
-    for (size_t i = 0; i < 3; i++)
-        for (const char *p = parts[i]; ; p++) {
-            h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-            if (!*p) break;
-        }
+    for (size_t i = 0; i < 3; i++) h = hs_hash(h, parts[i], strlen(parts[i]) + 1);
     char name[64];
     snprintf(name, sizeof name, "gemm-%016llx.txt", (unsigned long long)h);
     hs_cache_path(name, out, size);

@@ -34,13 +34,6 @@ static int text_append(text *t, const char *s, size_t n)
     return 0;
 }
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
-}
-
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -111,7 +104,7 @@ static unsigned char *cache_load(const char *path, uint64_t key, size_t *size)
         const unsigned char *body = (unsigned char *)file + 8 + sizeof header;
         size_t body_len = len - 8 - sizeof header;
         if (header[0] == key && header[1] == body_len &&
-            header[2] == fnv1a(0xcbf29ce484222325ULL, body, body_len) &&
+            header[2] == hs_hash(HS_HASH_SEED, body, body_len) &&
             (binary = malloc(body_len))) {
             memcpy(binary, body, body_len);
             *size = body_len;
@@ -130,7 +123,7 @@ static void cache_store(const char *path, uint64_t key, const unsigned char *bin
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f) return;
-    uint64_t header[3] = {key, size, fnv1a(0xcbf29ce484222325ULL, binary, size)};
+    uint64_t header[3] = {key, size, hs_hash(HS_HASH_SEED, binary, size)};
     int ok = fwrite(cache_magic, 1, 8, f) == 8 && fwrite(header, sizeof header, 1, f) == 1 &&
              fwrite(binary, 1, size, f) == size;
     ok = (fclose(f) == 0) && ok;
@@ -215,11 +208,11 @@ hs_status hs_program_build(hs_context *ctx)
     char options[256];
     build_options(ctx, options, sizeof options);
 
-    uint64_t key = 0xcbf29ce484222325ULL;
+    uint64_t key = HS_HASH_SEED;
     const char *parts[] = {ctx->dev.platform_name, ctx->dev.name, ctx->dev.driver_version, options};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        key = fnv1a(key, parts[i], strlen(parts[i]) + 1);
-    key = fnv1a(key, src.data, src.len);
+        key = hs_hash(key, parts[i], strlen(parts[i]) + 1);
+    key = hs_hash(key, src.data, src.len);
     char name[64], path[4096];
     snprintf(name, sizeof name, "program-%016llx.bin", (unsigned long long)key);
     hs_cache_path(name, path, sizeof path);
