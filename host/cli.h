@@ -50,6 +50,8 @@ hs_status cli_save_png(const char *path, const hs_image *img, const char *model,
 /* Ctrl-C sets a flag that long work polls, so it stops cleanly. */
 void cli_catch_interrupt(void);
 int cli_interrupted(void);
+/* The upscaling progress line (when show) and whether to stop (Ctrl-C). */
+int cli_tile_progress(int show, int done, int total, int tile);
 
 int cli_devices(int argc, char **argv);
 int cli_style(int argc, char **argv);

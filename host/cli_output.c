@@ -42,3 +42,12 @@ hs_status cli_save_png(const char *path, const hs_image *img, const char *model,
                           "hirestyle model", slash ? slash + 1 : model, NULL};
     return hs_image_save_png(path, img, text);
 }
+
+int cli_tile_progress(int show, int done, int total, int tile)
+{
+    if (show) {
+        fprintf(stderr, "\rhirestyle: upscaling, tile %d of %d (%d px)   ", done, total, tile);
+        if (done == total || cli_interrupted()) fputc('\n', stderr);
+    }
+    return cli_interrupted(); /* Ctrl-C: stop between tiles, write nothing */
+}

@@ -72,22 +72,10 @@ static int parse(run_args *a, int argc, char **argv)
     return cli_style_check(&a->job) ? HS_ERR_USAGE : 0;
 }
 
-/* "out.png" -> "out_styled.png" */
-static void styled_path(const char *output, char *out, size_t size)
-{
-    const char *dot = strrchr(output, '.');
-    int stem = dot && !strchr(dot, '/') ? (int)(dot - output) : (int)strlen(output);
-    snprintf(out, size, "%.*s_styled.png", stem, output);
-}
-
 static int show_tiles(void *arg, int done, int total, int tile)
 {
     const run_args *a = arg;
-    if (!a->common.quiet && isatty(STDERR_FILENO)) {
-        fprintf(stderr, "\rhirestyle: upscaling, tile %d of %d (%d px)   ", done, total, tile);
-        if (done == total || cli_interrupted()) fputc('\n', stderr);
-    }
-    return cli_interrupted();
+    return cli_tile_progress(!a->common.quiet && isatty(STDERR_FILENO), done, total, tile);
 }
 
 static hs_status upscale(hs_context *ctx, run_args *a, const char *model, const hs_image *in,
@@ -115,13 +103,11 @@ int cli_run(int argc, char **argv)
     a.job.verbose = a.common.context.verbose;
     a.job.argc = argc;
     a.job.argv = argv;
-    char prefix[4096], styled[4096], style_model[4096], sr_model[4096];
-    snprintf(prefix, sizeof prefix, "%.*s", (int)(strlen(a.output) - 4), a.output);
-    a.job.save_prefix = prefix;
-    styled_path(a.output, styled, sizeof styled);
-
+    a.job.output = a.output;
+    char styled[4096], style_model[4096], sr_model[4096];
     /* everything that can fail early, before minutes of work */
-    hs_status st = cli_check_output(a.output);
+    hs_status st = cli_check_output(a.output); /* a .png, so NAME_styled.png below */
+    snprintf(styled, sizeof styled, "%.*s_styled.png", (int)strlen(a.output) - 4, a.output);
     if (st == HS_OK) st = hs_style_job_weights(&a.job, style_model, sizeof style_model);
     if (st == HS_OK && a.scale > 1) st = cli_find_sr_model(a.model, a.scale, sr_model, sizeof sr_model);
     if (st != HS_OK) return cli_report(st);

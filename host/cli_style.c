@@ -180,9 +180,7 @@ int cli_style(int argc, char **argv)
         if (used <= 0) return HS_ERR_USAGE;
     }
     if (cli_style_check(&job)) return HS_ERR_USAGE;
-    char prefix[4096]; /* OUTPUT without ".png", for --save-every */
-    snprintf(prefix, sizeof prefix, "%.*s", (int)strlen(output) - 4, output);
-    job.save_prefix = prefix;
+    job.output = output;
     job.quiet = common.quiet;
     job.verbose = common.context.verbose;
     job.argc = argc;

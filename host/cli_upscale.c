@@ -153,11 +153,7 @@ static int show_progress(void *arg, int done, int total, int tile)
     progress_state *p = arg;
     p->tiles = total;
     p->tile = tile;
-    if (p->show) {
-        fprintf(stderr, "\rhirestyle: upscaling, tile %d of %d (%d px)   ", done, total, tile);
-        if (done == total || cli_interrupted()) fputc('\n', stderr);
-    }
-    return cli_interrupted(); /* Ctrl-C: stop between tiles, write nothing */
+    return cli_tile_progress(p->show, done, total, tile);
 }
 
 /* ---- The command --------------------------------------------------------------- */

@@ -18,6 +18,9 @@ hs_status hs_style_job_weights(const hs_style_job *job, char *path, size_t size)
     return hs_find_weights("resnet50.safetensors", path, size);
 }
 
+/* RGB8 <-> the image x in [0,1] that the optimiser works on */
+static const hs_normalize unit = {1.0f / 255.0f, {0, 0, 0}, {1, 1, 1}, 0};
+
 /* "a,b:0.5,c" into layer names and weights (default weight 1). */
 static hs_status parse_layers(const char *list, char (*names)[48], float *weights, int *count)
 {
@@ -89,7 +92,6 @@ static hs_status load_image(hs_context *ctx, const char *path, int longer, const
         }
         st = hs_image_resize(&rgb, w, h, &sized);
     }
-    static const hs_normalize unit = {1.0f / 255.0f, {0, 0, 0}, {1, 1, 1}, 0};
     if (st == HS_OK) st = hs_tensor_alloc(ctx, out, 1, 3, h, w);
     if (st == HS_OK) st = hs_image_to_tensor(out, sized.pixels, w, h, &unit);
     if (st == HS_OK && keep_rgb) {
@@ -130,7 +132,6 @@ static hs_status check_memory(const hs_style_job *job, const hs_net *net, const 
 
 static hs_status download_image(const hs_tensor *x, hs_image *out)
 {
-    static const hs_normalize unit = {1.0f / 255.0f, {0, 0, 0}, {1, 1, 1}, 0};
     out->width = x->w;
     out->height = x->h;
     out->channels = 3;
@@ -190,7 +191,7 @@ static hs_status save_intermediate(const job_progress *jp, int it, const hs_tens
     HS_TRY(download_image(x, &img));
     if (job->original_colors) keep_content_colors(&img, jp->content_rgb);
     char path[4096];
-    snprintf(path, sizeof path, "%s_%d.png", job->save_prefix, it);
+    snprintf(path, sizeof path, "%.*s_%d.png", (int)strlen(job->output) - 4, job->output, it);
     hs_status st = cli_save_png(path, &img, jp->model, job->argc, job->argv);
     hs_image_free(&img);
     return st;

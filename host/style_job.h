@@ -31,7 +31,7 @@ typedef struct hs_style_job {
     unsigned seed;
     int original_colors;
     int print_every, save_every;
-    const char *save_prefix;    /* --save-every writes <prefix>_<iter>.png */
+    const char *output;         /* the result, NAME.png: --save-every writes NAME_<iter>.png */
     int quiet, verbose;
     int argc;                   /* recorded in saved PNGs */
     char **argv;
