@@ -5,6 +5,12 @@
 
 #include "hirestyle.h"
 
+/* Median seconds of `repeat` calls of run(arg), each waited for, after one
+ * untimed call when warm_up (bench_ops.c). */
+typedef hs_status (*hs_bench_fn)(void *arg);
+hs_status hs_bench_median(hs_context *ctx, hs_bench_fn run, void *arg, int warm_up, int repeat,
+                          double *median);
+
 hs_status hs_bench_ops(hs_context *ctx, const int *sizes, int size_count, int repeat);
 /* `bench upscale`: MP/s and peak device memory of esrgan-{thick,medium,slim}-x4
  * on a size×size image (bench_upscale.c). */

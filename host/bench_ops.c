@@ -37,14 +37,15 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Median seconds of `repeat` timed calls of `run` after one warm-up. */
-typedef hs_status (*bench_fn)(void *arg);
-static hs_status time_median(hs_context *ctx, bench_fn run, void *arg, int repeat, double *median)
+hs_status hs_bench_median(hs_context *ctx, hs_bench_fn run, void *arg, int warm_up, int repeat,
+                          double *median)
 {
     double times[64];
     if (repeat > 64) repeat = 64;
-    HS_TRY(run(arg));
-    HS_TRY(hs_finish(ctx));
+    if (warm_up) {
+        HS_TRY(run(arg));
+        HS_TRY(hs_finish(ctx));
+    }
     for (int r = 0; r < repeat; r++) {
         double t0 = hs_seconds();
         HS_TRY(run(arg));
@@ -120,9 +121,9 @@ static hs_status bench_shape(hs_context *ctx, const conv_shape *s, int repeat)
     conv_job j;
     hs_status st = conv_job_alloc(ctx, s, &j);
     double fwd = 0, bwd = 0, gemm = 0;
-    if (st == HS_OK) st = time_median(ctx, run_forward, &j, repeat, &fwd);
-    if (st == HS_OK) st = time_median(ctx, run_backward, &j, repeat, &bwd);
-    if (st == HS_OK) st = time_median(ctx, run_sgemm, &j, repeat, &gemm);
+    if (st == HS_OK) st = hs_bench_median(ctx, run_forward, &j, 1, repeat, &fwd);
+    if (st == HS_OK) st = hs_bench_median(ctx, run_backward, &j, 1, repeat, &bwd);
+    if (st == HS_OK) st = hs_bench_median(ctx, run_sgemm, &j, 1, repeat, &gemm);
     conv_job_free(&j);
     if (st != HS_OK) return st;
     double gflop = 2.0 * j.m * j.n * j.k * 1e-9;

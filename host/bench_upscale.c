@@ -31,28 +31,16 @@ static hs_image random_rgb(int size)
     return img;
 }
 
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+typedef struct upscale_run { hs_net *net; const hs_image *img; } upscale_run;
 
-/* Median seconds of `repeat` upscales of img. */
-static hs_status time_upscale(hs_net *net, const hs_image *img, int repeat, double *median)
+static hs_status upscale_once(void *arg)
 {
-    double times[64];
-    if (repeat > 64) repeat = 64;
+    const upscale_run *u = arg;
     hs_upscale_options opts = {0, NULL, NULL};
-    for (int r = 0; r < repeat; r++) {
-        hs_image out = {0};
-        double start = hs_seconds();
-        HS_TRY(hs_upscale_image(net, img, &opts, &out));
-        times[r] = hs_seconds() - start;
-        hs_image_free(&out);
-    }
-    qsort(times, (size_t)repeat, sizeof times[0], compare_doubles);
-    *median = times[repeat / 2];
-    return HS_OK;
+    hs_image out = {0};
+    hs_status st = hs_upscale_image(u->net, u->img, &opts, &out);
+    hs_image_free(&out);
+    return st;
 }
 
 static hs_status warm_up(hs_net *net)
@@ -87,7 +75,7 @@ static hs_status bench_model(hs_context *ctx, const char *model, const hs_image 
     if (st == HS_OK) st = hs_upscale_pick_tile(&net, img->width, img->height, &tile);
     if (st == HS_OK) {
         hs_memory_reset_peak(ctx);
-        st = time_upscale(&net, img, repeat, &seconds);
+        st = hs_bench_median(ctx, upscale_once, &(upscale_run){&net, img}, 0, repeat, &seconds);
     }
     if (st == HS_OK) {
         double megapixels = (double)img->width * img->height * net.scale * net.scale * 1e-6;
