@@ -226,6 +226,47 @@ hs_status hs_net_shapes(const hs_net *net, int h, int w, hs_tensor *shapes)
     return HS_OK;
 }
 
+static int max_int(int a, int b) { return a > b ? a : b; }
+
+hs_status hs_net_footprints(const hs_net *net, int last, hs_footprint *out)
+{
+    out[0] = (hs_footprint){1, 0, 0};
+    for (int i = 1; i <= last; i++) {
+        const hs_layer *l = &net->layers[i];
+        hs_footprint f = out[l->inputs[0]];
+        for (int k = 1; k < l->input_count; k++) { /* the union of what the inputs see */
+            const hs_footprint *o = &out[l->inputs[k]];
+            if (o->stride != f.stride)
+                return hs_fail(HS_ERR_INTERNAL, "%s: layer '%s' mixes strides %d and %d",
+                               net->arch, l->name, f.stride, o->stride);
+            f.before = max_int(f.before, o->before);
+            f.after = max_int(f.after, o->after);
+        }
+        int k_h = 1, k_w = 1, stride = 1, pad_h = 0, pad_w = 0;
+        switch (l->kind) {
+        case HS_LAYER_CONV:
+            k_h = l->weight.h, k_w = l->weight.w, stride = l->conv.stride;
+            pad_h = l->conv.pad_h, pad_w = l->conv.pad_w;
+            break;
+        case HS_LAYER_MAXPOOL:
+            k_h = k_w = l->pool.k, stride = l->pool.stride, pad_h = pad_w = l->pool.pad;
+            break;
+        case HS_LAYER_PIXEL_SHUFFLE:
+        case HS_LAYER_UPSAMPLE:
+            return hs_fail(HS_ERR_INTERNAL, "%s: layer '%s' enlarges its input; its footprint "
+                           "is not computed", net->arch, l->name);
+        default:
+            break;
+        }
+        /* output q reads input positions stride*q - pad .. stride*q - pad + k - 1 */
+        f.before += f.stride * max_int(pad_h, pad_w);
+        f.after += f.stride * max_int(k_h - 1 - pad_h, k_w - 1 - pad_w);
+        f.stride *= stride;
+        out[i] = f;
+    }
+    return HS_OK;
+}
+
 /* For every layer, the last layer (<= last) that reads it. */
 static void last_readers(const hs_net *net, int last, int *reader)
 {

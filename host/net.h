@@ -65,6 +65,16 @@ int hs_net_find(const hs_net *net, const char *name);
 
 /* The output shape of every layer for an input of h×w (shapes[count]). */
 hs_status hs_net_shapes(const hs_net *net, int h, int w, hs_tensor *shapes);
+/* Where a layer's outputs come from, along either axis, in input pixels:
+ * output position q depends only on input pixels
+ * [stride*q - before, stride*q + after], and zero padding at the image edge
+ * reaches no further. What the block-wise style loss needs to cut an image
+ * into blocks whose inner outputs equal the whole image's. */
+typedef struct hs_footprint { int stride, before, after; } hs_footprint;
+/* The footprint of every layer 0..last (out[last + 1]); refused for layers
+ * that change resolution upwards (pixel shuffle, upsample). */
+hs_status hs_net_footprints(const hs_net *net, int last, hs_footprint *out);
+
 /* Device bytes to run layers 0..last on h×w: with keep, every activation and
  * one gradient per layer (training-style backward); without, the peak of
  * live activations. Includes conv scratch. */
