@@ -90,6 +90,16 @@ __kernel void tanh_half(__global float *out, __global const float *in, int n)
     if (i < n) out[i] = 0.5f * (tanh(in[i]) + 1.0f);
 }
 
+/* backward of tanh_half: din = dout * (1 - tanh(in)^2) / 2 */
+__kernel void tanh_half_backward(__global float *din, __global const float *dout,
+                                 __global const float *in, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    float t = tanh(in[i]);
+    din[i] = dout[i] * 0.5f * (1.0f - t * t);
+}
+
 __kernel void clamp_inplace(__global float *x, float lo, float hi, int n)
 {
     int i = get_global_id(0);

@@ -1,7 +1,7 @@
 /* shuffle.cl — moving pixels between channels and space for upscaling:
  * pixel shuffle (sub-pixel convolution) in PyTorch's and TensorFlow's channel
- * orders, and nearest-neighbour upsampling. Forward only (inference); one
- * work-item per output element.
+ * orders, and nearest-neighbour upsampling, with their backward passes
+ * (the training of SR nets); one work-item per output element.
  */
 
 /* out (N,C,H*r,W*r) from in (N,C*r*r,H,W):
@@ -29,4 +29,33 @@ __kernel void upsample_nearest(__global float *out, __global const float *in, in
     int OW = W * r, OH = H * r;
     int ox = o % OW, oy = (o / OW) % OH, plane = o / (OW * OH);
     out[o] = in[((size_t)plane * H + oy / r) * W + ox / r];
+}
+
+/* Backward of pixel_shuffle, its inverse permutation: din (N,C*r*r,H,W)
+ * from dout (N,C,H*r,W*r); din[ic][y][x] = dout[c][y*r+i][x*r+j] with
+ * (c, i, j) from ic as in the forward. n = N*C*r*r*H*W */
+__kernel void pixel_shuffle_backward(__global float *din, __global const float *dout, int C, int H,
+                                     int W, int r, int tf, int n)
+{
+    int o = get_global_id(0);
+    if (o >= n) return;
+    int x = o % W, y = (o / W) % H, ic = (o / (W * H)) % (C * r * r), b = o / (W * H * C * r * r);
+    int c = tf ? ic % C : ic / (r * r), ij = tf ? ic / C : ic % (r * r);
+    int i = ij / r, j = ij % r;
+    din[o] = dout[(((size_t)b * C + c) * H * r + y * r + i) * W * r + x * r + j];
+}
+
+/* Backward of upsample_nearest: din (N,C,H,W)[y][x] = the sum of dout's
+ * r×r block at (y*r, x*r). n = N*C*H*W */
+__kernel void upsample_nearest_backward(__global float *din, __global const float *dout, int H,
+                                        int W, int r, int n)
+{
+    int o = get_global_id(0);
+    if (o >= n) return;
+    int x = o % W, y = (o / W) % H, plane = o / (W * H);
+    size_t row = ((size_t)plane * H * r + (size_t)y * r) * W * r + (size_t)x * r;
+    float sum = 0.0f;
+    for (int i = 0; i < r; i++)
+        for (int j = 0; j < r; j++) sum += dout[row + (size_t)i * W * r + j];
+    din[o] = sum;
 }

@@ -99,6 +99,14 @@ hs_status hs_tanh_half(hs_tensor *out, const hs_tensor *in)
                         ARG_INT(count(in)), ARG_END);
 }
 
+hs_status hs_tanh_half_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in)
+{
+    HS_TRY(hs_check_same("tanh_half backward", din, in));
+    HS_TRY(hs_check_same("tanh_half backward", dout, in));
+    return hs_launch_1d(in->ctx, "tanh_half_backward", count(in), ARG_MEM(din->buf),
+                        ARG_MEM(dout->buf), ARG_MEM(in->buf), ARG_INT(count(in)), ARG_END);
+}
+
 hs_status hs_clamp(hs_tensor *t, float lo, float hi)
 {
     return hs_launch_1d(t->ctx, "clamp_inplace", count(t), ARG_MEM(t->buf), ARG_FLOAT(lo),

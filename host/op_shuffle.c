@@ -1,5 +1,6 @@
 /* op_shuffle.c — host side of cl/shuffle.cl: pixel shuffle (PyTorch and
- * TensorFlow channel orders) and nearest-neighbour upsampling. */
+ * TensorFlow channel orders) and nearest-neighbour upsampling, forward and
+ * backward. */
 #include "engine.h"
 
 /* out (N, C, H*r, W*r) = pixel shuffle of in (N, C*r*r, H, W) */
@@ -24,4 +25,31 @@ hs_status hs_upsample_nearest(hs_tensor *out, const hs_tensor *in, int r)
     int n = (int)hs_tensor_count(out);
     return hs_launch_1d(in->ctx, "upsample_nearest", n, ARG_MEM(out->buf), ARG_MEM(in->buf),
                         ARG_INT(in->h), ARG_INT(in->w), ARG_INT(r), ARG_INT(n), ARG_END);
+}
+
+/* din (N, C*r*r, H, W) from dout (N, C, H*r, W*r): the inverse permutation */
+hs_status hs_pixel_shuffle_backward(hs_tensor *din, const hs_tensor *dout, int r,
+                                    hs_shuffle_order order)
+{
+    if (r < 1 || din->c % (r * r) != 0)
+        return hs_fail(HS_ERR_INTERNAL,
+                       "pixel shuffle backward: %d channels do not split into %dx%d blocks",
+                       din->c, r, r);
+    int c = din->c / (r * r);
+    HS_TRY(hs_check_shape("pixel shuffle backward dout", dout, din->n, c, din->h * r, din->w * r));
+    int n = (int)hs_tensor_count(din);
+    return hs_launch_1d(din->ctx, "pixel_shuffle_backward", n, ARG_MEM(din->buf),
+                        ARG_MEM(dout->buf), ARG_INT(c), ARG_INT(din->h), ARG_INT(din->w),
+                        ARG_INT(r), ARG_INT(order == HS_SHUFFLE_TF), ARG_INT(n), ARG_END);
+}
+
+/* din (N, C, H, W): each pixel the sum of its r×r block of dout */
+hs_status hs_upsample_nearest_backward(hs_tensor *din, const hs_tensor *dout, int r)
+{
+    if (r < 1) return hs_fail(HS_ERR_INTERNAL, "upsample backward: bad factor %d", r);
+    HS_TRY(hs_check_shape("upsample backward dout", dout, din->n, din->c, din->h * r, din->w * r));
+    int n = (int)hs_tensor_count(din);
+    return hs_launch_1d(din->ctx, "upsample_nearest_backward", n, ARG_MEM(din->buf),
+                        ARG_MEM(dout->buf), ARG_INT(din->h), ARG_INT(din->w), ARG_INT(r),
+                        ARG_INT(n), ARG_END);
 }

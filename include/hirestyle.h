@@ -157,8 +157,10 @@ hs_status hs_axpby(hs_tensor *out, float alpha, const hs_tensor *a, float beta, 
 hs_status hs_scale(hs_tensor *out, const hs_tensor *in, float alpha);
 hs_status hs_add(hs_tensor *out, const hs_tensor *a, const hs_tensor *b);
 hs_status hs_axpy(hs_tensor *y, float alpha, const hs_tensor *x); /* y += alpha*x */
-/* out = (tanh(in) + 1) / 2: the SRGAN generator's output activation. Forward only. */
+/* out = (tanh(in) + 1) / 2: the SRGAN generator's output activation;
+ * backward: din = dout * (1 - tanh(in)^2) / 2. */
 hs_status hs_tanh_half(hs_tensor *out, const hs_tensor *in);
+hs_status hs_tanh_half_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in);
 /* Clamp in place to [lo, hi]. */
 hs_status hs_clamp(hs_tensor *t, float lo, float hi);
 
@@ -186,8 +188,13 @@ hs_status hs_gram_backward(hs_tensor *din, const hs_tensor *dgram, const hs_tens
  * TF:    out[c][y*r+i][x*r+j] = in[(i*r + j)*C + c][y][x]   (tf.nn.depth_to_space) */
 typedef enum hs_shuffle_order { HS_SHUFFLE_TORCH, HS_SHUFFLE_TF } hs_shuffle_order;
 hs_status hs_pixel_shuffle(hs_tensor *out, const hs_tensor *in, int r, hs_shuffle_order order);
-/* Nearest-neighbour upsample ×r: out (N, C, H*r, W*r). */
+/* Backward: din (N, C*r*r, H, W) from dout, the inverse permutation. */
+hs_status hs_pixel_shuffle_backward(hs_tensor *din, const hs_tensor *dout, int r,
+                                    hs_shuffle_order order);
+/* Nearest-neighbour upsample ×r: out (N, C, H*r, W*r); backward: din
+ * (N, C, H, W), each pixel the sum of its r×r block of dout. */
 hs_status hs_upsample_nearest(hs_tensor *out, const hs_tensor *in, int r);
+hs_status hs_upsample_nearest_backward(hs_tensor *din, const hs_tensor *dout, int r);
 
 /* Reductions into a one-element tensor (1,1,1,1). Deterministic: the same
  * input gives the same bits on every run (fixed summation tree). */
