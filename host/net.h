@@ -6,52 +6,24 @@
  * it reads. Spatial sizes are worked out when the net runs, so one net serves
  * any image size.
  *
- * Forward can keep every activation (for the backward pass w.r.t. the input,
- * which is what style transfer needs; weights are never differentiated) or
- * free each one after its last reader (inference, for super-resolution).
+ * What each kind of layer does is a row of the layer table (layers.h); this
+ * file only walks the list. Forward can keep every activation (for the
+ * backward pass: w.r.t. the input for style transfer, w.r.t. the weights for
+ * training) or free each one after its last reader (inference, for
+ * super-resolution).
  */
 #ifndef HS_NET_H
 #define HS_NET_H
 
 #include "hirestyle.h"
+#include "layers.h"
 #include "weights.h"
-
-#define HS_NET_MAX_INPUTS 8
-
-typedef enum hs_layer_kind {
-    HS_LAYER_INPUT,
-    HS_LAYER_CONV,          /* weight, bias; conv params */
-    HS_LAYER_RELU,
-    HS_LAYER_LEAKY_RELU,    /* alpha = slope */
-    HS_LAYER_PRELU,         /* weight = slope (1,C,1,1) */
-    HS_LAYER_MAXPOOL,       /* pool params */
-    HS_LAYER_ADD,           /* alpha * in0 + beta * in1 */
-    HS_LAYER_CONCAT,        /* channels of all inputs, in order */
-    HS_LAYER_PIXEL_SHUFFLE, /* factor, order */
-    HS_LAYER_UPSAMPLE,      /* nearest, factor */
-    HS_LAYER_TANH_HALF,     /* (tanh(x) + 1) / 2 */
-} hs_layer_kind;
-
-typedef struct hs_layer {
-    hs_layer_kind kind;
-    char name[48];
-    int inputs[HS_NET_MAX_INPUTS];
-    int input_count;
-    int channels;           /* of the output */
-    hs_tensor weight, bias;
-    hs_conv_params conv;
-    hs_pool_params pool;
-    float alpha, beta;
-    int factor;
-    hs_shuffle_order order;
-} hs_layer;
 
 typedef struct hs_net {
     hs_context *ctx;
     char arch[32];
     hs_layer *layers;
     int count, capacity;
-    int stride;             /* input sizes must be multiples of this (1 = any) */
     hs_normalize norm;      /* RGB8 -> network input */
     float output_range;     /* SR: the output value of white (1 or 255) */
     int scale;              /* SR: output size / input size */
@@ -71,13 +43,16 @@ hs_status hs_net_shapes(const hs_net *net, int h, int w, hs_tensor *shapes);
  * reaches no further. What the block-wise style loss needs to cut an image
  * into blocks whose inner outputs equal the whole image's. */
 typedef struct hs_footprint { int stride, before, after; } hs_footprint;
-/* The footprint of every layer 0..last (out[last + 1]); refused for layers
- * that change resolution upwards (pixel shuffle, upsample). */
+/* The footprint of every layer 0..last (out[last + 1]), from the layer
+ * table's windows; refused for layers that change resolution upwards (pixel
+ * shuffle, upsample). */
 hs_status hs_net_footprints(const hs_net *net, int last, hs_footprint *out);
 
 /* Device bytes to run layers 0..last on h×w: with keep, every activation and
  * one gradient per layer (training-style backward); without, the peak of
- * live activations. Includes conv scratch. */
+ * live activations. Includes conv scratch. SIZE_MAX when the shapes cannot
+ * be worked out (an image too small for the net) or host memory runs out:
+ * such a job fits nowhere. */
 size_t hs_net_memory(const hs_net *net, int h, int w, int last, int keep);
 
 /* acts[count] receives the outputs (zeroed structs on entry; free with
@@ -86,11 +61,26 @@ size_t hs_net_memory(const hs_net *net, int h, int w, int last, int keep);
  * (NULL = none). */
 hs_status hs_net_forward(hs_net *net, const hs_tensor *input, int last, int keep,
                          const unsigned char *wanted, hs_tensor *acts);
-/* Backward w.r.t. the input (as given to hs_net_forward): grads[i] (optional, zeroed struct when none)
- * holds dL/d(output of layer i) for the layers losses read; consumed. The
- * result dL/dinput goes to dinput (allocated by the caller). */
+/* Backward w.r.t. the input (as given to hs_net_forward, with keep):
+ * grads[i] (optional, zeroed struct when none) holds dL/d(output of layer i)
+ * for the layers losses read; consumed. The result dL/dinput goes to dinput
+ * (allocated by the caller). */
 hs_status hs_net_backward(hs_net *net, const hs_tensor *input, hs_tensor *acts,
                           hs_tensor *grads, int last, hs_tensor *dinput);
+
+/* Gradients w.r.t. the weights, one per layer: shaped like layers[i].weight
+ * and .bias, empty for layers without. */
+typedef struct hs_weight_grad { hs_tensor weight, bias; } hs_weight_grad;
+/* grads[count], allocated and zero-filled; free with hs_net_weight_grads_free. */
+hs_status hs_net_weight_grads_alloc(const hs_net *net, hs_weight_grad **grads);
+void hs_net_weight_grads_free(const hs_net *net, hs_weight_grad *grads);
+/* hs_net_backward that also adds dL/d(weights), summed over the batch, to
+ * wgrads (so calls over several batches accumulate; zero them to start
+ * afresh). dinput may be NULL: the gradient w.r.t. the input is then not
+ * computed. */
+hs_status hs_net_backward_weights(hs_net *net, const hs_tensor *input, hs_tensor *acts,
+                                  hs_tensor *grads, int last, hs_tensor *dinput,
+                                  hs_weight_grad *wgrads);
 void hs_net_release(const hs_net *net, hs_tensor *tensors);
 
 /* ---- For the builders (net_*.c) --------------------------------------------
@@ -103,6 +93,10 @@ typedef struct hs_net_builder {
     hs_status status;
 } hs_net_builder;
 
+/* Append a copy of `proto` (kind, name, inputs, channels and parameters set;
+ * tensor = the weights' name, "" for the layer's name) and load its weights
+ * as its row of the layer table says. What the other calls below wrap. */
+int hs_build_layer(hs_net_builder *b, const hs_layer *proto);
 /* Layer 0: the image, with this many channels. */
 int hs_build_input(hs_net_builder *b, int channels);
 /* Conv with weights "<name>.weight" (OC,IC,k,k) and "<name>.bias" (OC). */

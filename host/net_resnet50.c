@@ -43,6 +43,5 @@ hs_status hs_build_resnet50(hs_net_builder *b)
         for (int k = 0; k < stages[s].blocks; k++)
             x = bottleneck(b, x, s + 2, (char)('a' + k), stages[s].f1, stages[s].f3,
                            k == 0 && s > 0 ? 2 : 1);
-    b->net->stride = 1;
     return b->status;
 }

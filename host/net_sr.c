@@ -50,7 +50,7 @@ static void meta_expect(hs_net_builder *b, const char *key, const char *expected
                             expected);
 }
 
-/* What every SR builder sets: scale (one of min..max), output_range, stride 1. */
+/* What every SR builder sets: scale (one of min..max) and output_range. */
 static int read_sr_meta(hs_net_builder *b, int min_scale, int max_scale)
 {
     hs_net *net = b->net;
@@ -59,7 +59,6 @@ static int read_sr_meta(hs_net_builder *b, int min_scale, int max_scale)
     if (b->status == HS_OK && !(net->output_range > 0))
         b->status = hs_fail(HS_ERR_WEIGHTS, "%s: metadata 'output_range' must be positive",
                             b->weights->path);
-    net->stride = 1;
     return net->scale;
 }
 

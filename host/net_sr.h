@@ -1,8 +1,7 @@
 /* net_sr.h — the builders of the super-resolution generators (net_sr.c),
  * listed in the architecture table of net_load.c. Each reads its
  * hyper-parameters from the file's metadata, checks every tensor against the
- * shape weights/README.md gives, and sets net->scale, net->output_range and
- * net->stride. */
+ * shape weights/README.md gives, and sets net->scale and net->output_range. */
 #ifndef HS_NET_SR_H
 #define HS_NET_SR_H
 

@@ -30,6 +30,5 @@ hs_status hs_build_vgg19(hs_net_builder *b)
         x = hs_build_maxpool(b, pool, x, 2, 2, 0);
         feature += 1;
     }
-    b->net->stride = 1;
     return b->status;
 }

@@ -351,6 +351,8 @@ size_t hs_style_memory(const hs_net *net, const hs_style_params *p, int h, int w
     size_t image = (size_t)3 * h * w * sizeof(float);
     size_t optimizer = p->optimizer == HS_OPT_LBFGS ? (size_t)(2 * p->lbfgs_history + 4) * image
                                                     : 4 * image;
+    size_t activations = hs_net_memory(net, h, w, last, 1);
+    if (activations == (size_t)-1) return activations;
     /* x, its shifted copy and gradient, the network input and its gradient */
-    return hs_net_memory(net, h, w, last, 1) + targets + optimizer + 5 * image;
+    return activations + targets + optimizer + 5 * image;
 }

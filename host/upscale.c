@@ -1,5 +1,5 @@
 /* upscale.c — tiled super-resolution (upscale.h): the receptive-field margin
- * from the layer list, the tile side from the device's memory, the loop over
+ * from the layer table, the tile side from the device's memory, the loop over
  * tiles with its out-of-memory retry, and the channel handling around the
  * RGB-only nets (grey through the net as RGB; alpha enlarged bicubically).
  */
@@ -19,30 +19,20 @@ static int min_int(int a, int b) { return a < b ? a : b; }
 /* ---- Margin ------------------------------------------------------------------ */
 
 /* How far (in its own pixels) zero padding at a tile edge reaches into the
- * output of layer l, given the reach into each earlier layer. Only the
- * layers of the SR nets are known; strides and pooling would need more. */
+ * output of layer l, given the reach into each earlier layer: the layer
+ * table's window of l widens it, enlarging layers multiply it. Layers that
+ * shrink the image (stride > 1) cannot be tiled this way. */
 static hs_status layer_reach(const hs_layer *l, const int *reach, int *out)
 {
+    const hs_layer_type *type = hs_layer_type_of(l);
+    if (!type) return hs_fail_context(HS_ERR_INTERNAL, "upscale");
+    hs_layer_window win = type->window(l);
+    if (win.stride != 1)
+        return hs_fail(HS_ERR_INTERNAL, "upscale: %s layer '%s' has stride %d; only stride 1 "
+                       "can be tiled", type->name, l->name, win.stride);
     int r = 0;
     for (int k = 0; k < l->input_count; k++) r = max_int(r, reach[l->inputs[k]]);
-    switch (l->kind) {
-    case HS_LAYER_CONV:
-        if (l->conv.stride != 1)
-            return hs_fail(HS_ERR_INTERNAL, "upscale: layer '%s' has stride %d; only stride 1 "
-                           "can be tiled", l->name, l->conv.stride);
-        r += max_int(max_int(l->conv.pad_h, l->weight.h - 1 - l->conv.pad_h),
-                     max_int(l->conv.pad_w, l->weight.w - 1 - l->conv.pad_w));
-        break;
-    case HS_LAYER_PIXEL_SHUFFLE:
-    case HS_LAYER_UPSAMPLE:
-        r *= l->factor;
-        break;
-    case HS_LAYER_MAXPOOL:
-        return hs_fail(HS_ERR_INTERNAL, "upscale: layer '%s' pools; it cannot be tiled", l->name);
-    default:
-        break;
-    }
-    *out = r;
+    *out = (r + max_int(win.before, win.after)) * win.up;
     return HS_OK;
 }
 
@@ -51,7 +41,7 @@ hs_status hs_upscale_margin(const hs_net *net, int *margin)
     if (net->scale < 1)
         return hs_fail(HS_ERR_USAGE, "upscale: %s is not a super-resolution network", net->arch);
     int *reach = calloc((size_t)net->count, sizeof *reach);
-    if (!reach) return hs_fail(HS_ERR_INTERNAL, "upscale: out of host memory");
+    if (!reach) return hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory");
     hs_status st = HS_OK;
     for (int i = 1; i < net->count && st == HS_OK; i++)
         st = layer_reach(&net->layers[i], reach, &reach[i]);
@@ -68,8 +58,9 @@ hs_status hs_upscale_margin(const hs_net *net, int *margin)
 static size_t region_bytes(const hs_net *net, int w, int h)
 {
     size_t pixels = (size_t)w * h, scale2 = (size_t)net->scale * net->scale;
-    return hs_net_memory(net, h, w, net->count - 1, 0) + pixels * 3 * sizeof(float) +
-           pixels * scale2 * 3;
+    size_t activations = hs_net_memory(net, h, w, net->count - 1, 0);
+    if (activations == SIZE_MAX) return SIZE_MAX;
+    return activations + pixels * 3 * sizeof(float) + pixels * scale2 * 3;
 }
 
 /* The largest activation of a w×h region, in bytes (SIZE_MAX if unknown). */
@@ -177,7 +168,7 @@ static hs_status run_tile(hs_net *net, const hs_image *rgb, rect region, rect co
     hs_image crop = {0};
     hs_tensor input = {0};
     hs_tensor *acts = calloc((size_t)net->count, sizeof *acts);
-    hs_status st = acts ? HS_OK : hs_fail(HS_ERR_INTERNAL, "upscale: out of host memory");
+    hs_status st = acts ? HS_OK : hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory");
     if (st == HS_OK) st = hs_image_crop(rgb, region.x, region.y, region.w, region.h, &crop);
     if (st == HS_OK) st = hs_tensor_alloc(net->ctx, &input, 1, 3, region.h, region.w);
     if (st == HS_OK) st = hs_image_to_tensor(&input, crop.pixels, region.w, region.h, &net->norm);

@@ -75,5 +75,7 @@ void add_gram_tests(Suite *s);
 void add_adam_tests(Suite *s);
 void add_normalize_tests(Suite *s);
 void add_gemm_tests(Suite *s);
+void add_layer_tests(Suite *s);
+void add_net_grad_tests(Suite *s);
 
 #endif

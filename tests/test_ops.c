@@ -18,6 +18,8 @@ int main(void)
     add_adam_tests(s);
     add_normalize_tests(s);
     add_gemm_tests(s);
+    add_layer_tests(s);
+    add_net_grad_tests(s);
 
     SRunner *runner = srunner_create(s);
     /* One process: the kernels are built once, not once per test. */

@@ -1,0 +1,121 @@
+/* layers.h — the layer table: one row per kind of layer, holding everything
+ * the engine knows about that kind.
+ *
+ * A row says how a kind is named in a graph description, how many inputs it
+ * reads, the shape of its output, how its output pixels reach into its input
+ * (for block and tile margins), its forward pass, its backward pass w.r.t.
+ * the inputs and w.r.t. its weights, the scratch it needs, how its weights
+ * are loaded and how it is parsed from and printed to a graph line. net.c
+ * (forward, backward, memory), upscale.c (tile margin), the op tests and
+ * `bench ops` all loop over this table, so a new kind is one row here plus
+ * its kernels, its C reference and its test case; a kind without a row is
+ * refused with an error naming it (hs_layer_type_of), never assumed.
+ *
+ * Buffers follow the ops' convention (hirestyle.h): outputs first, then
+ * inputs, then parameters; `in` holds the layer's inputs in order.
+ */
+#ifndef HS_LAYERS_H
+#define HS_LAYERS_H
+
+#include "hirestyle.h"
+#include "weights.h"
+
+#include <stdio.h>
+
+#define HS_NET_MAX_INPUTS 8
+#define HS_LAYER_NAME_SIZE 48
+
+typedef enum hs_layer_kind {
+    HS_LAYER_INPUT,
+    HS_LAYER_CONV,          /* weight, bias; conv params */
+    HS_LAYER_RELU,
+    HS_LAYER_LEAKY_RELU,    /* alpha = slope */
+    HS_LAYER_PRELU,         /* weight = slope (1,C,1,1) */
+    HS_LAYER_MAXPOOL,       /* pool params */
+    HS_LAYER_ADD,           /* alpha * in0 + beta * in1 */
+    HS_LAYER_CONCAT,        /* channels of all inputs, in order */
+    HS_LAYER_PIXEL_SHUFFLE, /* factor, order */
+    HS_LAYER_UPSAMPLE,      /* nearest, factor */
+    HS_LAYER_TANH_HALF,     /* (tanh(x) + 1) / 2 */
+    HS_LAYER_KIND_COUNT
+} hs_layer_kind;
+
+typedef struct hs_layer {
+    hs_layer_kind kind;
+    char name[HS_LAYER_NAME_SIZE];
+    char tensor[HS_LAYER_NAME_SIZE]; /* its weights' name in the weights file ("" = none) */
+    int inputs[HS_NET_MAX_INPUTS];
+    int input_count;
+    int channels;           /* of the output */
+    hs_tensor weight, bias;
+    int kernel_h, kernel_w;  /* conv */
+    hs_conv_params conv;
+    hs_pool_params pool;
+    float alpha, beta;
+    int factor;
+    hs_shuffle_order order;
+} hs_layer;
+
+/* How output pixels read input pixels, the same along both axes: output
+ * position q reads input positions p*stride - before .. p*stride + after,
+ * p = floor(q / up); zero padding at the edge reaches no further. A conv:
+ * up 1, its stride, before = pad, after = k - 1 - pad; nearest upsampling
+ * and pixel shuffle ×r: up r; elementwise kinds: {1, 1, 0, 0}. */
+typedef struct hs_layer_window { int up, stride, before, after; } hs_layer_window;
+
+/* The key=value pairs of one graph line (see hs_graph_print in net.h). */
+#define HS_GRAPH_MAX_ARGS 16
+typedef struct hs_graph_args {
+    const char *keys[HS_GRAPH_MAX_ARGS], *values[HS_GRAPH_MAX_ARGS];
+    int count;
+    const char *where; /* "file:line" for messages */
+} hs_graph_args;
+/* The value of key as an int/float (def when absent); HS_ERR_WEIGHTS naming
+ * the line when it does not parse or lies outside min..max. */
+hs_status hs_graph_int(const hs_graph_args *a, const char *key, int def, int min, int max,
+                       int *out);
+hs_status hs_graph_float(const hs_graph_args *a, const char *key, float def, float *out);
+/* The text of key, or NULL. */
+const char *hs_graph_text(const hs_graph_args *a, const char *key);
+
+typedef struct hs_layer_type {
+    hs_layer_kind kind;
+    const char *name;       /* in graph descriptions: "Convolution", "ReLU", ... */
+    int min_inputs, max_inputs;
+    /* out's shape (n, c, h, w; no buffer) from the inputs' shapes. */
+    hs_status (*shape)(const hs_layer *l, const hs_tensor *const *in, hs_tensor *out);
+    hs_layer_window (*window)(const hs_layer *l);
+    /* out (allocated with the shape above) from in. */
+    hs_status (*forward)(const hs_layer *l, hs_tensor *out, const hs_tensor *const *in);
+    /* din[k] (allocated like in[k]) = dL/d(in[k]) from dout = dL/dout,
+     * overwritten. NULL: the kind has no backward pass. */
+    hs_status (*backward)(const hs_layer *l, hs_tensor *const *din, const hs_tensor *dout,
+                          const hs_tensor *const *in);
+    /* dweight, dbias (shaped like l->weight, l->bias; either may be NULL)
+     * = dL/d(weights) summed over the batch, overwritten. NULL: no weights. */
+    hs_status (*backward_weights)(const hs_layer *l, hs_tensor *dweight, hs_tensor *dbias,
+                                  const hs_tensor *dout, const hs_tensor *const *in);
+    /* Device scratch bytes the forward or backward takes for an output of
+     * this shape (capped by the context's scratch limit). NULL: none. */
+    size_t (*scratch_bytes)(const hs_context *ctx, const hs_layer *l, const hs_tensor *out);
+    /* Upload l's weights from w (names from l->tensor, shapes checked), for
+     * inputs of in_channels channels. NULL: no weights. */
+    hs_status (*load_weights)(hs_context *ctx, const hs_weights *w, const char *arch, hs_layer *l,
+                              int in_channels);
+    /* Set l's parameters (and channels, from in_channels when they follow
+     * the input) from a graph line's key=value pairs. */
+    hs_status (*parse)(hs_layer *l, const hs_graph_args *args, int in_channels);
+    /* Write l's parameters as " key=value" pairs, as parse reads them. */
+    void (*print)(const hs_layer *l, FILE *out);
+} hs_layer_type;
+
+/* The row of kind, or NULL (with an error naming the layer) when the table
+ * has none: every caller refuses such a layer. */
+const hs_layer_type *hs_layer_type_of(const hs_layer *l);
+/* The row called `name` in graph descriptions, or NULL. */
+const hs_layer_type *hs_layer_type_named(const char *name);
+/* Row i of the table, i in 0..HS_LAYER_KIND_COUNT-1 (NULL for a kind without
+ * a row): how the tests and `bench ops` visit every kind. */
+const hs_layer_type *hs_layer_type_at(int i);
+
+#endif

@@ -1,0 +1,176 @@
+/* layer_reference.c — the double-precision references of layer_reference.h,
+ * one function per kind, each the textbook definition of its layer. */
+#include "layer_reference.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t ref_count(const ref_tensor *t) { return (size_t)t->n * t->c * t->h * t->w; }
+
+ref_tensor ref_alloc(int n, int c, int h, int w)
+{
+    ref_tensor t = {n, c, h, w, calloc((size_t)n * c * h * w + 1, sizeof(double))};
+    ck_assert_ptr_nonnull(t.data);
+    return t;
+}
+
+void ref_free(ref_tensor *t)
+{
+    free(t->data);
+    t->data = NULL;
+}
+
+/* Element (b, c, y, x) of t. */
+static double *at(const ref_tensor *t, int b, int c, int y, int x)
+{
+    return &t->data[(((size_t)b * t->c + c) * t->h + y) * t->w + x];
+}
+
+static int out_size(int in, int k, int stride, int pad) { return (in + 2 * pad - k) / stride + 1; }
+
+/* out[o][y][x] = bias[o] + sum over i, ky, kx of
+ *     in[i][y*s - pad_h + ky][x*s - pad_w + kx] * w[o][i][ky][kx] */
+static void ref_conv(const hs_layer *l, const ref_tensor *const *in, const double *weight,
+                     const double *bias, ref_tensor *out)
+{
+    const ref_tensor *x = in[0];
+    int kh = l->kernel_h, kw = l->kernel_w, s = l->conv.stride;
+    *out = ref_alloc(x->n, l->channels, out_size(x->h, kh, s, l->conv.pad_h),
+                     out_size(x->w, kw, s, l->conv.pad_w));
+    for (int b = 0; b < out->n; b++)
+        for (int o = 0; o < out->c; o++)
+            for (int y = 0; y < out->h; y++)
+                for (int xx = 0; xx < out->w; xx++) {
+                    double sum = bias ? bias[o] : 0;
+                    for (int i = 0; i < x->c; i++)
+                        for (int ky = 0; ky < kh; ky++)
+                            for (int kx = 0; kx < kw; kx++) {
+                                int iy = y * s - l->conv.pad_h + ky;
+                                int ix = xx * s - l->conv.pad_w + kx;
+                                if (iy < 0 || iy >= x->h || ix < 0 || ix >= x->w) continue;
+                                sum += *at(x, b, i, iy, ix) *
+                                       weight[(((size_t)o * x->c + i) * kh + ky) * kw + kx];
+                            }
+                    *at(out, b, o, y, xx) = sum;
+                }
+}
+
+/* Elementwise kinds: out = f(in), with the channel for PReLU. */
+static void ref_activation(const hs_layer *l, const ref_tensor *const *in, const double *weight,
+                           const double *bias, ref_tensor *out)
+{
+    (void)bias;
+    const ref_tensor *x = in[0];
+    *out = ref_alloc(x->n, x->c, x->h, x->w);
+    size_t plane = (size_t)x->h * x->w;
+    for (size_t i = 0; i < ref_count(x); i++) {
+        double v = x->data[i];
+        int c = (int)(i / plane % (size_t)x->c);
+        switch (l->kind) {
+        case HS_LAYER_RELU: v = v > 0 ? v : 0; break;
+        case HS_LAYER_LEAKY_RELU: v = v > 0 ? v : l->alpha * v; break;
+        case HS_LAYER_PRELU: v = v > 0 ? v : weight[c] * v; break;
+        case HS_LAYER_TANH_HALF: v = (tanh(v) + 1) / 2; break;
+        default: ck_abort_msg("ref_activation: kind %d", (int)l->kind);
+        }
+        out->data[i] = v;
+    }
+}
+
+/* out = the largest cell of each k×k window; padded cells never win. */
+static void ref_maxpool(const hs_layer *l, const ref_tensor *const *in, const double *weight,
+                        const double *bias, ref_tensor *out)
+{
+    (void)weight, (void)bias;
+    const ref_tensor *x = in[0];
+    hs_pool_params p = l->pool;
+    *out = ref_alloc(x->n, x->c, out_size(x->h, p.k, p.stride, p.pad),
+                     out_size(x->w, p.k, p.stride, p.pad));
+    for (int b = 0; b < out->n; b++)
+        for (int c = 0; c < out->c; c++)
+            for (int y = 0; y < out->h; y++)
+                for (int xx = 0; xx < out->w; xx++) {
+                    double best = -INFINITY;
+                    for (int ky = 0; ky < p.k; ky++)
+                        for (int kx = 0; kx < p.k; kx++) {
+                            int iy = y * p.stride - p.pad + ky, ix = xx * p.stride - p.pad + kx;
+                            if (iy < 0 || iy >= x->h || ix < 0 || ix >= x->w) continue;
+                            if (*at(x, b, c, iy, ix) > best) best = *at(x, b, c, iy, ix);
+                        }
+                    *at(out, b, c, y, xx) = best;
+                }
+}
+
+static void ref_add(const hs_layer *l, const ref_tensor *const *in, const double *weight,
+                    const double *bias, ref_tensor *out)
+{
+    (void)weight, (void)bias;
+    *out = ref_alloc(in[0]->n, in[0]->c, in[0]->h, in[0]->w);
+    for (size_t i = 0; i < ref_count(out); i++)
+        out->data[i] = l->alpha * in[0]->data[i] + l->beta * in[1]->data[i];
+}
+
+static void ref_concat(const hs_layer *l, const ref_tensor *const *in, const double *weight,
+                       const double *bias, ref_tensor *out)
+{
+    (void)weight, (void)bias;
+    int channels = 0;
+    for (int k = 0; k < l->input_count; k++) channels += in[k]->c;
+    *out = ref_alloc(in[0]->n, channels, in[0]->h, in[0]->w);
+    for (int b = 0; b < out->n; b++)
+        for (int k = 0, c0 = 0; k < l->input_count; c0 += in[k]->c, k++)
+            for (int c = 0; c < in[k]->c; c++)
+                for (int y = 0; y < out->h; y++)
+                    for (int x = 0; x < out->w; x++)
+                        *at(out, b, c0 + c, y, x) = *at(in[k], b, c, y, x);
+}
+
+/* torch.pixel_shuffle: out[c][y*r+i][x*r+j] = in[c*r*r + i*r + j][y][x];
+ * tf.nn.depth_to_space (NCHW view): in[(i*r + j)*C + c][y][x]. */
+static void ref_pixel_shuffle(const hs_layer *l, const ref_tensor *const *in, const double *weight,
+                              const double *bias, ref_tensor *out)
+{
+    (void)weight, (void)bias;
+    const ref_tensor *x = in[0];
+    int r = l->factor, C = x->c / (r * r);
+    *out = ref_alloc(x->n, C, x->h * r, x->w * r);
+    for (int b = 0; b < x->n; b++)
+        for (int c = 0; c < C; c++)
+            for (int i = 0; i < r; i++)
+                for (int j = 0; j < r; j++) {
+                    int ic = l->order == HS_SHUFFLE_TF ? (i * r + j) * C + c
+                                                       : c * r * r + i * r + j;
+                    for (int y = 0; y < x->h; y++)
+                        for (int xx = 0; xx < x->w; xx++)
+                            *at(out, b, c, y * r + i, xx * r + j) = *at(x, b, ic, y, xx);
+                }
+}
+
+static void ref_upsample(const hs_layer *l, const ref_tensor *const *in, const double *weight,
+                         const double *bias, ref_tensor *out)
+{
+    (void)weight, (void)bias;
+    const ref_tensor *x = in[0];
+    int r = l->factor;
+    *out = ref_alloc(x->n, x->c, x->h * r, x->w * r);
+    for (int b = 0; b < out->n; b++)
+        for (int c = 0; c < out->c; c++)
+            for (int y = 0; y < out->h; y++)
+                for (int xx = 0; xx < out->w; xx++)
+                    *at(out, b, c, y, xx) = *at(x, b, c, y / r, xx / r);
+}
+
+ref_layer_fn ref_layer_named(const char *kind)
+{
+    static const struct { const char *kind; ref_layer_fn fn; } refs[] = {
+        {"Convolution", ref_conv},   {"ReLU", ref_activation},   {"LeakyReLU", ref_activation},
+        {"PReLU", ref_activation},   {"TanhHalf", ref_activation}, {"MaxPool", ref_maxpool},
+        {"Add", ref_add},            {"Concat", ref_concat},
+        {"PixelShuffle", ref_pixel_shuffle}, {"Upsample", ref_upsample},
+    };
+    for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
+        if (strcmp(refs[i].kind, kind) == 0) return refs[i].fn;
+    return NULL;
+}

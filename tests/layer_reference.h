@@ -1,0 +1,29 @@
+/* layer_reference.h — every kind of the layer table as a plain C function
+ * in double precision, written from the kind's definition (not from its
+ * kernels), and a whole layer list run through them: the reference the
+ * table-driven layer tests and the network gradient tests compare with.
+ */
+#ifndef HS_TEST_LAYER_REFERENCE_H
+#define HS_TEST_LAYER_REFERENCE_H
+
+#include "layers.h"
+
+typedef struct ref_tensor {
+    int n, c, h, w;
+    double *data;
+} ref_tensor;
+
+size_t ref_count(const ref_tensor *t);
+/* A tensor of that shape, zero-filled (malloc'ed; free with ref_free). */
+ref_tensor ref_alloc(int n, int c, int h, int w);
+void ref_free(ref_tensor *t);
+
+/* out = layer l of in[0 .. l->input_count-1], its weights (shaped as
+ * l->weight and l->bias) in weight and bias (NULL when it has none).
+ * out is allocated here. */
+typedef void (*ref_layer_fn)(const hs_layer *l, const ref_tensor *const *in,
+                             const double *weight, const double *bias, ref_tensor *out);
+/* The reference of the table row called `kind`, or NULL. */
+ref_layer_fn ref_layer_named(const char *kind);
+
+#endif
