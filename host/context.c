@@ -133,17 +133,27 @@ hs_status hs_scratch(hs_context *ctx, size_t bytes, cl_mem *out)
     return HS_OK;
 }
 
-static hs_status find_kernel(hs_context *ctx, const char *name, cl_kernel *out)
+static const hs_kernel_signature *signature_of(const char *name)
+{
+    for (int i = 0; i < hs_kernel_signature_count; i++)
+        if (strcmp(hs_kernel_signatures[i].name, name) == 0) return &hs_kernel_signatures[i];
+    return NULL;
+}
+
+static hs_status find_kernel(hs_context *ctx, const char *name, const hs_kernel_entry **out)
 {
     for (int i = 0; i < ctx->kernel_count; i++)
         if (strcmp(ctx->kernels[i].name, name) == 0) {
-            *out = ctx->kernels[i].kernel;
+            *out = &ctx->kernels[i];
             return HS_OK;
         }
+    const hs_kernel_signature *signature = signature_of(name);
+    if (!signature)
+        return hs_fail(HS_ERR_INTERNAL, "kernel '%s' is declared in no file of cl/", name);
     if (ctx->kernel_count == ctx->kernel_capacity) {
         int cap = ctx->kernel_capacity ? 2 * ctx->kernel_capacity : 32;
         hs_kernel_entry *grown = realloc(ctx->kernels, cap * sizeof *grown);
-        if (!grown) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+        if (!grown) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
         ctx->kernels = grown;
         ctx->kernel_capacity = cap;
     }
@@ -154,18 +164,76 @@ static hs_status find_kernel(hs_context *ctx, const char *name, cl_kernel *out)
         snprintf(what, sizeof what, "creating kernel '%s'", name);
         return hs_cl_fail(err, what);
     }
-    ctx->kernels[ctx->kernel_count++] = (hs_kernel_entry){name, k};
-    *out = k;
+    ctx->kernels[ctx->kernel_count] = (hs_kernel_entry){name, k, signature};
+    *out = &ctx->kernels[ctx->kernel_count++];
+    return HS_OK;
+}
+
+/* The name of argument `index` in a comma-separated list, into out. */
+static void argument_name(const char *names, int index, char *out, size_t size)
+{
+    for (; index > 0 && names; index--) {
+        names = strchr(names, ',');
+        if (names) names++;
+    }
+    size_t len = names ? strcspn(names, ",") : 0;
+    if (len >= size) len = size - 1;
+    memcpy(out, names ? names : "", len);
+    out[len] = '\0';
+}
+
+static char tag_letter(int tag)
+{
+    return tag == HS_ARG_MEM ? 'm' : tag == HS_ARG_LOCAL ? 'l' : tag == HS_ARG_INT ? 'i' : 'f';
+}
+
+static const char *letter_type(char letter)
+{
+    return letter == 'm' ? "a buffer" : letter == 'l' ? "local memory"
+           : letter == 'i' ? "an int" : "a float";
+}
+
+/* The tags of a launch's arguments against the kernel's declaration. */
+static hs_status check_arguments(const hs_kernel_signature *sig, va_list ap)
+{
+    int count = (int)strlen(sig->types), index = 0;
+    for (int tag; (tag = va_arg(ap, int)) != HS_ARG_END; index++) {
+        if (tag < HS_ARG_MEM || tag > HS_ARG_LOCAL)
+            return hs_fail(HS_ERR_INTERNAL, "kernel '%s': argument %d has no type tag (ARG_*)",
+                           sig->name, index);
+        if (index >= count)
+            return hs_fail(HS_ERR_INTERNAL, "kernel '%s' takes %d arguments; the launch passes more",
+                           sig->name, count);
+        if (tag_letter(tag) != sig->types[index]) {
+            char name[64];
+            argument_name(sig->names, index, name, sizeof name);
+            return hs_fail(HS_ERR_INTERNAL, "kernel '%s': argument %d (%s) is %s; the launch "
+                           "passes %s", sig->name, index, name, letter_type(sig->types[index]),
+                           letter_type(tag_letter(tag)));
+        }
+        if (tag == HS_ARG_MEM) (void)va_arg(ap, cl_mem);
+        else if (tag == HS_ARG_INT) (void)va_arg(ap, int);
+        else if (tag == HS_ARG_FLOAT) (void)va_arg(ap, double);
+        else (void)va_arg(ap, size_t);
+    }
+    if (index != count)
+        return hs_fail(HS_ERR_INTERNAL, "kernel '%s' takes %d arguments; the launch passes %d",
+                       sig->name, count, index);
     return HS_OK;
 }
 
 hs_status hs_launch(hs_context *ctx, const char *name, int dims, const size_t *global,
                     const size_t *local, ...)
 {
-    cl_kernel k = NULL;
-    HS_TRY(find_kernel(ctx, name, &k));
+    const hs_kernel_entry *entry = NULL;
+    HS_TRY(find_kernel(ctx, name, &entry));
+    cl_kernel k = entry->kernel;
 
     va_list ap;
+    va_start(ap, local);
+    hs_status checked = check_arguments(entry->signature, ap);
+    va_end(ap);
+    if (checked != HS_OK) return checked;
     va_start(ap, local);
     cl_int err = CL_SUCCESS;
     cl_uint index = 0;
