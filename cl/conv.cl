@@ -1,8 +1,8 @@
 /* conv.cl — the data movement around the GEMMs of a convolution.
  *
  * A conv is computed band by band over output rows: im2col writes the band's
- * patches as a (IC*KH*KW) x (rows*OW) matrix `col`, CLBlast multiplies it by
- * the (OC x IC*KH*KW) weights. The backward pass multiplies the other way
+ * patches as a (IC*KH*KW) x (rows*OW) matrix `col`, hs_gemm (our kernel in
+ * gemm.cl or CLBlast, host/gemm.c) multiplies it by the (OC x IC*KH*KW) weights. The backward pass multiplies the other way
  * and col2im gathers the patch gradients back into the input gradient.
  */
 

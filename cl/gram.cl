@@ -1,5 +1,5 @@
 /* gram.cl — the one kernel of the Gram backward that is not a GEMM
- * (host/op_gram.c does the products with CLBlast). */
+ * (host/op_gram.c does the products with hs_gemm: our kernel or CLBlast). */
 
 /* s (C x C) = dg + dgᵀ, dg read at dg_offset: the gradient of G = F·Fᵀ with
  * respect to F is (dG + dGᵀ)·F, so S is the left factor of that product. */

@@ -75,8 +75,6 @@ void hs_context_destroy(hs_context *ctx)
 }
 
 const hs_device_info *hs_context_device(const hs_context *ctx) { return &ctx->dev; }
-cl_context hs_context_cl(const hs_context *ctx) { return ctx->cl; }
-cl_command_queue hs_context_queue(const hs_context *ctx) { return ctx->queue; }
 size_t hs_memory_available(const hs_context *ctx)
 {
     return ctx->mem_limit && ctx->mem_limit < ctx->dev.global_mem ? ctx->mem_limit

@@ -1,5 +1,5 @@
-/* op_gram.c — Gram matrices (style losses), forward and backward, as CLBlast
- * GEMMs per image. With F = in[b] viewed as the row-major (C x H*W) matrix:
+/* op_gram.c — Gram matrices (style losses), forward and backward, as GEMMs
+ * per image (hs_gemm: our kernel or CLBlast). With F = in[b] viewed as the row-major (C x H*W) matrix:
  *   forward:  gram[b] = scale * F·Fᵀ
  *   backward: din[b]  = scale * S·F, S = dG[b] + dG[b]ᵀ (cl/gram.cl, in scratch)
  */

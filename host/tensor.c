@@ -79,11 +79,6 @@ hs_status hs_tensor_accumulate(hs_tensor *sum, hs_tensor *g)
     return st;
 }
 
-int hs_tensor_same_shape(const hs_tensor *a, const hs_tensor *b)
-{
-    return a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w;
-}
-
 hs_status hs_check_shape(const char *op, const hs_tensor *t, int n, int c, int h, int w)
 {
     if (!t->buf || t->n != n || t->c != c || t->h != h || t->w != w)

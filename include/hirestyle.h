@@ -92,12 +92,11 @@ typedef struct hs_context_options {
 hs_status hs_context_create(const hs_context_options *opts, hs_context **out);
 void hs_context_destroy(hs_context *ctx);
 const hs_device_info *hs_context_device(const hs_context *ctx);
-cl_context hs_context_cl(const hs_context *ctx);
-cl_command_queue hs_context_queue(const hs_context *ctx);
 hs_status hs_finish(hs_context *ctx);
 /* Device memory hirestyle may use: the device's global memory, or less when
- * $HIRESTYLE_MEMORY_LIMIT_MB caps it. Planners (style size, tile size) fit
- * their estimates in this. */
+ * $HIRESTYLE_MEMORY_LIMIT_MB caps it. The style planner fits its estimate in
+ * this; the tile planner aims at half the device's global memory and, when
+ * an allocation fails or passes the cap, retries with smaller tiles. */
 size_t hs_memory_available(const hs_context *ctx);
 /* Bytes of device memory currently held by tensors, and the peak since reset. */
 size_t hs_memory_in_use(const hs_context *ctx);
@@ -121,7 +120,6 @@ hs_status hs_tensor_write(hs_tensor *t, const float *host);
 hs_status hs_tensor_read(const hs_tensor *t, float *host);
 hs_status hs_tensor_fill(hs_tensor *t, float value);
 hs_status hs_tensor_copy(hs_tensor *dst, const hs_tensor *src);
-int hs_tensor_same_shape(const hs_tensor *a, const hs_tensor *b);
 
 /* ---- Ops --------------------------------------------------------------------
  * Forward/backward pairs in the manner of llm.c: outputs first, then inputs,
