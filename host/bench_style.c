@@ -16,7 +16,7 @@ static hs_status random_image(hs_context *ctx, int h, int w, unsigned seed, hs_t
 {
     size_t n = (size_t)3 * h * w;
     float *x = malloc(n * sizeof *x);
-    if (!x) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    if (!x) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     for (size_t i = 0; i < n; i++) {
         seed = seed * 1103515245u + 12345u;
         x[i] = (float)((seed >> 8) & 0xffff) / 65535.0f;

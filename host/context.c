@@ -18,7 +18,7 @@ hs_status hs_context_create(const hs_context_options *opts, hs_context **out)
     *out = NULL;
 
     hs_context *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    if (!ctx) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     ctx->verbose = opts->verbose;
     hs_status st = hs_select_device(opts->device, opts->device_type, &ctx->dev);
     if (st != HS_OK) {

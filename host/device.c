@@ -64,7 +64,7 @@ hs_status hs_list_devices(hs_device_info **out, int *count)
     HS_CL_CHECK(err, "clGetPlatformIDs");
 
     cl_platform_id *plats = calloc(nplat, sizeof *plats);
-    if (!plats) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    if (!plats) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     err = clGetPlatformIDs(nplat, plats, NULL);
     if (err != CL_SUCCESS) {
         free(plats);
@@ -83,7 +83,7 @@ hs_status hs_list_devices(hs_device_info **out, int *count)
             free(devs);
             free(grown ? grown : list);
             free(plats);
-            return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+            return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
         }
         list = grown;
         clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, ndev, devs, NULL);

@@ -111,7 +111,7 @@ hs_status hs_lbfgs(hs_tensor *x, int iterations, int history, hs_objective objec
     st.alpha = calloc(st.capacity, sizeof *st.alpha);
     st.newest = -1 + st.capacity; /* so the first slot is 0 */
     hs_status rc = st.s && st.y && st.rho && st.alpha ? HS_OK
-                                                      : hs_fail(HS_ERR_INTERNAL, "out of host memory");
+                                                      : hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     if (rc == HS_OK) rc = hs_tensor_alloc(x->ctx, &st.scalar, 1, 1, 1, 1);
     hs_tensor *all[] = {&g, &d, &x_new, &g_new};
     for (int i = 0; i < 4 && rc == HS_OK; i++) rc = hs_tensor_alloc_like(all[i], x);

@@ -78,7 +78,7 @@ static hs_status gather_sources(text *src)
                   text_append(src, body, from_disk ? len : strlen(body)) ||
                   text_append(src, "\n", 1);
         free(from_disk);
-        if (bad) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+        if (bad) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     }
     return HS_OK;
 }

@@ -118,7 +118,7 @@ static hs_status features_of(hs_style *s, const hs_tensor *image, hs_tensor *act
 static hs_status content_targets(hs_style *s, const hs_tensor *content)
 {
     hs_tensor *acts = calloc(s->net->count, sizeof *acts);
-    if (!acts) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    if (!acts) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     hs_status st = features_of(s, content, acts);
     for (int i = 0; st == HS_OK && i < s->p.layers.content_count; i++) {
         const hs_tensor *f = &acts[s->content_index[i]];
@@ -140,7 +140,7 @@ static hs_status style_targets(hs_style *s, const hs_tensor *const *styles, cons
     if (!(total > 0)) return hs_fail(HS_ERR_USAGE, "the style blend weights must sum to more than 0");
     hs_tensor *acts = calloc(s->net->count, sizeof *acts);
     hs_tensor gram = {0};
-    if (!acts) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    if (!acts) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     hs_status st = HS_OK;
     for (int k = 0; st == HS_OK && k < count; k++) {
         float w = (float)((blend ? blend[k] : 1.0) / total);
@@ -173,7 +173,7 @@ hs_status hs_style_create(hs_net *net, const hs_style_params *p, const hs_tensor
     if (style_count < 1 || style_count > HS_STYLE_MAX_IMAGES)
         return hs_fail(HS_ERR_USAGE, "give 1 to %d style images", HS_STYLE_MAX_IMAGES);
     hs_style *s = calloc(1, sizeof *s);
-    if (!s) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    if (!s) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     s->net = net;
     s->ctx = net->ctx;
     s->p = *p;
@@ -182,7 +182,7 @@ hs_status hs_style_create(hs_net *net, const hs_style_params *p, const hs_tensor
     s->grads = calloc(net->count, sizeof *s->grads);
     s->wanted = calloc(net->count, 1);
     hs_status st = s->acts && s->grads && s->wanted ? HS_OK
-                                                     : hs_fail(HS_ERR_INTERNAL, "out of host memory");
+                                                     : hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     if (st == HS_OK) st = hs_tensor_alloc(s->ctx, &s->scalar, 1, 1, 1, 1);
     if (st == HS_OK) st = find_layers(s);
     for (int i = 0; st == HS_OK && i < p->layers.content_count; i++) s->wanted[s->content_index[i]] = 1;

@@ -136,7 +136,7 @@ static hs_status download_image(const hs_tensor *x, hs_image *out)
     out->height = x->h;
     out->channels = 3;
     out->pixels = malloc((size_t)3 * x->w * x->h);
-    if (!out->pixels) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    if (!out->pixels) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     hs_status st = hs_tensor_to_image(out->pixels, x, &unit);
     if (st != HS_OK) hs_image_free(out);
     return st;
@@ -223,7 +223,7 @@ static hs_status initial_image(hs_context *ctx, const hs_style_job *job, const h
     if (job->init == HS_INIT_CONTENT) return hs_tensor_copy(x, content);
     size_t n = hs_tensor_count(x);
     float *noise = malloc(n * sizeof *noise);
-    if (!noise) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    if (!noise) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     unsigned state = job->seed * 2654435761u + 7u;
     for (size_t i = 0; i < n; i++) {
         state = state * 1103515245u + 12345u;

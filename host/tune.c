@@ -128,7 +128,7 @@ static hs_status verify(hs_context *ctx)
     float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * K * N),
           *c = malloc(sizeof(float) * M * N);
     hs_tensor ta = {0}, tb = {0}, tc = {0};
-    hs_status st = (a && b && c) ? HS_OK : hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    hs_status st = (a && b && c) ? HS_OK : hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     for (int i = 0; st == HS_OK && i < M * K; i++) a[i] = (float)((i * 7) % 13) - 6.0f;
     for (int i = 0; st == HS_OK && i < K * N; i++) b[i] = (float)((i * 5) % 11) - 5.0f;
     if (st == HS_OK) st = hs_tensor_alloc(ctx, &ta, 1, 1, M, K);

@@ -35,7 +35,7 @@ typedef enum hs_status {
     HS_ERR_WEIGHTS = 4,      /* missing or invalid weights file */
     HS_ERR_NO_PLATFORM = 5,  /* no OpenCL platform or device at all */
     HS_ERR_BUILD = 6,        /* a kernel failed to compile */
-    HS_ERR_TOO_LARGE = 7,    /* the job cannot fit in device memory */
+    HS_ERR_TOO_LARGE = 7,    /* the job cannot fit in device or host memory */
     HS_ERR_DEVICE_MEMORY = 8,/* the device ran out of memory at run time */
     HS_ERR_INTERRUPTED = 9,  /* stopped by the user (Ctrl-C) */
 } hs_status;
