@@ -104,21 +104,8 @@ else
     echo "FAIL Ctrl-C: exit $rc"; ls "$work"; sed 's/^/    /' "$work/stderr" | head
 fi
 
-# Ctrl-C while upscaling: stop between tiles, write nothing.
-"$hirestyle" upscale -i "$examples/scream.jpg" -m esrgan-medium-x4 -t 24 -o "$work/k.png" \
-    >"$work/stdout" 2>"$work/stderr" &
-pid=$!
-sleep 3
-kill -INT $pid
-wait $pid
-rc=$?
-if [[ $rc -eq 9 ]] && grep -qF "interrupted" "$work/stderr"; then
-    passed=$((passed + 1))
-else
-    failed=$((failed + 1))
-    echo "FAIL Ctrl-C while upscaling: exit $rc"; sed 's/^/    /' "$work/stderr" | head
-fi
-no_file "Ctrl-C while upscaling" "$work/k.png"
+# Ctrl-C while upscaling: tests/test_upscale.c (signalled at the first tile's progress line).
+
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

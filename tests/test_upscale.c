@@ -10,8 +10,9 @@
  *   - tiled == untiled on a 37×29 image with 12-pixel tiles;
  *   - grey and alpha images, the receptive-field margins;
  *   - bad weights files refused with HS_ERR_WEIGHTS and the file's name;
- *   - the `hirestyle upscale` command end to end: output, exit codes, and
- *     nothing left behind when the output cannot be written.
+ *   - the `hirestyle upscale` command end to end: output, exit codes,
+ *     nothing left behind when the output cannot be written, and Ctrl-C
+ *     between tiles (on a pseudo-terminal, signalled at the first tile).
  * The inputs and the reference outputs go to a temporary directory, removed
  * at the end. Differences are measured in units of white (output_range).
  *
@@ -30,6 +31,9 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <math.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -738,6 +742,55 @@ START_TEST(test_cli_errors)
 }
 END_TEST
 
+/* Ctrl-C while upscaling: the command runs on a pseudo-terminal (so it shows
+ * its progress line), gets SIGINT as soon as the first tile's line appears,
+ * and must stop between tiles with exit code 9, writing nothing. */
+START_TEST(test_cli_ctrl_c_between_tiles)
+{
+    const char *binary = getenv("HIRESTYLE_BINARY");
+    ck_assert_msg(binary && *binary, "HIRESTYLE_BINARY is not set (meson test sets it)");
+    char in_path[PATH_SIZE], out_path[PATH_SIZE];
+    temp_path(in_path, "ctrl-c-in.png");
+    temp_path(out_path, "ctrl-c-out.png");
+    hs_image in = random_image(96, 72, 3, 11);
+    HS_CHECK(hs_image_save_png(in_path, &in, NULL));
+    hs_image_free(&in);
+    int terminal;
+    pid_t pid = forkpty(&terminal, NULL, NULL, NULL);
+    ck_assert_msg(pid >= 0, "forkpty failed");
+    if (pid == 0) {
+        execl(binary, binary, "upscale", "-i", in_path, "-o", out_path, "-m", "esrgan-slim-x4",
+              "-t", "16", (char *)NULL);
+        _exit(127);
+    }
+    char seen[8192];
+    size_t length = 0;
+    int signalled = 0;
+    for (;;) { /* read until the first tile is reported, signal, then read to the end */
+        struct pollfd p = {terminal, POLLIN, 0};
+        ck_assert_msg(poll(&p, 1, 300 * 1000) > 0, "no progress line in 300 s: '%.*s'",
+                      (int)length, seen);
+        ssize_t got = read(terminal, seen + length, sizeof seen - 1 - length);
+        if (got <= 0) break; /* EIO: the command has exited */
+        length += (size_t)got;
+        seen[length] = '\0';
+        if (!signalled && strstr(seen, "tile 1 of")) {
+            ck_assert_int_eq(kill(pid, SIGINT), 0);
+            signalled = 1;
+        }
+        if (length + 1 == sizeof seen) length = 0; /* keep only the latest output */
+    }
+    close(terminal);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(signalled, "the command ended without a progress line: '%s'", seen);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == HS_ERR_INTERRUPTED,
+                  "exit status %d, output '%s'", status, seen);
+    ck_assert_msg(strstr(seen, "interrupted"), "no 'interrupted' in '%s'", seen);
+    ck_assert_msg(access(out_path, F_OK) != 0, "%s was written", out_path);
+}
+END_TEST
+
 /* ---- The suite ----------------------------------------------------------------------------- */
 
 static int remove_entry(const char *path, const struct stat *info, int type, struct FTW *ftw)
@@ -786,6 +839,7 @@ int main(void)
     TCase *cli = new_case(s, "cli");
     tcase_add_test(cli, test_cli_upscales_an_rgba_png);
     tcase_add_test(cli, test_cli_errors);
+    tcase_add_test(cli, test_cli_ctrl_c_between_tiles);
 
     SRunner *runner = srunner_create(s);
     /* One process: the kernels are built once, the checkpoints made once. */
