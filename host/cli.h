@@ -64,6 +64,7 @@ int cli_bench(int argc, char **argv);
 int cli_tune(int argc, char **argv);
 int cli_upscale(int argc, char **argv);
 int cli_run(int argc, char **argv);
+int cli_graph(int argc, char **argv);
 /* Checks before the slow part, shared by `upscale` and `run` (cli_upscale.c):
  * the output is a .png in a writable directory; the super-resolution weights
  * (a path, a name in the weights directory, or NULL: esrgan-thick-x{scale});

@@ -19,6 +19,7 @@ static const command commands[] = {
     {"upscale", cli_upscale, "enlarge an image 2-8x with a GAN super-resolution network"},
     {"bench", cli_bench, "time ops, style iterations or upscaling on the device"},
     {"tune", cli_tune, "pick the fastest GEMM for the device (stored in the cache)"},
+    {"graph", cli_graph, "print a network as text, one line per layer"},
 };
 static const int command_count = sizeof commands / sizeof commands[0];
 

@@ -96,10 +96,10 @@ static hs_status upload(hs_context *ctx, const hs_weights *w, const char *arch, 
     return hs_tensor_write(t, found->data);
 }
 
-static hs_status parse_no_params(hs_layer *l, const hs_graph_args *a, int in_channels)
+static hs_status parse_no_params(hs_layer *l, const hs_graph_args *a, const int *in_channels)
 {
     (void)a;
-    l->channels = in_channels;
+    l->channels = in_channels[0];
     return HS_OK;
 }
 
@@ -111,7 +111,7 @@ static void print_no_params(const hs_layer *l, FILE *out)
 
 /* ---- Input ------------------------------------------------------------------- */
 
-static hs_status input_parse(hs_layer *l, const hs_graph_args *a, int in_channels)
+static hs_status input_parse(hs_layer *l, const hs_graph_args *a, const int *in_channels)
 {
     (void)in_channels;
     return hs_graph_int(a, "c", 3, 1, 4096, &l->channels);
@@ -176,7 +176,7 @@ static hs_status conv_load(hs_context *ctx, const hs_weights *w, const char *arc
     return upload(ctx, w, arch, key, 1, bshape, &l->bias, 1, l->channels, 1, 1);
 }
 
-static hs_status conv_parse(hs_layer *l, const hs_graph_args *a, int in_channels)
+static hs_status conv_parse(hs_layer *l, const hs_graph_args *a, const int *in_channels)
 {
     (void)in_channels;
     int k, pad;
@@ -228,9 +228,9 @@ static hs_status leaky_backward(const hs_layer *l, hs_tensor *const *din, const 
     return hs_leaky_relu_backward(din[0], dout, in[0], l->alpha);
 }
 
-static hs_status leaky_parse(hs_layer *l, const hs_graph_args *a, int in_channels)
+static hs_status leaky_parse(hs_layer *l, const hs_graph_args *a, const int *in_channels)
 {
-    l->channels = in_channels;
+    l->channels = in_channels[0];
     return hs_graph_float(a, "slope", 0.01f, &l->alpha);
 }
 
@@ -262,9 +262,9 @@ static hs_status prelu_load(hs_context *ctx, const hs_weights *w, const char *ar
     return upload(ctx, w, arch, l->tensor, 1, shape, &l->weight, 1, in_channels, 1, 1);
 }
 
-static hs_status prelu_parse(hs_layer *l, const hs_graph_args *a, int in_channels)
+static hs_status prelu_parse(hs_layer *l, const hs_graph_args *a, const int *in_channels)
 {
-    l->channels = in_channels;
+    l->channels = in_channels[0];
     return parse_tensor(l, a);
 }
 
@@ -294,9 +294,9 @@ static hs_status maxpool_backward(const hs_layer *l, hs_tensor *const *din, cons
     return hs_maxpool_backward(din[0], dout, in[0], l->pool);
 }
 
-static hs_status maxpool_parse(hs_layer *l, const hs_graph_args *a, int in_channels)
+static hs_status maxpool_parse(hs_layer *l, const hs_graph_args *a, const int *in_channels)
 {
-    l->channels = in_channels;
+    l->channels = in_channels[0];
     HS_TRY(hs_graph_int(a, "k", 2, 1, 1024, &l->pool.k));
     HS_TRY(hs_graph_int(a, "stride", l->pool.k, 1, 1024, &l->pool.stride));
     return hs_graph_int(a, "pad", 0, 0, l->pool.k - 1, &l->pool.pad);
@@ -330,9 +330,9 @@ static hs_status add_backward(const hs_layer *l, hs_tensor *const *din, const hs
     return hs_scale(din[1], dout, l->beta);
 }
 
-static hs_status add_parse(hs_layer *l, const hs_graph_args *a, int in_channels)
+static hs_status add_parse(hs_layer *l, const hs_graph_args *a, const int *in_channels)
 {
-    l->channels = in_channels;
+    l->channels = in_channels[0];
     HS_TRY(hs_graph_float(a, "alpha", 1.0f, &l->alpha));
     return hs_graph_float(a, "beta", 1.0f, &l->beta);
 }
@@ -364,6 +364,14 @@ static hs_status concat_backward(const hs_layer *l, hs_tensor *const *din, const
     return hs_split(din, l->input_count, dout);
 }
 
+static hs_status concat_parse(hs_layer *l, const hs_graph_args *a, const int *in_channels)
+{
+    (void)a;
+    l->channels = 0;
+    for (int k = 0; k < l->input_count; k++) l->channels += in_channels[k];
+    return HS_OK;
+}
+
 /* ---- PixelShuffle and Upsample (nearest): up ×factor ------------------------------------ */
 
 static hs_status enlarge_shape(const hs_layer *l, const hs_tensor *const *in, hs_tensor *out)
@@ -391,17 +399,17 @@ static hs_status shuffle_backward(const hs_layer *l, hs_tensor *const *din, cons
     return hs_pixel_shuffle_backward(din[0], dout, l->factor, l->order);
 }
 
-static hs_status shuffle_parse(hs_layer *l, const hs_graph_args *a, int in_channels)
+static hs_status shuffle_parse(hs_layer *l, const hs_graph_args *a, const int *in_channels)
 {
     HS_TRY(hs_graph_int(a, "factor", 2, 1, 64, &l->factor));
     const char *order = hs_graph_text(a, "order");
     if (order && strcmp(order, "torch") != 0 && strcmp(order, "tf") != 0)
         return hs_fail(HS_ERR_WEIGHTS, "%s: order=%s is neither torch nor tf", a->where, order);
     l->order = order && strcmp(order, "tf") == 0 ? HS_SHUFFLE_TF : HS_SHUFFLE_TORCH;
-    if (in_channels % (l->factor * l->factor))
+    if (in_channels[0] % (l->factor * l->factor))
         return hs_fail(HS_ERR_WEIGHTS, "%s: %d channels are not a multiple of %d", a->where,
-                       in_channels, l->factor * l->factor);
-    l->channels = in_channels / (l->factor * l->factor);
+                       in_channels[0], l->factor * l->factor);
+    l->channels = in_channels[0] / (l->factor * l->factor);
     return HS_OK;
 }
 
@@ -422,9 +430,9 @@ static hs_status upsample_backward(const hs_layer *l, hs_tensor *const *din,
     return hs_upsample_nearest_backward(din[0], dout, l->factor);
 }
 
-static hs_status upsample_parse(hs_layer *l, const hs_graph_args *a, int in_channels)
+static hs_status upsample_parse(hs_layer *l, const hs_graph_args *a, const int *in_channels)
 {
-    l->channels = in_channels;
+    l->channels = in_channels[0];
     return hs_graph_int(a, "factor", 2, 1, 64, &l->factor);
 }
 
@@ -480,7 +488,7 @@ static const hs_layer_type table[HS_LAYER_KIND_COUNT] = {
     [HS_LAYER_CONCAT] = {.kind = HS_LAYER_CONCAT, .name = "Concat", .min_inputs = 1,
                          .max_inputs = HS_NET_MAX_INPUTS, .shape = concat_shape,
                          .window = pointwise, .forward = concat_forward,
-                         .backward = concat_backward, .parse = parse_no_params,
+                         .backward = concat_backward, .parse = concat_parse,
                          .print = print_no_params},
     [HS_LAYER_PIXEL_SHUFFLE] = {.kind = HS_LAYER_PIXEL_SHUFFLE, .name = "PixelShuffle",
                                 .min_inputs = 1, .max_inputs = 1, .shape = enlarge_shape,

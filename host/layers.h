@@ -102,9 +102,9 @@ typedef struct hs_layer_type {
      * inputs of in_channels channels. NULL: no weights. */
     hs_status (*load_weights)(hs_context *ctx, const hs_weights *w, const char *arch, hs_layer *l,
                               int in_channels);
-    /* Set l's parameters (and channels, from in_channels when they follow
-     * the input) from a graph line's key=value pairs. */
-    hs_status (*parse)(hs_layer *l, const hs_graph_args *args, int in_channels);
+    /* Set l's parameters and output channels from a graph line's key=value
+     * pairs; l->input_count is set and in_channels[k] holds input k's. */
+    hs_status (*parse)(hs_layer *l, const hs_graph_args *args, const int *in_channels);
     /* Write l's parameters as " key=value" pairs, as parse reads them. */
     void (*print)(const hs_layer *l, FILE *out);
 } hs_layer_type;

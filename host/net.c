@@ -49,6 +49,11 @@ int hs_build_layer(hs_net_builder *b, const hs_layer *proto)
     l->weight = l->bias = (hs_tensor){0};
     if (!l->tensor[0]) snprintf(l->tensor, sizeof l->tensor, "%s", l->name);
     net->count++;
+    if (type->load_weights && !b->weights) {
+        b->status = hs_fail(HS_ERR_WEIGHTS, "%s: %s layer '%s' needs weights, and none are given",
+                            net->arch, type->name, l->name);
+        return -1;
+    }
     if (type->load_weights) {
         int in_channels = l->input_count ? net->layers[l->inputs[0]].channels : 0;
         b->status = type->load_weights(net->ctx, b->weights, net->arch, l, in_channels);

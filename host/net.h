@@ -19,6 +19,8 @@
 #include "layers.h"
 #include "weights.h"
 
+#include <stdio.h>
+
 typedef struct hs_net {
     hs_context *ctx;
     char arch[32];
@@ -82,6 +84,23 @@ hs_status hs_net_backward_weights(hs_net *net, const hs_tensor *input, hs_tensor
                                   hs_tensor *grads, int last, hs_tensor *dinput,
                                   hs_weight_grad *wgrads);
 void hs_net_release(const hs_net *net, hs_tensor *tensors);
+
+/* ---- Graph text (net_graph.c) ------------------------------------------------
+ * A network as text, modelled on ncnn's .param:
+ *     hirestyle-graph 1
+ *     ARCH LAYER_COUNT input_scale=S mean=A,B,C std=A,B,C order=rgb|bgr [scale=N output_range=R]
+ *     KIND NAME INPUT_COUNT 1 INPUTS... OUTPUT key=value...      (one line per layer)
+ * KIND is a row's name in the layer table (Convolution, ReLU, ...), INPUTS
+ * name earlier OUTPUTs, the key=value pairs are the row's parameters (its
+ * parse and print columns) and a layer with weights finds them in the weights
+ * file under its name or weights=NAME. Blank lines and # comments are skipped.
+ * Print writes what parse reads back into the same net. */
+hs_status hs_graph_print(const hs_net *net, FILE *out);
+/* Build net from graph text (`path` names it in messages), its weights from
+ * `weights` (NULL: a layer that has weights is refused). HS_ERR_WEIGHTS
+ * naming path:line and the problem when the text is wrong. */
+hs_status hs_graph_parse(hs_context *ctx, const char *path, const char *text,
+                         const hs_weights *weights, hs_net *net);
 
 /* ---- For the builders (net_*.c) --------------------------------------------
  * Each call appends one layer and returns its index; after the first failure

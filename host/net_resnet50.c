@@ -17,10 +17,12 @@ static int bottleneck(hs_net_builder *b, int x, int stage, char block, int f1, i
     snprintf(prefix, sizeof prefix, "res%d%c", stage, block);
     snprintf(name, sizeof name, "%s_branch2a", prefix);
     int y = hs_build_conv(b, name, x, f1, 1, stride, 0);
-    y = hs_build_relu(b, "", y);
+    snprintf(name, sizeof name, "%s_branch2a.relu", prefix);
+    y = hs_build_relu(b, name, y);
     snprintf(name, sizeof name, "%s_branch2b", prefix);
     y = hs_build_conv(b, name, y, f1, 3, 1, 1);
-    y = hs_build_relu(b, "", y);
+    snprintf(name, sizeof name, "%s_branch2b.relu", prefix);
+    y = hs_build_relu(b, name, y);
     snprintf(name, sizeof name, "%s_branch2c", prefix);
     y = hs_build_conv(b, name, y, f3, 1, 1, 0);
     int shortcut = x;
@@ -28,7 +30,8 @@ static int bottleneck(hs_net_builder *b, int x, int stage, char block, int f1, i
         snprintf(name, sizeof name, "%s_branch1", prefix);
         shortcut = hs_build_conv(b, name, x, f3, 1, stride, 0);
     }
-    y = hs_build_add(b, "", y, 1.0f, shortcut, 1.0f);
+    snprintf(name, sizeof name, "%s.add", prefix);
+    y = hs_build_add(b, name, y, 1.0f, shortcut, 1.0f);
     return hs_build_relu(b, prefix, y);
 }
 

@@ -106,6 +106,20 @@ fi
 
 # Ctrl-C while upscaling: tests/test_upscale.c (signalled at the first tile's progress line).
 
+# hirestyle graph: a net as text; a broken graph names its line.
+expect "graph without weights" 2 "give a weights file" "$hirestyle" graph
+printf 'hirestyle-graph 1\nmini 2 mean=0,0,0 std=1,1,1 order=rgb\nInput image 0 1 image c=3\nWarp w 1 1 image w\n' \
+    >"$work/bad.graph"
+expect "graph: unknown kind" 4 "bad.graph:4: unknown layer kind 'Warp'" "$hirestyle" graph \
+    esrgan-slim-x2 --graph "$work/bad.graph"
+if "$hirestyle" graph esrgan-slim-x2 >"$work/slim.graph" 2>"$work/stderr" &&
+    [[ $(head -n 1 "$work/slim.graph") == "hirestyle-graph 1" ]] &&
+    "$hirestyle" graph esrgan-slim-x2 --graph "$work/slim.graph" | cmp -s - "$work/slim.graph"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    echo "FAIL graph: print, parse, print differ"; sed 's/^/    /' "$work/stderr" | head
+fi
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

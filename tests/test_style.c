@@ -62,7 +62,6 @@ static void check_features(const char *weights, int h, int w, double tol)
     HS_CHECK(hs_net_forward(&net, &input, net.count - 1, 1, NULL, acts));
     int compared = 0;
     for (int i = 1; i < net.count; i++) {
-        if (!net.layers[i].name[0]) continue; /* unnamed inner layers */
         char file[600];
         snprintf(file, sizeof file, "%s/%s.f32", outdir, net.layers[i].name);
         if (access(file, R_OK) != 0) continue; /* a layer the reference does not report */
