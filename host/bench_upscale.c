@@ -22,7 +22,8 @@ static const char *const models[] = {
 
 static hs_image random_rgb(int size)
 {
-    hs_image img = {size, size, 3, malloc((size_t)size * size * 3)};
+    hs_image img = {.width = size, .height = size, .channels = 3,
+                    .pixels = malloc((size_t)size * size * 3)};
     unsigned state = 12345u;
     for (size_t i = 0; img.pixels && i < (size_t)size * size * 3; i++) {
         state = state * 1103515245u + 12345u;

@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(
     build-essential meson ninja-build pkg-config python3
     ocl-icd-opencl-dev opencl-headers pocl-opencl-icd oclgrind
-    libclblast-dev libpng-dev libjpeg-dev libcjson-dev check
+    libclblast-dev libpng-dev libjpeg-dev libwebp-dev libtiff-dev libcjson-dev check
     python3-torch python3-torchvision python3-numpy python3-pil
     nodejs npm
     mesa-vulkan-drivers libvulkan1
