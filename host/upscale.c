@@ -2,6 +2,8 @@
  * from the layer table, the tile side from the device's memory, the loop over
  * tiles with its out-of-memory retry, and the channel handling around the
  * RGB-only nets (grey through the net as RGB; alpha enlarged bicubically).
+ * 16-bit images go in and come out at 16 bits: their tiles are normalised
+ * on the host instead of by the 8-bit image kernel.
  */
 #include "upscale.h"
 #include "engine.h"
@@ -110,9 +112,10 @@ hs_status hs_upscale_pick_tile(const hs_net *net, int width, int height, int *ti
 
 /* ---- One tile ------------------------------------------------------------------- */
 
-/* Where the output goes: RGB8 pixels or planar floats, width×height. */
+/* Where the output goes: RGB8 pixels, RGB16 samples or planar floats, width×height. */
 typedef struct output_sink {
     uint8_t *pixels;
+    uint16_t *samples16;
     float *planes;
     int width, height;
 } output_sink;
@@ -129,6 +132,27 @@ static hs_status store_bytes(const hs_net *net, const hs_tensor *out, rect part,
         memcpy(sink->pixels + ((size_t)(y + row) * sink->width + x) * 3,
                bytes + ((size_t)(part.y + row) * out->w + part.x) * 3, (size_t)part.w * 3);
     free(bytes);
+    return st;
+}
+
+/* The same as 16-bit samples: white (net->output_range) is 65535. */
+static hs_status store_samples16(const hs_net *net, const hs_tensor *out, rect part, int x,
+                                 int y, output_sink *sink)
+{
+    float *floats = malloc(hs_tensor_count(out) * sizeof *floats);
+    if (!floats) return hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory for a tile");
+    hs_status st = hs_tensor_read(out, floats);
+    size_t plane = (size_t)out->w * out->h;
+    float to_16bit = 65535.0f / net->output_range;
+    for (int row = 0; st == HS_OK && row < part.h; row++)
+        for (int column = 0; column < part.w; column++)
+            for (int c = 0; c < 3; c++) {
+                float v = floats[c * plane + (size_t)(part.y + row) * out->w + part.x + column];
+                v *= to_16bit;
+                sink->samples16[((size_t)(y + row) * sink->width + x + column) * 3 + c] =
+                    v <= 0 ? 0 : v >= 65535 ? 65535 : (uint16_t)(v + 0.5f);
+            }
+    free(floats);
     return st;
 }
 
@@ -157,8 +181,28 @@ static hs_status store_core(const hs_net *net, const hs_tensor *out, rect region
         return hs_fail(HS_ERR_INTERNAL, "upscale: %s gave a %dx%dx%d output for a %dx%d tile",
                        net->arch, out->c, out->w, out->h, region.w, region.h);
     rect part = {(core.x - region.x) * s, (core.y - region.y) * s, core.w * s, core.h * s};
-    return sink->pixels ? store_bytes(net, out, part, core.x * s, core.y * s, sink)
-                        : store_floats(out, part, core.x * s, core.y * s, sink);
+    if (sink->pixels) return store_bytes(net, out, part, core.x * s, core.y * s, sink);
+    if (sink->samples16) return store_samples16(net, out, part, core.x * s, core.y * s, sink);
+    return store_floats(out, part, core.x * s, core.y * s, sink);
+}
+
+/* input = the 16-bit RGB crop normalised as net->norm does 8-bit pixels,
+ * a 16-bit sample v counting as v / 257 of an 8-bit one. */
+static hs_status upload_samples16(const hs_net *net, const hs_image *crop, hs_tensor *input)
+{
+    const hs_normalize *norm = &net->norm;
+    size_t plane = (size_t)crop->width * crop->height;
+    float *floats = malloc(plane * 3 * sizeof *floats);
+    if (!floats) return hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory for a tile");
+    const uint16_t *samples = hs_image_samples16(crop);
+    for (size_t i = 0; i < plane; i++)
+        for (int c = 0; c < 3; c++) {
+            float v = samples[i * 3 + (norm->bgr ? 2 - c : c)] / 257.0f;
+            floats[c * plane + i] = (v * norm->scale - norm->mean[c]) / norm->std[c];
+        }
+    hs_status st = hs_tensor_write(input, floats);
+    free(floats);
+    return st;
 }
 
 /* Run the net on `region` of rgb and store the output of `core`. */
@@ -171,7 +215,9 @@ static hs_status run_tile(hs_net *net, const hs_image *rgb, rect region, rect co
     hs_status st = acts ? HS_OK : hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory");
     if (st == HS_OK) st = hs_image_crop(rgb, region.x, region.y, region.w, region.h, &crop);
     if (st == HS_OK) st = hs_tensor_alloc(net->ctx, &input, 1, 3, region.h, region.w);
-    if (st == HS_OK) st = hs_image_to_tensor(&input, crop.pixels, region.w, region.h, &net->norm);
+    if (st == HS_OK && hs_image_bits(rgb) == 16) st = upload_samples16(net, &crop, &input);
+    else if (st == HS_OK)
+        st = hs_image_to_tensor(&input, crop.pixels, region.w, region.h, &net->norm);
     if (st == HS_OK) st = hs_net_forward(net, &input, net->count - 1, 0, NULL, acts);
     hs_tensor_free(&input);
     if (st == HS_OK) st = store_core(net, &acts[net->count - 1], region, core, sink);
@@ -216,7 +262,8 @@ static hs_status check_sizes(const hs_net *net, const hs_image *in)
     if (net->scale < 1)
         return hs_fail(HS_ERR_USAGE, "upscale: %s is not a super-resolution network", net->arch);
     size_t w = (size_t)in->width * net->scale, h = (size_t)in->height * net->scale;
-    if (w > HS_IMAGE_MAX_SIDE || h > HS_IMAGE_MAX_SIDE || w * h * 4 > HS_IMAGE_MAX_BYTES)
+    size_t bytes = w * h * 4 * (size_t)(hs_image_bits(in) / 8);
+    if (w > HS_IMAGE_MAX_SIDE || h > HS_IMAGE_MAX_SIDE || bytes > HS_IMAGE_MAX_BYTES)
         return hs_fail(HS_ERR_TOO_LARGE, "upscale: %dx%d ×%d would be %zux%zu, over the limit "
                        "of %d pixels a side or %zu bytes", in->width, in->height, net->scale, w,
                        h, HS_IMAGE_MAX_SIDE, (size_t)HS_IMAGE_MAX_BYTES);
@@ -258,7 +305,8 @@ hs_status hs_upscale_floats(hs_net *net, const hs_image *rgb, const hs_upscale_o
                             float *planes)
 {
     HS_TRY(check_sizes(net, rgb));
-    output_sink sink = {NULL, planes, rgb->width * net->scale, rgb->height * net->scale};
+    output_sink sink = {.planes = planes, .width = rgb->width * net->scale,
+                        .height = rgb->height * net->scale};
     return upscale_rgb(net, rgb, opts, &sink);
 }
 
@@ -271,12 +319,14 @@ static hs_status upscale_colour(hs_net *net, const hs_image *in, const hs_upscal
     hs_image rgb = {0};
     if (in->channels != 3) HS_TRY(hs_image_convert(in, 3, &rgb));
     const hs_image *source = in->channels == 3 ? in : &rgb;
-    hs_image big = {in->width * net->scale, in->height * net->scale, 3, NULL};
-    big.pixels = malloc((size_t)big.width * big.height * 3);
-    hs_status st = big.pixels ? HS_OK
-                              : hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory for "
-                                        "a %dx%d image", big.width, big.height);
-    output_sink sink = {big.pixels, NULL, big.width, big.height};
+    hs_image big = {0};
+    hs_status st = hs_image_alloc(&big, in->width * net->scale, in->height * net->scale, 3,
+                                  hs_image_bits(in));
+    if (st != HS_OK) st = hs_fail_context(st, "upscale");
+    int deep = hs_image_bits(in) == 16;
+    output_sink sink = {.pixels = deep ? NULL : big.pixels,
+                        .samples16 = deep ? hs_image_samples16(&big) : NULL,
+                        .width = big.width, .height = big.height};
     if (st == HS_OK) st = upscale_rgb(net, source, opts, &sink);
     hs_image_free(&rgb);
     if (st == HS_OK) *out = big;
@@ -287,11 +337,12 @@ static hs_status upscale_colour(hs_net *net, const hs_image *in, const hs_upscal
 /* The last channel of `in`, enlarged scale times with bicubic hs_image_resize. */
 static hs_status upscale_alpha(const hs_image *in, int scale, hs_image *out)
 {
-    hs_image alpha = {in->width, in->height, 1, malloc((size_t)in->width * in->height)};
-    if (!alpha.pixels) return hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory for alpha");
-    size_t count = (size_t)in->width * in->height;
+    hs_image alpha;
+    size_t count = (size_t)in->width * in->height, bytes = hs_image_bits(in) / 8;
+    HS_TRY(hs_image_alloc(&alpha, in->width, in->height, 1, hs_image_bits(in)));
     for (size_t i = 0; i < count; i++)
-        alpha.pixels[i] = in->pixels[i * in->channels + in->channels - 1];
+        memcpy(alpha.pixels + i * bytes, in->pixels + (i * in->channels + in->channels - 1) * bytes,
+               bytes);
     hs_status st = hs_image_resize(&alpha, in->width * scale, in->height * scale, out);
     hs_image_free(&alpha);
     return st;
@@ -300,9 +351,10 @@ static hs_status upscale_alpha(const hs_image *in, int scale, hs_image *out)
 /* Overwrite the last channel of img with the grey image alpha (same size). */
 static void put_alpha(hs_image *img, const hs_image *alpha)
 {
-    size_t count = (size_t)img->width * img->height;
+    size_t count = (size_t)img->width * img->height, bytes = hs_image_bits(img) / 8;
     for (size_t i = 0; i < count; i++)
-        img->pixels[i * img->channels + img->channels - 1] = alpha->pixels[i];
+        memcpy(img->pixels + (i * img->channels + img->channels - 1) * bytes,
+               alpha->pixels + i * bytes, bytes);
 }
 
 hs_status hs_upscale_image(hs_net *net, const hs_image *in, const hs_upscale_options *opts,

@@ -113,7 +113,7 @@ static void require_file(const char *path, const char *how_to_make_it)
 static hs_image random_image(int width, int height, int channels, unsigned seed)
 {
     size_t n = (size_t)width * height * channels;
-    hs_image img = {width, height, channels, malloc(n)};
+    hs_image img = {.width = width, .height = height, .channels = channels, .pixels = malloc(n)};
     float *noise = host_floats(n);
     ck_assert_ptr_nonnull(img.pixels);
     fill_random(noise, n, seed, 0.0f, 256.0f);
@@ -553,7 +553,8 @@ START_TEST(test_grey_and_alpha)
         HS_CHECK(hs_upscale_image(&net, &rgb, &opts, &big));
         HS_CHECK(hs_image_convert(&big, channels, &expected));
         if (channels % 2 == 0) { /* the alpha of `expected` becomes the bicubic one */
-            hs_image alpha = {9, 7, 1, malloc(63)}, big_alpha;
+            hs_image alpha = {.width = 9, .height = 7, .channels = 1, .pixels = malloc(63)};
+            hs_image big_alpha;
             for (int i = 0; i < 63; i++) alpha.pixels[i] = in.pixels[i * channels + channels - 1];
             HS_CHECK(hs_image_resize(&alpha, 36, 28, &big_alpha));
             for (int i = 0; i < 36 * 28; i++)
@@ -566,6 +567,46 @@ START_TEST(test_grey_and_alpha)
         hs_image *all[] = {&in, &out, &rgb, &big, &expected};
         for (int i = 0; i < 5; i++) hs_image_free(all[i]);
     }
+    hs_net_free(&net);
+}
+END_TEST
+
+/* 16 bits in, 16 bits out: an 8-bit image scaled to 16 (v * 257, the same
+ * net input) gives the net's float output rounded to 16 bits, not to 8;
+ * alpha is the bicubic enlargement of the 16-bit alpha. */
+START_TEST(test_sixteen_bit)
+{
+    char weights[PATH_SIZE];
+    find_weights("esrgan-slim-x2.safetensors", weights);
+    hs_net net = load_net(weights);
+    hs_image rgba8 = random_image(9, 7, 4, 31u), rgb8, rgba16, out, alpha16, big_alpha;
+    HS_CHECK(hs_image_convert(&rgba8, 3, &rgb8));
+    HS_CHECK(hs_image_convert_bits(&rgba8, 16, &rgba16));
+    hs_upscale_options opts = {0, NULL, NULL};
+    HS_CHECK(hs_upscale_image(&net, &rgba16, &opts, &out));
+    ck_assert_int_eq(hs_image_bits(&out), 16);
+    ck_assert_int_eq(out.channels, 4);
+    float *planes = upscale_floats(&net, &rgb8, 0);
+    size_t plane = (size_t)18 * 14;
+    const uint16_t *got = hs_image_samples16(&out);
+    int off_the_8bit_grid = 0;
+    for (size_t i = 0; i < plane; i++)
+        for (int c = 0; c < 3; c++) {
+            float v = planes[c * plane + i] / net.output_range * 65535.0f;
+            int expected = v <= 0 ? 0 : v >= 65535 ? 65535 : (int)(v + 0.5f);
+            ck_assert_int_le(abs(got[i * 4 + c] - expected), 4);
+            off_the_8bit_grid += got[i * 4 + c] % 257 != 0;
+        }
+    ck_assert_int_gt(off_the_8bit_grid, (int)plane); /* finer than 8 bits */
+    HS_CHECK(hs_image_alloc(&alpha16, 9, 7, 1, 16));
+    for (int i = 0; i < 63; i++)
+        hs_image_samples16(&alpha16)[i] = hs_image_samples16(&rgba16)[i * 4 + 3];
+    HS_CHECK(hs_image_resize(&alpha16, 18, 14, &big_alpha));
+    for (size_t i = 0; i < plane; i++)
+        ck_assert_int_eq(got[i * 4 + 3], hs_image_samples16(&big_alpha)[i]);
+    free(planes);
+    hs_image *all[] = {&rgba8, &rgb8, &rgba16, &out, &alpha16, &big_alpha};
+    for (int i = 0; i < 6; i++) hs_image_free(all[i]);
     hs_net_free(&net);
 }
 END_TEST
@@ -703,6 +744,51 @@ START_TEST(test_cli_upscales_an_rgba_png)
 }
 END_TEST
 
+/* A 16-bit TIFF with an ICC profile (TIFF keeps any bytes; libpng checks
+ * them) goes out as a 16-bit TIFF with it (the library's result at 16
+ * bits), as WebP (8-bit, with it) and, through -f, as a JPEG named without
+ * an extension. */
+START_TEST(test_cli_formats)
+{
+    char in_path[PATH_SIZE], tif[PATH_SIZE], webp[PATH_SIZE], jpeg[PATH_SIZE], weights[PATH_SIZE];
+    temp_path(in_path, "cli-deep.tif");
+    temp_path(tif, "cli-out.tif");
+    temp_path(webp, "cli-out.webp");
+    temp_path(jpeg, "cli-out");
+    hs_image in8 = random_image(9, 7, 3, 6), in, got, want;
+    HS_CHECK(hs_image_convert_bits(&in8, 16, &in));
+    static const uint8_t profile[] = "not a real profile, carried as bytes";
+    in.icc = malloc(sizeof profile);
+    memcpy(in.icc, profile, sizeof profile);
+    in.icc_size = sizeof profile;
+    HS_CHECK(hs_image_save(in_path, &in, NULL));
+    ck_assert_int_eq(run_cli("-i '%s' -o '%s' -m esrgan-slim-x2 -q", in_path, tif), 0);
+    hs_load_options deep = {.keep_16bit = 1};
+    HS_CHECK(hs_image_load_with(tif, &deep, &got));
+    find_weights("esrgan-slim-x2.safetensors", weights);
+    hs_net net = load_net(weights);
+    hs_upscale_options opts = {0, NULL, NULL};
+    HS_CHECK(hs_upscale_image(&net, &in, &opts, &want));
+    ck_assert_int_eq(hs_image_bits(&got), 16);
+    ck_assert_mem_eq(got.pixels, want.pixels, (size_t)18 * 14 * 3 * 2);
+    ck_assert_uint_eq(got.icc_size, sizeof profile);
+    ck_assert_mem_eq(got.icc, profile, sizeof profile);
+    hs_image_free(&got);
+    ck_assert_int_eq(run_cli("-i '%s' -o '%s' -m esrgan-slim-x2 -q", in_path, webp), 0);
+    HS_CHECK(hs_image_load_with(webp, &deep, &got));
+    ck_assert_int_eq(hs_image_bits(&got), 8);
+    ck_assert_mem_eq(got.icc, profile, sizeof profile);
+    hs_image_free(&got);
+    ck_assert_int_eq(run_cli("-i '%s' -o '%s' -f jpg --quality 70 -m esrgan-slim-x2 -q", in_path,
+                             jpeg), 0);
+    HS_CHECK(hs_image_load(jpeg, &got));
+    ck_assert_int_eq(got.width, 18);
+    hs_net_free(&net);
+    hs_image *all[] = {&in8, &in, &got, &want};
+    for (int i = 0; i < 4; i++) hs_image_free(all[i]);
+}
+END_TEST
+
 static int entries_in(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -734,7 +820,15 @@ START_TEST(test_cli_errors)
     ck_assert_int_eq(run_cli("-i '%s' -o '%s/out.png' -m esrgan-slim-x4 -s 2", in_path, out_dir),
                      HS_ERR_USAGE);
     ck_assert(log_says("upscales x4, not x2"));
-    ck_assert_int_eq(run_cli("-i '%s' -o '%s/out.jpg'", in_path, out_dir), HS_ERR_USAGE);
+    ck_assert_int_eq(run_cli("-i '%s' -o '%s/out.bmp'", in_path, out_dir), HS_ERR_USAGE);
+    ck_assert(log_says("name the output .png, .jpg, .webp or .tif"));
+    ck_assert_int_eq(run_cli("-i '%s' -o '%s/out.jpg' -f png", in_path, out_dir), HS_ERR_USAGE);
+    ck_assert(log_says("the name says JPEG but the format asked for is PNG"));
+    ck_assert_int_eq(run_cli("-i '%s' -o '%s/out.jpg' --bits 16", in_path, out_dir), HS_ERR_USAGE);
+    ck_assert(log_says("--bits 16 needs PNG or TIFF"));
+    ck_assert_int_eq(run_cli("-i '%s' -o '%s/out' -f gif", in_path, out_dir), HS_ERR_USAGE);
+    ck_assert_int_eq(run_cli("-i '%s' -o '%s/out.jpg' --quality 0", in_path, out_dir),
+                     HS_ERR_USAGE);
     ck_assert_int_eq(run_cli("-i '%s' --tile -3 -o '%s/out.png'", in_path, out_dir), HS_ERR_USAGE);
     ck_assert_int_eq(entries_in(out_dir), 0);
     ck_assert_int_eq(run_cli("--help"), 0);
@@ -830,7 +924,9 @@ int main(void)
     tcase_add_test(tiling, test_tiling_srresnet);
     tcase_add_test(tiling, test_tiling_rrdn);
     tcase_add_test(tiling, test_margins);
-    tcase_add_test(new_case(s, "channels"), test_grey_and_alpha);
+    TCase *channels = new_case(s, "channels");
+    tcase_add_test(channels, test_grey_and_alpha);
+    tcase_add_test(channels, test_sixteen_bit);
     TCase *bad = new_case(s, "bad_weights");
     tcase_add_test(bad, test_truncated_weights_refused);
     tcase_add_test(bad, test_wrong_architecture_refused);
@@ -840,6 +936,7 @@ int main(void)
     tcase_add_test(cli, test_cli_upscales_an_rgba_png);
     tcase_add_test(cli, test_cli_errors);
     tcase_add_test(cli, test_cli_ctrl_c_between_tiles);
+    tcase_add_test(cli, test_cli_formats);
 
     SRunner *runner = srunner_create(s);
     /* One process: the kernels are built once, the checkpoints made once. */
