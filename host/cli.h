@@ -44,7 +44,11 @@ int cli_is(const char *arg, const char *long_name, const char *short_name);
 
 /* The command line as one string, quoted where needed, for the PNG. */
 void cli_command_line(int argc, char **argv, char *out, size_t size);
-/* Save a PNG atomically with the command and the model in tEXt chunks. */
+/* Save atomically in the format of `options` (NULL: all defaults, the
+ * format from the name's extension); a PNG gets the command and the model
+ * in tEXt chunks. cli_save_png is cli_save_image with NULL options. */
+hs_status cli_save_image(const char *path, const hs_image *img, const char *model, int argc,
+                         char **argv, const hs_save_options *options);
 hs_status cli_save_png(const char *path, const hs_image *img, const char *model, int argc,
                        char **argv);
 /* Ctrl-C sets a flag that long work polls, so it stops cleanly. */
@@ -66,10 +70,13 @@ int cli_upscale(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_graph(int argc, char **argv);
 /* Checks before the slow part, shared by `upscale` and `run` (cli_upscale.c):
- * the output is a .png in a writable directory; the super-resolution weights
+ * the output is in a writable directory and named .png (cli_check_output)
+ * or .png, .jpg, .webp or .tif (cli_check_output_format: or of the format
+ * given, whose extension it must not contradict); the super-resolution weights
  * (a path, a name in the weights directory, or NULL: esrgan-thick-x{scale});
  * a loaded net is super-resolution, of `scale` unless it is 0. */
 hs_status cli_check_output(const char *output);
+hs_status cli_check_output_format(const char *output, hs_image_format format);
 hs_status cli_find_sr_model(const char *model, int scale, char *path, size_t size);
 hs_status cli_check_sr_model(const hs_net *net, const char *path, int scale);
 

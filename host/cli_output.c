@@ -1,5 +1,6 @@
 /* cli_output.c — what the commands share for their results: the command
- * line recorded in the PNG, atomic saving, and the Ctrl-C flag. */
+ * line recorded in the PNG, atomic saving in the format asked for, and the
+ * Ctrl-C flag. */
 #include "cli.h"
 
 #include <signal.h>
@@ -32,15 +33,24 @@ void cli_command_line(int argc, char **argv, char *out, size_t size)
     }
 }
 
-hs_status cli_save_png(const char *path, const hs_image *img, const char *model, int argc,
-                       char **argv)
+hs_status cli_save_image(const char *path, const hs_image *img, const char *model, int argc,
+                         char **argv, const hs_save_options *options)
 {
+    hs_save_options chosen = options ? *options : (hs_save_options){0};
+    if (!chosen.format) chosen.format = hs_image_format_from_path(path);
     char command[4096];
     cli_command_line(argc, argv, command, sizeof command);
     const char *slash = strrchr(model, '/');
     const char *text[] = {"Software", "hirestyle 0.1.0", "hirestyle command", command,
                           "hirestyle model", slash ? slash + 1 : model, NULL};
-    return hs_image_save_png(path, img, text);
+    if (chosen.format == HS_FORMAT_PNG) chosen.text = text;
+    return hs_image_save(path, img, &chosen);
+}
+
+hs_status cli_save_png(const char *path, const hs_image *img, const char *model, int argc,
+                       char **argv)
+{
+    return cli_save_image(path, img, model, argc, argv, NULL);
 }
 
 int cli_tile_progress(int show, int done, int total, int tile)

@@ -2,9 +2,11 @@
  * super-resolution network, in the manner of realesrgan-ncnn-vulkan
  * (-i -o -s -t -m -g). The tiling and the out-of-memory retry are
  * upscale.c's; this file reads the options, finds the weights file, shows
- * progress on a terminal and writes the PNG atomically with the command in
- * a tEXt chunk. Everything that can be checked before the slow part (output
- * directory, weights file, input image) is checked first.
+ * progress on a terminal and writes the result atomically (PNG, JPEG, WebP
+ * or TIFF, with the input's ICC profile and EXIF; a PNG also gets the
+ * command in a tEXt chunk). 16-bit input stays 16-bit where the output
+ * format allows. Everything that can be checked before the slow part
+ * (output name and directory, weights file, input image) is checked first.
  */
 #include "cli.h"
 #include "image_io.h"
@@ -15,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #define PATH_SIZE 4096
@@ -25,18 +26,25 @@ typedef struct upscale_args {
     cli_common common;
     const char *input, *output, *model;
     int scale, scale_given, tile;
+    hs_save_options save; /* -f, --quality, --bits */
 } upscale_args;
 
 static void upscale_help(void)
 {
-    printf("usage: hirestyle upscale -i IN -o OUT.png [OPTIONS]\n\n"
+    printf("usage: hirestyle upscale -i IN -o OUT.png|.jpg|.webp|.tif [OPTIONS]\n\n"
            "Enlarge an image 2, 3, 4 or 8 times with a GAN super-resolution network\n"
            "(esrgan-thick from UpscalerJS by default). Any size works: the image is cut into\n"
            "overlapping tiles that give the same result as one piece. Grey images stay grey;\n"
            "alpha is enlarged bicubically.\n\n"
            "Options:\n"
-           "  -i, --input FILE       PNG or JPEG image to enlarge (required)\n"
-           "  -o, --output FILE      PNG file to write, replaced atomically (required)\n"
+           "  -i, --input FILE       PNG, JPEG, WebP or TIFF image to enlarge (required)\n"
+           "  -o, --output FILE      image to write, replaced atomically, in the format of\n"
+           "                         its extension; keeps the input's ICC profile and EXIF\n"
+           "                         (required)\n"
+           "  -f, --format FMT       png, jpg, webp or tif, whatever the extension\n"
+           "  --quality N            JPEG and WebP quality, 1 to 100 (default: 90 for JPEG;\n"
+           "                         100 for WebP, which is lossless)\n"
+           "  --bits 8|16            bits per sample of a PNG or TIFF (default: the input's)\n"
            "  -s, --scale N          2, 3, 4 or 8 (default: %d; with -m, the model's scale)\n"
            "  -m, --model FILE       weights: a path, or a file name in the weights directory,\n"
            "                         \".safetensors\" optional (default:\n"
@@ -63,13 +71,25 @@ static int parse_option(upscale_args *a, int argc, char **argv, int *i)
                         : cli_is(arg, "--model", "-m")  ? &a->model
                                                         : NULL;
     int is_scale = cli_is(arg, "--scale", "-s"), is_tile = cli_is(arg, "--tile", "-t");
-    if (!text && !is_scale && !is_tile) {
+    int is_format = cli_is(arg, "--format", "-f"), is_quality = cli_is(arg, "--quality", NULL);
+    int is_bits = cli_is(arg, "--bits", NULL);
+    if (!text && !is_scale && !is_tile && !is_format && !is_quality && !is_bits) {
         fprintf(stderr, "hirestyle upscale: unknown option '%s' (see --help)\n", arg);
         return HS_ERR_USAGE;
     }
     if (!(value = cli_value(argc, argv, i))) return HS_ERR_USAGE;
     if (text) *text = value;
     if (is_tile && cli_parse_int(arg, value, 0, HS_IMAGE_MAX_SIDE, &a->tile)) return HS_ERR_USAGE;
+    if (is_quality && cli_parse_int(arg, value, 1, 100, &a->save.quality)) return HS_ERR_USAGE;
+    if (is_bits && (cli_parse_int(arg, value, 8, 16, &a->save.bits) ||
+                    (a->save.bits != 8 && a->save.bits != 16))) {
+        fprintf(stderr, "hirestyle: %s takes 8 or 16, not '%s'\n", arg, value);
+        return HS_ERR_USAGE;
+    }
+    if (is_format && !(a->save.format = hs_image_format_from_name(value))) {
+        fprintf(stderr, "hirestyle: %s takes png, jpg, webp or tif, not '%s'\n", arg, value);
+        return HS_ERR_USAGE;
+    }
     if (is_scale) {
         if (cli_parse_int(arg, value, 2, 8, &a->scale)) return HS_ERR_USAGE;
         if (a->scale != 2 && a->scale != 3 && a->scale != 4 && a->scale != 8) {
@@ -99,24 +119,34 @@ static int parse_args(upscale_args *a, int argc, char **argv)
 
 /* ---- Checks before the slow part ------------------------------------------------- */
 
-static int has_suffix(const char *text, const char *suffix)
-{
-    size_t n = strlen(text), k = strlen(suffix);
-    return n >= k && strcasecmp(text + n - k, suffix) == 0;
-}
-
-/* The output must be a .png in a directory we can write to. */
-hs_status cli_check_output(const char *output)
+/* The output's format, from its name unless `format` is given (the name
+ * must then not say another), in a directory we can write to. */
+hs_status cli_check_output_format(const char *output, hs_image_format format)
 {
     const char *slash = strrchr(output, '/');
-    if (!has_suffix(output, ".png"))
-        return hs_fail(HS_ERR_USAGE, "%s: the output is written as PNG; name it .png", output);
+    hs_image_format named = hs_image_format_from_path(output);
+    if (!format && !named)
+        return hs_fail(HS_ERR_USAGE, "%s: name the output .png, .jpg, .webp or .tif (or give "
+                       "the format with -f)", output);
+    if (format && named && format != named)
+        return hs_fail(HS_ERR_USAGE, "%s: the name says %s but the format asked for is %s",
+                       output, hs_image_format_label(named), hs_image_format_label(format));
     char dir[PATH_SIZE];
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - output) + 1 : 1, slash ? output : ".");
     if (access(dir, W_OK) != 0)
         return hs_fail(HS_ERR_IO, "%s: cannot write into directory %s: %s", output, dir,
                        strerror(errno));
     return HS_OK;
+}
+
+/* style and run derive more names from the output by cutting its last 4
+ * characters (cli_run.c, style_job.c), so theirs stays a .png for now. */
+hs_status cli_check_output(const char *output)
+{
+    if (hs_image_format_from_path(output) != HS_FORMAT_PNG || strlen(output) < 4 ||
+        output[strlen(output) - 4] != '.')
+        return hs_fail(HS_ERR_USAGE, "%s: the output is written as PNG; name it .png", output);
+    return cli_check_output_format(output, HS_FORMAT_PNG);
 }
 
 /* The weights file: `model` as --weights takes it (hs_resolve_weights), by
@@ -172,6 +202,24 @@ static hs_status upscale_file(hs_context *ctx, const upscale_args *a, const char
     return st;
 }
 
+/* The output format can hold --bits. */
+static hs_status check_bits(const upscale_args *a)
+{
+    hs_image_format format = a->save.format ? a->save.format : hs_image_format_from_path(a->output);
+    if (a->save.bits == 16 && !hs_image_format_has_16bit(format))
+        return hs_fail(HS_ERR_USAGE, "%s: %s holds 8 bits per sample; --bits 16 needs PNG or TIFF",
+                       a->output, hs_image_format_label(format));
+    return HS_OK;
+}
+
+/* No input larger than an output of HS_IMAGE_MAX_BYTES (as RGBA) allows is
+ * decoded; the scale is the smallest possible when only the model knows it. */
+static int64_t input_pixel_budget(const upscale_args *a)
+{
+    int64_t scale = a->scale_given || !a->model ? a->scale : 2;
+    return (int64_t)(HS_IMAGE_MAX_BYTES / 4) / (scale * scale);
+}
+
 int cli_upscale(int argc, char **argv)
 {
     upscale_args a;
@@ -179,9 +227,11 @@ int cli_upscale(int argc, char **argv)
     if (rc) return rc < 0 ? 0 : rc;
     char model[PATH_SIZE];
     hs_image in = {0}, out = {0};
-    hs_status st = cli_check_output(a.output);
+    hs_load_options load = {.max_pixels = input_pixel_budget(&a), .keep_16bit = 1};
+    hs_status st = cli_check_output_format(a.output, a.save.format);
+    if (st == HS_OK) st = check_bits(&a);
     if (st == HS_OK) st = cli_find_sr_model(a.model, a.scale, model, sizeof model);
-    if (st == HS_OK) st = hs_image_load(a.input, &in);
+    if (st == HS_OK) st = hs_image_load_with(a.input, &load, &in);
     if (st != HS_OK) return cli_report(st);
     hs_context *ctx;
     if ((rc = cli_open_context(&a.common, &ctx))) {
@@ -193,7 +243,8 @@ int cli_upscale(int argc, char **argv)
     double start = hs_seconds();
     st = upscale_file(ctx, &a, model, &in, &out, &progress);
     hs_context_destroy(ctx);
-    if (st == HS_OK) st = cli_save_png(a.output, &out, model, argc, argv);
+    if (st == HS_OK) st = hs_image_copy_meta(&out, &in);
+    if (st == HS_OK) st = cli_save_image(a.output, &out, model, argc, argv, &a.save);
     if (st == HS_OK && !a.common.quiet)
         printf("wrote %s: %dx%d from %dx%d with %s, %d tile%s of %d px, %.1f s\n", a.output,
                out.width, out.height, in.width, in.height, model, progress.tiles,
