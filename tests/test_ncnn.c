@@ -134,7 +134,7 @@ END_TEST
 /* Every model tools/fetch_weights.sh ncnn brings parses. */
 START_TEST(test_parse_fetched_models)
 {
-    static const char *dirs[] = {"realesrgan", "models-se", "models-cunet",
+    static const char *dirs[] = {"models-realesrgan", "models-se", "models-cunet",
                                  "models-upconv_7_anime_style_art_rgb"};
     int parsed = 0;
     for (size_t d = 0; d < sizeof dirs / sizeof *dirs; d++) {

