@@ -88,7 +88,7 @@ static hs_status upscale(hs_context *ctx, run_args *a, const char *model, const 
     if (st == HS_OK && !a->common.quiet)
         fprintf(stderr, "hirestyle: upscaling %dx%d x%d with %s\n", in->width, in->height,
                 net.scale, model);
-    hs_upscale_options opts = {a->tile, show_tiles, a};
+    hs_upscale_options opts = {a->tile, show_tiles, a, HS_UPSCALE_PRE_PAD};
     if (st == HS_OK) st = hs_upscale_image(&net, in, &opts, out);
     hs_net_free(&net);
     return st;

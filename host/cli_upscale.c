@@ -195,7 +195,7 @@ static hs_status upscale_file(hs_context *ctx, const upscale_args *a, const char
     hs_status st = hs_net_load(ctx, model, &net);
     if (st != HS_OK) return st;
     st = cli_check_sr_model(&net, model, a->scale_given ? a->scale : 0);
-    hs_upscale_options opts = {a->tile, show_progress, progress};
+    hs_upscale_options opts = {a->tile, show_progress, progress, HS_UPSCALE_PRE_PAD};
     if (st == HS_OK) st = hs_upscale_image(&net, in, &opts, out);
     if (st != HS_OK) st = hs_fail_context(st, "%s", a->input);
     hs_net_free(&net);

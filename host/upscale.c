@@ -172,18 +172,20 @@ static hs_status store_floats(const hs_tensor *out, rect part, int x, int y, out
     return st;
 }
 
-/* Store the output of `core` from the output of `region` (both in input pixels). */
+/* Store the output of `core` from the output of `region` (both in input
+ * pixels) at core's place relative to `origin`, the sink's top left. */
 static hs_status store_core(const hs_net *net, const hs_tensor *out, rect region, rect core,
-                            output_sink *sink)
+                            rect origin, output_sink *sink)
 {
     int s = net->scale;
     if (out->c != 3 || out->h != region.h * s || out->w != region.w * s)
         return hs_fail(HS_ERR_INTERNAL, "upscale: %s gave a %dx%dx%d output for a %dx%d tile",
                        net->arch, out->c, out->w, out->h, region.w, region.h);
     rect part = {(core.x - region.x) * s, (core.y - region.y) * s, core.w * s, core.h * s};
-    if (sink->pixels) return store_bytes(net, out, part, core.x * s, core.y * s, sink);
-    if (sink->samples16) return store_samples16(net, out, part, core.x * s, core.y * s, sink);
-    return store_floats(out, part, core.x * s, core.y * s, sink);
+    int x = (core.x - origin.x) * s, y = (core.y - origin.y) * s;
+    if (sink->pixels) return store_bytes(net, out, part, x, y, sink);
+    if (sink->samples16) return store_samples16(net, out, part, x, y, sink);
+    return store_floats(out, part, x, y, sink);
 }
 
 /* input = the 16-bit RGB crop normalised as net->norm does 8-bit pixels,
@@ -206,7 +208,7 @@ static hs_status upload_samples16(const hs_net *net, const hs_image *crop, hs_te
 }
 
 /* Run the net on `region` of rgb and store the output of `core`. */
-static hs_status run_tile(hs_net *net, const hs_image *rgb, rect region, rect core,
+static hs_status run_tile(hs_net *net, const hs_image *rgb, rect region, rect core, rect origin,
                           output_sink *sink)
 {
     hs_image crop = {0};
@@ -220,7 +222,7 @@ static hs_status run_tile(hs_net *net, const hs_image *rgb, rect region, rect co
         st = hs_image_to_tensor(&input, crop.pixels, region.w, region.h, &net->norm);
     if (st == HS_OK) st = hs_net_forward(net, &input, net->count - 1, 0, NULL, acts);
     hs_tensor_free(&input);
-    if (st == HS_OK) st = store_core(net, &acts[net->count - 1], region, core, sink);
+    if (st == HS_OK) st = store_core(net, &acts[net->count - 1], region, core, origin, sink);
     if (acts) hs_net_release(net, acts);
     free(acts);
     hs_image_free(&crop);
@@ -238,15 +240,19 @@ static rect around(rect core, int margin, int width, int height)
     return (rect){x0, y0, x1 - x0, y1 - y0};
 }
 
-static hs_status run_tiles(hs_net *net, const hs_image *rgb, int tile, int margin,
+/* The output of `area` of rgb, tile by tile (the context around each tile
+ * may reach beyond area, up to the edges of rgb). */
+static hs_status run_tiles(hs_net *net, const hs_image *rgb, rect area, int tile, int margin,
                            const hs_upscale_options *opts, output_sink *sink)
 {
-    int columns = (rgb->width + tile - 1) / tile, rows = (rgb->height + tile - 1) / tile;
+    int columns = (area.w + tile - 1) / tile, rows = (area.h + tile - 1) / tile;
     for (int row = 0; row < rows; row++)
         for (int column = 0; column < columns; column++) {
             int x = column * tile, y = row * tile;
-            rect core = {x, y, min_int(tile, rgb->width - x), min_int(tile, rgb->height - y)};
-            HS_TRY(run_tile(net, rgb, around(core, margin, rgb->width, rgb->height), core, sink));
+            rect core = {area.x + x, area.y + y, min_int(tile, area.w - x),
+                         min_int(tile, area.h - y)};
+            HS_TRY(run_tile(net, rgb, around(core, margin, rgb->width, rgb->height), core, area,
+                            sink));
             if (opts->progress && opts->progress(opts->progress_arg, row * columns + column + 1,
                                                  rows * columns, tile))
                 return hs_fail(HS_ERR_INTERRUPTED, "interrupted after %d of %d tiles",
@@ -276,7 +282,34 @@ static int out_of_memory(hs_status st)
     return st == HS_ERR_DEVICE_MEMORY || st == HS_ERR_TOO_LARGE;
 }
 
-/* The whole RGB image, retried with halved tiles while the memory runs out. */
+/* ---- Pre-padding ----------------------------------------------------------------- */
+
+/* Mirror index i into 0..n-1 without repeating the edge (numpy 'reflect'),
+ * as realesrgan-ncnn-vulkan's preproc shader does; |i| < n. */
+static int reflect(int i, int n)
+{
+    i = i < 0 ? -i : i;
+    return i > n - 1 ? 2 * (n - 1) - i : i;
+}
+
+/* in with `pad` pixels of reflection on every side; pad < both sides. */
+static hs_status reflect_pad(const hs_image *in, int pad, hs_image *out)
+{
+    int w = in->width + 2 * pad, h = in->height + 2 * pad;
+    size_t pixel = (size_t)in->channels * (hs_image_bits(in) / 8); /* bytes */
+    *out = (hs_image){.width = w, .height = h, .channels = in->channels, .bits = in->bits,
+                      .pixels = malloc((size_t)w * h * pixel)};
+    if (!out->pixels) return hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory to pad");
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            memcpy(out->pixels + ((size_t)y * w + x) * pixel,
+                   in->pixels + ((size_t)reflect(y - pad, in->height) * in->width +
+                                 reflect(x - pad, in->width)) * pixel, pixel);
+    return HS_OK;
+}
+
+/* The whole RGB image (pre-padded as opts says), retried with halved tiles
+ * while the memory runs out. */
 static hs_status upscale_rgb(hs_net *net, const hs_image *rgb, const hs_upscale_options *opts,
                              output_sink *sink)
 {
@@ -285,20 +318,33 @@ static hs_status upscale_rgb(hs_net *net, const hs_image *rgb, const hs_upscale_
     if (rgb->channels != 3)
         return hs_fail(HS_ERR_INTERNAL, "upscale: the net takes RGB, not %d channels",
                        rgb->channels);
-    if (tile < 0) return hs_fail(HS_ERR_USAGE, "upscale: tile side %d is negative", tile);
-    if (tile == 0) HS_TRY(hs_upscale_pick_tile(net, rgb->width, rgb->height, &tile));
+    if (tile < 0 || opts->pre_pad < 0)
+        return hs_fail(HS_ERR_USAGE, "upscale: tile side %d or pre-padding %d is negative", tile,
+                       opts->pre_pad);
+    int pad = min_int(opts->pre_pad, min_int(rgb->width, rgb->height) - 1);
+    hs_image padded = {0};
+    if (pad > 0) HS_TRY(reflect_pad(rgb, pad, &padded));
+    const hs_image *source = pad > 0 ? &padded : rgb;
+    rect area = {pad, pad, rgb->width, rgb->height};
+    hs_status st = HS_OK;
+    if (tile == 0) st = hs_upscale_pick_tile(net, source->width, source->height, &tile);
     tile = min_int(tile, max_int(rgb->width, rgb->height));
-    for (;;) {
-        hs_status st = run_tiles(net, rgb, tile, margin, opts, sink);
-        if (!out_of_memory(st)) return st;
-        if (tile <= HS_UPSCALE_MIN_TILE)
-            return hs_fail_context(st, "upscale with %d-pixel tiles", tile);
+    while (st == HS_OK) {
+        st = run_tiles(net, source, area, tile, margin, opts, sink);
+        if (!out_of_memory(st)) break;
+        if (tile <= HS_UPSCALE_MIN_TILE) {
+            st = hs_fail_context(st, "upscale with %d-pixel tiles", tile);
+            break;
+        }
         int smaller = max_int(tile / 2, HS_UPSCALE_MIN_TILE);
         if (net->ctx->verbose)
             fprintf(stderr, "hirestyle: %s; retrying with %d-pixel tiles\n", hs_last_error(),
                     smaller);
         tile = smaller;
+        st = HS_OK;
     }
+    hs_image_free(&padded);
+    return st;
 }
 
 hs_status hs_upscale_floats(hs_net *net, const hs_image *rgb, const hs_upscale_options *opts,

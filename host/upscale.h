@@ -5,7 +5,8 @@
  * with a margin of context on every side (clipped at the image border) and
  * cropped back to the core's output. The margin is the net's receptive field
  * (hs_upscale_margin), so the tiled result equals the untiled one up to float
- * rounding: a border tile sees exactly the zero padding the whole image sees.
+ * rounding: a border tile sees exactly the zero padding the whole image sees
+ * (beyond the reflected pre-padding, when there is some).
  * The CLI (cli_upscale.c), the benchmark (bench_upscale.c) and the tests
  * (tests/test_upscale.c) use this.
  */
@@ -23,10 +24,18 @@
  * Nonzero stops the upscaling with HS_ERR_INTERRUPTED (Ctrl-C). */
 typedef int (*hs_upscale_progress)(void *arg, int done, int total, int tile);
 
+/* The pre-padding the CLI uses: as realesrgan-ncnn-vulkan and Real-ESRGAN's
+ * pre_pad, 10 pixels of reflection around the image. */
+#define HS_UPSCALE_PRE_PAD 10
+
 typedef struct hs_upscale_options {
     int tile;                     /* core side in input pixels; 0 = the largest that fits */
     hs_upscale_progress progress; /* NULL: none */
     void *progress_arg;
+    /* Pixels of reflection (numpy 'reflect') added around the image before
+     * the net and cut from its output, at most a side - 1: the nets' zero
+     * padding then falls outside the picture instead of framing it. 0: none. */
+    int pre_pad;
 } hs_upscale_options;
 
 /* How many input pixels of context a tile needs on each side: the receptive

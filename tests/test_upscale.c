@@ -139,7 +139,7 @@ static float *upscale_floats(hs_net *net, const hs_image *rgb, int tile)
 {
     size_t n = 3 * (size_t)rgb->width * rgb->height * net->scale * net->scale;
     float *out = host_floats(n);
-    hs_upscale_options opts = {tile, NULL, NULL};
+    hs_upscale_options opts = {tile, NULL, NULL, 0};
     HS_CHECK(hs_upscale_floats(net, rgb, &opts, out));
     return out;
 }
@@ -466,7 +466,7 @@ static void check_tiling(const char *weights)
 
     int calls[3] = {0};
     hs_image one = {0}, many = {0};
-    hs_upscale_options untiled = {0, NULL, NULL}, tiles = {12, count_tiles, calls};
+    hs_upscale_options untiled = {0, NULL, NULL, 0}, tiles = {12, count_tiles, calls, 0};
     HS_CHECK(hs_upscale_image(&net, &rgb, &untiled, &one));
     HS_CHECK(hs_upscale_image(&net, &rgb, &tiles, &many));
     ck_assert_int_eq(calls[0], 12);
@@ -541,7 +541,7 @@ START_TEST(test_grey_and_alpha)
     find_weights("esrgan-slim-x4.safetensors", weights);
     hs_net net = load_net(weights);
     static const int channel_cases[] = {1, 2, 4};
-    hs_upscale_options opts = {0, NULL, NULL};
+    hs_upscale_options opts = {0, NULL, NULL, 0};
     for (int k = 0; k < 3; k++) {
         int channels = channel_cases[k];
         hs_image in = random_image(9, 7, channels, 20u + (unsigned)k), out, rgb, big, expected;
@@ -582,7 +582,7 @@ START_TEST(test_sixteen_bit)
     hs_image rgba8 = random_image(9, 7, 4, 31u), rgb8, rgba16, out, alpha16, big_alpha;
     HS_CHECK(hs_image_convert(&rgba8, 3, &rgb8));
     HS_CHECK(hs_image_convert_bits(&rgba8, 16, &rgba16));
-    hs_upscale_options opts = {0, NULL, NULL};
+    hs_upscale_options opts = {0, NULL, NULL, 0};
     HS_CHECK(hs_upscale_image(&net, &rgba16, &opts, &out));
     ck_assert_int_eq(hs_image_bits(&out), 16);
     ck_assert_int_eq(out.channels, 4);
@@ -727,7 +727,7 @@ START_TEST(test_cli_upscales_an_rgba_png)
     HS_CHECK(hs_image_load(out_path, &got));
     find_weights("esrgan-slim-x4.safetensors", weights);
     hs_net net = load_net(weights);
-    hs_upscale_options opts = {0, NULL, NULL};
+    hs_upscale_options opts = {0, NULL, NULL, HS_UPSCALE_PRE_PAD}; /* as the CLI */
     HS_CHECK(hs_upscale_image(&net, &in, &opts, &want));
     ck_assert_int_eq(got.width, 36);
     ck_assert_int_eq(got.height, 28);
@@ -767,7 +767,7 @@ START_TEST(test_cli_formats)
     HS_CHECK(hs_image_load_with(tif, &deep, &got));
     find_weights("esrgan-slim-x2.safetensors", weights);
     hs_net net = load_net(weights);
-    hs_upscale_options opts = {0, NULL, NULL};
+    hs_upscale_options opts = {0, NULL, NULL, HS_UPSCALE_PRE_PAD}; /* as the CLI */
     HS_CHECK(hs_upscale_image(&net, &in, &opts, &want));
     ck_assert_int_eq(hs_image_bits(&got), 16);
     ck_assert_mem_eq(got.pixels, want.pixels, (size_t)18 * 14 * 3 * 2);
