@@ -94,6 +94,15 @@ void hs_ncnn_bin_close(hs_ncnn_bin *bin);
 hs_status hs_ncnn_bin_read(hs_ncnn_bin *bin, size_t count, int tagged, const char *what,
                            float *out);
 
+/* Build the network of an ncnn model: `param_path` (.param) and the .bin
+ * beside it (ncnn_net.c). The net takes RGB in [0,1] and gives RGB in [0,1];
+ * net->scale is measured from the graph. */
+typedef struct hs_net hs_net;
+hs_status hs_ncnn_net_load(hs_context *ctx, const char *param_path, hs_net *net);
+/* Whether hs_ncnn_net_load knows the ncnn layer type (its parameters may
+ * still ask for something it refuses). */
+int hs_ncnn_type_supported(const char *type);
+
 /* IEEE half to float (all values: subnormals, infinities, NaN). */
 float hs_half_to_float(unsigned short h);
 

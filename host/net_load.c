@@ -1,6 +1,7 @@
 /* net_load.c — from a weights file to a built network: the metadata names
  * the architecture and the input preprocessing; the builder of that
  * architecture checks every tensor against the shapes it needs. */
+#include "ncnn.h"
 #include "net.h"
 #include "net_sr.h"
 #include "engine.h"
@@ -41,6 +42,8 @@ static hs_status read_normalization(const hs_weights *w, hs_net *net)
 
 hs_status hs_net_load(hs_context *ctx, const char *path, hs_net *net)
 {
+    size_t n = strlen(path);
+    if (n > 6 && strcmp(path + n - 6, ".param") == 0) return hs_ncnn_net_load(ctx, path, net);
     memset(net, 0, sizeof *net);
     hs_weights w;
     HS_TRY(hs_weights_load(path, &w));

@@ -1,0 +1,407 @@
+/* ncnn_net.c — an ncnn model (.param + .bin, read by ncnn_param.c and
+ * ncnn_bin.c) as a hirestyle layer list (net.h), so any ncnn super-resolution
+ * model runs on OpenCL with the same engine as the built-in networks.
+ *
+ * Each ncnn layer type has a translation below that reads its parameters
+ * (ids as in ncnn's docs/developer-guide/operation-param-weight-table.md),
+ * takes its arrays from the .bin in the order ncnn's load_model reads them,
+ * and appends the equivalent layers through the builder calls of net.h; the
+ * layer table does the rest. Split only renames blobs. A type without a
+ * translation, or a parameter we do not implement (dilation, asymmetric
+ * padding, ...), is refused with the layer's name, type and file.
+ *
+ * Like realesrgan-ncnn-vulkan, the net takes RGB in [0,1] (pixel / 255) and
+ * gives RGB in [0,1]; the scale is measured from the graph's shapes.
+ */
+#include "ncnn.h"
+#include "net.h"
+#include "engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TENSORS 2
+
+typedef struct translator {
+    const hs_ncnn_graph *g;
+    hs_ncnn_bin bin;
+    hs_net_builder b;
+    hs_weights w;               /* the current layer's arrays, as named tensors */
+    hs_weight tensors[MAX_TENSORS];
+    char tensor_names[MAX_TENSORS][HS_NCNN_MAX_NAME + 16];
+    int *producer;              /* per blob: the hirestyle layer that computes it */
+    char name[48];              /* the current layer's name, as the net keeps it */
+} translator;
+
+/* HS_ERR_WEIGHTS "FILE:LINE: layer NAME (TYPE): ..." */
+static hs_status refuse(const hs_ncnn_graph *g, const hs_ncnn_layer *l, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static hs_status refuse(const hs_ncnn_graph *g, const hs_ncnn_layer *l, const char *fmt, ...)
+{
+    char what[512];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(what, sizeof what, fmt, args);
+    va_end(args);
+    return hs_fail(HS_ERR_WEIGHTS, "%s:%d: layer %s (%s): %s", g->path, l->line, l->name,
+                   l->type, what);
+}
+
+/* ---- The current layer's arrays --------------------------------------------------- */
+
+static void clear_arrays(translator *t)
+{
+    for (int i = 0; i < t->w.count; i++) free((void *)t->tensors[i].data);
+    t->w.count = 0;
+}
+
+/* Read `count` floats (tagged: ncnn's type 0) as tensor "<name><suffix>" of
+ * the given shape (ndim 1 or 4). */
+static hs_status read_array(translator *t, const hs_ncnn_layer *l, const char *suffix,
+                            size_t count, int tagged, int ndim, const int64_t *shape)
+{
+    hs_weight *tensor = &t->tensors[t->w.count];
+    char what[HS_NCNN_MAX_NAME + 64];
+    snprintf(what, sizeof what, "layer %s %s", l->name, suffix[0] ? suffix + 1 : "data");
+    float *data = malloc(count * sizeof *data + 1);
+    if (!data) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    hs_status st = hs_ncnn_bin_read(&t->bin, count, tagged, what, data);
+    if (st != HS_OK) {
+        free(data);
+        return st;
+    }
+    snprintf(t->tensor_names[t->w.count], sizeof t->tensor_names[0], "%s%s", t->name, suffix);
+    *tensor = (hs_weight){.name = t->tensor_names[t->w.count], .ndim = ndim, .count = count,
+                          .data = data};
+    memcpy(tensor->shape, shape, (size_t)ndim * sizeof *shape);
+    t->w.count++;
+    return HS_OK;
+}
+
+/* ---- Blobs ------------------------------------------------------------------------- */
+
+static int input_of(const translator *t, const hs_ncnn_layer *l, int k)
+{
+    return t->producer[l->bottoms[k]];
+}
+
+/* The layer just built computes every top of l. */
+static hs_status set_tops(translator *t, const hs_ncnn_layer *l, int layer)
+{
+    if (layer < 0) return t->b.status;
+    for (int k = 0; k < l->top_count; k++) t->producer[l->tops[k]] = layer;
+    return HS_OK;
+}
+
+static hs_status expect_counts(const translator *t, const hs_ncnn_layer *l, int bottoms, int tops)
+{
+    if ((bottoms >= 0 && l->bottom_count != bottoms) || (tops >= 0 && l->top_count != tops))
+        return refuse(t->g, l, "%d inputs and %d outputs; hirestyle takes %d and %d",
+                      l->bottom_count, l->top_count, bottoms, tops);
+    return HS_OK;
+}
+
+static int channels_of(const translator *t, int layer)
+{
+    return t->b.net->layers[layer].channels;
+}
+
+/* ---- Translations, one per ncnn type ----------------------------------------------- */
+
+static hs_status translate_input(translator *t, const hs_ncnn_layer *l)
+{
+    HS_TRY(expect_counts(t, l, 0, 1));
+    int c = hs_ncnn_int(l, 2, 3);
+    if (t->b.net->count != 0 || c != 3)
+        return refuse(t->g, l, "hirestyle takes one RGB input (3 channels) first in the graph");
+    return set_tops(t, l, hs_build_input(&t->b, 3));
+}
+
+static hs_status translate_split(translator *t, const hs_ncnn_layer *l)
+{
+    HS_TRY(expect_counts(t, l, 1, -1));
+    return set_tops(t, l, input_of(t, l, 0));
+}
+
+/* activation_type (9) and its parameters (10) after a conv: 0 none, 1 ReLU, 2 LeakyReLU. */
+static hs_status fused_activation(translator *t, const hs_ncnn_layer *l, int layer)
+{
+    int type = hs_ncnn_int(l, 9, 0);
+    char name[64];
+    snprintf(name, sizeof name, "%s.act", t->name);
+    if (type == 1) layer = hs_build_relu(&t->b, name, layer);
+    else if (type == 2) {
+        const hs_ncnn_value *slope = hs_ncnn_array(l, 10);
+        if (!slope || slope->count != 1)
+            return refuse(t->g, l, "LeakyReLU activation without its slope (-23310=1,SLOPE)");
+        layer = hs_build_leaky_relu(&t->b, name, layer, slope->floats[0]);
+    } else if (type != 0)
+        return refuse(t->g, l, "fused activation type %d is not supported (0 none, 1 ReLU, 2 "
+                      "LeakyReLU)", type);
+    return set_tops(t, l, layer);
+}
+
+static hs_status translate_convolution(translator *t, const hs_ncnn_layer *l)
+{
+    HS_TRY(expect_counts(t, l, 1, 1));
+    int out = hs_ncnn_int(l, 0, 0), kw = hs_ncnn_int(l, 1, 0), kh = hs_ncnn_int(l, 11, kw);
+    int dw = hs_ncnn_int(l, 2, 1), dh = hs_ncnn_int(l, 12, dw);
+    int sw = hs_ncnn_int(l, 3, 1), sh = hs_ncnn_int(l, 13, sw);
+    int pl = hs_ncnn_int(l, 4, 0), pr = hs_ncnn_int(l, 15, pl), pt = hs_ncnn_int(l, 14, pl),
+        pb = hs_ncnn_int(l, 16, pt);
+    int bias = hs_ncnn_int(l, 5, 0), size = hs_ncnn_int(l, 6, 0);
+    int input = input_of(t, l, 0), in_channels = channels_of(t, input);
+    if (out < 1 || out > 65536 || kw < 1 || kw > 64)
+        return refuse(t->g, l, "%d outputs of kernel %dx%d is out of range", out, kw, kh);
+    if (kh != kw || dw != 1 || dh != 1 || sw != sh || pl != pr || pt != pb || pl != pt || pl < 0)
+        return refuse(t->g, l, "only square kernels, dilation 1, equal strides and equal "
+                      "padding on every side are supported (kernel %dx%d, dilation %dx%d, "
+                      "stride %dx%d, padding %d,%d,%d,%d)", kw, kh, dw, dh, sw, sh, pl, pr, pt, pb);
+    if (hs_ncnn_int(l, 8, 0) || hs_ncnn_int(l, 19, 0))
+        return refuse(t->g, l, "int8 and dynamic-weight convolutions are not supported");
+    if ((int64_t)size != (int64_t)out * in_channels * kw * kh)
+        return refuse(t->g, l, "weight_data_size %d is not %d outputs x %d inputs x %dx%d", size,
+                      out, in_channels, kw, kh);
+    int64_t wshape[4] = {out, in_channels, kh, kw}, bshape[1] = {out};
+    HS_TRY(read_array(t, l, ".weight", (size_t)size, 1, 4, wshape));
+    if (bias) HS_TRY(read_array(t, l, ".bias", (size_t)out, 0, 1, bshape));
+    else {
+        /* the builder takes a bias: zeros */
+        float *zeros = calloc((size_t)out, sizeof *zeros);
+        if (!zeros) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+        snprintf(t->tensor_names[t->w.count], sizeof t->tensor_names[0], "%s.bias", t->name);
+        t->tensors[t->w.count] = (hs_weight){.name = t->tensor_names[t->w.count], .ndim = 1,
+                                             .shape = {out}, .count = (size_t)out, .data = zeros};
+        t->w.count++;
+    }
+    int layer = hs_build_conv_named(&t->b, t->name, t->name, input, out, kw, sw, pl);
+    if (layer < 0) return t->b.status;
+    return fused_activation(t, l, layer);
+}
+
+static hs_status translate_relu(translator *t, const hs_ncnn_layer *l)
+{
+    HS_TRY(expect_counts(t, l, 1, 1));
+    float slope = hs_ncnn_float(l, 0, 0.0f);
+    int input = input_of(t, l, 0);
+    return set_tops(t, l, slope == 0.0f ? hs_build_relu(&t->b, t->name, input)
+                                        : hs_build_leaky_relu(&t->b, t->name, input, slope));
+}
+
+static hs_status translate_prelu(translator *t, const hs_ncnn_layer *l)
+{
+    HS_TRY(expect_counts(t, l, 1, 1));
+    int input = input_of(t, l, 0), c = channels_of(t, input), n = hs_ncnn_int(l, 0, 0);
+    if (n != c && n != 1)
+        return refuse(t->g, l, "%d slopes for %d channels", n, c);
+    int64_t shape[1] = {c};
+    HS_TRY(read_array(t, l, "", (size_t)n, 0, 1, shape));
+    if (n == 1 && c > 1) { /* one slope for every channel */
+        float *all = malloc((size_t)c * sizeof *all);
+        if (!all) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+        for (int k = 0; k < c; k++) all[k] = t->tensors[0].data[0];
+        free((void *)t->tensors[0].data);
+        t->tensors[0].data = all;
+        t->tensors[0].count = (size_t)c;
+    }
+    return set_tops(t, l, hs_build_prelu(&t->b, t->name, input));
+}
+
+/* out = c0 * in0 + c1 * in1 + ..., as a chain of two-input adds. */
+static hs_status weighted_sum(translator *t, const hs_ncnn_layer *l, const float *coeffs)
+{
+    int sum = input_of(t, l, 0);
+    float first = coeffs ? coeffs[0] : 1.0f;
+    for (int k = 1; k < l->bottom_count; k++) {
+        char name[64];
+        snprintf(name, sizeof name, k == l->bottom_count - 1 ? "%s" : "%s.%d", t->name, k);
+        sum = hs_build_add(&t->b, name, sum, k == 1 ? first : 1.0f, input_of(t, l, k),
+                           coeffs ? coeffs[k] : 1.0f);
+    }
+    return set_tops(t, l, sum);
+}
+
+static hs_status translate_eltwise(translator *t, const hs_ncnn_layer *l)
+{
+    HS_TRY(expect_counts(t, l, -1, 1));
+    int op = hs_ncnn_int(l, 0, 1);
+    const hs_ncnn_value *coeffs = hs_ncnn_array(l, 1);
+    if (op != 1) return refuse(t->g, l, "operation %d is not supported (only 1, sum)", op);
+    if (l->bottom_count < 2) return refuse(t->g, l, "a sum of fewer than two inputs");
+    if (coeffs && coeffs->count != l->bottom_count)
+        return refuse(t->g, l, "%d coefficients for %d inputs", coeffs->count, l->bottom_count);
+    return weighted_sum(t, l, coeffs ? coeffs->floats : NULL);
+}
+
+static hs_status translate_binary_op(translator *t, const hs_ncnn_layer *l)
+{
+    int op = hs_ncnn_int(l, 0, 0);
+    if (hs_ncnn_int(l, 1, 0) || l->bottom_count != 2 || (op != 0 && op != 1))
+        return refuse(t->g, l, "only the sum and difference of two blobs are supported "
+                      "(operation %d, %d inputs%s)", op, l->bottom_count,
+                      hs_ncnn_int(l, 1, 0) ? ", with a scalar" : "");
+    HS_TRY(expect_counts(t, l, 2, 1));
+    float coeffs[2] = {1.0f, op == 1 ? -1.0f : 1.0f};
+    return weighted_sum(t, l, coeffs);
+}
+
+static hs_status translate_concat(translator *t, const hs_ncnn_layer *l)
+{
+    HS_TRY(expect_counts(t, l, -1, 1));
+    if (hs_ncnn_int(l, 0, 0) != 0)
+        return refuse(t->g, l, "concatenation along axis %d; only channels (0) are supported",
+                      hs_ncnn_int(l, 0, 0));
+    if (l->bottom_count < 1 || l->bottom_count > HS_NET_MAX_INPUTS)
+        return refuse(t->g, l, "%d inputs; hirestyle concatenates 1 to %d", l->bottom_count,
+                      HS_NET_MAX_INPUTS);
+    int inputs[HS_NET_MAX_INPUTS];
+    for (int k = 0; k < l->bottom_count; k++) inputs[k] = input_of(t, l, k);
+    return set_tops(t, l, hs_build_concat(&t->b, t->name, inputs, l->bottom_count));
+}
+
+static hs_status translate_pixel_shuffle(translator *t, const hs_ncnn_layer *l)
+{
+    HS_TRY(expect_counts(t, l, 1, 1));
+    int r = hs_ncnn_int(l, 0, 1), mode = hs_ncnn_int(l, 1, 0);
+    if (r < 1 || r > 16 || (mode != 0 && mode != 1))
+        return refuse(t->g, l, "factor %d, mode %d: hirestyle takes factors 1 to 16, modes 0 "
+                      "and 1", r, mode);
+    return set_tops(t, l, hs_build_pixel_shuffle(&t->b, t->name, input_of(t, l, 0), r,
+                                                 mode ? HS_SHUFFLE_TF : HS_SHUFFLE_TORCH));
+}
+
+static hs_status translate_interp(translator *t, const hs_ncnn_layer *l)
+{
+    HS_TRY(expect_counts(t, l, 1, 1));
+    int type = hs_ncnn_int(l, 0, 0);
+    float sh = hs_ncnn_float(l, 1, 1.0f), sw = hs_ncnn_float(l, 2, 1.0f);
+    int factor = (int)sw;
+    if (type == 1 && sh == sw && (float)factor == sw && factor >= 1 && factor <= 16 &&
+        !hs_ncnn_int(l, 3, 0) && !hs_ncnn_int(l, 4, 0) && !hs_ncnn_int(l, 6, 0))
+        return set_tops(t, l, hs_build_upsample(&t->b, t->name, input_of(t, l, 0), factor));
+    return refuse(t->g, l, "resize type %d by %gx%g: only nearest by a whole factor is "
+                  "supported", type, sw, sh);
+}
+
+typedef struct translation {
+    const char *type;
+    hs_status (*translate)(translator *t, const hs_ncnn_layer *l);
+} translation;
+
+static const translation translations[] = {
+    {"Input", translate_input},
+    {"Split", translate_split},
+    {"Convolution", translate_convolution},
+    {"ReLU", translate_relu},
+    {"PReLU", translate_prelu},
+    {"Eltwise", translate_eltwise},
+    {"BinaryOp", translate_binary_op},
+    {"Concat", translate_concat},
+    {"PixelShuffle", translate_pixel_shuffle},
+    {"Interp", translate_interp},
+};
+
+int hs_ncnn_type_supported(const char *type)
+{
+    for (size_t i = 0; i < sizeof translations / sizeof *translations; i++)
+        if (strcmp(type, translations[i].type) == 0) return 1;
+    return 0;
+}
+
+/* ---- The whole graph --------------------------------------------------------------- */
+
+static hs_status translate_layer(translator *t, const hs_ncnn_layer *l)
+{
+    snprintf(t->name, sizeof t->name, "%s", l->name);
+    for (int k = 0; k < l->bottom_count; k++)
+        if (t->producer[l->bottoms[k]] < 0)
+            return refuse(t->g, l, "reads blob '%s' before the input layer",
+                          t->g->blob_names[l->bottoms[k]]);
+    for (size_t i = 0; i < sizeof translations / sizeof *translations; i++) {
+        if (strcmp(l->type, translations[i].type) != 0) continue;
+        hs_status st = translations[i].translate(t, l);
+        clear_arrays(t);
+        if (st != HS_OK && !strstr(hs_last_error(), t->g->path))
+            st = hs_fail_context(st, "%s:%d: layer %s (%s)", t->g->path, l->line, l->name,
+                                 l->type);
+        return st;
+    }
+    return hs_fail(HS_ERR_WEIGHTS, "unsupported layer type %s (layer %s) in %s (line %d)",
+                   l->type, l->name, t->g->path, l->line);
+}
+
+/* The net's output is blob "output" (what the ncnn tools extract), else the
+ * last layer's first output; it must be the last layer built. */
+static hs_status check_output(const translator *t)
+{
+    const hs_ncnn_graph *g = t->g;
+    int blob = g->layers[g->layer_count - 1].tops[0];
+    for (int i = 0; i < g->blob_count; i++)
+        if (strcmp(g->blob_names[i], "output") == 0) blob = i;
+    if (t->producer[blob] != t->b.net->count - 1)
+        return hs_fail(HS_ERR_WEIGHTS, "%s: the output blob '%s' is not computed last; "
+                       "hirestyle runs graphs with one output", g->path, g->blob_names[blob]);
+    return HS_OK;
+}
+
+/* The upscaling factor, from the shapes for a 64×64 input: 3 channels out,
+ * both sides scaled by the same whole number. */
+static hs_status measure_scale(hs_net *net, const char *path)
+{
+    enum { SIDE = 64 };
+    hs_tensor *shapes = calloc((size_t)net->count, sizeof *shapes);
+    if (!shapes) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    hs_status st = hs_net_shapes(net, SIDE, SIDE, shapes);
+    const hs_tensor *out = &shapes[net->count - 1];
+    if (st == HS_OK && (out->c != 3 || out->w != out->h || out->w % SIDE || out->w < SIDE))
+        st = hs_fail(HS_ERR_WEIGHTS, "%s: a %dx%d input gives %dx%dx%d; not an RGB upscaler by "
+                     "a whole factor", path, SIDE, SIDE, out->w, out->h, out->c);
+    if (st == HS_OK) net->scale = out->w / SIDE;
+    free(shapes);
+    return st;
+}
+
+static hs_status translate_graph(translator *t, const char *param_path)
+{
+    char bin_path[4096];
+    size_t n = strlen(param_path);
+    snprintf(bin_path, sizeof bin_path, "%.*s.bin", (int)(n - strlen(".param")), param_path);
+    HS_TRY(hs_ncnn_bin_open(bin_path, &t->bin));
+    t->w.path = t->bin.path;
+    t->w.tensors = t->tensors;
+    t->producer = malloc((size_t)t->g->blob_count * sizeof *t->producer);
+    if (!t->producer) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    for (int i = 0; i < t->g->blob_count; i++) t->producer[i] = -1;
+    for (int i = 0; i < t->g->layer_count; i++) HS_TRY(translate_layer(t, &t->g->layers[i]));
+    if (t->bin.offset != t->bin.size)
+        return hs_fail(HS_ERR_WEIGHTS, "%s: %zu bytes left over after the last layer's weights: "
+                       "the .bin does not belong to %s", t->bin.path, t->bin.size - t->bin.offset,
+                       param_path);
+    HS_TRY(check_output(t));
+    return measure_scale(t->b.net, param_path);
+}
+
+hs_status hs_ncnn_net_load(hs_context *ctx, const char *param_path, hs_net *net)
+{
+    memset(net, 0, sizeof *net);
+    size_t n = strlen(param_path);
+    if (n < 6 || strcmp(param_path + n - 6, ".param") != 0)
+        return hs_fail(HS_ERR_USAGE, "%s: an ncnn model is named .param", param_path);
+    hs_ncnn_graph g;
+    HS_TRY(hs_ncnn_parse(param_path, &g));
+    net->ctx = ctx;
+    snprintf(net->arch, sizeof net->arch, "ncnn");
+    net->norm = (hs_normalize){1.0f / 255.0f, {0, 0, 0}, {1, 1, 1}, 0};
+    net->output_range = 1.0f;
+    translator t = {.g = &g};
+    t.b = (hs_net_builder){net, &t.w, HS_OK};
+    hs_status st = translate_graph(&t, param_path);
+    clear_arrays(&t);
+    free(t.producer);
+    hs_ncnn_bin_close(&t.bin);
+    hs_ncnn_graph_free(&g);
+    if (st != HS_OK) hs_net_free(net);
+    return st;
+}
