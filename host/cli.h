@@ -77,7 +77,14 @@ int cli_graph(int argc, char **argv);
  * a loaded net is super-resolution, of `scale` unless it is 0. */
 hs_status cli_check_output(const char *output);
 hs_status cli_check_output_format(const char *output, hs_image_format format);
-hs_status cli_find_sr_model(const char *model, int scale, char *path, size_t size);
+hs_status cli_find_sr_model(const char *model, const char *models_dir, int scale, char *path,
+                            size_t size);
+/* A model by path or by name (cli_models.c): in models_dir when not NULL,
+ * else the weights folders and their ncnn/ subfolders; NAME, NAME.safetensors,
+ * NAME.param, then NAME-x{scale}.param when scale is not 0. */
+hs_status cli_find_model(const char *name, const char *models_dir, int scale, char *path,
+                         size_t size);
+int cli_models(int argc, char **argv);
 hs_status cli_check_sr_model(const hs_net *net, const char *path, int scale);
 
 #endif

@@ -17,6 +17,7 @@ static const command commands[] = {
     {"run", cli_run, "style transfer, then super-resolution: a high-resolution painting"},
     {"style", cli_style, "paint a photo in the style of one or more paintings"},
     {"upscale", cli_upscale, "enlarge an image 2-8x with a GAN super-resolution network"},
+    {"models", cli_models, "list the upscaling models found (weights and ncnn models)"},
     {"bench", cli_bench, "time ops, style iterations or upscaling on the device"},
     {"tune", cli_tune, "pick the fastest GEMM for the device (stored in the cache)"},
     {"graph", cli_graph, "print a network as text, one line per layer"},

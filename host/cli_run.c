@@ -109,7 +109,8 @@ int cli_run(int argc, char **argv)
     hs_status st = cli_check_output(a.output); /* a .png, so NAME_styled.png below */
     snprintf(styled, sizeof styled, "%.*s_styled.png", (int)strlen(a.output) - 4, a.output);
     if (st == HS_OK) st = hs_style_job_weights(&a.job, style_model, sizeof style_model);
-    if (st == HS_OK && a.scale > 1) st = cli_find_sr_model(a.model, a.scale, sr_model, sizeof sr_model);
+    if (st == HS_OK && a.scale > 1)
+        st = cli_find_sr_model(a.model, NULL, a.scale, sr_model, sizeof sr_model);
     if (st != HS_OK) return cli_report(st);
     hs_context *ctx;
     if ((rc = cli_open_context(&a.common, &ctx))) return rc;

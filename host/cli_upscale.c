@@ -24,7 +24,7 @@
 
 typedef struct upscale_args {
     cli_common common;
-    const char *input, *output, *model;
+    const char *input, *output, *model, *models_dir;
     int scale, scale_given, tile;
     hs_save_options save; /* -f, --quality, --bits */
 } upscale_args;
@@ -46,11 +46,13 @@ static void upscale_help(void)
            "                         100 for WebP, which is lossless)\n"
            "  --bits 8|16            bits per sample of a PNG or TIFF (default: the input's)\n"
            "  -s, --scale N          2, 3, 4 or 8 (default: %d; with -m, the model's scale)\n"
-           "  -m, --model FILE       weights: a path, or a file name in the weights directory,\n"
-           "                         \".safetensors\" optional (default:\n"
-           "                         esrgan-thick-x{scale}.safetensors; also esrgan-medium-x{N},\n"
-           "                         esrgan-slim-x{N}, or any rrdn, rdn, srresnet or x4 rrdbnet\n"
-           "                         file made by the tools/ converters)\n"
+           "  -m, --model FILE|NAME  the model: a path to weights (.safetensors) or to an ncnn\n"
+           "                         model (.param, its .bin beside it), or a name that\n"
+           "                         `hirestyle models` lists, e.g. realesrgan-x4plus (default:\n"
+           "                         esrgan-thick-x{scale}; NAME-x{scale} is tried after NAME)\n"
+           "  -n, --name NAME        the same as -m NAME (realesrgan-ncnn-vulkan's -n)\n"
+           "      --models-dir DIR   look names up in DIR only (default: the weights folders\n"
+           "                         and their ncnn/ subfolders)\n"
            "  -t, --tile N           tile side in input pixels; 0 = the largest that needs at\n"
            "                         most half the device memory (default: 0). When the\n"
            "                         device runs out of memory the tile is halved and retried.\n",
@@ -66,10 +68,12 @@ static int parse_option(upscale_args *a, int argc, char **argv, int *i)
         upscale_help();
         return -1;
     }
-    const char **text = cli_is(arg, "--input", "-i")    ? &a->input
-                        : cli_is(arg, "--output", "-o") ? &a->output
-                        : cli_is(arg, "--model", "-m")  ? &a->model
-                                                        : NULL;
+    const char **text = cli_is(arg, "--input", "-i")        ? &a->input
+                        : cli_is(arg, "--output", "-o")     ? &a->output
+                        : cli_is(arg, "--model", "-m")      ? &a->model
+                        : cli_is(arg, "--name", "-n")       ? &a->model
+                        : cli_is(arg, "--models-dir", NULL) ? &a->models_dir
+                                                            : NULL;
     int is_scale = cli_is(arg, "--scale", "-s"), is_tile = cli_is(arg, "--tile", "-t");
     int is_format = cli_is(arg, "--format", "-f"), is_quality = cli_is(arg, "--quality", NULL);
     int is_bits = cli_is(arg, "--bits", NULL);
@@ -149,11 +153,12 @@ hs_status cli_check_output(const char *output)
     return cli_check_output_format(output, HS_FORMAT_PNG);
 }
 
-/* The weights file: `model` as --weights takes it (hs_resolve_weights), by
- * default esrgan-thick-x{scale}. */
-hs_status cli_find_sr_model(const char *model, int scale, char *path, size_t size)
+/* The model file: `model` as cli_find_model takes it, by default
+ * esrgan-thick-x{scale}. */
+hs_status cli_find_sr_model(const char *model, const char *models_dir, int scale, char *path,
+                            size_t size)
 {
-    if (model) return hs_resolve_weights(model, path, size);
+    if (model) return cli_find_model(model, models_dir, scale, path, size);
     char name[64];
     snprintf(name, sizeof name, "esrgan-thick-x%d.safetensors", scale);
     return hs_find_weights(name, path, size);
@@ -230,7 +235,7 @@ int cli_upscale(int argc, char **argv)
     hs_load_options load = {.max_pixels = input_pixel_budget(&a), .keep_16bit = 1};
     hs_status st = cli_check_output_format(a.output, a.save.format);
     if (st == HS_OK) st = check_bits(&a);
-    if (st == HS_OK) st = cli_find_sr_model(a.model, a.scale, model, sizeof model);
+    if (st == HS_OK) st = cli_find_sr_model(a.model, a.models_dir, a.scale, model, sizeof model);
     if (st == HS_OK) st = hs_image_load_with(a.input, &load, &in);
     if (st != HS_OK) return cli_report(st);
     hs_context *ctx;
