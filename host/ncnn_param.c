@@ -308,17 +308,19 @@ hs_status hs_ncnn_parse(const char *path, hs_ncnn_graph *out)
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f) return hs_fail(HS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    char *text = malloc(HS_NCNN_MAX_PARAM_BYTES + 1);
-    size_t size = text ? fread(text, 1, HS_NCNN_MAX_PARAM_BYTES + 1, f) : 0;
-    int failed = ferror(f);
-    fclose(f);
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
+    char *text = NULL;
     hs_status st = HS_OK;
-    if (!text) st = hs_fail(HS_ERR_INTERNAL, "out of host memory");
-    else if (failed) st = hs_fail(HS_ERR_IO, "%s: cannot read", path);
-    else if (size > HS_NCNN_MAX_PARAM_BYTES)
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) st = hs_fail(HS_ERR_IO, "%s: cannot read", path);
+    else if ((unsigned long)size > HS_NCNN_MAX_PARAM_BYTES)
         st = hs_fail(HS_ERR_WEIGHTS, "%s: larger than %zu MB; not an ncnn .param file", path,
                      HS_NCNN_MAX_PARAM_BYTES >> 20);
-    else st = hs_ncnn_parse_text(path, text, size, out);
+    else if (!(text = malloc((size_t)size + 1))) st = hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    else if (fread(text, 1, (size_t)size, f) != (size_t)size)
+        st = hs_fail(HS_ERR_IO, "%s: cannot read", path);
+    fclose(f);
+    if (st == HS_OK) st = hs_ncnn_parse_text(path, text, (size_t)size, out);
     free(text);
     return st;
 }

@@ -298,6 +298,7 @@ int main(void)
 {
     Suite *s = suite_create("ncnn");
     TCase *param = tcase_create("param");
+    tcase_set_timeout(param, 60); /* parsing every fetched model, on a busy machine */
     tcase_add_test(param, test_parse_tiny);
     tcase_add_loop_test(param, test_parse_refuses, 0, BAD_CASES);
     tcase_add_test(param, test_parse_missing_file);
