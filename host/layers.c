@@ -453,6 +453,57 @@ static hs_status tanh_half_backward(const hs_layer *l, hs_tensor *const *din,
     return hs_tanh_half_backward(din[0], dout, in[0]);
 }
 
+/* ---- Interp: resize by up / down -------------------------------------------------------- */
+
+static hs_status interp_shape(const hs_layer *l, const hs_tensor *const *in, hs_tensor *out)
+{
+    same_shape(l, in, out);
+    out->h = (int)((int64_t)in[0]->h * l->interp.up / l->interp.down);
+    out->w = (int)((int64_t)in[0]->w * l->interp.up / l->interp.down);
+    if (out->h < 1 || out->w < 1)
+        return hs_fail(HS_ERR_USAGE, "layer '%s' shrinks a %dx%d map to nothing", l->name,
+                       in[0]->w, in[0]->h);
+    return HS_OK;
+}
+
+/* Output q = up*p + j reads around input d*p .. d*p + d - 1 (d = down):
+ * nearest exactly there, bilinear one more pixel each side, bicubic two
+ * before and two after (see cl/interp.cl). */
+static hs_layer_window interp_window(const hs_layer *l)
+{
+    int d = l->interp.down, reach = l->interp.mode == HS_INTERP_BICUBIC    ? 2
+                                    : l->interp.mode == HS_INTERP_BILINEAR ? 1
+                                                                           : 0;
+    return (hs_layer_window){l->interp.up, d, reach, d - 1 + reach};
+}
+
+static hs_status interp_forward(const hs_layer *l, hs_tensor *out, const hs_tensor *const *in)
+{
+    return hs_interp_forward(out, in[0], l->interp.mode);
+}
+
+static const char *const interp_modes[] = {"nearest", "bilinear", "bicubic"};
+
+static hs_status interp_parse(hs_layer *l, const hs_graph_args *a, int in_channels)
+{
+    l->channels = in_channels;
+    const char *mode = hs_graph_text(a, "mode");
+    l->interp.mode = HS_INTERP_BICUBIC + 1;
+    for (int m = 0; m < 3; m++)
+        if (mode && strcmp(mode, interp_modes[m]) == 0) l->interp.mode = (hs_interp_mode)m;
+    if (l->interp.mode > HS_INTERP_BICUBIC)
+        return hs_fail(HS_ERR_WEIGHTS, "%s: mode=%s is not nearest, bilinear or bicubic",
+                       a->where, mode ? mode : "(missing)");
+    HS_TRY(hs_graph_int(a, "up", 1, 1, 64, &l->interp.up));
+    return hs_graph_int(a, "down", 1, 1, 64, &l->interp.down);
+}
+
+static void interp_print(const hs_layer *l, FILE *out)
+{
+    fprintf(out, " mode=%s up=%d down=%d", interp_modes[l->interp.mode], l->interp.up,
+            l->interp.down);
+}
+
 /* ---- The table ------------------------------------------------------------------------- */
 
 /* Indexed by kind. Columns left out are NULL: no backward, no weights, no
@@ -503,6 +554,9 @@ static const hs_layer_type table[HS_LAYER_KIND_COUNT] = {
                             .max_inputs = 1, .shape = same_shape, .window = pointwise,
                             .forward = tanh_half_forward, .backward = tanh_half_backward,
                             .parse = parse_no_params, .print = print_no_params},
+    [HS_LAYER_INTERP] = {.kind = HS_LAYER_INTERP, .name = "Interp", .min_inputs = 1,
+                         .max_inputs = 1, .shape = interp_shape, .window = interp_window,
+                         .forward = interp_forward, .parse = interp_parse, .print = interp_print},
 };
 
 const hs_layer_type *hs_layer_type_at(int i)

@@ -37,8 +37,12 @@ typedef enum hs_layer_kind {
     HS_LAYER_PIXEL_SHUFFLE, /* factor, order */
     HS_LAYER_UPSAMPLE,      /* nearest, factor */
     HS_LAYER_TANH_HALF,     /* (tanh(x) + 1) / 2 */
+    HS_LAYER_INTERP,        /* resize by interp.up / interp.down (ncnn Interp) */
     HS_LAYER_KIND_COUNT
 } hs_layer_kind;
+
+/* Interp: out = in * up / down on both axes (rounded down), resized by mode. */
+typedef struct hs_interp_params { hs_interp_mode mode; int up, down; } hs_interp_params;
 
 typedef struct hs_layer {
     hs_layer_kind kind;
@@ -54,6 +58,7 @@ typedef struct hs_layer {
     float alpha, beta;
     int factor;
     hs_shuffle_order order;
+    hs_interp_params interp;
 } hs_layer;
 
 /* How output pixels read input pixels, the same along both axes: output

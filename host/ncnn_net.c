@@ -17,6 +17,7 @@
 #include "net.h"
 #include "engine.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,17 +273,45 @@ static hs_status translate_pixel_shuffle(translator *t, const hs_ncnn_layer *l)
                                                  mode ? HS_SHUFFLE_TF : HS_SHUFFLE_TORCH));
 }
 
+/* The fraction up/down (both 1..64) closest to scale, within 1e-6 of it; 0 if none. */
+static int as_fraction(float scale, int *up, int *down)
+{
+    for (int d = 1; d <= 64; d++) {
+        int u = (int)(scale * d + 0.5f);
+        if (u >= 1 && u <= 64 && fabsf((float)u / (float)d - scale) <= 1e-6f * scale) {
+            *up = u;
+            *down = d;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Interp by a scale factor: nearest by a whole factor is an Upsample (which
+ * has a backward pass), anything else an Interp layer. */
 static hs_status translate_interp(translator *t, const hs_ncnn_layer *l)
 {
     HS_TRY(expect_counts(t, l, 1, 1));
-    int type = hs_ncnn_int(l, 0, 0);
+    int type = hs_ncnn_int(l, 0, 0), up, down;
     float sh = hs_ncnn_float(l, 1, 1.0f), sw = hs_ncnn_float(l, 2, 1.0f);
-    int factor = (int)sw;
-    if (type == 1 && sh == sw && (float)factor == sw && factor >= 1 && factor <= 16 &&
-        !hs_ncnn_int(l, 3, 0) && !hs_ncnn_int(l, 4, 0) && !hs_ncnn_int(l, 6, 0))
-        return set_tops(t, l, hs_build_upsample(&t->b, t->name, input_of(t, l, 0), factor));
-    return refuse(t->g, l, "resize type %d by %gx%g: only nearest by a whole factor is "
-                  "supported", type, sw, sh);
+    if (type < 1 || type > 3)
+        return refuse(t->g, l, "resize type %d is not nearest (1), bilinear (2) or bicubic (3)",
+                      type);
+    if (hs_ncnn_int(l, 3, 0) || hs_ncnn_int(l, 4, 0) || hs_ncnn_int(l, 6, 0) ||
+        hs_ncnn_array(l, 9))
+        return refuse(t->g, l, "fixed output sizes, size expressions and align_corner are "
+                      "not supported; only a scale factor");
+    if (sh != sw || !as_fraction(sw, &up, &down))
+        return refuse(t->g, l, "scale %gx%g: only the same factor on both axes, a fraction of "
+                      "whole numbers up to 64, is supported", sw, sh);
+    if (type == 1 && down == 1)
+        return set_tops(t, l, hs_build_upsample(&t->b, t->name, input_of(t, l, 0), up));
+    hs_layer proto = {.kind = HS_LAYER_INTERP, .input_count = 1,
+                      .channels = channels_of(t, input_of(t, l, 0)),
+                      .interp = {(hs_interp_mode)(type - 1), up, down}};
+    snprintf(proto.name, sizeof proto.name, "%s", t->name);
+    proto.inputs[0] = input_of(t, l, 0);
+    return set_tops(t, l, hs_build_layer(&t->b, &proto));
 }
 
 typedef struct translation {

@@ -22,19 +22,25 @@ static int min_int(int a, int b) { return a < b ? a : b; }
 
 /* How far (in its own pixels) zero padding at a tile edge reaches into the
  * output of layer l, given the reach into each earlier layer: the layer
- * table's window of l widens it, enlarging layers multiply it. Layers that
- * shrink the image (stride > 1) cannot be tiled this way. */
-static hs_status layer_reach(const hs_layer *l, const int *reach, int *out)
+ * table's window of l widens it, enlarging layers multiply it, strides
+ * divide it. grid[i] is layer i's pixels per input pixel: a layer with a
+ * stride is tiled exactly only where that stride divides its input's grid
+ * (every tile then starts on its stride), e.g. a resize to 3/4 after ×4. */
+static hs_status layer_reach(const hs_layer *l, const int *reach, const int *grid, int *out,
+                             int *out_grid)
 {
     const hs_layer_type *type = hs_layer_type_of(l);
     if (!type) return hs_fail_context(HS_ERR_INTERNAL, "upscale");
     hs_layer_window win = type->window(l);
-    if (win.stride != 1)
-        return hs_fail(HS_ERR_INTERNAL, "upscale: %s layer '%s' has stride %d; only stride 1 "
-                       "can be tiled", type->name, l->name, win.stride);
+    int g = grid[l->inputs[0]];
+    if (g % win.stride != 0)
+        return hs_fail(HS_ERR_INTERNAL, "upscale: %s layer '%s' has stride %d on a grid of %d "
+                       "pixels per input pixel; it cannot be tiled", type->name, l->name,
+                       win.stride, g);
     int r = 0;
     for (int k = 0; k < l->input_count; k++) r = max_int(r, reach[l->inputs[k]]);
-    *out = (r + max_int(win.before, win.after)) * win.up;
+    *out = (r + max_int(win.before, win.after) + win.stride - 1) / win.stride * win.up;
+    *out_grid = g / win.stride * win.up;
     return HS_OK;
 }
 
@@ -43,13 +49,16 @@ hs_status hs_upscale_margin(const hs_net *net, int *margin)
     if (net->scale < 1)
         return hs_fail(HS_ERR_USAGE, "upscale: %s is not a super-resolution network", net->arch);
     int *reach = calloc((size_t)net->count, sizeof *reach);
-    if (!reach) return hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory");
-    hs_status st = HS_OK;
+    int *grid = calloc((size_t)net->count, sizeof *grid);
+    hs_status st = reach && grid ? HS_OK
+                                 : hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory");
+    if (st == HS_OK) grid[0] = 1;
     for (int i = 1; i < net->count && st == HS_OK; i++)
-        st = layer_reach(&net->layers[i], reach, &reach[i]);
+        st = layer_reach(&net->layers[i], reach, grid, &reach[i], &grid[i]);
     /* the last layer is at the output resolution: scale output pixels per input pixel */
     if (st == HS_OK) *margin = (reach[net->count - 1] + net->scale - 1) / net->scale;
     free(reach);
+    free(grid);
     return st;
 }
 

@@ -193,6 +193,12 @@ hs_status hs_pixel_shuffle_backward(hs_tensor *din, const hs_tensor *dout, int r
  * (N, C, H, W), each pixel the sum of its r×r block of dout. */
 hs_status hs_upsample_nearest(hs_tensor *out, const hs_tensor *in, int r);
 hs_status hs_upsample_nearest_backward(hs_tensor *din, const hs_tensor *dout, int r);
+/* Resize in (N, C, H, W) to out's (N, C, OH, OW) as ncnn's Interp layer:
+ * scale W/OW (likewise H/OH); NEAREST src = min((int)(o*scale), W-1);
+ * BILINEAR and BICUBIC (Keys, a = -0.75) at f = (o + 0.5)*scale - 0.5, taps
+ * beyond the edge reading the edge. Forward only. */
+typedef enum hs_interp_mode { HS_INTERP_NEAREST, HS_INTERP_BILINEAR, HS_INTERP_BICUBIC } hs_interp_mode;
+hs_status hs_interp_forward(hs_tensor *out, const hs_tensor *in, hs_interp_mode mode);
 
 /* Reductions into a one-element tensor (1,1,1,1). Deterministic: the same
  * input gives the same bits on every run (fixed summation tree). */

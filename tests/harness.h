@@ -67,6 +67,7 @@ void add_conv_tests(Suite *s);
 void add_elementwise_tests(Suite *s);
 void add_pool_tests(Suite *s);
 void add_shuffle_tests(Suite *s);
+void add_interp_tests(Suite *s);
 void add_concat_tests(Suite *s);
 void add_image_tests(Suite *s);
 void add_reduce_tests(Suite *s);

@@ -162,6 +162,67 @@ static void ref_upsample(const hs_layer *l, const ref_tensor *const *in, const d
                     *at(out, b, c, y, xx) = *at(x, b, c, y / r, xx / r);
 }
 
+/* ncnn's Interp (src/layer/interp.cpp) along one axis: the taps of output o
+ * and their weights, taps clamped to 0..size-1. Returns the tap count. */
+static int interp_taps(hs_interp_mode mode, int o, int size, int out_size, int *tap,
+                       double *weight)
+{
+    double scale = (double)size / out_size, f = (o + 0.5) * scale - 0.5;
+    if (mode == HS_INTERP_NEAREST) { /* ncnn computes this one in float */
+        int s = (int)((float)o * ((float)size / (float)out_size));
+        tap[0] = s < size - 1 ? s : size - 1;
+        weight[0] = 1;
+        return 1;
+    }
+    if (mode == HS_INTERP_BILINEAR) {
+        if (f < 0) f = 0;
+        int s = (int)floor(f);
+        double t = f - s;
+        if (s >= size - 1) s = size - 1, t = 0;
+        tap[0] = s, tap[1] = s + 1 < size ? s + 1 : size - 1;
+        weight[0] = 1 - t, weight[1] = t;
+        return 2;
+    }
+    /* bicubic: Keys' kernel with a = -0.75 at distances 1+t, t, 1-t, 2-t */
+    int s = (int)floor(f);
+    double t = f - s, a = -0.75, d[4] = {1 + t, t, 1 - t, 2 - t};
+    for (int k = 0; k < 4; k++) {
+        double x = d[k];
+        weight[k] = x <= 1 ? (a + 2) * x * x * x - (a + 3) * x * x + 1
+                           : a * x * x * x - 5 * a * x * x + 8 * a * x - 4 * a;
+        int i = s - 1 + k;
+        tap[k] = i < 0 ? 0 : i >= size ? size - 1 : i;
+    }
+    return 4;
+}
+
+void ref_interp(hs_interp_mode mode, const ref_tensor *in, ref_tensor *out)
+{
+    for (int b = 0; b < out->n; b++)
+        for (int c = 0; c < out->c; c++)
+            for (int y = 0; y < out->h; y++)
+                for (int x = 0; x < out->w; x++) {
+                    int ty[4], tx[4];
+                    double wy[4], wx[4], v = 0;
+                    int ny = interp_taps(mode, y, in->h, out->h, ty, wy);
+                    int nx = interp_taps(mode, x, in->w, out->w, tx, wx);
+                    for (int i = 0; i < ny; i++)
+                        for (int j = 0; j < nx; j++)
+                            v += wy[i] * wx[j] * *at(in, b, c, ty[i], tx[j]);
+                    *at(out, b, c, y, x) = v;
+                }
+}
+
+static void ref_interp_layer(const hs_layer *l, const ref_tensor *const *in,
+                             const double *weight, const double *bias, ref_tensor *out)
+{
+    (void)weight, (void)bias;
+    const ref_tensor *x = in[0];
+    *out = ref_alloc(x->n, x->c, x->h * l->interp.up / l->interp.down,
+                     x->w * l->interp.up / l->interp.down);
+    ref_interp(l->interp.mode, x, out);
+}
+
 ref_layer_fn ref_layer_named(const char *kind)
 {
     static const struct { const char *kind; ref_layer_fn fn; } refs[] = {
@@ -169,6 +230,7 @@ ref_layer_fn ref_layer_named(const char *kind)
         {"PReLU", ref_activation},   {"TanhHalf", ref_activation}, {"MaxPool", ref_maxpool},
         {"Add", ref_add},            {"Concat", ref_concat},
         {"PixelShuffle", ref_pixel_shuffle}, {"Upsample", ref_upsample},
+        {"Interp", ref_interp_layer},
     };
     for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
         if (strcmp(refs[i].kind, kind) == 0) return refs[i].fn;

@@ -23,6 +23,9 @@ void ref_free(ref_tensor *t);
  * out is allocated here. */
 typedef void (*ref_layer_fn)(const hs_layer *l, const ref_tensor *const *in,
                              const double *weight, const double *bias, ref_tensor *out);
+/* in resized to out's height and width as ncnn's Interp layer does
+ * (hirestyle.h, hs_interp_forward); out is allocated by the caller. */
+void ref_interp(hs_interp_mode mode, const ref_tensor *in, ref_tensor *out);
 /* The reference of the table row called `kind`, or NULL. */
 ref_layer_fn ref_layer_named(const char *kind);
 

@@ -43,6 +43,9 @@ static const layer_case cases[] = {
      0, 0, 0},
     {"Upsample", {.channels = 2, .factor = 3}, 2, 3, 2, {2}, {0}, 0, 0, 0},
     {"TanhHalf", {.channels = 3}, 2, 3, 4, {3}, {0}, 0, 0, 0},
+    {"Interp", {.channels = 2, .interp = {HS_INTERP_BICUBIC, 3, 4}}, 1, 8, 12, {2}, {0}, 0, 1, 0},
+    {"Interp", {.channels = 3, .interp = {HS_INTERP_BILINEAR, 5, 2}}, 2, 3, 5, {3}, {0}, 0, 1, 0},
+    {"Interp", {.channels = 1, .interp = {HS_INTERP_NEAREST, 2, 3}}, 1, 9, 7, {1}, {0}, 0, 1, 0},
 };
 #define CASE_COUNT ((int)(sizeof cases / sizeof cases[0]))
 

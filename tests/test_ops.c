@@ -10,6 +10,7 @@ int main(void)
     add_elementwise_tests(s);
     add_pool_tests(s);
     add_shuffle_tests(s);
+    add_interp_tests(s);
     add_concat_tests(s);
     add_image_tests(s);
     add_reduce_tests(s);
