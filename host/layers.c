@@ -484,9 +484,9 @@ static hs_status interp_forward(const hs_layer *l, hs_tensor *out, const hs_tens
 
 static const char *const interp_modes[] = {"nearest", "bilinear", "bicubic"};
 
-static hs_status interp_parse(hs_layer *l, const hs_graph_args *a, int in_channels)
+static hs_status interp_parse(hs_layer *l, const hs_graph_args *a, const int *in_channels)
 {
-    l->channels = in_channels;
+    l->channels = in_channels[0];
     const char *mode = hs_graph_text(a, "mode");
     l->interp.mode = HS_INTERP_BICUBIC + 1;
     for (int m = 0; m < 3; m++)

@@ -162,7 +162,7 @@ START_TEST(test_tiny_graph)
     hs_net net = load_model(write_tiny_bin(weight, bias, 0, 0));
     ck_assert_int_eq(net.scale, 2);
     enum { H = 7, W = 11 };
-    hs_image img = {W, H, 3, malloc(H * W * 3)};
+    hs_image img = {.width = W, .height = H, .channels = 3, .pixels = malloc(H * W * 3)};
     float noise[H * W * 3], in[3 * H * W];
     fill_random(noise, H * W * 3, 9, 0.0f, 256.0f);
     for (int i = 0; i < H * W * 3; i++) img.pixels[i] = (uint8_t)noise[i];
