@@ -200,6 +200,11 @@ hs_status hs_upsample_nearest_backward(hs_tensor *din, const hs_tensor *dout, in
 typedef enum hs_interp_mode { HS_INTERP_NEAREST, HS_INTERP_BILINEAR, HS_INTERP_BICUBIC } hs_interp_mode;
 hs_status hs_interp_forward(hs_tensor *out, const hs_tensor *in, hs_interp_mode mode);
 
+/* A h×w window of every plane: dst[n][c][dy+y][dx+x] = src[n][c][sy+y][sx+x],
+ * or += when accumulate. N and C must match; both windows lie inside. */
+hs_status hs_copy_region(hs_tensor *dst, int dy, int dx, const hs_tensor *src, int sy, int sx,
+                         int h, int w, int accumulate);
+
 /* Reductions into a one-element tensor (1,1,1,1). Deterministic: the same
  * input gives the same bits on every run (fixed summation tree). */
 hs_status hs_sum(hs_tensor *result, const hs_tensor *in);
