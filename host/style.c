@@ -19,6 +19,7 @@ hs_status hs_style_defaults(const char *arch, hs_style_params *p)
     p->optimizer = HS_OPT_ADAM;
     p->lbfgs_history = 100;
     p->seed = 1;
+    p->block = HS_STYLE_BLOCK_AUTO;
     hs_style_layers *l = &p->layers;
     if (strcmp(arch, "vgg19") == 0) {
         /* neural-style's layers and definitions. Its weights 5 and 100 balance
@@ -72,6 +73,11 @@ static float gram_scale(hs_loss_mode mode, const hs_tensor *f)
     return (float)(1.0 / (mode == HS_LOSS_MSE ? plane * f->c : plane));
 }
 
+float hs_style_gram_scale(const hs_style *s, const hs_tensor *shape)
+{
+    return gram_scale(s->p.mode, shape);
+}
+
 /* The scale that turns sum((a - target)²) into the term: 1/N or 1/‖target‖². */
 static hs_status term_scale(hs_loss_mode mode, const hs_tensor *target, hs_tensor *scalar,
                             float *scale)
@@ -87,48 +93,38 @@ static hs_status term_scale(hs_loss_mode mode, const hs_tensor *target, hs_tenso
     return HS_OK;
 }
 
-static hs_status find_layers(hs_style *s)
+/* The indices of the loss layers of p (content first) and the deepest. */
+static hs_status loss_layers(const hs_net *net, const hs_style_params *p, int *layers, int *last)
 {
-    const hs_style_layers *l = &s->p.layers;
-    s->last = 0;
+    const hs_style_layers *l = &p->layers;
+    *last = 0;
     for (int i = 0; i < l->content_count + l->style_count; i++) {
         int content = i < l->content_count;
         const char *name = content ? l->content[i] : l->style[i - l->content_count];
-        int index = hs_net_find(s->net, name);
-        if (index <= 0)
-            return hs_fail(HS_ERR_USAGE, "%s has no layer '%s'", s->net->arch, name);
-        if (content) s->content_index[i] = index;
-        else s->style_index[i - l->content_count] = index;
-        if (index > s->last) s->last = index;
+        layers[i] = hs_net_find(net, name);
+        if (layers[i] <= 0) return hs_fail(HS_ERR_USAGE, "%s has no layer '%s'", net->arch, name);
+        if (layers[i] > *last) *last = layers[i];
     }
     return HS_OK;
 }
 
-/* Forward `image` (1,3,H,W in [0,1]) to s->last keeping only the loss layers. */
-static hs_status features_of(hs_style *s, const hs_tensor *image, hs_tensor *acts)
+static hs_status find_layers(hs_style *s)
 {
-    hs_tensor input;
-    HS_TRY(hs_tensor_alloc_like(&input, image));
-    hs_status st = hs_normalize_forward(&input, image, &s->net->norm);
-    if (st == HS_OK) st = hs_net_forward(s->net, &input, s->last, 0, s->wanted, acts);
-    hs_tensor_free(&input);
-    return st;
+    int layers[2 * HS_STYLE_MAX_LAYERS], content = s->p.layers.content_count;
+    HS_TRY(loss_layers(s->net, &s->p, layers, &s->last));
+    for (int i = 0; i < content + s->p.layers.style_count; i++) {
+        if (i < content) s->content_index[i] = layers[i];
+        else s->style_index[i - content] = layers[i];
+    }
+    return HS_OK;
 }
 
 static hs_status content_targets(hs_style *s, const hs_tensor *content)
 {
-    hs_tensor *acts = calloc(s->net->count, sizeof *acts);
-    if (!acts) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
-    hs_status st = features_of(s, content, acts);
-    for (int i = 0; st == HS_OK && i < s->p.layers.content_count; i++) {
-        const hs_tensor *f = &acts[s->content_index[i]];
-        st = hs_tensor_alloc_like(&s->content_target[i], f);
-        if (st == HS_OK) st = hs_tensor_copy(&s->content_target[i], f);
-        if (st == HS_OK) st = term_scale(s->p.mode, f, &s->scalar, &s->content_scale[i]);
-    }
-    hs_net_release(s->net, acts);
-    free(acts);
-    return st;
+    HS_TRY(hs_style_statistics(s, content, s->block, NULL, s->content_target));
+    for (int i = 0; i < s->p.layers.content_count; i++)
+        HS_TRY(term_scale(s->p.mode, &s->content_target[i], &s->scalar, &s->content_scale[i]));
+    return HS_OK;
 }
 
 /* T_l = Σ_k w_k · Gram_l(style_k), weights normalised to sum 1. */
@@ -138,31 +134,73 @@ static hs_status style_targets(hs_style *s, const hs_tensor *const *styles, cons
     double total = 0;
     for (int k = 0; k < count; k++) total += blend ? blend[k] : 1.0;
     if (!(total > 0)) return hs_fail(HS_ERR_USAGE, "the style blend weights must sum to more than 0");
-    hs_tensor *acts = calloc(s->net->count, sizeof *acts);
-    hs_tensor gram = {0};
-    if (!acts) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     hs_status st = HS_OK;
     for (int k = 0; st == HS_OK && k < count; k++) {
         float w = (float)((blend ? blend[k] : 1.0) / total);
-        st = features_of(s, styles[k], acts);
+        hs_tensor grams[HS_STYLE_MAX_LAYERS] = {{0}};
+        st = hs_style_statistics(s, styles[k], s->block, grams, NULL);
         for (int i = 0; st == HS_OK && i < s->p.layers.style_count; i++) {
-            const hs_tensor *f = &acts[s->style_index[i]];
             hs_tensor *target = &s->style_target[i];
-            if (!target->buf) {
-                st = hs_tensor_alloc(s->ctx, target, 1, 1, f->c, f->c);
-                if (st == HS_OK) st = hs_tensor_fill(target, 0.0f);
-            }
-            if (st == HS_OK) st = hs_tensor_alloc_like(&gram, target);
-            if (st == HS_OK) st = hs_gram_forward(&gram, f, gram_scale(s->p.mode, f));
-            if (st == HS_OK) st = hs_axpy(target, w, &gram);
-            hs_tensor_free(&gram);
+            if (!target->buf) st = hs_tensor_alloc_like(target, &grams[i]);
+            if (st == HS_OK && k == 0) st = hs_tensor_fill(target, 0.0f);
+            if (st == HS_OK) st = hs_axpy(target, w, &grams[i]);
         }
-        hs_net_release(s->net, acts);
+        for (int i = 0; i < HS_STYLE_MAX_LAYERS; i++) hs_tensor_free(&grams[i]);
     }
     for (int i = 0; st == HS_OK && i < s->p.layers.style_count; i++)
         st = term_scale(s->p.mode, &s->style_target[i], &s->scalar, &s->style_scale[i]);
-    free(acts);
     return st;
+}
+
+/* The halo and alignment from the loss layers' footprints (out[last + 1]). */
+static hs_status halo_of(const hs_net *net, const int *layers, int count, int last,
+                         hs_footprint *foot, int *halo, int *stride)
+{
+    HS_TRY(hs_net_footprints(net, last, foot));
+    int reach = 0, most = 1;
+    for (int i = 0; i < count; i++) {
+        const hs_footprint *f = &foot[layers[i]];
+        if (f->stride > most) most = f->stride;
+        if (f->before > reach) reach = f->before;
+        if (f->after > reach) reach = f->after;
+    }
+    for (int i = 0; i < count; i++)
+        if (most % foot[layers[i]].stride)
+            return hs_fail(HS_ERR_USAGE, "%s: the loss layers' strides do not divide %d; "
+                           "the image cannot be cut into blocks", net->arch, most);
+    *stride = most;
+    *halo = (reach + most - 1) / most * most;
+    return HS_OK;
+}
+
+hs_status hs_style_halo(const hs_net *net, const hs_style_params *p, int *halo, int *stride)
+{
+    int layers[2 * HS_STYLE_MAX_LAYERS], last;
+    HS_TRY(loss_layers(net, p, layers, &last));
+    hs_footprint *foot = malloc((size_t)(last + 1) * sizeof *foot);
+    if (!foot) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    hs_status st = halo_of(net, layers, p->layers.content_count + p->layers.style_count, last,
+                           foot, halo, stride);
+    free(foot);
+    return st;
+}
+
+/* The footprints, halo and block side for an h×w image. */
+static hs_status choose_blocks(hs_style *s, int h, int w)
+{
+    int layers[2 * HS_STYLE_MAX_LAYERS], count = s->p.layers.content_count + s->p.layers.style_count;
+    for (int i = 0; i < count; i++)
+        layers[i] = i < s->p.layers.content_count ? s->content_index[i]
+                                                   : s->style_index[i - s->p.layers.content_count];
+    s->footprints = malloc((size_t)(s->last + 1) * sizeof *s->footprints);
+    if (!s->footprints) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    HS_TRY(halo_of(s->net, layers, count, s->last, s->footprints, &s->halo, &s->stride));
+    if (s->p.block == HS_STYLE_BLOCK_AUTO) {
+        size_t available = hs_memory_available(s->ctx) - hs_memory_in_use(s->ctx);
+        return hs_style_pick_block(s->net, &s->p, h, w, available / 10 * 9, &s->block);
+    }
+    s->block = s->p.block <= 0 ? 0 : (s->p.block + s->stride - 1) / s->stride * s->stride;
+    return HS_OK;
 }
 
 hs_status hs_style_create(hs_net *net, const hs_style_params *p, const hs_tensor *content,
@@ -187,6 +225,7 @@ hs_status hs_style_create(hs_net *net, const hs_style_params *p, const hs_tensor
     if (st == HS_OK) st = find_layers(s);
     for (int i = 0; st == HS_OK && i < p->layers.content_count; i++) s->wanted[s->content_index[i]] = 1;
     for (int i = 0; st == HS_OK && i < p->layers.style_count; i++) s->wanted[s->style_index[i]] = 1;
+    if (st == HS_OK) st = choose_blocks(s, content->h, content->w);
     if (st == HS_OK) st = content_targets(s, content);
     if (st == HS_OK) st = style_targets(s, styles, blend, style_count);
     if (st != HS_OK) {
@@ -208,6 +247,7 @@ void hs_style_destroy(hs_style *s)
     free(s->acts);
     free(s->grads);
     free(s->wanted);
+    free(s->footprints);
     free(s);
 }
 
@@ -310,8 +350,10 @@ hs_status hs_style_evaluate(hs_style *s, const hs_tensor *x, int dx, int dy,
         xs = &shifted;
     }
     if (st == HS_OK && grad && moved) st = hs_tensor_alloc_like(&dshifted, x);
-    if (st == HS_OK)
-        st = evaluate_network(s, xs, losses, grad ? (moved ? &dshifted : grad) : NULL);
+    hs_tensor *dxs = grad ? (moved ? &dshifted : grad) : NULL;
+    int whole = s->block == 0 || (x->h <= s->block && x->w <= s->block);
+    if (st == HS_OK && whole) st = evaluate_network(s, xs, losses, dxs);
+    else if (st == HS_OK) st = hs_style_evaluate_blocks(s, xs, losses, dxs);
     if (st == HS_OK && grad && moved) st = hs_translate_reflect_backward(grad, &dshifted, dx, dy);
 
     losses->tv = 0;
@@ -329,30 +371,79 @@ hs_status hs_style_evaluate(hs_style *s, const hs_tensor *x, int dx, int dy,
     return st;
 }
 
-size_t hs_style_memory(const hs_net *net, const hs_style_params *p, int h, int w)
+static int min_int(int a, int b) { return a < b ? a : b; }
+
+size_t hs_style_memory(const hs_net *net, const hs_style_params *p, int h, int w, int block,
+                       size_t *largest)
 {
-    int last = 0;
-    size_t targets = 0;
-    hs_tensor *shapes = calloc(net->count, sizeof *shapes);
-    if (!shapes || hs_net_shapes(net, h, w, shapes) != HS_OK) {
-        free(shapes);
-        return (size_t)-1;
-    }
+    int layers[2 * HS_STYLE_MAX_LAYERS], last, halo = 0, stride = 1;
+    if (loss_layers(net, p, layers, &last) != HS_OK) return (size_t)-1;
+    if (block > 0 && hs_style_halo(net, p, &halo, &stride) != HS_OK) return (size_t)-1;
+    int crop_h = block > 0 ? min_int(h, block + 2 * halo) : h;
+    int crop_w = block > 0 ? min_int(w, block + 2 * halo) : w;
+    hs_tensor *whole = calloc(net->count, sizeof *whole), *crop = calloc(net->count, sizeof *crop);
+    size_t total = (size_t)-1;
+    if (!whole || !crop || hs_net_shapes(net, h, w, whole) != HS_OK ||
+        hs_net_shapes(net, crop_h, crop_w, crop) != HS_OK)
+        goto done;
+    size_t image = (size_t)3 * h * w * sizeof(float), most = image, targets = 0, seeds = 0;
     for (int i = 0; i < p->layers.content_count + p->layers.style_count; i++) {
-        int content = i < p->layers.content_count;
-        int index = hs_net_find(net, content ? p->layers.content[i]
-                                             : p->layers.style[i - p->layers.content_count]);
-        if (index > last) last = index;
-        size_t c = index > 0 ? (size_t)shapes[index].c : 0;
-        targets += (content ? hs_tensor_count(&shapes[index > 0 ? index : 0]) : 3 * c * c) *
-                   sizeof(float); /* target, Gram and its gradient */
+        size_t c = (size_t)whole[layers[i]].c, at_crop = hs_tensor_count(&crop[layers[i]]) * sizeof(float);
+        if (i < p->layers.content_count) {
+            size_t target = hs_tensor_count(&whole[layers[i]]) * sizeof(float);
+            targets += target;
+            if (target > most) most = target;
+        } else { /* target, Gram and its gradient */
+            targets += 3 * c * c * sizeof(float);
+        }
+        if (3 * at_crop > seeds) seeds = 3 * at_crop; /* a block's inner part, target, seed */
     }
-    free(shapes);
-    size_t image = (size_t)3 * h * w * sizeof(float);
+    for (int i = 1; i <= last; i++) {
+        size_t bytes = hs_tensor_count(&crop[i]) * sizeof(float);
+        if (bytes > most) most = bytes;
+    }
     size_t optimizer = p->optimizer == HS_OPT_LBFGS ? (size_t)(2 * p->lbfgs_history + 4) * image
-                                                    : 4 * image;
-    size_t activations = hs_net_memory(net, h, w, last, 1);
-    if (activations == (size_t)-1) return activations;
+                                                    : 4 * image; /* Adam's m and v, the average, the shifted gradient */
     /* x, its shifted copy and gradient, the network input and its gradient */
-    return activations + targets + optimizer + 5 * image;
+    total = hs_net_memory(net, crop_h, crop_w, last, 1) + targets + optimizer + 5 * image;
+    if (block > 0) /* the crop, its gradient, the Grams of pass 1 and their gradients */
+        total += (size_t)6 * crop_h * crop_w * sizeof(float) + seeds + targets;
+    if (largest) *largest = most;
+done:
+    free(whole);
+    free(crop);
+    return total;
+}
+
+/* Whether blocks of `block` px fit in budget and the device's largest allocation. */
+static int blocks_fit(const hs_net *net, const hs_style_params *p, int h, int w, int block,
+                      size_t budget)
+{
+    size_t largest, need = hs_style_memory(net, p, h, w, block, &largest);
+    return need <= budget && largest <= hs_context_device(net->ctx)->max_alloc;
+}
+
+hs_status hs_style_pick_block(const hs_net *net, const hs_style_params *p, int h, int w,
+                              size_t budget, int *block)
+{
+    *block = 0;
+    if (blocks_fit(net, p, h, w, 0, budget)) return HS_OK;
+    int halo, stride;
+    HS_TRY(hs_style_halo(net, p, &halo, &stride));
+    /* the largest k with blocks of k*stride px that fit: fits(low) or low = 0 */
+    int low = 0, high = ((h > w ? h : w) + stride - 1) / stride;
+    while (low < high) {
+        int middle = (low + high + 1) / 2;
+        if (blocks_fit(net, p, h, w, middle * stride, budget)) low = middle;
+        else high = middle - 1;
+    }
+    if (low == 0)
+        return hs_fail(HS_ERR_TOO_LARGE,
+                       "a %dx%d painting needs about %.2f GiB of device memory even in blocks of "
+                       "%d px (the image, its optimiser state and the targets stay whole); "
+                       "%.2f GiB are usable", w, h,
+                       hs_style_memory(net, p, h, w, stride, NULL) / 1073741824.0, stride,
+                       budget / 1073741824.0);
+    *block = low * stride;
+    return HS_OK;
 }

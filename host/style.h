@@ -24,6 +24,8 @@
 #define HS_STYLE_MAX_LAYERS 8
 #define HS_STYLE_MAX_IMAGES 8
 
+#define HS_STYLE_BLOCK_AUTO (-1)
+
 typedef enum hs_loss_mode { HS_LOSS_MSE, HS_LOSS_NORMALIZED } hs_loss_mode;
 typedef enum hs_optimizer { HS_OPT_ADAM, HS_OPT_LBFGS } hs_optimizer;
 
@@ -43,6 +45,9 @@ typedef struct hs_style_params {
     float learning_rate;      /* Adam */
     int lbfgs_history;
     int jitter;               /* translate x by -2..+1 px each Adam step */
+    int block;                /* inner block side of the block-wise loss (style_blocks.c):
+                                 HS_STYLE_BLOCK_AUTO = only when the whole image does not
+                                 fit, 0 = never, N = blocks of N px (rounded to the stride) */
     unsigned seed;
 } hs_style_params;
 
@@ -79,7 +84,19 @@ hs_status hs_style_optimize(hs_style *s, hs_tensor *x, int iterations, hs_style_
 typedef struct hs_style_timing { double forward, loss, backward, step; int steps; } hs_style_timing;
 void hs_style_set_timing(hs_style *s, hs_style_timing *timing);
 
-/* Device bytes a style transfer at h×w needs (network, targets, optimizer). */
-size_t hs_style_memory(const hs_net *net, const hs_style_params *p, int h, int w);
+/* Device bytes a style transfer at h×w needs (network, targets, optimizer)
+ * with blocks of `block` px (0: whole image), and the largest single buffer
+ * in *largest (may be NULL). (size_t)-1 when the net cannot run at h×w. */
+size_t hs_style_memory(const hs_net *net, const hs_style_params *p, int h, int w, int block,
+                       size_t *largest);
+/* The context each block needs on every side and the alignment of block
+ * origins, in input pixels: from the loss layers' footprints. */
+hs_status hs_style_halo(const hs_net *net, const hs_style_params *p, int *halo, int *stride);
+/* The block side for an h×w image on this context's device: 0 when the
+ * whole image fits in `budget` bytes and the device's largest allocation,
+ * else the largest multiple of the stride that does; HS_ERR_TOO_LARGE when
+ * not even the smallest block fits (the whole-image state alone is too big). */
+hs_status hs_style_pick_block(const hs_net *net, const hs_style_params *p, int h, int w,
+                              size_t budget, int *block);
 
 #endif

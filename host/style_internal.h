@@ -19,8 +19,24 @@ struct hs_style {
     hs_tensor *acts, *grads;                    /* per layer, during an evaluation */
     hs_tensor scalar;                           /* (1,1,1,1) for loss values */
     unsigned rng;                               /* jitter */
+    /* Block-wise evaluation (style_blocks.c) */
+    int block;                                  /* inner block side; 0: whole images */
+    int halo, stride;                           /* context around a block; its alignment */
+    hs_footprint *footprints;                   /* of layers 0..last */
     hs_style_timing *timing;                    /* NULL unless benchmarking */
 };
+
+/* The Gram scale of a loss layer with the given (whole-image) shape. */
+float hs_style_gram_scale(const hs_style *s, const hs_tensor *shape);
+
+/* Pass 1 over the blocks of `image` ((1,3,H,W) in [0,1]; block 0: whole):
+ * grams[style_count] (may be NULL) receive the Gram of every style layer,
+ * features[content_count] (may be NULL) every content layer, whole. */
+hs_status hs_style_statistics(hs_style *s, const hs_tensor *image, int block, hs_tensor *grams,
+                              hs_tensor *features);
+/* The loss of xs and (dxs not NULL) its gradient, block by block. */
+hs_status hs_style_evaluate_blocks(hs_style *s, const hs_tensor *xs, hs_style_losses *losses,
+                                   hs_tensor *dxs);
 
 /* With timing on: wait for the device and add the seconds since *since to
  * *phase, then restart *since. */

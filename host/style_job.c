@@ -112,7 +112,7 @@ static hs_status check_memory(const hs_style_job *job, const hs_net *net, const 
     const hs_device_info *dev = hs_context_device(net->ctx);
     /* what is left beside the weights, with a tenth to spare for the estimate */
     size_t available = hs_memory_available(net->ctx) - hs_memory_in_use(net->ctx);
-    size_t budget = available / 10 * 9, need = hs_style_memory(net, p, h, w);
+    size_t budget = available / 10 * 9, need = hs_style_memory(net, p, h, w, 0, NULL);
     if (job->verbose)
         fprintf(stderr, "style: %dx%d needs about %.0f MiB of device memory (%.0f MiB usable)\n", w,
                 h, need / 1048576.0, available / 1048576.0);
@@ -121,7 +121,7 @@ static hs_status check_memory(const hs_style_job *job, const hs_net *net, const 
     while (lo < hi) { /* the largest longer side that fits */
         int mid = (lo + hi + 1) / 2, mw, mh;
         fit(w, h, mid, &mw, &mh);
-        if (hs_style_memory(net, p, mh, mw) <= budget) lo = mid;
+        if (hs_style_memory(net, p, mh, mw, 0, NULL) <= budget) lo = mid;
         else hi = mid - 1;
     }
     return hs_fail(HS_ERR_TOO_LARGE,

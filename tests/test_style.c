@@ -250,6 +250,105 @@ START_TEST(blend_is_linear)
 }
 END_TEST
 
+/* ---- Block-wise evaluation ---------------------------------------------------- */
+
+/* Loss and gradient of x (jittered by (1, -2)) for two blended styles of other
+ * sizes, with content, style and TV terms, in blocks of `block` px. */
+static void evaluate_in_blocks(hs_net *net, const hs_style_params *base, int block,
+                               const hs_tensor *images, hs_style_losses *losses, float **grad)
+{
+    hs_style_params p = *base;
+    p.block = block;
+    const hs_tensor *styles[2] = {&images[1], &images[2]};
+    const float blend[2] = {0.3f, 0.7f};
+    hs_style *s;
+    HS_CHECK(hs_style_create(net, &p, &images[0], styles, blend, 2, &s));
+    hs_tensor g = upload(NULL, 1, 3, images[3].h, images[3].w);
+    HS_CHECK(hs_style_evaluate(s, &images[3], 1, -2, losses, &g));
+    *grad = download(&g);
+    hs_tensor_free(&g);
+    hs_style_destroy(s);
+}
+
+/* The block-wise loss and gradient equal the whole image's (rel. 1e-4) for
+ * several block sizes, the style targets being computed in blocks too. The
+ * image is wider than a block plus both halos, so some crops end inside it. */
+static void check_blocks(const char *arch, const char *content_layers, const char *style_layers,
+                         int h, int w, const int *blocks, int block_count)
+{
+    test_setup();
+    hs_net net;
+    HS_CHECK(hs_net_load(test_ctx, weights_for(arch), &net));
+    hs_style_params p;
+    HS_CHECK(hs_style_defaults(arch, &p));
+    if (content_layers) {
+        snprintf(p.layers.content[0], sizeof p.layers.content[0], "%s", content_layers);
+        p.layers.content_count = 1;
+    }
+    for (int i = 0; style_layers && i < 3; i++) {
+        const char *start = style_layers + 8 * i; /* "relu1_1,relu2_1,relu3_1" */
+        snprintf(p.layers.style[i], 8, "%s", start);
+        p.layers.style_count = 3;
+    }
+    p.tv_weight = 0.5f;
+    int halo, stride;
+    HS_CHECK(hs_style_halo(&net, &p, &halo, &stride));
+    const int sizes[4][2] = {{h, w}, {h + 7, w - 5}, {h - 3, w + 9}, {h, w}};
+    float *host[4];
+    hs_tensor images[4];
+    for (int k = 0; k < 4; k++) images[k] = random_image(sizes[k][0], sizes[k][1], 41 + k, &host[k]);
+
+    hs_style_losses whole, cut;
+    float *want_grad, *got_grad;
+    evaluate_in_blocks(&net, &p, 0, images, &whole, &want_grad);
+    size_t n = (size_t)3 * h * w;
+    double *want = to_doubles(want_grad, n);
+    for (int b = 0; b < block_count; b++) {
+        ck_assert_msg(blocks[b] % stride == 0 && w > blocks[b] + 2 * halo,
+                      "%s: block %d does not cut a %d px image with halo %d", arch, blocks[b], w,
+                      halo);
+        evaluate_in_blocks(&net, &p, blocks[b], images, &cut, &got_grad);
+        const float pairs[4][2] = {{cut.content, whole.content}, {cut.style, whole.style},
+                                   {cut.tv, whole.tv}, {cut.total, whole.total}};
+        for (int t = 0; t < 4; t++)
+            ck_assert_msg(fabs(pairs[t][0] - pairs[t][1]) <= 1e-4 * fabs(pairs[t][1]),
+                          "%s, blocks of %d: loss term %d is %.8g, whole image %.8g", arch,
+                          blocks[b], t, pairs[t][0], pairs[t][1]);
+        char what[64];
+        snprintf(what, sizeof what, "%s dL/dx in blocks of %d", arch, blocks[b]);
+        assert_close(what, got_grad, want, n, 1e-4);
+        free(got_grad);
+    }
+    free(want_grad);
+    free(want);
+    for (int k = 0; k < 4; k++) {
+        hs_tensor_free(&images[k]);
+        free(host[k]);
+    }
+    hs_net_free(&net);
+}
+
+START_TEST(vgg19_blocks_shallow)
+{
+    const int blocks[] = {4, 12, 20};
+    check_blocks("vgg19", "relu3_1", "relu1_1,relu2_1,relu3_1", 37, 61, blocks, 3);
+}
+END_TEST
+
+START_TEST(vgg19_blocks)
+{
+    const int blocks[] = {32};
+    check_blocks("vgg19", NULL, NULL, 45, 227, blocks, 1);
+}
+END_TEST
+
+START_TEST(resnet50_blocks)
+{
+    const int blocks[] = {48, 96};
+    check_blocks("resnet50", NULL, NULL, 53, 437, blocks, 2);
+}
+END_TEST
+
 /* ---- L-BFGS ---------------------------------------------------------------------- */
 
 typedef struct loss_log { float values[64]; int count; } loss_log;
@@ -362,6 +461,9 @@ int main(void)
     tcase_add_test(objective, resnet50_objective);
     tcase_add_test(objective, blend_is_linear);
     tcase_add_test(objective, lbfgs_decreases);
+    tcase_add_test(objective, vgg19_blocks_shallow);
+    tcase_add_test(objective, vgg19_blocks);
+    tcase_add_test(objective, resnet50_blocks);
     suite_add_tcase(s, objective);
     TCase *weights = tcase_create("weights");
     tcase_add_test(weights, rejects_bad_weights);
