@@ -22,10 +22,19 @@ static void style_help(void)
         "                              (default: equal)\n"
         "  -o, --output FILE           output PNG (default: out.png)\n"
         "      --image-size N          longer side of the output in pixels (default: 512)\n"
+        "      --start-size N          longer side of the first, coarsest scale; the painting\n"
+        "                              grows from it to --image-size (default: 256)\n"
+        "      --scale-step F          each scale this much larger than the last (default: 2)\n"
         "      --style-scale F         style images' size relative to the output (default: 1.0)\n"
         "      --original-colors       keep the content's colours: transfer luminance only\n"
         "Optimisation:\n"
-        "  -n, --iters N               iterations (default: 300)\n"
+        "  -n, --iters N[,N...]        iterations of the first scale, or of every scale in\n"
+        "                              turn (the last repeats) (default: 300)\n"
+        "      --iters-fine N          iterations of every finer scale (default: a third of\n"
+        "                              the scale before, at least 20)\n"
+        "      --block N               evaluate the loss in blocks of N px (exact, for images\n"
+        "                              beyond device memory; default: only when needed, 0 =\n"
+        "                              never)\n"
         "      --optimizer adam|lbfgs  (default: adam)\n"
         "      --learning-rate F       Adam step on RGB in [0,1] (default: 0.02)\n"
         "      --init content|random|image  starting image (default: content)\n"
@@ -58,7 +67,9 @@ void cli_style_job_defaults(hs_style_job *job)
     memset(job, 0, sizeof *job);
     job->image_size = 512;
     job->style_scale = 1.0f;
-    job->iterations = 300;
+    job->start_size = 256;
+    job->scale_step = 2.0f;
+    job->block = -1;
     job->optimizer = HS_OPT_ADAM;
     job->learning_rate = job->content_weight = job->style_weight = job->tv_weight = NAN;
     job->jitter = -1;
@@ -98,12 +109,26 @@ int cli_style_option(hs_style_job *job, int argc, char **argv, int *i)
         return VALUE() && (job->blend_count = cli_parse_float_list(a, v, job->blend,
                                                                     HS_STYLE_MAX_IMAGES)) > 0 ? 1 : -1;
     if (cli_is(a, "--image-size", NULL))
-        return VALUE() && !cli_parse_int(a, v, 16, 16384, &job->image_size) ? 1 : -1;
+        return VALUE() && !cli_parse_int(a, v, 16, 65536, &job->image_size) ? 1 : -1;
     if (cli_is(a, "--style-scale", NULL))
         return VALUE() && !cli_parse_float(a, v, &job->style_scale) && job->style_scale > 0 ? 1 : -1;
     if (cli_is(a, "--original-colors", NULL)) return job->original_colors = 1;
     if (cli_is(a, "--iters", "-n") || cli_is(a, "--num-iterations", NULL))
-        return VALUE() && !cli_parse_int(a, v, 1, 1000000, &job->iterations) ? 1 : -1;
+        return VALUE() && (job->iterations_count = cli_parse_int_list(
+                               a, v, 1, 1000000, job->iterations, HS_SCHEDULE_MAX_SCALES)) > 0
+                   ? 1
+                   : -1;
+    if (cli_is(a, "--iters-fine", NULL))
+        return VALUE() && !cli_parse_int(a, v, 1, 1000000, &job->iterations_fine) ? 1 : -1;
+    if (cli_is(a, "--start-size", NULL))
+        return VALUE() && !cli_parse_int(a, v, 16, 65536, &job->start_size) ? 1 : -1;
+    if (cli_is(a, "--scale-step", NULL)) {
+        if (!VALUE() || cli_parse_float(a, v, &job->scale_step)) return -1;
+        if (job->scale_step > 1 && job->scale_step <= 16) return 1;
+        return fprintf(stderr, "hirestyle: --scale-step is above 1 and at most 16\n"), -1;
+    }
+    if (cli_is(a, "--block", NULL))
+        return VALUE() && !cli_parse_int(a, v, 0, 65536, &job->block) ? 1 : -1;
     if (cli_is(a, "--optimizer", NULL)) {
         if (!VALUE()) return -1;
         if (strcmp(v, "adam") == 0) job->optimizer = HS_OPT_ADAM;
@@ -197,11 +222,17 @@ int cli_style(int argc, char **argv)
     double start = hs_seconds();
     hs_image result = {0};
     st = hs_style_job_run(ctx, &job, &result);
+    size_t peak = hs_memory_peak(ctx);
     hs_context_destroy(ctx);
-    if (st == HS_OK) st = cli_save_png(output, &result, model, argc, argv);
+    /* interrupted, the image so far is written too, and the exit code says so */
+    hs_status saved = result.pixels ? cli_save_png(output, &result, model, argc, argv) : st;
+    if (st == HS_ERR_INTERRUPTED && saved == HS_OK)
+        st = hs_fail(HS_ERR_INTERRUPTED, "interrupted: wrote the painting so far to %s", output);
+    else if (st == HS_OK)
+        st = saved;
     if (st == HS_OK && !common.quiet)
-        printf("wrote %s (%dx%d) in %.1f s\n", output, result.width, result.height,
-               hs_seconds() - start);
+        printf("wrote %s (%dx%d) in %.1f s, peak device memory %.0f MiB\n", output, result.width,
+               result.height, hs_seconds() - start, peak / 1048576.0);
     hs_image_free(&result);
     return cli_report(st);
 }

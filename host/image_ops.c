@@ -3,6 +3,7 @@
  * and 16-bit images alike, through the sample accessors below.
  */
 #include "image_codec.h"
+#include "resample.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -44,84 +45,8 @@ static unsigned max_sample(const hs_image *img) { return img->bits == 16 ? 65535
 
 /* ---- Resize ---------------------------------------------------------------------- */
 
-/* How each output sample along one axis is made from the input samples:
- * output o = sum over k < taps of weight[o*taps + k] * input[index[o*taps + k]].
- * Unused taps have weight 0. */
-typedef struct axis_filter {
-    int taps;
-    int *index;
-    float *weight;
-} axis_filter;
-
-static void free_filter(axis_filter *f)
-{
-    free(f->index);
-    free(f->weight);
-}
-
-/* The Catmull-Rom kernel: Keys' cubic with a = -0.5. */
-static double catmull_rom(double t)
-{
-    t = fabs(t);
-    if (t < 1) return (1.5 * t - 2.5) * t * t + 1;
-    if (t < 2) return ((-0.5 * t + 2.5) * t - 4) * t + 2;
-    return 0;
-}
-
-/* Shrinking: output o covers input [o*in/out, (o+1)*in/out); each input
- * sample weighs as much as it overlaps that span. */
-static void area_taps(int in, int out, int o, int taps, int *index, double *weight)
-{
-    double begin = (double)o * in / out, end = (double)(o + 1) * in / out;
-    int first = (int)floor(begin);
-    for (int k = 0; k < taps; k++) {
-        int s = first + k;
-        double overlap = fmin(end, s + 1) - fmax(begin, s);
-        index[k] = s < in ? s : in - 1;
-        weight[k] = overlap > 0 ? overlap : 0;
-    }
-}
-
-/* Enlarging: the cubic through the 4 input samples around the output's
- * centre, mapped back to input coordinates; indices beyond the edge clamp. */
-static void cubic_taps(int in, int out, int o, int *index, double *weight)
-{
-    double center = (o + 0.5) * in / out - 0.5;
-    int first = (int)floor(center) - 1;
-    for (int k = 0; k < 4; k++) {
-        int s = first + k;
-        index[k] = s < 0 ? 0 : s >= in ? in - 1 : s;
-        weight[k] = catmull_rom(center - s);
-    }
-}
-
-static hs_status build_filter(axis_filter *f, int in, int out)
-{
-    f->taps = out < in ? (int)ceil((double)in / out) + 1 : 4;
-    size_t count = (size_t)out * (size_t)f->taps;
-    f->index = malloc(count * sizeof *f->index);
-    f->weight = malloc(count * sizeof *f->weight);
-    double *weight = malloc(f->taps * sizeof *weight);
-    if (!f->index || !f->weight || !weight) {
-        free(weight);
-        return hs_fail(HS_ERR_TOO_LARGE, "resize: out of host memory for the filter");
-    }
-    for (int o = 0; o < out; o++) {
-        int *index = f->index + (size_t)o * f->taps;
-        if (out < in) area_taps(in, out, o, f->taps, index, weight);
-        else cubic_taps(in, out, o, index, weight);
-        double sum = 0;
-        for (int k = 0; k < f->taps; k++)
-            sum += weight[k];
-        for (int k = 0; k < f->taps; k++)
-            f->weight[(size_t)o * f->taps + k] = (float)(weight[k] / sum);
-    }
-    free(weight);
-    return HS_OK;
-}
-
 /* First pass: every row of `in` resampled to out_width samples, as floats. */
-static void resample_rows(const hs_image *in, const axis_filter *f, int out_width, float *rows)
+static void resample_rows(const hs_image *in, const hs_axis_filter *f, int out_width, float *rows)
 {
     int channels = in->channels;
     for (int y = 0; y < in->height; y++) {
@@ -141,7 +66,7 @@ static void resample_rows(const hs_image *in, const axis_filter *f, int out_widt
 }
 
 /* Second pass: the columns of `rows` resampled to out->height, rounded into out. */
-static void resample_columns(const float *rows, const axis_filter *f, hs_image *out)
+static void resample_columns(const float *rows, const hs_axis_filter *f, hs_image *out)
 {
     size_t row_length = (size_t)out->width * out->channels;
     float top = (float)max_sample(out);
@@ -165,14 +90,14 @@ hs_status hs_image_resize(const hs_image *in, int width, int height, hs_image *o
         status = check_size("resize", width, height, in->channels, hs_image_bits(in));
     if (status != HS_OK) return status;
 
-    axis_filter across = {0}, down = {0};
+    hs_axis_filter across = {0}, down = {0};
     hs_image result = {0};
     float *rows = malloc((size_t)in->height * (size_t)width * (size_t)in->channels * sizeof *rows);
     if (!rows)
         status = hs_fail(HS_ERR_TOO_LARGE, "resize: out of host memory for %dx%d floats", width,
                          in->height);
-    if (status == HS_OK) status = build_filter(&across, in->width, width);
-    if (status == HS_OK) status = build_filter(&down, in->height, height);
+    if (status == HS_OK) status = hs_axis_filter_build(&across, in->width, width);
+    if (status == HS_OK) status = hs_axis_filter_build(&down, in->height, height);
     if (status == HS_OK)
         status = hs_image_alloc(&result, width, height, in->channels, hs_image_bits(in));
     if (status == HS_OK) {
@@ -181,8 +106,8 @@ hs_status hs_image_resize(const hs_image *in, int width, int height, hs_image *o
         *out = result;
     }
     free(rows);
-    free_filter(&across);
-    free_filter(&down);
+    hs_axis_filter_free(&across);
+    hs_axis_filter_free(&down);
     return status;
 }
 

@@ -78,6 +78,34 @@ typedef int (*hs_style_progress)(void *user, int iteration, const hs_style_losse
 hs_status hs_style_optimize(hs_style *s, hs_tensor *x, int iterations, hs_style_progress progress,
                             void *user);
 
+/* What Adam carries from one scale of a coarse-to-fine run to the next
+ * (crowsonkb/style-transfer-pytorch): its moments and step count, and the
+ * bias-corrected moving average of the iterates, which is the result. */
+#define HS_STYLE_AVERAGE_DECAY 0.99
+typedef struct hs_style_state {
+    hs_tensor m, v;           /* Adam's moments, shaped like x */
+    int step;                 /* Adam steps taken, for the bias correction */
+    hs_tensor average;        /* Σ decay^(n-i) (1 - decay) x_i over this scale's iterates */
+    double gathered;          /* 1 - decay^n: the weight the average holds */
+} hs_style_state;
+
+/* A fresh state for x: zero moments, step 0, an empty average. */
+hs_status hs_style_state_init(hs_style_state *state, const hs_tensor *x);
+/* Move the state to a new h×w scale: the moments resized (bicubic; v kept
+ * non-negative), the step kept, the average emptied. */
+hs_status hs_style_state_resize(hs_style_state *state, int h, int w);
+/* x = the average (divided by the weight it holds), clamped to [0,1]. */
+hs_status hs_style_state_result(const hs_style_state *state, hs_tensor *x);
+void hs_style_state_free(hs_style_state *state);
+
+/* Adam from a carried state, updating the average after every step
+ * (L-BFGS: state is not used and may be NULL). */
+hs_status hs_style_optimize_from(hs_style *s, hs_tensor *x, int iterations, hs_style_state *state,
+                                 hs_style_progress progress, void *user);
+
+/* Resize a (1,C,H,W) tensor to h×w through the host (resample.h filters). */
+hs_status hs_tensor_resize(hs_tensor *out, const hs_tensor *in, int h, int w);
+
 /* Where the time of evaluations and steps goes, for `hirestyle bench style`.
  * When set, every phase ends with a wait for the device, so the sum is a
  * little slower than an untimed run. */

@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "engine.h"
+#include "style_schedule.h"
 #include "timer.h"
 
 #include <math.h>
@@ -65,69 +66,33 @@ static hs_status job_params(const hs_style_job *job, const char *arch, hs_style_
     return HS_OK;
 }
 
-/* The size with the longer side `longer`, keeping the aspect ratio. */
-static void fit(int w, int h, int longer, int *out_w, int *out_h)
+/* Load an image file as RGB8 on the host. */
+static hs_status load_rgb(const char *path, hs_image *rgb)
 {
-    double s = (double)longer / (w > h ? w : h);
-    *out_w = (int)lround(w * s);
-    *out_h = (int)lround(h * s);
-    if (*out_w < 1) *out_w = 1;
-    if (*out_h < 1) *out_h = 1;
-}
-
-/* Load, make RGB, resize so the longer side is `longer`, upload in [0,1]. */
-static hs_status load_image(hs_context *ctx, const char *path, int longer, const int *exact_wh,
-                            hs_tensor *out, hs_image *keep_rgb)
-{
-    hs_image img = {0}, rgb = {0}, sized = {0};
+    hs_image img = {0};
     hs_status st = hs_image_load(path, &img);
-    if (st == HS_OK) st = hs_image_convert(&img, 3, &rgb);
-    int w = 0, h = 0;
-    if (st == HS_OK) {
-        if (exact_wh) {
-            w = exact_wh[0];
-            h = exact_wh[1];
-        } else {
-            fit(rgb.width, rgb.height, longer, &w, &h);
-        }
-        st = hs_image_resize(&rgb, w, h, &sized);
-    }
-    if (st == HS_OK) st = hs_tensor_alloc(ctx, out, 1, 3, h, w);
-    if (st == HS_OK) st = hs_image_to_tensor(out, sized.pixels, w, h, &unit);
-    if (st == HS_OK && keep_rgb) {
-        *keep_rgb = sized;
-        sized.pixels = NULL;
-    }
+    if (st == HS_OK) st = hs_image_convert(&img, 3, rgb);
     if (st != HS_OK && st != HS_ERR_IO) st = hs_fail_context(st, "%s", path);
     hs_image_free(&img);
-    hs_image_free(&rgb);
-    hs_image_free(&sized);
     return st;
 }
 
-/* Refuse a size that cannot fit, naming the largest that can. */
-static hs_status check_memory(const hs_style_job *job, const hs_net *net, const hs_style_params *p,
-                              int w, int h)
+/* rgb resized to w×h and uploaded in [0,1]; the resized RGB8 kept in
+ * *keep when not NULL. */
+static hs_status upload_sized(hs_context *ctx, const hs_image *rgb, int w, int h, hs_tensor *out,
+                              hs_image *keep)
 {
-    const hs_device_info *dev = hs_context_device(net->ctx);
-    /* what is left beside the weights, with a tenth to spare for the estimate */
-    size_t available = hs_memory_available(net->ctx) - hs_memory_in_use(net->ctx);
-    size_t budget = available / 10 * 9, need = hs_style_memory(net, p, h, w, 0, NULL);
-    if (job->verbose)
-        fprintf(stderr, "style: %dx%d needs about %.0f MiB of device memory (%.0f MiB usable)\n", w,
-                h, need / 1048576.0, available / 1048576.0);
-    if (need <= budget) return HS_OK;
-    int lo = 16, hi = w > h ? w : h;
-    while (lo < hi) { /* the largest longer side that fits */
-        int mid = (lo + hi + 1) / 2, mw, mh;
-        fit(w, h, mid, &mw, &mh);
-        if (hs_style_memory(net, p, mh, mw, 0, NULL) <= budget) lo = mid;
-        else hi = mid - 1;
+    hs_image sized = {0};
+    hs_status st = hs_image_resize(rgb, w, h, &sized);
+    if (st == HS_OK) st = hs_tensor_alloc(ctx, out, 1, 3, h, w);
+    if (st == HS_OK) st = hs_image_to_tensor(out, sized.pixels, w, h, &unit);
+    if (st == HS_OK && keep) {
+        hs_image_free(keep);
+        *keep = sized;
+        sized.pixels = NULL;
     }
-    return hs_fail(HS_ERR_TOO_LARGE,
-                   "--image-size %d needs about %.2f GiB of device memory but %s has %.2f GiB "
-                   "usable: the largest that fits is --image-size %d (upscale it afterwards)",
-                   w > h ? w : h, need / 1073741824.0, dev->name, available / 1073741824.0, lo);
+    hs_image_free(&sized);
+    return st;
 }
 
 static hs_status download_image(const hs_tensor *x, hs_image *out)
@@ -157,67 +122,147 @@ static void keep_content_colors(hs_image *result, const hs_image *content)
     }
 }
 
-typedef struct job_progress {
-    const hs_style_job *job;
-    const hs_image *content_rgb;
-    const char *model;
-    int tty;
-    double start;
-    hs_status save_status;
-} job_progress;
+/* ---- The plan --------------------------------------------------------------- */
 
-static void print_progress(const job_progress *jp, int it, const hs_style_losses *l)
+/* One scale of the run: its size, iterations, block side and memory. */
+typedef struct scale_plan {
+    int w, h, iterations, block;
+    size_t memory;
+} scale_plan;
+
+typedef struct job_plan {
+    hs_schedule schedule;
+    scale_plan scale[HS_SCHEDULE_MAX_SCALES];
+    double work;             /* Σ pixels × iterations, for the ETA */
+} job_plan;
+
+static hs_status make_plan(const hs_style_job *job, const hs_net *net, const hs_style_params *p,
+                           const hs_image *content, job_plan *plan)
 {
-    const hs_style_job *job = jp->job;
-    double per = (hs_seconds() - jp->start) / it;
-    double eta = per * (job->iterations - it);
-    if (jp->tty) {
-        int width = 24, filled = width * it / job->iterations;
-        fprintf(stderr, "\r[%.*s%*s] %d/%d  loss %.4g (content %.3g style %.3g tv %.3g)  %.2f s/it  "
-                "%d:%02d left ", filled, "########################", width - filled, "", it,
-                job->iterations, l->total, l->content, l->style, l->tv, per, (int)eta / 60,
-                (int)eta % 60);
-        if (it == job->iterations) fputc('\n', stderr);
-    } else if (job->print_every > 0 && (it % job->print_every == 0 || it == job->iterations)) {
-        fprintf(stderr, "iteration %d/%d: loss %.6g (content %.4g, style %.4g, tv %.4g), %.2f s/it\n",
-                it, job->iterations, l->total, l->content, l->style, l->tv, per);
+    const int *iters = job->iterations_count ? job->iterations : (const int[]){300};
+    HS_TRY(hs_schedule_make(job->image_size, job->start_size, job->scale_step, iters,
+                            job->iterations_count ? job->iterations_count : 1, job->iterations_fine,
+                            &plan->schedule));
+    /* what is left beside the weights, with a tenth to spare for the estimate */
+    size_t available = hs_memory_available(net->ctx) - hs_memory_in_use(net->ctx);
+    size_t budget = available / 10 * 9;
+    plan->work = 0;
+    for (int k = 0; k < plan->schedule.count; k++) {
+        scale_plan *sp = &plan->scale[k];
+        hs_schedule_fit(content->width, content->height, plan->schedule.side[k], &sp->w, &sp->h);
+        sp->iterations = plan->schedule.iterations[k];
+        if (job->block >= 0) {
+            int halo, stride;
+            HS_TRY(hs_style_halo(net, p, &halo, &stride));
+            sp->block = job->block == 0 ? 0 : (job->block + stride - 1) / stride * stride;
+        } else {
+            hs_status st = hs_style_pick_block(net, p, sp->h, sp->w, budget, &sp->block);
+            if (st != HS_OK) return hs_fail_context(st, "--image-size %d", plan->schedule.side[k]);
+        }
+        sp->memory = hs_style_memory(net, p, sp->h, sp->w, sp->block, NULL);
+        plan->work += (double)sp->w * sp->h * sp->iterations;
+    }
+    return HS_OK;
+}
+
+static void print_plan(const job_plan *plan, const char *model, const char *arch,
+                       const hs_style_params *p)
+{
+    fprintf(stderr, "hirestyle: painting with %s (%s), %s, %d scale%s:\n", model, arch,
+            p->optimizer == HS_OPT_ADAM ? "Adam" : "L-BFGS", plan->schedule.count,
+            plan->schedule.count > 1 ? "s" : "");
+    for (int k = 0; k < plan->schedule.count; k++) {
+        const scale_plan *sp = &plan->scale[k];
+        char blocks[32] = "whole";
+        if (sp->block) snprintf(blocks, sizeof blocks, "blocks of %d px", sp->block);
+        fprintf(stderr, "  %2d. %5dx%-5d %6d iterations  %-16s ~%.0f MiB of device memory\n",
+                k + 1, sp->w, sp->h, sp->iterations, blocks, sp->memory / 1048576.0);
     }
 }
 
-static hs_status save_intermediate(const job_progress *jp, int it, const hs_tensor *x)
+/* ---- Progress, snapshots, Ctrl-C ----------------------------------------------- */
+
+typedef struct job_progress {
+    const hs_style_job *job;
+    const job_plan *plan;
+    const hs_image *content_rgb; /* at the current scale, for --original-colors */
+    const char *model;
+    int tty;
+    int scale;                   /* index of the current scale */
+    int iteration;               /* counted over all scales, for --save-every */
+    double work_done, start;     /* Σ pixels × iterations finished, and when it began */
+    hs_status save_status;
+} job_progress;
+
+/* "[###   ] 2/4  it 31/100  loss 1.23e+04  0.52 s/it  12:34 left": 80 columns. */
+static void print_progress(const job_progress *jp, int it, const hs_style_losses *l)
 {
-    const hs_style_job *job = jp->job;
+    const scale_plan *sp = &jp->plan->scale[jp->scale];
+    double elapsed = hs_seconds() - jp->start, done = jp->work_done + (double)sp->w * sp->h * it;
+    double eta = elapsed / done * (jp->plan->work - done), per = elapsed / done * sp->w * sp->h;
+    int count = jp->plan->schedule.count, last = it == sp->iterations && jp->scale == count - 1;
+    if (jp->tty) {
+        int width = 20, filled = (int)(width * done / jp->plan->work);
+        fprintf(stderr, "\r[%.*s%*s] %d/%d  it %d/%d  loss %-9.3g %6.2f s/it %3d:%02d left ",
+                filled, "####################", width - filled, "", jp->scale + 1, count, it,
+                sp->iterations, l->total, per, (int)eta / 60, (int)eta % 60);
+        if (last) fputc('\n', stderr);
+    } else if (jp->job->print_every > 0 && (it % jp->job->print_every == 0 || it == sp->iterations)) {
+        fprintf(stderr, "scale %d/%d (%dx%d) iteration %d/%d: loss %.6g (content %.4g, style "
+                "%.4g, tv %.4g), %.2f s/it, %.0f s left\n", jp->scale + 1, count, sp->w, sp->h, it,
+                sp->iterations, l->total, l->content, l->style, l->tv, per, eta);
+    }
+}
+
+/* x written to `path` (with the content's colours on request). */
+static hs_status save_image(const job_progress *jp, const char *path, const hs_tensor *x)
+{
     hs_image img = {0};
     HS_TRY(download_image(x, &img));
-    if (job->original_colors) keep_content_colors(&img, jp->content_rgb);
-    char path[4096];
-    snprintf(path, sizeof path, "%.*s_%d.png", (int)strlen(job->output) - 4, job->output, it);
-    hs_status st = cli_save_png(path, &img, jp->model, job->argc, job->argv);
+    if (jp->job->original_colors) keep_content_colors(&img, jp->content_rgb);
+    hs_status st = cli_save_png(path, &img, jp->model, jp->job->argc, jp->job->argv);
     hs_image_free(&img);
     return st;
+}
+
+/* OUTPUT (NAME.png) with a suffix: NAME_<suffix>.png. */
+static void output_with(const hs_style_job *job, const char *suffix, char *path, size_t size)
+{
+    snprintf(path, size, "%.*s_%s.png", (int)strlen(job->output) - 4, job->output, suffix);
 }
 
 static int on_step(void *user, int it, const hs_style_losses *l, const hs_tensor *x)
 {
     job_progress *jp = user;
-    if (!jp->job->quiet) print_progress(jp, it, l);
-    if (jp->job->save_every > 0 && it % jp->job->save_every == 0 && it < jp->job->iterations) {
-        jp->save_status = save_intermediate(jp, it, x);
+    const hs_style_job *job = jp->job;
+    jp->iteration++;
+    if (!job->quiet) print_progress(jp, it, l);
+    int final = jp->scale == jp->plan->schedule.count - 1 && it == jp->plan->scale[jp->scale].iterations;
+    if (job->save_every > 0 && jp->iteration % job->save_every == 0 && !final) {
+        char path[4096], suffix[16];
+        snprintf(suffix, sizeof suffix, "%d", jp->iteration);
+        output_with(job, suffix, path, sizeof path);
+        jp->save_status = save_image(jp, path, x);
         if (jp->save_status != HS_OK) return 1;
     }
     if (cli_interrupted()) {
-        if (jp->tty && !jp->job->quiet) fputc('\n', stderr);
+        if (jp->tty && !job->quiet) fputc('\n', stderr);
         return 1;
     }
     return 0;
 }
 
+/* ---- The run -------------------------------------------------------------------- */
+
 static hs_status initial_image(hs_context *ctx, const hs_style_job *job, const hs_tensor *content,
                                hs_tensor *x)
 {
     if (job->init == HS_INIT_IMAGE) {
-        const int wh[2] = {content->w, content->h};
-        return load_image(ctx, job->init_image, 0, wh, x, NULL);
+        hs_image rgb = {0};
+        hs_status st = load_rgb(job->init_image, &rgb);
+        if (st == HS_OK) st = upload_sized(ctx, &rgb, content->w, content->h, x, NULL);
+        hs_image_free(&rgb);
+        return st;
     }
     HS_TRY(hs_tensor_alloc_like(x, content));
     if (job->init == HS_INIT_CONTENT) return hs_tensor_copy(x, content);
@@ -234,6 +279,93 @@ static hs_status initial_image(hs_context *ctx, const hs_style_job *job, const h
     return st;
 }
 
+/* The originals of the job's images, on the host. */
+typedef struct job_images {
+    hs_image content, styles[HS_STYLE_MAX_IMAGES];
+    hs_image content_sized;      /* the content at the current scale */
+} job_images;
+
+static void free_images(job_images *im)
+{
+    hs_image_free(&im->content);
+    hs_image_free(&im->content_sized);
+    for (int k = 0; k < HS_STYLE_MAX_IMAGES; k++) hs_image_free(&im->styles[k]);
+}
+
+/* The objective at one scale: the content and styles resized, their targets. */
+static hs_status scale_objective(hs_net *net, const hs_style_job *job, hs_style_params p,
+                                 const scale_plan *sp, job_images *im, hs_tensor *content,
+                                 hs_style **s)
+{
+    hs_tensor styles[HS_STYLE_MAX_IMAGES] = {{0}};
+    const hs_tensor *style_ptrs[HS_STYLE_MAX_IMAGES];
+    int side = (int)lround((sp->w > sp->h ? sp->w : sp->h) * job->style_scale);
+    hs_status st = upload_sized(net->ctx, &im->content, sp->w, sp->h, content, &im->content_sized);
+    for (int k = 0; st == HS_OK && k < job->style_count; k++) {
+        int w, h;
+        hs_schedule_fit(im->styles[k].width, im->styles[k].height, side > 16 ? side : 16, &w, &h);
+        st = upload_sized(net->ctx, &im->styles[k], w, h, &styles[k], NULL);
+        style_ptrs[k] = &styles[k];
+    }
+    p.block = sp->block;
+    if (st == HS_OK)
+        st = hs_style_create(net, &p, content, style_ptrs, job->blend_count ? job->blend : NULL,
+                             job->style_count, s);
+    for (int k = 0; k < job->style_count; k++) hs_tensor_free(&styles[k]);
+    return st;
+}
+
+/* x and the optimiser state for scale k: the first from the init, the
+ * others enlarged from the last scale's result. */
+static hs_status start_scale(hs_context *ctx, const hs_style_job *job, const hs_style_params *p,
+                             const scale_plan *sp, int k, const hs_tensor *content, hs_tensor *x,
+                             hs_style_state *state)
+{
+    if (k == 0) {
+        HS_TRY(initial_image(ctx, job, content, x));
+        return p->optimizer == HS_OPT_ADAM ? hs_style_state_init(state, x) : HS_OK;
+    }
+    hs_tensor larger = {0};
+    HS_TRY(hs_tensor_resize(&larger, x, sp->h, sp->w));
+    hs_tensor_free(x);
+    *x = larger;
+    HS_TRY(hs_clamp(x, 0.0f, 1.0f));
+    return p->optimizer == HS_OPT_ADAM ? hs_style_state_resize(state, sp->h, sp->w) : HS_OK;
+}
+
+/* The scales one after another; x ends as the result. */
+static hs_status run_scales(hs_net *net, const hs_style_job *job, const hs_style_params *p,
+                            const job_plan *plan, job_images *im, job_progress *jp, hs_tensor *x)
+{
+    hs_style_state state = {0};
+    hs_status st = HS_OK;
+    for (int k = 0; st == HS_OK && k < plan->schedule.count; k++) {
+        const scale_plan *sp = &plan->scale[k];
+        hs_tensor content = {0};
+        hs_style *s = NULL;
+        jp->scale = k;
+        st = scale_objective(net, job, *p, sp, im, &content, &s);
+        if (st == HS_OK) st = start_scale(net->ctx, job, p, sp, k, &content, x, &state);
+        if (st == HS_OK) st = hs_style_optimize_from(s, x, sp->iterations, &state, on_step, jp);
+        /* the result of a scale, also when interrupted: the average of its iterates */
+        if ((st == HS_OK || st == HS_ERR_INTERRUPTED) && state.average.buf) {
+            hs_status averaged = hs_style_state_result(&state, x);
+            if (averaged != HS_OK) st = averaged;
+        }
+        jp->work_done += (double)sp->w * sp->h * sp->iterations;
+        if (st == HS_OK && job->save_every > 0 && k + 1 < plan->schedule.count) {
+            char path[4096], suffix[16];
+            snprintf(suffix, sizeof suffix, "%dpx", plan->schedule.side[k]);
+            output_with(job, suffix, path, sizeof path);
+            st = save_image(jp, path, x);
+        }
+        hs_style_destroy(s);
+        hs_tensor_free(&content);
+    }
+    hs_style_state_free(&state);
+    return st;
+}
+
 hs_status hs_style_job_run(hs_context *ctx, const hs_style_job *job, hs_image *result)
 {
     char model[4096];
@@ -241,39 +373,30 @@ hs_status hs_style_job_run(hs_context *ctx, const hs_style_job *job, hs_image *r
     hs_net net;
     HS_TRY(hs_net_load(ctx, model, &net));
     hs_style_params p;
+    job_plan plan;
+    job_images im = {0};
+    hs_tensor x = {0};
     hs_status st = job_params(job, net.arch, &p);
-
-    hs_tensor content = {0}, x = {0}, styles[HS_STYLE_MAX_IMAGES] = {{0}};
-    hs_image content_rgb = {0};
-    if (st == HS_OK) st = load_image(ctx, job->content, job->image_size, NULL, &content, &content_rgb);
-    if (st == HS_OK) st = check_memory(job, &net, &p, content.w, content.h);
-    int style_side = (int)lround(job->image_size * job->style_scale);
-    for (int k = 0; st == HS_OK && k < job->style_count; k++)
-        st = load_image(ctx, job->styles[k], style_side > 16 ? style_side : 16, NULL, &styles[k], NULL);
-    if (st == HS_OK) st = initial_image(ctx, job, &content, &x);
-
-    hs_style *s = NULL;
-    const hs_tensor *style_ptrs[HS_STYLE_MAX_IMAGES];
-    for (int k = 0; k < job->style_count; k++) style_ptrs[k] = &styles[k];
-    if (st == HS_OK)
-        st = hs_style_create(&net, &p, &content, style_ptrs, job->blend_count ? job->blend : NULL,
-                             job->style_count, &s);
-    if (st == HS_OK && !job->quiet)
-        fprintf(stderr, "hirestyle: styling %dx%d with %s (%s), %d %s iterations\n", content.w,
-                content.h, model, net.arch, job->iterations,
-                p.optimizer == HS_OPT_ADAM ? "Adam" : "L-BFGS");
-    job_progress jp = {job, &content_rgb, model, isatty(STDERR_FILENO), hs_seconds(), HS_OK};
-    if (st == HS_OK) st = hs_style_optimize(s, &x, job->iterations, on_step, &jp);
-    if (st == HS_ERR_INTERRUPTED && jp.save_status != HS_OK) st = jp.save_status;
-    else if (st == HS_ERR_INTERRUPTED) st = hs_fail(HS_ERR_INTERRUPTED, "interrupted: nothing written");
-    if (st == HS_OK) st = download_image(&x, result);
-    if (st == HS_OK && job->original_colors) keep_content_colors(result, &content_rgb);
-
-    hs_style_destroy(s);
-    for (int k = 0; k < job->style_count; k++) hs_tensor_free(&styles[k]);
-    hs_tensor_free(&content);
+    if (st == HS_OK) st = load_rgb(job->content, &im.content);
+    for (int k = 0; st == HS_OK && k < job->style_count; k++) st = load_rgb(job->styles[k], &im.styles[k]);
+    if (st == HS_OK) st = make_plan(job, &net, &p, &im.content, &plan);
+    if (st == HS_OK && !job->quiet) print_plan(&plan, model, net.arch, &p);
+    job_progress jp = {job, &plan, &im.content_sized, model, isatty(STDERR_FILENO), 0, 0, 0,
+                       hs_seconds(), HS_OK};
+    if (st == HS_OK) st = run_scales(&net, job, &p, &plan, &im, &jp, &x);
+    if (st == HS_ERR_INTERRUPTED && jp.save_status != HS_OK) {
+        st = jp.save_status;
+    } else if ((st == HS_OK || st == HS_ERR_INTERRUPTED) && x.buf) {
+        /* interrupted: the result so far is still the caller's to write */
+        hs_status interrupted = st;
+        st = download_image(&x, result);
+        if (st == HS_OK && job->original_colors) keep_content_colors(result, &im.content_sized);
+        if (st == HS_OK && interrupted != HS_OK)
+            st = hs_fail(HS_ERR_INTERRUPTED, "interrupted at scale %d of %d", jp.scale + 1,
+                         plan.schedule.count);
+    }
     hs_tensor_free(&x);
-    hs_image_free(&content_rgb);
+    free_images(&im);
     hs_net_free(&net);
     return st;
 }

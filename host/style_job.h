@@ -1,13 +1,15 @@
 /* style_job.h — style transfer from files to an image: what `hirestyle
  * style` and `hirestyle run` do between parsing options and writing the
- * result. Loads and sizes the images, checks the job fits the device, runs
- * the optimiser with progress and periodic saves, keeps the content's
+ * result. Loads the images, plans the scales of a coarse-to-fine run and
+ * the blocks each needs to fit the device, prints the plan, runs the
+ * optimiser scale by scale with progress and snapshots, keeps the content's
  * colours on request. */
 #ifndef HS_STYLE_JOB_H
 #define HS_STYLE_JOB_H
 
 #include "image_io.h"
 #include "style.h"
+#include "style_schedule.h"
 
 typedef enum hs_init { HS_INIT_CONTENT, HS_INIT_RANDOM, HS_INIT_IMAGE } hs_init;
 
@@ -20,8 +22,13 @@ typedef struct hs_style_job {
     float blend[HS_STYLE_MAX_IMAGES];
     int blend_count;            /* 0: equal weights */
     int image_size;             /* the output's longer side */
+    int start_size;             /* the first scale's longer side */
+    float scale_step;           /* each scale this much larger than the one before */
     float style_scale;
-    int iterations;
+    int iterations[HS_SCHEDULE_MAX_SCALES]; /* per scale, or the first scale's */
+    int iterations_count;       /* 0: the default */
+    int iterations_fine;        /* every finer scale's; 0: from the first (style_schedule.h) */
+    int block;                  /* block side; -1: from device memory, 0: never */
     hs_optimizer optimizer;
     float learning_rate, content_weight, style_weight, tv_weight;
     const char *content_layers, *style_layers; /* comma lists; NULL = default */
@@ -31,7 +38,8 @@ typedef struct hs_style_job {
     unsigned seed;
     int original_colors;
     int print_every, save_every;
-    const char *output;         /* the result, NAME.png: --save-every writes NAME_<iter>.png */
+    const char *output;         /* the result, NAME.png: --save-every writes NAME_<iter>.png
+                                   and each finished scale as NAME_<side>px.png */
     int quiet, verbose;
     int argc;                   /* recorded in saved PNGs */
     char **argv;
@@ -40,6 +48,8 @@ typedef struct hs_style_job {
 /* The weights file the job will use: --weights, else vgg19 if fetched, else
  * resnet50. */
 hs_status hs_style_job_weights(const hs_style_job *job, char *path, size_t size);
+/* The painting into *result. Interrupted (HS_ERR_INTERRUPTED), *result
+ * still holds the image so far when it could be made (pixels not NULL). */
 hs_status hs_style_job_run(hs_context *ctx, const hs_style_job *job, hs_image *result);
 
 #endif

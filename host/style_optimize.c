@@ -1,4 +1,5 @@
 /* style_optimize.c — the optimisers of style transfer: Adam (with the
+ * moving average of its iterates, state in style_state.c; with the
  * jitter, x clamped to [0,1] after each step) and L-BFGS (deterministic
  * objective, so no jitter; x clamped once at the end). */
 #include "lbfgs.h"
@@ -14,23 +15,28 @@ static int jitter_shift(hs_style *s)
     return (int)(s->rng % 4u) - 2;
 }
 
-static hs_status adam(hs_style *s, hs_tensor *x, int iterations, hs_style_progress progress,
-                      void *user)
+/* average = decay * average + (1 - decay) * x, and the weight it holds. */
+static hs_status update_average(hs_style_state *state, const hs_tensor *x)
 {
-    hs_tensor grad = {0}, m = {0}, v = {0};
+    const double decay = HS_STYLE_AVERAGE_DECAY;
+    state->gathered = 1 - decay * (1 - state->gathered);
+    return hs_axpby(&state->average, (float)decay, &state->average, (float)(1 - decay), x);
+}
+
+static hs_status adam(hs_style *s, hs_tensor *x, int iterations, hs_style_state *state,
+                      hs_style_progress progress, void *user)
+{
+    hs_tensor grad = {0};
     hs_status st = hs_tensor_alloc_like(&grad, x);
-    if (st == HS_OK) st = hs_tensor_alloc_like(&m, x);
-    if (st == HS_OK) st = hs_tensor_alloc_like(&v, x);
-    if (st == HS_OK) st = hs_tensor_fill(&m, 0.0f);
-    if (st == HS_OK) st = hs_tensor_fill(&v, 0.0f);
     for (int it = 1; st == HS_OK && it <= iterations; it++) {
         int dx = s->p.jitter ? jitter_shift(s) : 0, dy = s->p.jitter ? jitter_shift(s) : 0;
         hs_style_losses losses;
         st = hs_style_evaluate(s, x, dx, dy, &losses, &grad);
-        hs_adam_params a = {s->p.learning_rate, 0.9f, 0.999f, 1e-8f, it};
+        hs_adam_params a = {s->p.learning_rate, 0.9f, 0.999f, 1e-8f, ++state->step};
         double lap = hs_seconds();
-        if (st == HS_OK) st = hs_adam_step(x, &grad, &m, &v, a);
+        if (st == HS_OK) st = hs_adam_step(x, &grad, &state->m, &state->v, a);
         if (st == HS_OK) st = hs_clamp(x, 0.0f, 1.0f);
+        if (st == HS_OK) st = update_average(state, x);
         if (st == HS_OK && s->timing) {
             st = hs_style_lap(s, &s->timing->step, &lap);
             s->timing->steps++;
@@ -39,8 +45,6 @@ static hs_status adam(hs_style *s, hs_tensor *x, int iterations, hs_style_progre
             st = hs_fail(HS_ERR_INTERRUPTED, "stopped after iteration %d", it);
     }
     hs_tensor_free(&grad);
-    hs_tensor_free(&m);
-    hs_tensor_free(&v);
     return st;
 }
 
@@ -66,11 +70,21 @@ static int lbfgs_progress(void *user, int iteration, float f, const hs_tensor *x
     return u->progress ? u->progress(u->user, iteration, &u->last, x) : 0;
 }
 
-hs_status hs_style_optimize(hs_style *s, hs_tensor *x, int iterations, hs_style_progress progress,
-                            void *user)
+hs_status hs_style_optimize_from(hs_style *s, hs_tensor *x, int iterations, hs_style_state *state,
+                                 hs_style_progress progress, void *user)
 {
-    if (s->p.optimizer == HS_OPT_ADAM) return adam(s, x, iterations, progress, user);
+    if (s->p.optimizer == HS_OPT_ADAM) return adam(s, x, iterations, state, progress, user);
     lbfgs_user u = {.s = s, .progress = progress, .user = user};
     HS_TRY(hs_lbfgs(x, iterations, s->p.lbfgs_history, objective, lbfgs_progress, &u));
     return hs_clamp(x, 0.0f, 1.0f);
+}
+
+hs_status hs_style_optimize(hs_style *s, hs_tensor *x, int iterations, hs_style_progress progress,
+                            void *user)
+{
+    hs_style_state state = {0};
+    hs_status st = s->p.optimizer == HS_OPT_ADAM ? hs_style_state_init(&state, x) : HS_OK;
+    if (st == HS_OK) st = hs_style_optimize_from(s, x, iterations, &state, progress, user);
+    hs_style_state_free(&state);
+    return st;
 }
