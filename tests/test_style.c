@@ -9,9 +9,12 @@
  * identity, L-BFGS's monotone decrease and the rejection of bad weights.
  */
 #include "harness.h"
+#include "image_io.h"
 #include "net.h"
 #include "reference.h"
+#include "resample.h"
 #include "style.h"
+#include "style_schedule.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -349,6 +352,124 @@ START_TEST(resnet50_blocks)
 }
 END_TEST
 
+/* ---- Coarse to fine -------------------------------------------------------------- */
+
+static void expect_schedule(int size, int start, double step, const int *iters, int count,
+                            int fine, int scales, const int *sides, const int *want_iters)
+{
+    hs_schedule sch;
+    HS_CHECK(hs_schedule_make(size, start, step, iters, count, fine, &sch));
+    ck_assert_int_eq(sch.count, scales);
+    for (int k = 0; k < scales; k++) {
+        ck_assert_msg(sch.side[k] == sides[k] && sch.iterations[k] == want_iters[k],
+                      "%d px from %d by %g, scale %d: %d px x %d, want %d px x %d", size, start,
+                      step, k, sch.side[k], sch.iterations[k], sides[k], want_iters[k]);
+    }
+}
+
+START_TEST(schedule_scales)
+{
+    expect_schedule(2048, 256, 2, (int[]){300}, 1, 0, 4, (int[]){256, 512, 1024, 2048},
+                    (int[]){300, 100, 34, 20});
+    expect_schedule(2048, 256, 2, (int[]){600, 200, 66, 30}, 4, 0, 4,
+                    (int[]){256, 512, 1024, 2048}, (int[]){600, 200, 66, 30});
+    expect_schedule(1000, 300, 2, (int[]){50, 7}, 2, 0, 2, (int[]){500, 1000}, (int[]){50, 7});
+    expect_schedule(1000, 250, 1.5, (int[]){90}, 1, 15, 4, (int[]){296, 444, 667, 1000},
+                    (int[]){90, 15, 15, 15});
+    expect_schedule(200, 256, 2, (int[]){10}, 1, 0, 1, (int[]){200}, (int[]){10});
+    expect_schedule(512, 100, 2, (int[]){5}, 1, 0, 3, (int[]){128, 256, 512}, (int[]){5, 5, 5});
+    hs_schedule sch;
+    ck_assert_int_eq(hs_schedule_make(512, 256, 1.0, (int[]){5}, 1, 0, &sch), HS_ERR_USAGE);
+    ck_assert_int_eq(hs_schedule_make(65536, 16, 1.1, (int[]){5}, 1, 0, &sch), HS_ERR_USAGE);
+}
+END_TEST
+
+/* The float resize of the scales is hs_image_resize's filter: on 8-bit data
+ * they agree to the rounding. */
+START_TEST(resize_planes_matches_image_resize)
+{
+    const int w = 13, h = 9, ow = 31, oh = 20;
+    hs_image img = {.width = w, .height = h, .channels = 3, .pixels = malloc((size_t)w * h * 3)};
+    float *planes = host_floats((size_t)3 * w * h), *out = host_floats((size_t)3 * ow * oh);
+    for (int i = 0; i < w * h * 3; i++) img.pixels[i] = (uint8_t)(i * 37 % 251);
+    for (int c = 0; c < 3; c++)
+        for (int p = 0; p < w * h; p++) planes[c * w * h + p] = img.pixels[p * 3 + c];
+    hs_image big;
+    HS_CHECK(hs_image_resize(&img, ow, oh, &big));
+    HS_CHECK(hs_resize_planes(planes, 3, h, w, out, oh, ow));
+    for (int c = 0; c < 3; c++)
+        for (int p = 0; p < ow * oh; p++) {
+            double v = fmin(255, fmax(0, out[c * ow * oh + p]));
+            ck_assert_msg(fabs(v - big.pixels[p * 3 + c]) <= 0.5001, "plane %d pixel %d: %g vs %d",
+                          c, p, v, big.pixels[p * 3 + c]);
+        }
+    hs_image_free(&img);
+    hs_image_free(&big);
+    free(planes);
+    free(out);
+}
+END_TEST
+
+/* Every iterate, downloaded by the progress callback. */
+typedef struct iterates { float *x[8]; int count; } iterates;
+
+static int keep_iterate(void *user, int iteration, const hs_style_losses *losses, const hs_tensor *x)
+{
+    iterates *it = user;
+    (void)iteration, (void)losses;
+    it->x[it->count++] = download(x);
+    return 0;
+}
+
+/* Adam's step count carries over scales, v stays non-negative when resized,
+ * and the result of a scale is the bias-corrected moving average of its
+ * iterates, recomputed here on the host. */
+START_TEST(state_carries_over_scales)
+{
+    test_setup();
+    hs_net net;
+    HS_CHECK(hs_net_load(test_ctx, vgg19_random(), &net));
+    hs_style_params p;
+    HS_CHECK(hs_style_defaults("vgg19", &p));
+    float *host[3];
+    hs_tensor content = random_image(20, 24, 51, &host[0]), style = random_image(22, 18, 52, &host[1]);
+    hs_tensor x = random_image(20, 24, 53, &host[2]);
+    const hs_tensor *styles[1] = {&style};
+    hs_style *s;
+    HS_CHECK(hs_style_create(&net, &p, &content, styles, NULL, 1, &s));
+    hs_style_state state;
+    HS_CHECK(hs_style_state_init(&state, &x));
+    iterates seen = {{0}, 0};
+    HS_CHECK(hs_style_optimize_from(s, &x, 4, &state, keep_iterate, &seen));
+    ck_assert_int_eq(state.step, 4);
+    HS_CHECK(hs_style_state_result(&state, &x));
+    size_t n = hs_tensor_count(&x);
+    double *want = host_doubles(n), decay = HS_STYLE_AVERAGE_DECAY;
+    for (size_t i = 0; i < n; i++) {
+        double sum = 0;
+        for (int k = 0; k < seen.count; k++) sum += pow(decay, seen.count - 1 - k) * (1 - decay) * seen.x[k][i];
+        want[i] = fmin(1, fmax(0, sum / (1 - pow(decay, seen.count))));
+    }
+    float *got = download(&x);
+    assert_close("average of the iterates", got, want, n, 1e-5);
+
+    HS_CHECK(hs_style_state_resize(&state, 31, 37));
+    ck_assert_int_eq(state.step, 4);
+    ck_assert_int_eq(state.gathered == 0, 1);
+    float *v = download(&state.v);
+    for (size_t i = 0; i < hs_tensor_count(&state.v); i++) ck_assert(v[i] >= 0);
+    ck_assert_int_eq(state.m.h * 100 + state.m.w, 31 * 100 + 37);
+
+    free(v); free(got); free(want);
+    for (int k = 0; k < seen.count; k++) free(seen.x[k]);
+    for (int k = 0; k < 3; k++) free(host[k]);
+    hs_style_state_free(&state);
+    hs_style_destroy(s);
+    hs_tensor_free(&content); hs_tensor_free(&style); hs_tensor_free(&x);
+    hs_net_free(&net);
+}
+END_TEST
+
 /* ---- L-BFGS ---------------------------------------------------------------------- */
 
 typedef struct loss_log { float values[64]; int count; } loss_log;
@@ -465,6 +586,11 @@ int main(void)
     tcase_add_test(objective, vgg19_blocks);
     tcase_add_test(objective, resnet50_blocks);
     suite_add_tcase(s, objective);
+    TCase *scales = tcase_create("scales");
+    tcase_add_test(scales, schedule_scales);
+    tcase_add_test(scales, resize_planes_matches_image_resize);
+    tcase_add_test(scales, state_carries_over_scales);
+    suite_add_tcase(s, scales);
     TCase *weights = tcase_create("weights");
     tcase_add_test(weights, rejects_bad_weights);
     suite_add_tcase(s, weights);
