@@ -89,6 +89,12 @@ expect "out of memory" 8 "out of device memory" env HIRESTYLE_MEMORY_LIMIT_MB=1 
     -i "$examples/scream.jpg" -m esrgan-slim-x2 -o "$work/i.png"
 no_file "out of memory" "$work/i.png"
 
+# run checks its upscaler before painting: a wrong one fails at once, writing nothing.
+expect "run with a feature net as upscaler" 2 "not a super-resolution" "$hirestyle" run \
+    -c "$examples/dog.jpg" -s "$examples/scream.jpg" --image-size 32 -n 100000 \
+    --upscale-model resnet50 -o "$work/r.png"
+no_file "run with a feature net as upscaler" "$work/r"
+
 # A memory limit that the whole image exceeds: the plan cuts it into blocks, the
 # run completes and the device memory it held (weights included) stays below.
 expect "blocks under a memory limit" 0 "blocks of" env HIRESTYLE_MEMORY_LIMIT_MB=200 \
