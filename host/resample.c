@@ -80,7 +80,7 @@ hs_status hs_resize_planes(const float *in, int planes, int h, int w, float *out
 {
     hs_axis_filter across = {0}, down = {0};
     float *rows = malloc((size_t)planes * h * ow * sizeof *rows);
-    hs_status st = rows ? HS_OK : hs_fail(HS_ERR_INTERNAL, "resize: out of host memory");
+    hs_status st = rows ? HS_OK : hs_fail(HS_ERR_TOO_LARGE, "resize: out of host memory");
     if (st == HS_OK) st = hs_axis_filter_build(&across, w, ow);
     if (st == HS_OK) st = hs_axis_filter_build(&down, h, oh);
     for (size_t r = 0; st == HS_OK && r < (size_t)planes * h; r++) /* rows to ow samples */

@@ -178,7 +178,7 @@ hs_status hs_style_halo(const hs_net *net, const hs_style_params *p, int *halo, 
     int layers[2 * HS_STYLE_MAX_LAYERS], last;
     HS_TRY(loss_layers(net, p, layers, &last));
     hs_footprint *foot = malloc((size_t)(last + 1) * sizeof *foot);
-    if (!foot) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    if (!foot) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     hs_status st = halo_of(net, layers, p->layers.content_count + p->layers.style_count, last,
                            foot, halo, stride);
     free(foot);
@@ -193,7 +193,7 @@ static hs_status choose_blocks(hs_style *s, int h, int w)
         layers[i] = i < s->p.layers.content_count ? s->content_index[i]
                                                    : s->style_index[i - s->p.layers.content_count];
     s->footprints = malloc((size_t)(s->last + 1) * sizeof *s->footprints);
-    if (!s->footprints) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    if (!s->footprints) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     HS_TRY(halo_of(s->net, layers, count, s->last, s->footprints, &s->halo, &s->stride));
     if (s->p.block == HS_STYLE_BLOCK_AUTO) {
         size_t available = hs_memory_available(s->ctx) - hs_memory_in_use(s->ctx);

@@ -125,7 +125,7 @@ hs_status hs_style_statistics(hs_style *s, const hs_tensor *image, int block, hs
     const hs_style_layers *l = &s->p.layers;
     hs_tensor *shapes = calloc((size_t)s->net->count, sizeof *shapes);
     hs_tensor input = {0};
-    if (!shapes) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    if (!shapes) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     hs_status st = hs_net_shapes(s->net, image->h, image->w, shapes);
     for (int i = 0; grams && st == HS_OK && i < l->style_count; i++) {
         int c = shapes[s->style_index[i]].c;
@@ -257,7 +257,7 @@ hs_status hs_style_evaluate_blocks(hs_style *s, const hs_tensor *xs, hs_style_lo
     hs_tensor input = {0}, dinput = {0};
     hs_tensor *shapes = calloc((size_t)s->net->count, sizeof *shapes);
     double content = 0, style = 0;
-    if (!shapes) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    if (!shapes) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     hs_status st = hs_net_shapes(s->net, xs->h, xs->w, shapes);
     if (st == HS_OK) st = hs_style_statistics(s, xs, s->block, grams, NULL);
     if (st == HS_OK) st = style_from_grams(s, grams, dxs ? dgrams : NULL, &style);

@@ -13,7 +13,7 @@ hs_status hs_tensor_resize(hs_tensor *out, const hs_tensor *in, int h, int w)
 {
     size_t n_in = hs_tensor_count(in), n_out = (size_t)in->n * in->c * h * w;
     float *from = malloc(n_in * sizeof *from), *to = malloc(n_out * sizeof *to);
-    hs_status st = from && to ? HS_OK : hs_fail(HS_ERR_INTERNAL, "resize: out of host memory");
+    hs_status st = from && to ? HS_OK : hs_fail(HS_ERR_TOO_LARGE, "resize: out of host memory");
     if (st == HS_OK) st = hs_tensor_read(in, from);
     if (st == HS_OK) st = hs_resize_planes(from, in->n * in->c, in->h, in->w, to, h, w);
     if (st == HS_OK) st = hs_tensor_alloc(in->ctx, out, in->n, in->c, h, w);
