@@ -4,7 +4,7 @@
  *     here in float16 and float32) against a plain C reference;
  *   - graphs hirestyle cannot run, and .bin files that do not fit the graph,
  *     refused with the file, layer and problem;
- *   - realesrgan-x4plus (RRDBNet), realesrgan-x4fast (realesr-general-x4v3)
+ *   - realesrgan-x4plus and -x4plus-anime (RRDBNet), realesrgan-x4fast (realesr-general-x4v3)
  *     and realesr-animevideov3-x2/x3/x4 (SRVGGNetCompact; x2 and x3 resize
  *     the x4 output bicubically inside the graph) against PyTorch running
  *     the original architectures on the same weights
@@ -231,6 +231,7 @@ static const struct model_case {
     {"realesr-animevideov3-x4", "realesr-animevideov3", 4, 52.0}, /* 56.5 */
     {"realesr-animevideov3-x3", "realesr-animevideov3", 3, 53.0}, /* 56.4 */
     {"realesr-animevideov3-x2", "realesr-animevideov3", 2, 53.0}, /* 56.4 */
+    {"realesrgan-x4plus-anime", "realesrgan-x4plus-anime", 4, 48.0}, /* 51.5 */
     {"realesrgan-x4plus", "realesrgan-x4plus", 4, 46.0},          /* 49.8 */
 };
 #define MODEL_COUNT ((int)(sizeof models / sizeof *models))

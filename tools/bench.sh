@@ -3,14 +3,17 @@
 # machine in the same run, with the ratios (the machines are noisy: compare
 # ratios, not single times).
 #
-# usage: tools/bench.sh [ops|style|upscale|all] [--size N] [--repeat N]
+# usage: tools/bench.sh [ops|style|upscale|ncnn|all] [--size N] [--repeat N]
 #   ops      every VGG19 conv at 256² and 512² (--size sets one size) and the SR
 #            64-channel conv: forward and backward-input GFLOP/s, ours / PyTorch's
 #   style    s/iter of one style-transfer iteration per network at --size
 #            (default 256), PyTorch's / ours
 #   upscale  output MP/s of esrgan-{thick,medium,slim}-x4 on a --size image
 #            (default 128), ours / PyTorch's; median of 3 runs
-#   all      the three (default)
+#   ncnn     output MP/s of the Real-ESRGAN ncnn models on a --size image (default 64):
+#            `hirestyle upscale -n NAME` beside realesrgan-ncnn-vulkan (weights/ncnn/bin; on
+#            its Vulkan device, Mesa's lavapipe on a machine without a GPU), whole commands
+#   all      the four (default)
 # Builds first if needed. PyTorch runs on 2 threads. Environment: PYTHON
 # (default /usr/bin/python3), HIRESTYLE_DEVICE.
 set -euo pipefail
@@ -89,10 +92,46 @@ bench_upscale() {
         "$work/theirs" "$work/ours"
 }
 
+# Median wall seconds of a command run `rep` times (output discarded).
+median_seconds() {
+    local rep=$1 start end times=()
+    shift
+    for ((i = 0; i < rep; i++)); do
+        start=$(date +%s.%N)
+        "$@" >/dev/null 2>&1 || { echo "bench.sh: failed: $*" >&2; exit 1; }
+        end=$(date +%s.%N)
+        times+=("$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')")
+    done
+    printf '%s\n' "${times[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+bench_ncnn() {
+    local s=${size:-64} rep=${repeat:-3} dir=weights/ncnn/models-realesrgan
+    local tool=weights/ncnn/bin/realesrgan-ncnn-vulkan
+    [[ -x $tool ]] || { echo "bench.sh: $tool is missing: run tools/fetch_weights.sh ncnn" >&2; exit 1; }
+    "$PYTHON" -c 'import sys; from PIL import Image
+Image.open("tools/examples/dog.jpg").convert("RGB").resize((int(sys.argv[1]), int(sys.argv[1]) * 3 // 4), Image.BICUBIC).save(sys.argv[2])' "$s" "$work/in.png"
+    echo "== output MP/s on a ${s}x$((s * 3 / 4)) image, whole commands (load, kernel builds, run, write), median of $rep"
+    echo "   hirestyle upscale -n NAME vs realesrgan-ncnn-vulkan -n NAME (its Vulkan device: lavapipe without a GPU)"
+    printf "%-26s %10s %10s %8s\n" model hirestyle ncnn-vk ratio
+    local model name scale ours theirs pixels
+    for model in realesrgan-x4fast realesr-animevideov3-x2 realesr-animevideov3-x3 \
+                 realesr-animevideov3-x4 realesrgan-x4plus-anime realesrgan-x4plus; do
+        name=$model scale=4
+        case $model in realesr-animevideov3-x*) name=realesr-animevideov3 scale=${model##*-x} ;; esac
+        ours=$(median_seconds "$rep" build/hirestyle upscale -q -i "$work/in.png" -o "$work/ours.png" -n "$model")
+        theirs=$(median_seconds "$rep" "$tool" -i "$work/in.png" -o "$work/theirs.png" -m "$dir" -n "$name" -s "$scale")
+        pixels=$((s * scale * s * 3 / 4 * scale))
+        awk -v m="$model" -v p="$pixels" -v a="$ours" -v b="$theirs" \
+            'BEGIN { printf "%-26s %10.4f %10.4f   x%.2f\n", m, p / a / 1e6, p / b / 1e6, b / a }'
+    done
+}
+
 case $what in
     ops) bench_ops ;;
     style) bench_style ;;
     upscale) bench_upscale ;;
-    all) bench_ops; bench_style; bench_upscale ;;
-    *) echo "bench.sh: unknown benchmark '$what' (ops, style, upscale or all)" >&2; exit 2 ;;
+    ncnn) bench_ncnn ;;
+    all) bench_ops; bench_style; bench_upscale; bench_ncnn ;;
+    *) echo "bench.sh: unknown benchmark '$what' (ops, style, upscale, ncnn or all)" >&2; exit 2 ;;
 esac
