@@ -1,6 +1,7 @@
 /* bench_style.c — `hirestyle bench style`: seconds per style-transfer
  * iteration and where they go (forward, loss terms, backward, Adam step),
- * and the peak device memory, per feature network at a given image size.
+ * the peak device memory and the process's peak resident memory, per
+ * feature network at a given image size.
  * The images are random: the time does not depend on what they show.
  * tools/bench_style_torch.py times the same iteration in PyTorch. */
 #include "bench.h"
@@ -30,6 +31,7 @@ static hs_status random_image(hs_context *ctx, int h, int w, unsigned seed, hs_t
 static hs_status bench_network(hs_context *ctx, const char *weights, int size, int iterations)
 {
     hs_net net;
+    hs_peak_rss_reset();
     HS_TRY(hs_net_load(ctx, weights, &net));
     hs_style_params p;
     hs_tensor content = {0}, style = {0}, x = {0};
@@ -51,10 +53,10 @@ static hs_status bench_network(hs_context *ctx, const char *weights, int size, i
     }
     double per = (hs_seconds() - start) / iterations;
     if (st == HS_OK)
-        printf("%-9s %5dx%-5d %8.3f %8.3f %8.3f %8.3f %8.3f %9.0f\n", net.arch, size, h, per,
-               timing.forward / iterations, timing.backward / iterations,
+        printf("%-9s %5dx%-5d %8.3f %8.3f %8.3f %8.3f %8.3f %9.0f %8.0f\n", net.arch, size, h,
+               per, timing.forward / iterations, timing.backward / iterations,
                timing.loss / iterations, timing.step / iterations,
-               hs_memory_peak(ctx) / 1048576.0);
+               hs_memory_peak(ctx) / 1048576.0, hs_peak_rss_mib());
     fflush(stdout);
     hs_style_destroy(s);
     hs_tensor_free(&content);
@@ -68,8 +70,8 @@ hs_status hs_bench_style(hs_context *ctx, const char *const *weights, int count,
                          int iterations)
 {
     printf("device: %s (%s)\n", ctx->dev.name, ctx->dev.platform_name);
-    printf("%-9s %-11s %8s %8s %8s %8s %8s %9s\n", "network", "image", "s/iter", "forward",
-           "backward", "loss", "step", "peak MiB");
+    printf("%-9s %-11s %8s %8s %8s %8s %8s %9s %8s\n", "network", "image", "s/iter", "forward",
+           "backward", "loss", "step", "peak MiB", "RSS MiB");
     for (int i = 0; i < count; i++) HS_TRY(bench_network(ctx, weights[i], size, iterations));
     return HS_OK;
 }

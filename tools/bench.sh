@@ -14,12 +14,34 @@
 #            `hirestyle upscale -n NAME` beside realesrgan-ncnn-vulkan (weights/ncnn/bin; on
 #            its Vulkan device, Mesa's lavapipe on a machine without a GPU), whole commands
 #   all      the four (default)
-# Builds first if needed. PyTorch runs on 2 threads. Environment: PYTHON
-# (default /usr/bin/python3), HIRESTYLE_DEVICE.
+# Builds first if needed. style and upscale also give each side's peak
+# resident memory (RSS) per network, and ours beside the device memory our
+# context counted.
+#
+# The PyTorch peer is fair: PyTorch on OpenBLAS (Debian's
+# libopenblas0-pthread, put first on LD_LIBRARY_PATH; Debian's torch
+# otherwise calls the netlib reference BLAS, 30-50x slower at torch.mm), on
+# as many threads as the machine has cores (PoCL uses them all), with
+# OpenMP's threads waiting passively (OMP_WAIT_POLICY=PASSIVE: spinning
+# threads make PyTorch look several times slower on a shared machine). Both
+# sides print what they run on. Environment: PYTHON (default
+# /usr/bin/python3), HIRESTYLE_DEVICE, HIRESTYLE_GEMM, OPENBLAS_DIR (default
+# /usr/lib/x86_64-linux-gnu/openblas-pthread).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-/usr/bin/python3}
 [[ -x $PYTHON ]] || PYTHON=python3
+threads=$(nproc)
+openblas=${OPENBLAS_DIR:-/usr/lib/x86_64-linux-gnu/openblas-pthread}
+if [[ ! -e $openblas/libblas.so.3 ]]; then
+    echo "bench.sh: no OpenBLAS in $openblas (apt-get install libopenblas0-pthread):" \
+        "the PyTorch peer runs on the default BLAS" >&2
+fi
+peer() {
+    env LD_LIBRARY_PATH="$openblas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+        OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads" \
+        "$PYTHON" "$@" --threads "$threads"
+}
 
 what=all
 if [[ $# -gt 0 && $1 != -* ]]; then what=$1; shift; fi
@@ -37,13 +59,16 @@ done
 ninja -C build >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+echo "ours: hirestyle on the device it names below,"\
+    "GEMM ${HIRESTYLE_GEMM:-as tuned (own kernel on CPUs unless \`hirestyle tune\` chose CLBlast)},"\
+    "PoCL threads ${POCL_MAX_PTHREAD_COUNT:-$threads (all cores)}"
 
 bench_ops() {
     local sizes=${size:-256,512} rep=${repeat:-3}
     echo "== hirestyle bench ops --sizes $sizes --repeat $rep"
     build/hirestyle bench ops --sizes "$sizes" --repeat "$rep" | tee "$work/ours"
     echo "== tools/bench_ops_torch.py --sizes $sizes --repeat $rep"
-    "$PYTHON" tools/bench_ops_torch.py --sizes "$sizes" --repeat "$rep" | tee "$work/theirs"
+    peer tools/bench_ops_torch.py --sizes "$sizes" --repeat "$rep" | tee "$work/theirs"
     echo "== GFLOP/s, hirestyle / PyTorch"
     printf "%-18s %6s %14s %14s %12s\n" layer size forward backward-in gemm
     # columns: net layer in out size fwd_ms fwd_gflops bwd_ms bwd_gflops MxNxK gemm_gflops
@@ -71,10 +96,13 @@ bench_style() {
     echo "== hirestyle bench style --image-size $s"
     build/hirestyle bench style --image-size "$s" --weights "$list" | tee "$work/ours"
     echo "== tools/bench_style_torch.py --image-size $s"
-    "$PYTHON" tools/bench_style_torch.py "${weights[@]}" --image-size "$s" | tee "$work/theirs"
-    echo "== s/iter, PyTorch / hirestyle (above 1: hirestyle is faster)"
-    awk 'NR == FNR { if ($1 == "vgg19" || $1 == "resnet50") t[$1] = $3; next }
-         ($1 in t) { printf "%-9s %8.3f %8.3f  x%.2f\n", $1, $3, t[$1], t[$1] / $3 }' \
+    peer tools/bench_style_torch.py "${weights[@]}" --image-size "$s" | tee "$work/theirs"
+    echo "== s/iter, PyTorch / hirestyle (above 1: hirestyle is faster); peak RSS MiB"
+    printf "%-9s %8s %8s %7s %9s %9s %9s\n" network ours torch ratio "our RSS" "(device)" "torch RSS"
+    # ours: network image s/iter fwd bwd loss step peak_MiB RSS; theirs: ... step RSS
+    awk 'NR == FNR { if ($1 == "vgg19" || $1 == "resnet50") { t[$1] = $3; r[$1] = $NF }; next }
+         ($1 in t) { printf "%-9s %8.3f %8.3f  x%5.2f %9.0f %9.0f %9.0f\n", $1, $3, t[$1],
+                            t[$1] / $3, $NF, $(NF - 1), r[$1] }' \
         "$work/theirs" "$work/ours"
 }
 
@@ -83,12 +111,14 @@ bench_upscale() {
     echo "== hirestyle bench upscale --size $s --repeat $rep"
     build/hirestyle bench upscale --size "$s" --repeat "$rep" | tee "$work/ours"
     echo "== tools/bench_upscale_torch.py --size $s --repeat $rep"
-    "$PYTHON" tools/bench_upscale_torch.py --size "$s" --repeat "$rep" | tee "$work/theirs"
-    echo "== output MP/s, hirestyle / PyTorch"
-    # ours: model size tile seconds MP/s peak weights; theirs: model size seconds MP/s
-    awk 'NR == FNR { if ($1 ~ /^esrgan-/) torch[$1] = $4; next }
+    peer tools/bench_upscale_torch.py --size "$s" --repeat "$rep" | tee "$work/theirs"
+    echo "== output MP/s, hirestyle / PyTorch (above 1: hirestyle is faster); peak RSS MiB"
+    printf "%-17s %8s %8s %7s %9s %9s %9s\n" model ours torch ratio "our RSS" "(device)" "torch RSS"
+    # ours: model size tile seconds MP/s peak weights RSS; theirs: model size seconds MP/s RSS
+    awk 'NR == FNR { if ($1 ~ /^esrgan-/) { torch[$1] = $4; rss[$1] = $5 }; next }
          $1 ~ /^esrgan-/ && ($1 in torch) {
-             printf "%-17s %8.3f %8.3f  x%.2f\n", $1, $5, torch[$1], $5 / torch[$1] }' \
+             printf "%-17s %8.3f %8.3f  x%5.2f %9.0f %9.0f %9.0f\n", $1, $5, torch[$1],
+                    $5 / torch[$1], $8, $6, rss[$1] }' \
         "$work/theirs" "$work/ours"
 }
 

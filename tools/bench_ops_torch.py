@@ -14,6 +14,8 @@ import time
 import torch
 import torch.nn.functional as F
 
+from bench_peer_torch import describe
+
 VGG = [("conv1_1", 3, 64, 0), ("conv1_2", 64, 64, 0), ("conv2_1", 64, 128, 1),
        ("conv2_2", 128, 128, 1), ("conv3_1", 128, 256, 2), ("conv3_2-4", 256, 256, 2),
        ("conv4_1", 256, 512, 3), ("conv4_2-4", 512, 512, 3), ("conv5_1-4", 512, 512, 4)]
@@ -53,7 +55,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
+    print(describe(a.threads))
     print("%-7s %-10s %4s %4s %5s  %9s %7s  %9s %7s  %-17s %7s" % (
         "net", "layer", "in", "out", "size", "fwd ms", "GFLOP/s", "bwd-in ms", "GFLOP/s",
         "GEMM MxNxK", "mm"))

@@ -4,7 +4,9 @@
 definitions (tools/reference/style_ref.py, host/style.h), timed by phase.
 
 usage: bench_style_torch.py WEIGHTS... [--image-size N] [--iters N] [--threads N]
-Prints: network image s/iter forward backward loss step
+Prints what it runs on (bench_peer_torch.describe), then per network:
+    network image s/iter forward backward loss step RSS-MiB
+(RSS: the process's peak resident memory from loading the network on).
 """
 
 import argparse
@@ -18,6 +20,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "ref
 import nets  # noqa: E402
 from style_ref import gram, term  # noqa: E402
 
+from bench_peer_torch import describe, peak_rss_mib, peak_rss_reset  # noqa: E402
+
 LAYERS = {  # as hs_style_defaults: content, style, mode, content/style weight
     "vgg19": (["relu4_2"], ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"], "mse", 1.0, 1e6),
     "resnet50": (["res3d"], ["conv1_relu", "res2c", "res3d", "res4f"], "normalized", 1.0, 3.0),
@@ -27,6 +31,7 @@ ORDER = {"vgg19": ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5
 
 
 def bench(path, size, iters):
+    peak_rss_reset()
     model = nets.load(path)
     content_layers, style_layers, mode, cw, sw = LAYERS[model.arch]
     last = ORDER[model.arch][-1]
@@ -60,9 +65,9 @@ def bench(path, size, iters):
             for k, dt in zip(phases, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
                 phases[k] += dt
     per = {k: v / iters for k, v in phases.items()}
-    print("%-9s %5dx%-5d %8.3f %8.3f %8.3f %8.3f %8.3f" % (
+    print("%-9s %5dx%-5d %8.3f %8.3f %8.3f %8.3f %8.3f %8.0f" % (
         model.arch, size, h, sum(per.values()), per["forward"], per["backward"], per["loss"],
-        per["step"]), flush=True)
+        per["step"], peak_rss_mib()), flush=True)
 
 
 def main():
@@ -72,9 +77,9 @@ def main():
     ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    print("%-9s %-11s %8s %8s %8s %8s %8s" % ("network", "image", "s/iter", "forward", "backward",
-                                              "loss", "step"))
+    print(describe(a.threads))
+    print("%-9s %-11s %8s %8s %8s %8s %8s %8s" % ("network", "image", "s/iter", "forward",
+                                                  "backward", "loss", "step", "RSS MiB"))
     for w in a.weights:
         bench(w, a.image_size, a.iters)
 

