@@ -4,9 +4,14 @@
  * rows oy*s-p .. oy*s-p+k-1, likewise columns. Padded cells never win a max and
  * count towards an average only with count_pad. The host ensures p < k, so
  * every window holds at least one real cell.
- * Forward kernels run one work-item per output element. Backward kernels run
- * one per input element and gather over the windows that cover it (no atomics,
- * no index buffer), so their results do not depend on scheduling.
+ * Average pooling runs one work-item per output element forward, and one per
+ * input element backward, gathering over the windows that cover it. Max
+ * pooling runs one work-item per row, which needs no division per element:
+ * forward per output row; backward first finds every window's argmax once
+ * (maxpool_argmax, per output row, into an index buffer), then each input
+ * row zeroes itself and adds the gradient of every window whose argmax lies
+ * in it. No two work-items write the same element (no atomics), so results
+ * do not depend on scheduling.
  */
 
 /* The index (iy*W + ix) of the largest cell of window (oy, ox) in one plane;
@@ -38,38 +43,58 @@ void pool_covering(int i, int k, int stride, int pad, int out_size, int *first, 
     *last = min((i + pad) / stride, out_size - 1);
 }
 
-/* out (N,C,OH,OW) = max over each window of in (N,C,H,W); n = N*C*OH*OW */
+/* out (N,C,OH,OW) = max over each window of in (N,C,H,W); one work-item per
+ * output row, rows = N*C*OH */
 __kernel void maxpool_forward(__global float *out, __global const float *in, int H, int W,
-                              int OH, int OW, int k, int stride, int pad, int n)
+                              int OH, int OW, int k, int stride, int pad, int rows)
 {
-    int i = get_global_id(0);
-    if (i >= n) return;
-    int ox = i % OW, oy = (i / OW) % OH, plane = i / (OW * OH);
+    int r = get_global_id(0);
+    if (r >= rows) return;
+    int oy = r % OH, plane = r / OH;
     __global const float *p = in + (size_t)plane * H * W;
-    out[i] = p[pool_argmax(p, H, W, k, stride, pad, oy, ox)];
+    __global float *o = out + (size_t)r * OW;
+    for (int ox = 0; ox < OW; ox++) o[ox] = p[pool_argmax(p, H, W, k, stride, pad, oy, ox)];
 }
 
-/* backward of out[i] = p[pool_argmax(p, H, W, k, stride, pad, oy, ox)]:
- * din (N,C,H,W) = sum of dout over the windows whose argmax is this cell;
- * n = N*C*H*W */
-__kernel void maxpool_backward(__global float *din, __global const float *dout,
-                               __global const float *in, int H, int W, int OH, int OW, int k,
-                               int stride, int pad, int n)
+/* argmax (N,C,OH,OW) = pool_argmax of each window of in (N,C,H,W): the cell
+ * maxpool_forward copied; one work-item per output row, rows = N*C*OH */
+__kernel void maxpool_argmax(__global int *argmax, __global const float *in, int H, int W,
+                             int OH, int OW, int k, int stride, int pad, int rows)
 {
-    int i = get_global_id(0);
-    if (i >= n) return;
-    int ix = i % W, iy = (i / W) % H, plane = i / (W * H);
+    int r = get_global_id(0);
+    if (r >= rows) return;
+    int oy = r % OH, plane = r / OH;
     __global const float *p = in + (size_t)plane * H * W;
-    __global const float *d = dout + (size_t)plane * OH * OW;
-    int oy0, oy1, ox0, ox1;
+    __global int *a = argmax + (size_t)r * OW;
+    for (int ox = 0; ox < OW; ox++) a[ox] = pool_argmax(p, H, W, k, stride, pad, oy, ox);
+}
+
+/* backward of out[oy][ox] = p[pool_argmax(p, H, W, k, stride, pad, oy, ox)]:
+ * din (N,C,H,W) = sum of dout over the windows whose argmax (maxpool_argmax's
+ * output) is this cell, added in the order of the windows (oy, then ox).
+ * One work-item per input row, rows = N*C*H: only the output rows whose
+ * windows cover it can have their argmax in it. */
+__kernel void maxpool_backward(__global float *din, __global const float *dout,
+                               __global const int *argmax, int H, int W, int OH, int OW, int k,
+                               int stride, int pad, int rows)
+{
+    int r = get_global_id(0);
+    if (r >= rows) return;
+    int iy = r % H, plane = r / H;
+    __global float *row = din + (size_t)r * W;
+    for (int ix = 0; ix < W; ix++) row[ix] = 0.0f;
+    int oy0, oy1;
     pool_covering(iy, k, stride, pad, OH, &oy0, &oy1);
-    pool_covering(ix, k, stride, pad, OW, &ox0, &ox1);
-    float sum = 0.0f;
-    for (int oy = oy0; oy <= oy1; oy++)
-        for (int ox = ox0; ox <= ox1; ox++)
-            if (pool_argmax(p, H, W, k, stride, pad, oy, ox) == iy * W + ix)
-                sum += d[oy * OW + ox];
-    din[i] = sum;
+    int first = iy * W; /* argmax values of this row: first .. first+W-1 */
+    for (int oy = oy0; oy <= oy1; oy++) {
+        size_t window = ((size_t)plane * OH + oy) * OW;
+        __global const int *a = argmax + window;
+        __global const float *d = dout + window;
+        for (int ox = 0; ox < OW; ox++) {
+            int at = a[ox] - first;
+            if (at >= 0 && at < W) row[at] += d[ox];
+        }
+    }
 }
 
 /* out (N,C,OH,OW) = mean over each window of in (N,C,H,W); n = N*C*OH*OW */

@@ -28,12 +28,14 @@ hs_status hs_maxpool_forward(hs_tensor *out, const hs_tensor *in, hs_pool_params
     int oh, ow;
     HS_TRY(pool_output_size("maxpool", in, p, &oh, &ow));
     HS_TRY(hs_check_shape("maxpool output", out, in->n, in->c, oh, ow));
-    int n = (int)hs_tensor_count(out);
-    return hs_launch_1d(in->ctx, "maxpool_forward", n, ARG_MEM(out->buf), ARG_MEM(in->buf),
-                        POOL_GEOMETRY(in, oh, ow, p), ARG_INT(n), ARG_END);
+    int rows = in->n * in->c * oh;
+    return hs_launch_1d(in->ctx, "maxpool_forward", rows, ARG_MEM(out->buf), ARG_MEM(in->buf),
+                        POOL_GEOMETRY(in, oh, ow, p), ARG_INT(rows), ARG_END);
 }
 
-/* din (N,C,H,W) from dout (N,C,OH,OW): each window's gradient goes to its max */
+/* din (N,C,H,W) from dout (N,C,OH,OW): each window's gradient goes to its max.
+ * Each window's argmax is found once, into scratch (one int per window), and
+ * every input row gathers the windows that chose one of its cells. */
 hs_status hs_maxpool_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in,
                               hs_pool_params p)
 {
@@ -41,9 +43,14 @@ hs_status hs_maxpool_backward(hs_tensor *din, const hs_tensor *dout, const hs_te
     HS_TRY(pool_output_size("maxpool backward", in, p, &oh, &ow));
     HS_TRY(hs_check_shape("maxpool backward dout", dout, in->n, in->c, oh, ow));
     HS_TRY(hs_check_same("maxpool backward din", din, in));
-    int n = (int)hs_tensor_count(in);
-    return hs_launch_1d(in->ctx, "maxpool_backward", n, ARG_MEM(din->buf), ARG_MEM(dout->buf),
-                        ARG_MEM(in->buf), POOL_GEOMETRY(in, oh, ow, p), ARG_INT(n), ARG_END);
+    int out_rows = in->n * in->c * oh, in_rows = in->n * in->c * in->h;
+    cl_mem argmax;
+    HS_TRY(hs_scratch(in->ctx, hs_tensor_count(dout) * sizeof(cl_int), &argmax));
+    HS_TRY(hs_launch_1d(in->ctx, "maxpool_argmax", out_rows, ARG_MEM(argmax), ARG_MEM(in->buf),
+                        POOL_GEOMETRY(in, oh, ow, p), ARG_INT(out_rows), ARG_END));
+    return hs_launch_1d(in->ctx, "maxpool_backward", in_rows, ARG_MEM(din->buf),
+                        ARG_MEM(dout->buf), ARG_MEM(argmax), POOL_GEOMETRY(in, oh, ow, p),
+                        ARG_INT(in_rows), ARG_END);
 }
 
 /* out (N,C,OH,OW) = mean over each window of in (N,C,H,W) */

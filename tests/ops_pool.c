@@ -20,6 +20,7 @@ static const pool_case cases[] = {
     {1, 3, 8, 10, {3, 1, 1, 0}, 1},   /* overlapping windows, stride 1 */
     {1, 2, 7, 9, {2, 3, 0, 0}, 1},    /* stride > window: uncovered cells */
     {1, 1, 3, 3, {3, 1, 2, 1}, 1},    /* padding k-1: corner windows hold one cell */
+    {2, 2, 10, 12, {4, 3, 2, 0}, 1},  /* 4×4/3 pad 2: overlaps of one row, rows in 1-2 windows */
     {1, 7, 33, 65, {2, 2, 0, 0}, 0},
     {2, 13, 33, 65, {3, 2, 1, 0}, 0},
     {1, 64, 112, 112, {3, 2, 1, 0}, 0}, /* ResNet50 pool1 */
