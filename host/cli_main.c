@@ -2,6 +2,7 @@
  * they share, and error reporting. */
 #include "cli.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,16 @@ int cli_open_context(const cli_common *common, hs_context **ctx)
 
 int main(int argc, char **argv)
 {
+#ifdef M_MMAP_THRESHOLD
+    /* PoCL's CPU device allocates every device buffer with malloc. glibc
+     * serves blocks from their own mapping, returned to the system on free,
+     * only above a threshold that rises to 32 MiB as such blocks are freed;
+     * below it freed buffers stay in the heap, which then grows with every
+     * tile and layer: an esrgan-thick upscale of a 128x128 image held 2.1 GB
+     * resident for 0.17 GB of device buffers. A fixed 1 MiB threshold keeps
+     * that at 0.27 GB, at the same speed. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
     if (argc < 2) {
         usage(stderr);
         return HS_ERR_USAGE;
