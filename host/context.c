@@ -162,7 +162,14 @@ static hs_status find_kernel(hs_context *ctx, const char *name, const hs_kernel_
         snprintf(what, sizeof what, "creating kernel '%s'", name);
         return hs_cl_fail(err, what);
     }
-    ctx->kernels[ctx->kernel_count] = (hs_kernel_entry){name, k, signature};
+    size_t max_group = 1;
+    err = clGetKernelWorkGroupInfo(k, ctx->dev.device, CL_KERNEL_WORK_GROUP_SIZE,
+                                   sizeof max_group, &max_group, NULL);
+    if (err != CL_SUCCESS) {
+        clReleaseKernel(k);
+        return hs_cl_fail(err, "asking a kernel's largest work-group");
+    }
+    ctx->kernels[ctx->kernel_count] = (hs_kernel_entry){name, k, signature, max_group};
     *out = &ctx->kernels[ctx->kernel_count++];
     return HS_OK;
 }
@@ -220,6 +227,23 @@ static hs_status check_arguments(const hs_kernel_signature *sig, va_list ap)
     return HS_OK;
 }
 
+/* The work-group of a launch that names none: the driver would pick a
+ * divisor of each global size, and PoCL compiles a work-group function per
+ * (kernel, group size), so nearly every tensor shape cost a compile (66-121
+ * per run). A fixed 256 work-items instead, 1-D or 16x16, halved while the
+ * kernel cannot take them; the global size is rounded up to whole groups,
+ * and every kernel launched so ignores the work-items past its range. */
+static void fixed_group(const hs_kernel_entry *entry, int dims, size_t *local)
+{
+    for (int d = 0; d < dims; d++) local[d] = dims == 1 ? 256 : dims == 2 ? 16 : 4;
+    for (int d = 0;; d = (d + 1) % dims) {
+        size_t items = 1;
+        for (int e = 0; e < dims; e++) items *= local[e];
+        if (items <= entry->max_group || items == 1) return;
+        if (local[d] > 1) local[d] /= 2;
+    }
+}
+
 hs_status hs_launch(hs_context *ctx, const char *name, int dims, const size_t *global,
                     const size_t *local, ...)
 {
@@ -257,11 +281,14 @@ hs_status hs_launch(hs_context *ctx, const char *name, int dims, const size_t *g
         return hs_cl_fail(err, what);
     }
 
-    size_t rounded[3];
+    size_t fixed[3], rounded[3];
+    if (!local) {
+        fixed_group(entry, dims, fixed);
+        local = fixed;
+    }
     for (int d = 0; d < dims; d++) {
         if (global[d] == 0) return HS_OK; /* nothing to do */
-        rounded[d] = global[d];
-        if (local) rounded[d] = (global[d] + local[d] - 1) / local[d] * local[d];
+        rounded[d] = (global[d] + local[d] - 1) / local[d] * local[d];
     }
     err = clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)dims, NULL, rounded, local, 0, NULL, NULL);
     if (err != CL_SUCCESS) {

@@ -40,6 +40,7 @@ typedef struct hs_kernel_entry {
     const char *name;
     cl_kernel kernel;
     const hs_kernel_signature *signature;
+    size_t max_group; /* CL_KERNEL_WORK_GROUP_SIZE */
 } hs_kernel_entry;
 
 struct hs_context {
@@ -72,8 +73,9 @@ enum hs_arg_tag { HS_ARG_END, HS_ARG_MEM, HS_ARG_INT, HS_ARG_FLOAT, HS_ARG_LOCAL
 #define ARG_END HS_ARG_END
 
 /* Enqueue kernel `name` over `global` work-items in `dims` dimensions.
- * local may be NULL (the driver picks); otherwise global is rounded up to a
- * multiple of local and the kernel must bound-check. Arguments whose count
+ * local may be NULL (a fixed work-group of 256 items, see context.c).
+ * global is rounded up to a multiple of the work-group, so the kernel must
+ * bound-check. Arguments whose count
  * or types differ from the kernel's declaration are refused (HS_ERR_INTERNAL
  * naming the kernel and the argument) before anything is set. */
 hs_status hs_launch(hs_context *ctx, const char *name, int dims, const size_t *global,
