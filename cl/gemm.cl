@@ -117,7 +117,8 @@ static void gemm_store(__global float *c, int ldc, int rows, int cols, int i0, i
  * step, steps x_step apart), the others from `packed` (tile tm - x_direct,
  * as gemm_pack_x lays them out). Y(k, j) = y[y_off + k*y_rs + j*y_cs].
  * Work-items past the last tile (the global size is a multiple of the
- * group's) repeat it, for the barriers, and store nothing. */
+ * group's) help copy Y's panels and take the barriers, but compute and
+ * store nothing. */
 __kernel void gemm_tiles(__global const float *x, int x_off, int x_step, int x_direct,
                          __global const float *packed, __global const float *y, int y_off,
                          int y_rs, int y_cs, __global float *c, int c_off, int ldc, int rows,
@@ -125,6 +126,7 @@ __kernel void gemm_tiles(__global const float *x, int x_off, int x_step, int x_d
 {
     __local float ys[GEMM_KC * GEMM_NR];
     int tiles = (rows + GEMM_MR - 1) / GEMM_MR;
+    int active = get_global_id(0) < tiles;
     int tm = min((int)get_global_id(0), tiles - 1), j0 = get_group_id(1) * GEMM_NR;
     int id = get_local_id(0), n = get_local_size(0);
     __global const float *xp = tm < x_direct ? x + x_off + tm * GEMM_MR
@@ -143,7 +145,8 @@ __kernel void gemm_tiles(__global const float *x, int x_off, int x_step, int x_d
         floatv acc[GEMM_MR][GEMM_NV];
         gemm_zero(acc);
         __local const float *yp = ys;
-        for (int k = 0; k < kc; k++, xp += xs, yp += GEMM_NR) {
+        int steps = active ? kc : 0;
+        for (int k = 0; k < steps; k++, xp += xs, yp += GEMM_NR) {
             floatv b[GEMM_NV];
 #pragma unroll
             for (int v = 0; v < GEMM_NV; v++) b[v] = vloadv(v, yp);
@@ -159,6 +162,6 @@ __kernel void gemm_tiles(__global const float *x, int x_off, int x_step, int x_d
 #pragma unroll
             for (int v = 0; v < GEMM_NV; v++) sum[r][v] += acc[r][v];
     }
-    if (get_global_id(0) < tiles)
+    if (active)
         gemm_store(c + c_off, ldc, rows, cols, tm * GEMM_MR, j0, sum, alpha, beta);
 }

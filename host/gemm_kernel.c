@@ -89,7 +89,9 @@ static hs_status pack_x(hs_context *ctx, cl_mem dst, const operand_x *x, size_t 
 
 /* Work-items a group: a column of tiles, as tall as the kernel allows and
  * 64 at most, but short enough for every compute unit to get a few groups
- * when there are few columns of tiles. */
+ * when there are few columns of tiles. A power of two from 8 to 64 (fewer
+ * only when the kernel allows fewer): PoCL compiles the kernel once per
+ * group size, and the tiles past the last are idle (cl/gemm.cl). */
 static size_t group_size(hs_context *ctx, size_t tiles, size_t panels)
 {
     if (!ctx->gemm_group_max) {
@@ -105,9 +107,10 @@ static size_t group_size(hs_context *ctx, size_t tiles, size_t panels)
     }
     size_t cap = ctx->gemm_group_max < 64 ? ctx->gemm_group_max : 64;
     size_t want = 4 * (size_t)ctx->dev.compute_units;
-    while (cap > 8 && panels * ((tiles + cap - 1) / cap) < want) cap /= 2;
-    size_t groups = (tiles + cap - 1) / cap;
-    return (tiles + groups - 1) / groups; /* as even as can be: few idle tiles */
+    size_t group = 1;
+    while (group * 2 <= cap && group < tiles) group *= 2;
+    while (group > 8 && panels * ((tiles + group - 1) / group) < want) group /= 2;
+    return group;
 }
 
 /* One chunk of K, steps k0 .. k0+kc-1; beta applies to the first only. */
