@@ -64,6 +64,8 @@ void hs_context_destroy(hs_context *ctx)
 {
     if (!ctx) return;
     if (ctx->queue) clFinish(ctx->queue);
+    hs_pool_drain(ctx);
+    free(ctx->pool);
     for (int i = 0; i < ctx->kernel_count; i++) clReleaseKernel(ctx->kernels[i].kernel);
     free(ctx->kernels);
     if (ctx->scratch) hs_buffer_free(ctx, ctx->scratch, ctx->scratch_bytes);
@@ -82,7 +84,11 @@ size_t hs_memory_available(const hs_context *ctx)
 }
 size_t hs_memory_in_use(const hs_context *ctx) { return ctx->mem_in_use; }
 size_t hs_memory_peak(const hs_context *ctx) { return ctx->mem_peak; }
-void hs_memory_reset_peak(hs_context *ctx) { ctx->mem_peak = ctx->mem_in_use; }
+void hs_memory_reset_peak(hs_context *ctx)
+{
+    hs_pool_drain(ctx); /* the pool may hold up to the old peak */
+    ctx->mem_peak = ctx->mem_in_use;
+}
 
 hs_status hs_finish(hs_context *ctx)
 {
@@ -97,16 +103,13 @@ hs_status hs_buffer_alloc(hs_context *ctx, size_t bytes, cl_mem *out)
         return hs_fail(HS_ERR_TOO_LARGE,
                        "a buffer of %.1f MiB exceeds the device's largest allocation (%.1f MiB)",
                        bytes / 1048576.0, ctx->dev.max_alloc / 1048576.0);
-    if (ctx->mem_limit && ctx->mem_in_use + bytes > ctx->mem_limit)
-        return hs_fail(HS_ERR_DEVICE_MEMORY,
-                       "out of device memory: %.1f MiB more would pass "
-                       "HIRESTYLE_MEMORY_LIMIT_MB=%zu",
-                       bytes / 1048576.0, ctx->mem_limit >> 20);
+    HS_TRY(hs_memory_claim(ctx, bytes));
     cl_int err;
     *out = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
-    if (err != CL_SUCCESS) return hs_cl_fail(err, "allocating a device buffer");
-    ctx->mem_in_use += bytes;
-    if (ctx->mem_in_use > ctx->mem_peak) ctx->mem_peak = ctx->mem_in_use;
+    if (err != CL_SUCCESS) {
+        hs_memory_release(ctx, bytes);
+        return hs_cl_fail(err, "allocating a device buffer");
+    }
     return HS_OK;
 }
 
@@ -115,8 +118,22 @@ void hs_buffer_free(hs_context *ctx, cl_mem buf, size_t bytes)
     if (!buf) return;
     if (bytes == 0) bytes = sizeof(float);
     clReleaseMemObject(buf);
-    ctx->mem_in_use -= bytes;
+    hs_memory_release(ctx, bytes);
 }
+
+hs_status hs_memory_claim(hs_context *ctx, size_t bytes)
+{
+    if (ctx->mem_limit && ctx->mem_in_use + bytes > ctx->mem_limit)
+        return hs_fail(HS_ERR_DEVICE_MEMORY,
+                       "out of device memory: %.1f MiB more would pass "
+                       "HIRESTYLE_MEMORY_LIMIT_MB=%zu",
+                       bytes / 1048576.0, ctx->mem_limit >> 20);
+    ctx->mem_in_use += bytes;
+    if (ctx->mem_in_use > ctx->mem_peak) ctx->mem_peak = ctx->mem_in_use;
+    return HS_OK;
+}
+
+void hs_memory_release(hs_context *ctx, size_t bytes) { ctx->mem_in_use -= bytes; }
 
 hs_status hs_scratch(hs_context *ctx, size_t bytes, cl_mem *out)
 {

@@ -43,6 +43,9 @@ typedef struct hs_kernel_entry {
     size_t max_group; /* CL_KERNEL_WORK_GROUP_SIZE */
 } hs_kernel_entry;
 
+/* A freed tensor buffer kept for the next tensor of the same size. */
+typedef struct hs_pooled_buffer { cl_mem buf; size_t bytes; } hs_pooled_buffer;
+
 struct hs_context {
     hs_device_info dev;
     cl_context cl;
@@ -58,7 +61,10 @@ struct hs_context {
     cl_mem gemm_pack;           /* our GEMM's panel copies (host/gemm_kernel.c) */
     size_t gemm_pack_bytes;
     size_t gemm_group_max;      /* CL_KERNEL_WORK_GROUP_SIZE of gemm_tiles, 0: not asked yet */
-    size_t mem_in_use, mem_peak;
+    size_t mem_in_use, mem_peak; /* bytes of live buffers, and their most */
+    hs_pooled_buffer *pool;     /* freed tensor buffers, oldest first (host/tensor.c) */
+    int pool_count, pool_capacity;
+    size_t pool_bytes;          /* held by the pool: mem_in_use + pool_bytes <= mem_peak */
     size_t mem_limit;           /* $HIRESTYLE_MEMORY_LIMIT_MB, else 0: the device's own */
     int gemm_own;               /* GEMMs by our kernel (1) or CLBlast (0), see gemm.c */
     int verbose;
@@ -89,6 +95,12 @@ hs_status hs_scratch(hs_context *ctx, size_t bytes, cl_mem *out);
 /* Raw buffer allocation counted in the context's memory statistics. */
 hs_status hs_buffer_alloc(hs_context *ctx, size_t bytes, cl_mem *out);
 void hs_buffer_free(hs_context *ctx, cl_mem buf, size_t bytes);
+/* The statistics alone: `bytes` more in use (refused past the memory limit)
+ * or fewer, for buffers that change hands without an allocation. */
+hs_status hs_memory_claim(hs_context *ctx, size_t bytes);
+void hs_memory_release(hs_context *ctx, size_t bytes);
+/* Releases every buffer the tensor pool holds (host/tensor.c). */
+void hs_pool_drain(hs_context *ctx);
 
 /* Build (or load from the cache) the program for the context's device. */
 hs_status hs_program_build(hs_context *ctx);

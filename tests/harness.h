@@ -80,5 +80,6 @@ void add_layer_tests(Suite *s);
 void add_net_grad_tests(Suite *s);
 void add_launch_tests(Suite *s);
 void add_region_tests(Suite *s);
+void add_tensor_tests(Suite *s);
 
 #endif

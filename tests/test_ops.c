@@ -23,6 +23,7 @@ int main(void)
     add_net_grad_tests(s);
     add_launch_tests(s);
     add_region_tests(s);
+    add_tensor_tests(s);
 
     SRunner *runner = srunner_create(s);
     /* One process: the kernels are built once, not once per test. */
