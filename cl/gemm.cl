@@ -5,8 +5,10 @@
  * fifth of the machine. This is a BLAS-style micro-kernel instead: each
  * work-item computes a GEMM_MR x GEMM_NR tile of C in GEMM_MR * GEMM_NV
  * vector accumulators; per step of K it loads GEMM_NV vectors of a row of Y
- * and broadcasts GEMM_MR scalars of X, which must be contiguous (X read "as
- * Xᵀ"): in place when X is stored so, else from a copy gemm_pack_x made.
+ * and broadcasts GEMM_MR scalars of X, contiguous in the copy of X that
+ * gemm_pack_x made: each tile's K steps one after the other. Reading X in
+ * place, even when stored transposed (MR contiguous values a step), was up
+ * to 1.6x slower: a step apart is a whole row of X.
  *
  * A work-group is a column of tiles sharing one column panel of Y. It copies
  * GEMM_KC steps of the panel at a time into local memory (any strides, zero
@@ -43,16 +45,15 @@
 #define vloadv GEMM_CAT(vload, GEMM_VW)
 #define vstorev GEMM_CAT(vstore, GEMM_VW)
 
-/* Copy tiles first .. first+tiles-1 of X (rows x K, element (i, k) at
- * x[x_off + i*rs + k*cs]) as dst[(t*K + k)*GEMM_MR + r] = X(row, k),
- * row = (first + t)*GEMM_MR + r, zero past the last row.
- * One work-item per (k, tile), reading along k. */
+/* Copy the tiles of X (rows x K, element (i, k) at x[x_off + i*rs + k*cs])
+ * as dst[(t*K + k)*GEMM_MR + r] = X(t*GEMM_MR + r, k), zero past the last
+ * row. One work-item per (k, tile), reading along k. */
 __kernel void gemm_pack_x(__global float *dst, __global const float *x, int x_off, int rs,
-                          int cs, int rows, int K, int first, int tiles)
+                          int cs, int rows, int K, int tiles)
 {
     int k = get_global_id(0), t = get_global_id(1);
     if (k >= K || t >= tiles) return;
-    int i0 = (first + t) * GEMM_MR;
+    int i0 = t * GEMM_MR;
     __global const float *in = x + x_off + (size_t)k * cs;
     __global float *out = dst + ((size_t)t * K + k) * GEMM_MR;
     for (int r = 0; r < GEMM_MR; r++) out[r] = i0 + r < rows ? in[(size_t)(i0 + r) * rs] : 0.0f;
@@ -113,14 +114,12 @@ static void gemm_store(__global float *c, int ldc, int rows, int cols, int i0, i
 
 /* C = alpha·X·Y + beta·C for X rows x K, Y K x cols. Work-item (tm, tn):
  * rows tm*GEMM_MR.., columns tn*GEMM_NR.., with work-groups of (n, 1).
- * X tiles below x_direct are read in place (GEMM_MR contiguous values a
- * step, steps x_step apart), the others from `packed` (tile tm - x_direct,
- * as gemm_pack_x lays them out). Y(k, j) = y[y_off + k*y_rs + j*y_cs].
+ * X is read from `packed`, as gemm_pack_x lays it out.
+ * Y(k, j) = y[y_off + k*y_rs + j*y_cs].
  * Work-items past the last tile (the global size is a multiple of the
  * group's) help copy Y's panels and take the barriers, but compute and
  * store nothing. */
-__kernel void gemm_tiles(__global const float *x, int x_off, int x_step, int x_direct,
-                         __global const float *packed, __global const float *y, int y_off,
+__kernel void gemm_tiles(__global const float *packed, __global const float *y, int y_off,
                          int y_rs, int y_cs, __global float *c, int c_off, int ldc, int rows,
                          int cols, int K, float alpha, float beta)
 {
@@ -129,9 +128,7 @@ __kernel void gemm_tiles(__global const float *x, int x_off, int x_step, int x_d
     int active = get_global_id(0) < tiles;
     int tm = min((int)get_global_id(0), tiles - 1), j0 = get_group_id(1) * GEMM_NR;
     int id = get_local_id(0), n = get_local_size(0);
-    __global const float *xp = tm < x_direct ? x + x_off + tm * GEMM_MR
-                                             : packed + (size_t)(tm - x_direct) * K * GEMM_MR;
-    size_t xs = tm < x_direct ? (size_t)x_step : GEMM_MR;
+    __global const float *xp = packed + (size_t)tm * K * GEMM_MR;
 
     floatv sum[GEMM_MR][GEMM_NV];
     gemm_zero(sum);
@@ -146,7 +143,7 @@ __kernel void gemm_tiles(__global const float *x, int x_off, int x_step, int x_d
         gemm_zero(acc);
         __local const float *yp = ys;
         int steps = active ? kc : 0;
-        for (int k = 0; k < steps; k++, xp += xs, yp += GEMM_NR) {
+        for (int k = 0; k < steps; k++, xp += GEMM_MR, yp += GEMM_NR) {
             floatv b[GEMM_NV];
 #pragma unroll
             for (int v = 0; v < GEMM_NV; v++) b[v] = vloadv(v, yp);
