@@ -118,15 +118,22 @@ static void gemm_store(__global float *c, int ldc, int rows, int cols, int i0, i
  * Y(k, j) = y[y_off + k*y_rs + j*y_cs].
  * Work-items past the last tile (the global size is a multiple of the
  * group's) help copy Y's panels and take the barriers, but compute and
- * store nothing. */
+ * store nothing. With `lower` set, so do the tiles wholly above C's
+ * diagonal (every row < every column), and a group whose tiles all are
+ * returns at once: the lower triangle of a symmetric product for half the
+ * work. */
 __kernel void gemm_tiles(__global const float *packed, __global const float *y, int y_off,
                          int y_rs, int y_cs, __global float *c, int c_off, int ldc, int rows,
-                         int cols, int K, float alpha, float beta)
+                         int cols, int K, float alpha, float beta, int lower)
 {
     __local float ys[GEMM_KC * GEMM_NR];
     int tiles = (rows + GEMM_MR - 1) / GEMM_MR;
-    int active = get_global_id(0) < tiles;
-    int tm = min((int)get_global_id(0), tiles - 1), j0 = get_group_id(1) * GEMM_NR;
+    int j0 = get_group_id(1) * GEMM_NR;
+    int group_end = (get_group_id(0) + 1) * get_local_size(0) * GEMM_MR; /* past its last row */
+    if (lower && group_end <= j0) return; /* the whole group: no barrier is left waiting */
+    int active = get_global_id(0) < tiles &&
+                 !(lower && ((int)get_global_id(0) + 1) * GEMM_MR <= j0);
+    int tm = min((int)get_global_id(0), tiles - 1);
     int id = get_local_id(0), n = get_local_size(0);
     __global const float *xp = packed + (size_t)tm * K * GEMM_MR;
 

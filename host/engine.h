@@ -139,5 +139,12 @@ hs_gemm_blocking hs_gemm_blocking_for(const hs_device_info *dev);
 int hs_gemm_kernel_handles(size_t m, size_t n, size_t k, hs_matrix a, hs_matrix b, hs_matrix c);
 hs_status hs_gemm_kernel(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
                          hs_matrix b, float beta, hs_matrix c);
+/* As hs_gemm, for a product whose upper triangle the caller does not read
+ * (it mirrors a symmetric result from the lower): our kernel skips the
+ * tiles wholly above C's diagonal, CLBlast computes them all (gemm.c). */
+hs_status hs_gemm_lower(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
+                        hs_matrix b, float beta, hs_matrix c);
+hs_status hs_gemm_kernel_lower(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
+                               hs_matrix a, hs_matrix b, float beta, hs_matrix c);
 
 #endif

@@ -56,6 +56,14 @@ hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs
     return hs_gemm_clblast(ctx, m, n, k, alpha, a, b, beta, c);
 }
 
+hs_status hs_gemm_lower(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
+                        hs_matrix b, float beta, hs_matrix c)
+{
+    if (use_own_kernel(ctx) && hs_gemm_kernel_handles(m, n, k, a, b, c))
+        return hs_gemm_kernel_lower(ctx, m, n, k, alpha, a, b, beta, c);
+    return hs_gemm_clblast(ctx, m, n, k, alpha, a, b, beta, c);
+}
+
 void hs_gemm_tuning_path(const hs_device_info *dev, char *out, size_t size)
 {
     /* One file per device and driver, named by a hash of both. */

@@ -108,9 +108,10 @@ static size_t group_size(hs_context *ctx, size_t tiles, size_t panels)
     return group;
 }
 
-/* One chunk of K, steps k0 .. k0+kc-1; beta applies to the first only. */
+/* One chunk of K, steps k0 .. k0+kc-1; beta applies to the first only;
+ * with `lower`, the tiles wholly above C's diagonal are skipped. */
 static hs_status run_chunk(hs_context *ctx, const operand_x *x, hs_matrix b, size_t n,
-                           hs_matrix c, size_t k0, size_t kc, float alpha, float beta)
+                           hs_matrix c, size_t k0, size_t kc, float alpha, float beta, int lower)
 {
     const hs_gemm_blocking *bl = &ctx->gemm_block;
     size_t nr = (size_t)bl->vw * bl->nv;
@@ -123,7 +124,8 @@ static hs_status run_chunk(hs_context *ctx, const operand_x *x, hs_matrix b, siz
     return hs_launch(ctx, "gemm_tiles", 2, (size_t[]){x->tiles, panels}, local, ARG_MEM(packed),
                      ARG_MEM(b.buf), ARG_INT(b.offset + k0 * y_rs), ARG_INT(y_rs), ARG_INT(y_cs),
                      ARG_MEM(c.buf), ARG_INT(c.offset), ARG_INT(c.ld), ARG_INT(x->rows),
-                     ARG_INT(n), ARG_INT(kc), ARG_FLOAT(alpha), ARG_FLOAT(beta), ARG_END);
+                     ARG_INT(n), ARG_INT(kc), ARG_FLOAT(alpha), ARG_FLOAT(beta),
+                     ARG_INT(lower), ARG_END);
 }
 
 /* The last element of a rows x cols matrix, and its strides, fit in an int
@@ -144,8 +146,8 @@ int hs_gemm_kernel_handles(size_t m, size_t n, size_t k, hs_matrix a, hs_matrix 
     return k > 0 && k <= INT_MAX && fits_int(a, m, k) && fits_int(b, k, n) && fits_int(c, m, n);
 }
 
-hs_status hs_gemm_kernel(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
-                         hs_matrix b, float beta, hs_matrix c)
+static hs_status gemm_in_chunks(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
+                                hs_matrix a, hs_matrix b, float beta, hs_matrix c, int lower)
 {
     if (m == 0 || n == 0) return HS_OK;
     size_t mr = (size_t)ctx->gemm_block.mr;
@@ -153,6 +155,18 @@ hs_status hs_gemm_kernel(hs_context *ctx, size_t m, size_t n, size_t k, float al
     size_t kc = chunk_k(&x, mr, k);
     for (size_t k0 = 0; k0 < k; k0 += kc)
         HS_TRY(run_chunk(ctx, &x, b, n, c, k0, k - k0 < kc ? k - k0 : kc, alpha,
-                         k0 == 0 ? beta : 1.0f));
+                         k0 == 0 ? beta : 1.0f, lower));
     return HS_OK;
+}
+
+hs_status hs_gemm_kernel(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
+                         hs_matrix b, float beta, hs_matrix c)
+{
+    return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 0);
+}
+
+hs_status hs_gemm_kernel_lower(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
+                               hs_matrix a, hs_matrix b, float beta, hs_matrix c)
+{
+    return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 1);
 }

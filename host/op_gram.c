@@ -1,6 +1,9 @@
 /* op_gram.c — Gram matrices (style losses), forward and backward, as GEMMs
- * per image (hs_gemm: our kernel or CLBlast). With F = in[b] viewed as the row-major (C x H*W) matrix:
- *   forward:  gram[b] = scale * F·Fᵀ
+ * per image (hs_gemm: our kernel or CLBlast). With F = in[b] viewed as the
+ * row-major (C x H*W) matrix:
+ *   forward:  gram[b] = scale * F·Fᵀ, symmetric: its lower triangle by
+ *             hs_gemm_lower (half the work on our kernel), the upper
+ *             mirrored from it (cl/gram.cl)
  *   backward: din[b]  = scale * S·F, S = dG[b] + dG[b]ᵀ (cl/gram.cl, in scratch)
  */
 #include "engine.h"
@@ -13,8 +16,11 @@ hs_status hs_gram_forward(hs_tensor *gram, const hs_tensor *in, float scale)
     size_t plane = (size_t)in->h * in->w, image = C * plane;
     for (int b = 0; b < in->n; b++) {
         hs_matrix f = {in->buf, b * image, plane, 0}, ft = {in->buf, b * image, plane, 1};
-        HS_TRY(hs_gemm(in->ctx, C, C, plane, scale, f, ft, 0.0f,
-                       (hs_matrix){gram->buf, (size_t)b * C * C, C, 0}));
+        size_t g0 = (size_t)b * C * C;
+        HS_TRY(hs_gemm_lower(in->ctx, C, C, plane, scale, f, ft, 0.0f,
+                             (hs_matrix){gram->buf, g0, C, 0}));
+        HS_TRY(hs_launch(in->ctx, "gram_mirror", 2, (size_t[]){(size_t)C, (size_t)C}, NULL,
+                         ARG_MEM(gram->buf), ARG_INT(g0), ARG_INT(C), ARG_END));
     }
     return HS_OK;
 }

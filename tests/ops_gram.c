@@ -12,6 +12,7 @@ static const gram_case cases[] = {
     {2, 6, 1, 9, 1},   /* one row, channels % 4 != 0 */
     {1, 64, 13, 11, 0},
     {2, 37, 6, 5, 0},
+    {1, 130, 3, 3, 1}, /* C > 128: whole work-groups of the GEMM above the diagonal */
 };
 
 typedef struct gram_params { const gram_case *c; double scale; } gram_params;
