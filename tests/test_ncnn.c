@@ -160,6 +160,46 @@ START_TEST(test_parse_fetched_models)
 }
 END_TEST
 
+/* A real graph cut short at many points, and with single bytes changed to
+ * the characters the format gives meaning to: every result is a parsed
+ * graph or HS_ERR_WEIGHTS naming the file, never a crash (a small fuzz run;
+ * run it under valgrind to see invalid reads). */
+START_TEST(test_parse_damaged_graphs)
+{
+    char path[PATH_SIZE];
+    source_path(path, "weights/ncnn/models-realesrgan/realesrgan-x4fast.param");
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s is missing: run tools/fetch_weights.sh ncnn", path);
+    static char text[1 << 16];
+    size_t size = fread(text, 1, sizeof text, f);
+    fclose(f);
+    ck_assert_uint_gt(size, 1000);
+    static char copy[1 << 16];
+    int refused = 0, parsed = 0;
+    for (size_t cut = 0; cut < size; cut += 7) {
+        hs_ncnn_graph g;
+        hs_status st = hs_ncnn_parse_text("cut.param", text, cut, &g);
+        ck_assert_msg(st == HS_OK || (st == HS_ERR_WEIGHTS && strstr(hs_last_error(), "cut.param")),
+                      "cut at %zu: status %d, %s", cut, st, hs_last_error());
+        refused += st != HS_OK;
+        hs_ncnn_graph_free(&g);
+    }
+    static const char marks[] = "=, \n-9.e\t";
+    for (size_t at = 0; at < size; at += 5) {
+        memcpy(copy, text, size);
+        copy[at] = marks[at % (sizeof marks - 1)];
+        hs_ncnn_graph g;
+        hs_status st = hs_ncnn_parse_text("flip.param", copy, size, &g);
+        ck_assert_msg(st == HS_OK || (st == HS_ERR_WEIGHTS && strstr(hs_last_error(), "flip.param")),
+                      "byte %zu: status %d, %s", at, st, hs_last_error());
+        parsed += st == HS_OK;
+        hs_ncnn_graph_free(&g);
+    }
+    ck_assert_int_gt(refused, 0);
+    ck_assert_int_gt(parsed, 0); /* some changes (in a name, a value) still parse */
+}
+END_TEST
+
 /* ---- .bin ------------------------------------------------------------------------- */
 
 /* A file of the given bytes in a fresh temporary name; path receives it. */
@@ -303,6 +343,7 @@ int main(void)
     tcase_add_loop_test(param, test_parse_refuses, 0, BAD_CASES);
     tcase_add_test(param, test_parse_missing_file);
     tcase_add_test(param, test_parse_fetched_models);
+    tcase_add_test(param, test_parse_damaged_graphs);
     suite_add_tcase(s, param);
     TCase *bin = tcase_create("bin");
     tcase_add_test(bin, test_bin_formats);
