@@ -504,6 +504,70 @@ static void interp_print(const hs_layer *l, FILE *out)
             l->interp.down);
 }
 
+/* ---- Deconvolution: the transpose of a conv --------------------------------------------- */
+
+static hs_status deconv_shape(const hs_layer *l, const hs_tensor *const *in, hs_tensor *out)
+{
+    same_shape(l, in, out);
+    out->h = hs_deconv_out_size(in[0]->h, l->kernel_h, l->conv.stride, l->conv.pad_h);
+    out->w = hs_deconv_out_size(in[0]->w, l->kernel_w, l->conv.stride, l->conv.pad_w);
+    if (out->h < 1 || out->w < 1)
+        return hs_fail(HS_ERR_USAGE, "layer '%s': a %dx%d map is too small for its padding",
+                       l->name, in[0]->w, in[0]->h);
+    return HS_OK;
+}
+
+/* Output q = stride*p + j gets input i when q = i*stride + k - pad for a tap
+ * k: i from p - (K-1-pad)/stride to p + (stride-1+pad)/stride. */
+static hs_layer_window deconv_window(const hs_layer *l)
+{
+    int s = l->conv.stride;
+    int k = max_int(l->kernel_h - 1 - l->conv.pad_h, l->kernel_w - 1 - l->conv.pad_w);
+    int pad = max_int(l->conv.pad_h, l->conv.pad_w);
+    return (hs_layer_window){s, 1, max_int(0, k) / s, (s - 1 + pad) / s};
+}
+
+static hs_status deconv_forward(const hs_layer *l, hs_tensor *out, const hs_tensor *const *in)
+{
+    return hs_deconv2d_forward(out, in[0], &l->weight, l->bias.buf ? &l->bias : NULL, l->conv);
+}
+
+static hs_status deconv_backward(const hs_layer *l, hs_tensor *const *din, const hs_tensor *dout,
+                                 const hs_tensor *const *in)
+{
+    return hs_deconv2d_backward(din[0], NULL, NULL, dout, in[0], &l->weight, l->conv);
+}
+
+static hs_status deconv_backward_weights(const hs_layer *l, hs_tensor *dweight, hs_tensor *dbias,
+                                         const hs_tensor *dout, const hs_tensor *const *in)
+{
+    return hs_deconv2d_backward(NULL, dweight, l->bias.buf ? dbias : NULL, dout, in[0],
+                                &l->weight, l->conv);
+}
+
+/* The columns of the conv it transposes, over the input's pixels. */
+static size_t deconv_scratch(const hs_context *ctx, const hs_layer *l, const hs_tensor *out)
+{
+    size_t in_pixels = (size_t)(out->h + 2 * l->conv.pad_h) * (out->w + 2 * l->conv.pad_w) /
+                       ((size_t)l->conv.stride * l->conv.stride) + 1;
+    size_t bytes = (size_t)l->channels * l->kernel_h * l->kernel_w * in_pixels * sizeof(float);
+    return bytes < ctx->scratch_limit ? bytes : ctx->scratch_limit;
+}
+
+/* "<tensor>.weight" (IC, OC, KH, KW) and "<tensor>.bias" (OC). */
+static hs_status deconv_load(hs_context *ctx, const hs_weights *w, const char *arch, hs_layer *l,
+                             int in_channels)
+{
+    char key[HS_LAYER_NAME_SIZE + 8];
+    int64_t wshape[4] = {in_channels, l->channels, l->kernel_h, l->kernel_w};
+    int64_t bshape[1] = {l->channels};
+    snprintf(key, sizeof key, "%s.weight", l->tensor);
+    HS_TRY(upload(ctx, w, arch, key, 4, wshape, &l->weight, in_channels, l->channels,
+                  l->kernel_h, l->kernel_w));
+    snprintf(key, sizeof key, "%s.bias", l->tensor);
+    return upload(ctx, w, arch, key, 1, bshape, &l->bias, 1, l->channels, 1, 1);
+}
+
 /* ---- The table ------------------------------------------------------------------------- */
 
 /* Indexed by kind. Columns left out are NULL: no backward, no weights, no
@@ -557,6 +621,12 @@ static const hs_layer_type table[HS_LAYER_KIND_COUNT] = {
     [HS_LAYER_INTERP] = {.kind = HS_LAYER_INTERP, .name = "Interp", .min_inputs = 1,
                          .max_inputs = 1, .shape = interp_shape, .window = interp_window,
                          .forward = interp_forward, .parse = interp_parse, .print = interp_print},
+    [HS_LAYER_DECONV] = {.kind = HS_LAYER_DECONV, .name = "Deconvolution", .min_inputs = 1,
+                         .max_inputs = 1, .shape = deconv_shape, .window = deconv_window,
+                         .forward = deconv_forward, .backward = deconv_backward,
+                         .backward_weights = deconv_backward_weights,
+                         .scratch_bytes = deconv_scratch, .load_weights = deconv_load,
+                         .parse = conv_parse, .print = conv_print},
 };
 
 const hs_layer_type *hs_layer_type_at(int i)

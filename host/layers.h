@@ -38,6 +38,7 @@ typedef enum hs_layer_kind {
     HS_LAYER_UPSAMPLE,      /* nearest, factor */
     HS_LAYER_TANH_HALF,     /* (tanh(x) + 1) / 2 */
     HS_LAYER_INTERP,        /* resize by interp.up / interp.down (ncnn Interp) */
+    HS_LAYER_DECONV,        /* transposed conv: weight (IC, OC, k, k), bias; conv params */
     HS_LAYER_KIND_COUNT
 } hs_layer_kind;
 

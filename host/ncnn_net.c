@@ -81,6 +81,19 @@ static hs_status read_array(translator *t, const hs_ncnn_layer *l, const char *s
     return HS_OK;
 }
 
+/* A bias of zeros, "<name>.bias", for layers without one: the layer table
+ * loads a bias for every conv. */
+static hs_status zero_bias(translator *t, int count)
+{
+    float *zeros = calloc((size_t)count, sizeof *zeros);
+    if (!zeros) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    snprintf(t->tensor_names[t->w.count], sizeof t->tensor_names[0], "%s.bias", t->name);
+    t->tensors[t->w.count] = (hs_weight){.name = t->tensor_names[t->w.count], .ndim = 1,
+                                         .shape = {count}, .count = (size_t)count, .data = zeros};
+    t->w.count++;
+    return HS_OK;
+}
+
 /* ---- Blobs ------------------------------------------------------------------------- */
 
 static int input_of(const translator *t, const hs_ncnn_layer *l, int k)
@@ -168,16 +181,57 @@ static hs_status translate_convolution(translator *t, const hs_ncnn_layer *l)
     int64_t wshape[4] = {out, in_channels, kh, kw}, bshape[1] = {out};
     HS_TRY(read_array(t, l, ".weight", (size_t)size, 1, 4, wshape));
     if (bias) HS_TRY(read_array(t, l, ".bias", (size_t)out, 0, 1, bshape));
-    else {
-        /* the builder takes a bias: zeros */
-        float *zeros = calloc((size_t)out, sizeof *zeros);
-        if (!zeros) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
-        snprintf(t->tensor_names[t->w.count], sizeof t->tensor_names[0], "%s.bias", t->name);
-        t->tensors[t->w.count] = (hs_weight){.name = t->tensor_names[t->w.count], .ndim = 1,
-                                             .shape = {out}, .count = (size_t)out, .data = zeros};
-        t->w.count++;
-    }
+    else HS_TRY(zero_bias(t, out));
     int layer = hs_build_conv_named(&t->b, t->name, t->name, input, out, kw, sw, pl);
+    if (layer < 0) return t->b.status;
+    return fused_activation(t, l, layer);
+}
+
+/* Deconvolution: the parameters of Convolution (output paddings 18/19 and
+ * sizes 20/21 refused); ncnn stores its weights (OC, IC, k, k), the layer
+ * takes them (IC, OC, k, k). */
+static hs_status translate_deconvolution(translator *t, const hs_ncnn_layer *l)
+{
+    HS_TRY(expect_counts(t, l, 1, 1));
+    int out = hs_ncnn_int(l, 0, 0), kw = hs_ncnn_int(l, 1, 0), kh = hs_ncnn_int(l, 11, kw);
+    int dw = hs_ncnn_int(l, 2, 1), dh = hs_ncnn_int(l, 12, dw);
+    int sw = hs_ncnn_int(l, 3, 1), sh = hs_ncnn_int(l, 13, sw);
+    int pl = hs_ncnn_int(l, 4, 0), pr = hs_ncnn_int(l, 15, pl), pt = hs_ncnn_int(l, 14, pl),
+        pb = hs_ncnn_int(l, 16, pt);
+    int bias = hs_ncnn_int(l, 5, 0), size = hs_ncnn_int(l, 6, 0);
+    int input = input_of(t, l, 0), in_channels = channels_of(t, input);
+    if (out < 1 || out > 65536 || kw < 1 || kw > 64 || sw < 1 || sw > 64)
+        return refuse(t->g, l, "%d outputs of kernel %dx%d, stride %d is out of range", out, kw,
+                      kh, sw);
+    if (kh != kw || dw != 1 || dh != 1 || sw != sh || pl != pr || pt != pb || pl != pt || pl < 0 ||
+        hs_ncnn_int(l, 18, 0) || hs_ncnn_int(l, 19, 0) || hs_ncnn_int(l, 20, 0) ||
+        hs_ncnn_int(l, 21, 0) || hs_ncnn_int(l, 28, 0))
+        return refuse(t->g, l, "only square kernels, dilation 1, equal strides, equal padding "
+                      "on every side and no output padding or size are supported");
+    if ((int64_t)size != (int64_t)out * in_channels * kw * kh)
+        return refuse(t->g, l, "weight_data_size %d is not %d outputs x %d inputs x %dx%d", size,
+                      out, in_channels, kw, kh);
+    int64_t stored[4] = {out, in_channels, kh, kw}, bshape[1] = {out};
+    HS_TRY(read_array(t, l, ".weight", (size_t)size, 1, 4, stored));
+    hs_weight *w = &t->tensors[0];
+    float *swapped = malloc((size_t)size * sizeof *swapped);
+    if (!swapped) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    size_t k = (size_t)kh * kw;
+    for (int o = 0; o < out; o++)
+        for (int i = 0; i < in_channels; i++)
+            memcpy(swapped + ((size_t)i * out + o) * k, w->data + ((size_t)o * in_channels + i) * k,
+                   k * sizeof *swapped);
+    free((void *)w->data);
+    w->data = swapped;
+    w->shape[0] = in_channels;
+    w->shape[1] = out;
+    if (bias) HS_TRY(read_array(t, l, ".bias", (size_t)out, 0, 1, bshape));
+    else HS_TRY(zero_bias(t, out));
+    hs_layer proto = {.kind = HS_LAYER_DECONV, .input_count = 1, .channels = out,
+                      .kernel_h = kh, .kernel_w = kw, .conv = {sw, pl, pl}};
+    snprintf(proto.name, sizeof proto.name, "%s", t->name);
+    proto.inputs[0] = input;
+    int layer = hs_build_layer(&t->b, &proto);
     if (layer < 0) return t->b.status;
     return fused_activation(t, l, layer);
 }
@@ -323,6 +377,7 @@ static const translation translations[] = {
     {"Input", translate_input},
     {"Split", translate_split},
     {"Convolution", translate_convolution},
+    {"Deconvolution", translate_deconvolution},
     {"ReLU", translate_relu},
     {"PReLU", translate_prelu},
     {"Eltwise", translate_eltwise},
@@ -386,7 +441,9 @@ static hs_status measure_scale(hs_net *net, const char *path)
     const hs_tensor *out = &shapes[net->count - 1];
     if (st == HS_OK && (out->c != 3 || out->w != out->h || out->w % SIDE || out->w < SIDE))
         st = hs_fail(HS_ERR_WEIGHTS, "%s: a %dx%d input gives %dx%dx%d; not an RGB upscaler by "
-                     "a whole factor", path, SIDE, SIDE, out->w, out->h, out->c);
+                     "a whole factor (models whose unpadded convolutions trim the borders, as "
+                     "waifu2x's and Real-CUGAN's, are not supported yet)", path, SIDE, SIDE,
+                     out->w, out->h, out->c);
     if (st == HS_OK) net->scale = out->w / SIDE;
     free(shapes);
     return st;

@@ -138,6 +138,19 @@ hs_status hs_conv2d_backward(hs_tensor *din, hs_tensor *dweight, hs_tensor *dbia
                              const hs_tensor *dout, const hs_tensor *in,
                              const hs_tensor *weight, hs_conv_params p);
 
+/* Transposed conv (ncnn Deconvolution, torch ConvTranspose2d): weight
+ * (IC, OC, KH, KW) are the weights of the conv from OC to IC channels;
+ * out (N, OC, OH, OW), OH = (H - 1)*stride + KH - 2*pad_h, likewise OW:
+ * out[o][y*stride + ky - pad_h][x*stride + kx - pad_w] += in[i][y][x] * weight[i][o][ky][kx],
+ * plus bias (1,OC,1,1) unless NULL. Backward: any of din, dweight, dbias
+ * may be NULL. */
+int hs_deconv_out_size(int in, int k, int stride, int pad);
+hs_status hs_deconv2d_forward(hs_tensor *out, const hs_tensor *in, const hs_tensor *weight,
+                              const hs_tensor *bias, hs_conv_params p);
+hs_status hs_deconv2d_backward(hs_tensor *din, hs_tensor *dweight, hs_tensor *dbias,
+                               const hs_tensor *dout, const hs_tensor *in,
+                               const hs_tensor *weight, hs_conv_params p);
+
 /* Activations, elementwise, in-place allowed (out == in). */
 hs_status hs_relu_forward(hs_tensor *out, const hs_tensor *in);
 hs_status hs_relu_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in);

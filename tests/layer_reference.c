@@ -57,6 +57,35 @@ static void ref_conv(const hs_layer *l, const ref_tensor *const *in, const doubl
                 }
 }
 
+/* Transposed conv, scattering each input pixel through the kernel:
+ * out[o][y*s + ky - pad][x*s + kx - pad] += in[i][y][x] * weight[i][o][ky][kx]. */
+static void ref_deconv(const hs_layer *l, const ref_tensor *const *in, const double *weight,
+                       const double *bias, ref_tensor *out)
+{
+    const ref_tensor *x = in[0];
+    int kh = l->kernel_h, kw = l->kernel_w, s = l->conv.stride;
+    *out = ref_alloc(x->n, l->channels, (x->h - 1) * s + kh - 2 * l->conv.pad_h,
+                     (x->w - 1) * s + kw - 2 * l->conv.pad_w);
+    for (int b = 0; b < out->n; b++)
+        for (int o = 0; o < out->c; o++)
+            for (size_t p = 0; p < (size_t)out->h * out->w; p++)
+                *at(out, b, o, (int)(p / out->w), (int)(p % out->w)) = bias ? bias[o] : 0;
+    for (int b = 0; b < x->n; b++)
+        for (int i = 0; i < x->c; i++)
+            for (int y = 0; y < x->h; y++)
+                for (int xx = 0; xx < x->w; xx++)
+                    for (int o = 0; o < out->c; o++)
+                        for (int ky = 0; ky < kh; ky++)
+                            for (int kx = 0; kx < kw; kx++) {
+                                int oy = y * s + ky - l->conv.pad_h;
+                                int ox = xx * s + kx - l->conv.pad_w;
+                                if (oy < 0 || oy >= out->h || ox < 0 || ox >= out->w) continue;
+                                *at(out, b, o, oy, ox) +=
+                                    *at(x, b, i, y, xx) *
+                                    weight[(((size_t)i * out->c + o) * kh + ky) * kw + kx];
+                            }
+}
+
 /* Elementwise kinds: out = f(in), with the channel for PReLU. */
 static void ref_activation(const hs_layer *l, const ref_tensor *const *in, const double *weight,
                            const double *bias, ref_tensor *out)
@@ -230,7 +259,7 @@ ref_layer_fn ref_layer_named(const char *kind)
         {"PReLU", ref_activation},   {"TanhHalf", ref_activation}, {"MaxPool", ref_maxpool},
         {"Add", ref_add},            {"Concat", ref_concat},
         {"PixelShuffle", ref_pixel_shuffle}, {"Upsample", ref_upsample},
-        {"Interp", ref_interp_layer},
+        {"Interp", ref_interp_layer}, {"Deconvolution", ref_deconv},
     };
     for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
         if (strcmp(refs[i].kind, kind) == 0) return refs[i].fn;

@@ -44,6 +44,9 @@ static const layer_case cases[] = {
     {"Upsample", {.channels = 2, .factor = 3}, 2, 3, 2, {2}, {0}, 0, 0, 0},
     {"TanhHalf", {.channels = 3}, 2, 3, 4, {3}, {0}, 0, 0, 0},
     {"Interp", {.channels = 2, .interp = {HS_INTERP_BICUBIC, 3, 4}}, 1, 8, 12, {2}, {0}, 0, 1, 0},
+    {"Deconvolution", CONV(3, 4, 4, 2, 1, 1), 2, 4, 5, {2}, {2, 3, 4, 4}, 3, 0, 0},
+    {"Deconvolution", CONV(2, 3, 2, 3, 1, 0), 1, 3, 4, {3}, {3, 2, 3, 2}, 2, 0, 0},
+    {"Deconvolution", CONV(3, 4, 4, 2, 3, 3), 1, 6, 5, {2}, {2, 3, 4, 4}, 3, 0, 0}, /* waifu2x */
     {"Interp", {.channels = 3, .interp = {HS_INTERP_BILINEAR, 5, 2}}, 2, 3, 5, {3}, {0}, 0, 1, 0},
     {"Interp", {.channels = 1, .interp = {HS_INTERP_NEAREST, 2, 3}}, 1, 9, 7, {1}, {0}, 0, 1, 0},
 };

@@ -196,6 +196,55 @@ START_TEST(test_tiny_bin_mismatch)
 }
 END_TEST
 
+/* tiny_deconv.param: one Deconvolution (3 -> 3, kernel 4, stride 2, pad 1,
+ * bias), weights float32 in ncnn's order (out, in, ky, kx), against ncnn's
+ * definition: out[o][y*2 + ky - 1][x*2 + kx - 1] += in[i][y][x] * w[o][i][ky][kx]. */
+START_TEST(test_tiny_deconv)
+{
+    enum { H = 5, W = 7, K = 4 };
+    float weight[3 * 3 * K * K], bias[3];
+    fill_random(weight, 3 * 3 * K * K, 11, -1.0f, 1.0f);
+    fill_random(bias, 3, 12, -0.5f, 0.5f);
+    char param[PATH_SIZE], bin[PATH_SIZE];
+    snprintf(param, sizeof param, "%s", scratch_path("tiny_deconv.param"));
+    snprintf(bin, sizeof bin, "%s", scratch_path("tiny_deconv.bin"));
+    run_command("cp '%s' '%s'", source_file("tests/ncnn/tiny_deconv.param"), param);
+    FILE *f = fopen(bin, "wb");
+    ck_assert_ptr_nonnull(f);
+    unsigned tag = 0;
+    ck_assert_uint_eq(fwrite(&tag, 4, 1, f), 1);
+    ck_assert_uint_eq(fwrite(weight, sizeof weight, 1, f), 1);
+    ck_assert_uint_eq(fwrite(bias, sizeof bias, 1, f), 1);
+    fclose(f);
+    hs_net net = load_model(param);
+    ck_assert_int_eq(net.scale, 2);
+    hs_image img = {.width = W, .height = H, .channels = 3, .pixels = malloc(H * W * 3)};
+    float noise[H * W * 3];
+    fill_random(noise, H * W * 3, 13, 0.0f, 256.0f);
+    for (int i = 0; i < H * W * 3; i++) img.pixels[i] = (uint8_t)noise[i];
+    float *got = upscale_floats(&net, &img, 0, 0);
+    double want[3 * 4 * H * W];
+    for (int o = 0; o < 3; o++)
+        for (int p = 0; p < 4 * H * W; p++) want[o * 4 * H * W + p] = bias[o];
+    for (int i = 0; i < 3; i++)
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                for (int o = 0; o < 3; o++)
+                    for (int ky = 0; ky < K; ky++)
+                        for (int kx = 0; kx < K; kx++) {
+                            int oy = 2 * y + ky - 1, ox = 2 * x + kx - 1;
+                            if (oy < 0 || oy >= 2 * H || ox < 0 || ox >= 2 * W) continue;
+                            want[(o * 2 * H + oy) * 2 * W + ox] +=
+                                img.pixels[(y * W + x) * 3 + i] / 255.0 *
+                                weight[((o * 3 + i) * K + ky) * K + kx];
+                        }
+    assert_close("tiny_deconv", got, want, 3 * 4 * H * W, 1e-5);
+    free(got);
+    free(img.pixels);
+    hs_net_free(&net);
+}
+END_TEST
+
 /* Graphs hirestyle cannot run: the message names the type, layer and file. */
 START_TEST(test_refused_graphs)
 {
@@ -440,6 +489,7 @@ int main(void)
     tcase_set_timeout(graphs, 120); /* the kernels build on first use */
     tcase_add_test(graphs, test_tiny_graph);
     tcase_add_test(graphs, test_tiny_bin_mismatch);
+    tcase_add_test(graphs, test_tiny_deconv);
     tcase_add_test(graphs, test_refused_graphs);
     tcase_add_test(graphs, test_models_command);
     suite_add_tcase(s, graphs);
