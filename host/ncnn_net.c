@@ -430,23 +430,33 @@ static hs_status check_output(const translator *t)
     return HS_OK;
 }
 
-/* The upscaling factor, from the shapes for a 64×64 input: 3 channels out,
- * both sides scaled by the same whole number. */
+/* The output side for a side×side input, or -1 when the net cannot take it. */
+static int output_side(hs_net *net, int side, hs_tensor *shapes, int *channels)
+{
+    if (hs_net_shapes(net, side, side, shapes) != HS_OK) return -1;
+    const hs_tensor *out = &shapes[net->count - 1];
+    *channels = out->c;
+    return out->w == out->h ? out->w : -1;
+}
+
+/* The upscaling factor and the border the net trims, from the output sides
+ * for 64×64 and 96×96 inputs: scale * (side - 2 * border), 3 channels. */
 static hs_status measure_scale(hs_net *net, const char *path)
 {
-    enum { SIDE = 64 };
     hs_tensor *shapes = calloc((size_t)net->count, sizeof *shapes);
     if (!shapes) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
-    hs_status st = hs_net_shapes(net, SIDE, SIDE, shapes);
-    const hs_tensor *out = &shapes[net->count - 1];
-    if (st == HS_OK && (out->c != 3 || out->w != out->h || out->w % SIDE || out->w < SIDE))
-        st = hs_fail(HS_ERR_WEIGHTS, "%s: a %dx%d input gives %dx%dx%d; not an RGB upscaler by "
-                     "a whole factor (models whose unpadded convolutions trim the borders, as "
-                     "waifu2x's and Real-CUGAN's, are not supported yet)", path, SIDE, SIDE,
-                     out->w, out->h, out->c);
-    if (st == HS_OK) net->scale = out->w / SIDE;
+    int c64 = 0, c96 = 0, o64 = output_side(net, 64, shapes, &c64),
+        o96 = output_side(net, 96, shapes, &c96);
     free(shapes);
-    return st;
+    int scale = (o96 - o64) / 32, trimmed = scale * 64 - o64;
+    if (o64 < 1 || o96 < 1 || c64 != 3 || c96 != 3 || scale < 1 || o96 - o64 != 32 * scale ||
+        trimmed < 0 || trimmed % (2 * scale) != 0)
+        return hs_fail(HS_ERR_WEIGHTS, "%s: 64x64 and 96x96 inputs give %dx%d and %dx%d outputs "
+                       "of %d channels: not an RGB upscaler by a whole factor", path, o64, o64,
+                       o96, o96, c64);
+    net->scale = scale;
+    net->border = trimmed / (2 * scale);
+    return HS_OK;
 }
 
 static hs_status translate_graph(translator *t, const char *param_path)

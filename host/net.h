@@ -29,6 +29,8 @@ typedef struct hs_net {
     hs_normalize norm;      /* RGB8 -> network input */
     float output_range;     /* SR: the output value of white (1 or 255) */
     int scale;              /* SR: output size / input size */
+    int border;             /* SR: input pixels per side the net trims (unpadded convs):
+                               the output is scale * (input - 2 * border) */
 } hs_net;
 
 /* Load a weights file and build the network its metadata names. */

@@ -186,11 +186,11 @@ static hs_status store_floats(const hs_tensor *out, rect part, int x, int y, out
 static hs_status store_core(const hs_net *net, const hs_tensor *out, rect region, rect core,
                             rect origin, output_sink *sink)
 {
-    int s = net->scale;
-    if (out->c != 3 || out->h != region.h * s || out->w != region.w * s)
+    int s = net->scale, b = net->border; /* the output starts b input pixels in */
+    if (out->c != 3 || out->h != (region.h - 2 * b) * s || out->w != (region.w - 2 * b) * s)
         return hs_fail(HS_ERR_INTERNAL, "upscale: %s gave a %dx%dx%d output for a %dx%d tile",
                        net->arch, out->c, out->w, out->h, region.w, region.h);
-    rect part = {(core.x - region.x) * s, (core.y - region.y) * s, core.w * s, core.h * s};
+    rect part = {(core.x - region.x - b) * s, (core.y - region.y - b) * s, core.w * s, core.h * s};
     int x = (core.x - origin.x) * s, y = (core.y - origin.y) * s;
     if (sink->pixels) return store_bytes(net, out, part, x, y, sink);
     if (sink->samples16) return store_samples16(net, out, part, x, y, sink);
@@ -293,16 +293,18 @@ static int out_of_memory(hs_status st)
 
 /* ---- Pre-padding ----------------------------------------------------------------- */
 
-/* Mirror index i into 0..n-1 without repeating the edge (numpy 'reflect'),
- * as realesrgan-ncnn-vulkan's preproc shader does; |i| < n. */
-static int reflect(int i, int n)
+/* Index i mirrored into 0..n-1 without repeating the edge (numpy 'reflect'),
+ * as realesrgan-ncnn-vulkan's preproc shader does (|i| < n); or, with
+ * replicate, clamped to the edge, as waifu2x- and realcugan-ncnn-vulkan do. */
+static int pad_index(int i, int n, int replicate)
 {
+    if (replicate) return i < 0 ? 0 : i > n - 1 ? n - 1 : i;
     i = i < 0 ? -i : i;
     return i > n - 1 ? 2 * (n - 1) - i : i;
 }
 
-/* in with `pad` pixels of reflection on every side; pad < both sides. */
-static hs_status reflect_pad(const hs_image *in, int pad, hs_image *out)
+/* in with `pad` pixels on every side (reflection: pad < both sides). */
+static hs_status pad_image(const hs_image *in, int pad, int replicate, hs_image *out)
 {
     int w = in->width + 2 * pad, h = in->height + 2 * pad;
     size_t pixel = (size_t)in->channels * (hs_image_bits(in) / 8); /* bytes */
@@ -312,13 +314,15 @@ static hs_status reflect_pad(const hs_image *in, int pad, hs_image *out)
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             memcpy(out->pixels + ((size_t)y * w + x) * pixel,
-                   in->pixels + ((size_t)reflect(y - pad, in->height) * in->width +
-                                 reflect(x - pad, in->width)) * pixel, pixel);
+                   in->pixels + ((size_t)pad_index(y - pad, in->height, replicate) * in->width +
+                                 pad_index(x - pad, in->width, replicate)) * pixel, pixel);
     return HS_OK;
 }
 
-/* The whole RGB image (pre-padded as opts says), retried with halved tiles
- * while the memory runs out. */
+/* The whole RGB image, retried with halved tiles while the memory runs out.
+ * Pre-padded as opts says, by reflection; a net that trims borders is padded
+ * by at least its border, replicating the edge as the waifu2x and Real-CUGAN
+ * tools do, so that its output covers the image. */
 static hs_status upscale_rgb(hs_net *net, const hs_image *rgb, const hs_upscale_options *opts,
                              output_sink *sink)
 {
@@ -330,9 +334,12 @@ static hs_status upscale_rgb(hs_net *net, const hs_image *rgb, const hs_upscale_
     if (tile < 0 || opts->pre_pad < 0)
         return hs_fail(HS_ERR_USAGE, "upscale: tile side %d or pre-padding %d is negative", tile,
                        opts->pre_pad);
-    int pad = min_int(opts->pre_pad, min_int(rgb->width, rgb->height) - 1);
+    int replicate = net->border > 0;
+    int pad = replicate ? max_int(opts->pre_pad, net->border)
+                        : min_int(opts->pre_pad, min_int(rgb->width, rgb->height) - 1);
+    margin = max_int(margin, net->border);
     hs_image padded = {0};
-    if (pad > 0) HS_TRY(reflect_pad(rgb, pad, &padded));
+    if (pad > 0) HS_TRY(pad_image(rgb, pad, replicate, &padded));
     const hs_image *source = pad > 0 ? &padded : rgb;
     rect area = {pad, pad, rgb->width, rgb->height};
     hs_status st = HS_OK;

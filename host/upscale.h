@@ -34,7 +34,9 @@ typedef struct hs_upscale_options {
     void *progress_arg;
     /* Pixels of reflection (numpy 'reflect') added around the image before
      * the net and cut from its output, at most a side - 1: the nets' zero
-     * padding then falls outside the picture instead of framing it. 0: none. */
+     * padding then falls outside the picture instead of framing it. 0: none.
+     * A net that trims borders (net->border) is always padded by at least
+     * that much, replicating the edge, as waifu2x-ncnn-vulkan does. */
     int pre_pad;
 } hs_upscale_options;
 

@@ -408,6 +408,79 @@ START_TEST(test_models_command)
 }
 END_TEST
 
+/* waifu2x upconv_7 (scale2.0x_model): its unpadded convs trim 7 input pixels
+ * per side, so the input is padded by replicating the edge, as
+ * waifu2x-ncnn-vulkan does; against PyTorch (which pads likewise), and
+ * through `hirestyle upscale` against waifu2x-ncnn-vulkan. Tiled and untiled
+ * agree. */
+START_TEST(test_waifu2x_upconv7)
+{
+    const char *param =
+        source_file("weights/ncnn/models-upconv_7_anime_style_art_rgb/scale2.0x_model.param");
+    hs_image img = sample_image();
+    hs_net net = load_model(param);
+    ck_assert_int_eq(net.scale, 2);
+    ck_assert_int_eq(net.border, 7);
+    int oh = 2 * SAMPLE_H, ow = 2 * SAMPLE_W;
+    size_t n = 3 * (size_t)oh * ow;
+    float *got = upscale_floats(&net, &img, 0, 0), *got_hwc = host_floats(n);
+    float *tiled = upscale_floats(&net, &img, 5, 0);
+    double *whole = to_doubles(got, n);
+    assert_close("waifu2x tiles of 5", tiled, whole, n, 1e-4);
+    chw_to_hwc(got, got_hwc, 3, oh, ow);
+    float in[SAMPLE_H * SAMPLE_W * 3];
+    for (int i = 0; i < SAMPLE_H * SAMPLE_W * 3; i++) in[i] = img.pixels[i] / 255.0f;
+    write_floats(scratch_path("in.f32"), in, SAMPLE_H * SAMPLE_W * 3);
+    run_command("'%s' '%s/tools/reference/ncnn_ref.py' '%s' '%s' %d %d '%s'", python(),
+                source_root(), param, scratch_path("in.f32"), SAMPLE_H, SAMPLE_W,
+                scratch_path("torch.f32"));
+    float *want = read_floats(scratch_path("torch.f32"), n);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += ((double)got_hwc[i] - want[i]) * (got_hwc[i] - want[i]);
+    double db = psnr(sum / (double)n, 1.0);
+    printf("waifu2x upconv_7 x2 against PyTorch: PSNR %.1f dB\n", db);
+    ck_assert_msg(db >= 60.0, "waifu2x upconv_7: PSNR %.1f dB against PyTorch, below 60", db);
+
+    const char *binary = getenv("HIRESTYLE_BINARY");
+    ck_assert_msg(binary != NULL, "HIRESTYLE_BINARY is not set");
+    char dir[PATH_SIZE];
+    snprintf(dir, sizeof dir, "%s", param);
+    *strrchr(dir, '/') = '\0';
+    run_command("'%s' upscale -q -i '%s' -o '%s' -m '%s'", binary, scratch_path("sample.png"),
+                scratch_path("ours.png"), param);
+    run_command("'%s' -i '%s' -o '%s' -m '%s' -n -1 -s 2 -t 200",
+                source_file("weights/ncnn/bin/waifu2x-ncnn-vulkan"), scratch_path("sample.png"),
+                scratch_path("tool.png"), dir);
+    hs_image ours, tool;
+    HS_CHECK(hs_image_load(scratch_path("ours.png"), &ours));
+    HS_CHECK(hs_image_load(scratch_path("tool.png"), &tool));
+    ck_assert_int_eq(tool.width, ours.width);
+    ck_assert_int_eq(tool.height, ours.height);
+    size_t bytes = (size_t)ours.width * ours.height * 3, wraps = 0, compared = 0;
+    sum = 0;
+    for (size_t i = 0; i < bytes; i++) {
+        if (tool.pixels[i] == 255 && ours.pixels[i] <= 2) {
+            wraps++;
+            continue;
+        }
+        double d = (double)tool.pixels[i] - ours.pixels[i];
+        sum += d * d;
+        compared++;
+    }
+    db = psnr(sum / (double)compared, 255.0);
+    printf("waifu2x upconv_7 x2 against waifu2x-ncnn-vulkan: PSNR %.1f dB, %zu wrapped samples "
+           "of %zu skipped\n", db, wraps, bytes);
+    ck_assert_msg(db >= 51.0, "waifu2x upconv_7: PSNR %.1f dB against the ncnn tool (measured "
+                  "54.7)", db);
+    ck_assert(wraps * 50 < bytes);
+    free(got), free(got_hwc), free(tiled), free(whole), free(want);
+    hs_image_free(&ours);
+    hs_image_free(&tool);
+    hs_image_free(&img);
+    hs_net_free(&net);
+}
+END_TEST
+
 /* With pre-padding, tiles still give the untiled result; also through a
  * resize to 3/4 inside the net (realesr-animevideov3-x3). */
 START_TEST(test_prepadded_tiles)
@@ -499,6 +572,7 @@ int main(void)
     tcase_add_loop_test(models_case, test_against_pytorch, 0, MODEL_COUNT);
     tcase_add_loop_test(models_case, test_against_ncnn_tool, 0, MODEL_COUNT);
     tcase_add_loop_test(models_case, test_prepadded_tiles, 0, 2);
+    tcase_add_test(models_case, test_waifu2x_upconv7);
     tcase_add_test(models_case, test_no_frames);
     suite_add_tcase(s, models_case);
     SRunner *runner = srunner_create(s);

@@ -13,7 +13,11 @@ architectures run them:
             realesr-animevideov3 (SRVGGNetCompact, SRVGG below): body.0 conv,
             body.1 PReLU, ... the last conv, pixel shuffle, plus the input
             upsampled by nearest neighbour; the x2/x3 animevideov3 files add a
-            bicubic resize (ncnn Interp type 3) of the x4 output.
+            bicubic resize (ncnn Interp type 3) of the x4 output;
+  upconv7   waifu2x upconv_7 (nagadomi/waifu2x): six unpadded 3x3 convs with
+            LeakyReLU 0.1, then a 4x4 transposed conv, stride 2, padding 3:
+            it trims 7 input pixels per side (the tools pad the input by
+            replicating its edge; so does this script's command line).
 
 The architecture is recognised from the layer types; anything else is refused.
 
@@ -94,9 +98,11 @@ def read_weights(param_path):
     reader = BinReader(param_path[:-len(".param")] + ".bin")
     convs, prelus = [], []
     for kind, name, bottoms, tops, p in layers:
-        if kind == "Convolution":
+        if kind in ("Convolution", "Deconvolution"):
             oc, k = p[0], p[1]
             w = reader.tagged(p[6]).reshape(oc, -1, k, k)
+            if kind == "Deconvolution":  # ncnn (out, in, k, k); torch's transposed conv (in, out, k, k)
+                w = w.transpose(1, 0, 2, 3)
             b = reader.raw(oc) if p.get(5, 0) else np.zeros(oc, np.float32)
             convs.append((torch.from_numpy(w.copy()), torch.from_numpy(b.copy()), p))
         elif kind == "PReLU":
@@ -129,6 +135,24 @@ class SRVGG(torch.nn.Module):
         if self.resize != 1.0:
             h = F.interpolate(h, scale_factor=self.resize, mode="bicubic", align_corners=False)
         return h
+
+
+class UpConv7(torch.nn.Module):
+    """waifu2x upconv_7: unpadded convs + LeakyReLU 0.1, transposed conv; the
+    input is first padded by `border` pixels replicating its edge."""
+
+    border = 7
+
+    def __init__(self, convs):
+        super().__init__()
+        self.convs = convs
+
+    def forward(self, x):
+        x = F.pad(x, (self.border,) * 4, mode="replicate")
+        for w, b, _ in self.convs[:-1]:
+            x = F.leaky_relu(F.conv2d(x, w, b), 0.1)
+        w, b, p = self.convs[-1]
+        return F.conv_transpose2d(x, w, b, stride=p[3], padding=p[4])
 
 
 def rrdbnet(convs, layers):
@@ -165,7 +189,10 @@ def load(param_path):
     if "PReLU" in kinds and "PixelShuffle" in kinds:
         model = srvgg(convs, prelus, layers).eval()
         return model, round(model.upscale * model.resize)
-    raise ValueError("%s: neither an RRDBNet nor an SRVGGNetCompact" % param_path)
+    if kinds == {"Input", "Convolution", "Deconvolution"}:
+        return UpConv7(convs).eval(), convs[-1][2][3]
+    raise ValueError("%s: neither an RRDBNet, an SRVGGNetCompact nor a waifu2x upconv_7"
+                     % param_path)
 
 
 def _main(argv):
