@@ -10,9 +10,10 @@
 #            (default 256), PyTorch's / ours
 #   upscale  output MP/s of esrgan-{thick,medium,slim}-x4 on a --size image
 #            (default 128), ours / PyTorch's; median of 3 runs
-#   ncnn     output MP/s of the Real-ESRGAN ncnn models on a --size image (default 64):
-#            `hirestyle upscale -n NAME` beside realesrgan-ncnn-vulkan (weights/ncnn/bin; on
-#            its Vulkan device, Mesa's lavapipe on a machine without a GPU), whole commands
+#   ncnn     output MP/s of the Real-ESRGAN ncnn models and waifu2x upconv_7 on a --size
+#            image (default 64): `hirestyle upscale` beside realesrgan-ncnn-vulkan and
+#            waifu2x-ncnn-vulkan (weights/ncnn/bin; on their Vulkan device, Mesa's lavapipe on
+#            a machine without a GPU), whole commands
 #   all      the four (default)
 # Builds first if needed. style and upscale also give each side's peak
 # resident memory (RSS) per network, and ours beside the device memory our
@@ -142,7 +143,8 @@ bench_ncnn() {
     "$PYTHON" -c 'import sys; from PIL import Image
 Image.open("tools/examples/dog.jpg").convert("RGB").resize((int(sys.argv[1]), int(sys.argv[1]) * 3 // 4), Image.BICUBIC).save(sys.argv[2])' "$s" "$work/in.png"
     echo "== output MP/s on a ${s}x$((s * 3 / 4)) image, whole commands (load, kernel builds, run, write), median of $rep"
-    echo "   hirestyle upscale -n NAME vs realesrgan-ncnn-vulkan -n NAME (its Vulkan device: lavapipe without a GPU)"
+    echo "   hirestyle upscale vs realesrgan-ncnn-vulkan (waifu2x-ncnn-vulkan for upconv_7) on their"
+    echo "   Vulkan device (lavapipe without a GPU)"
     printf "%-26s %10s %10s %8s\n" model hirestyle ncnn-vk ratio
     local model name scale ours theirs pixels
     for model in realesrgan-x4fast realesr-animevideov3-x2 realesr-animevideov3-x3 \
@@ -155,6 +157,15 @@ Image.open("tools/examples/dog.jpg").convert("RGB").resize((int(sys.argv[1]), in
         awk -v m="$model" -v p="$pixels" -v a="$ours" -v b="$theirs" \
             'BEGIN { printf "%-26s %10.4f %10.4f   x%.2f\n", m, p / a / 1e6, p / b / 1e6, b / a }'
     done
+    # waifu2x upconv_7 x2 beside waifu2x-ncnn-vulkan
+    dir=weights/ncnn/models-upconv_7_anime_style_art_rgb
+    ours=$(median_seconds "$rep" build/hirestyle upscale -q -i "$work/in.png" -o "$work/ours.png" \
+        -m "$dir/scale2.0x_model.param")
+    theirs=$(median_seconds "$rep" weights/ncnn/bin/waifu2x-ncnn-vulkan -i "$work/in.png" \
+        -o "$work/theirs.png" -m "$dir" -n -1 -s 2)
+    pixels=$((s * 2 * s * 3 / 4 * 2))
+    awk -v p="$pixels" -v a="$ours" -v b="$theirs" 'BEGIN { printf "%-26s %10.4f %10.4f   x%.2f\n",
+        "waifu2x upconv_7 x2 (w2x)", p / a / 1e6, p / b / 1e6, b / a }'
 }
 
 case $what in
