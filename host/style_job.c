@@ -89,7 +89,7 @@ static hs_status upload_sized(hs_context *ctx, const hs_image *rgb, int w, int h
     if (st == HS_OK && keep) {
         hs_image_free(keep);
         *keep = sized;
-        sized.pixels = NULL;
+        sized = (hs_image){0};
     }
     hs_image_free(&sized);
     return st;
