@@ -189,9 +189,7 @@ hs_status hs_style_halo(const hs_net *net, const hs_style_params *p, int *halo, 
 static hs_status choose_blocks(hs_style *s, int h, int w)
 {
     int layers[2 * HS_STYLE_MAX_LAYERS], count = s->p.layers.content_count + s->p.layers.style_count;
-    for (int i = 0; i < count; i++)
-        layers[i] = i < s->p.layers.content_count ? s->content_index[i]
-                                                   : s->style_index[i - s->p.layers.content_count];
+    HS_TRY(loss_layers(s->net, &s->p, layers, &s->last));
     s->footprints = malloc((size_t)(s->last + 1) * sizeof *s->footprints);
     if (!s->footprints) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     HS_TRY(halo_of(s->net, layers, count, s->last, s->footprints, &s->halo, &s->stride));
