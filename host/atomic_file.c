@@ -65,12 +65,23 @@ static mode_t new_file_mode(void)
     return 0666 & ~mask;
 }
 
+/* Once per directory and thread: a batch writing thousands of files into
+ * one directory lists it once, not once per file. */
+static void remove_stale_temporaries_once(const char *path)
+{
+    static _Thread_local char cleaned[4096];
+    char *dir = directory_of(path);
+    if (dir && strcmp(dir, cleaned) != 0) {
+        remove_stale_temporaries(dir);
+        snprintf(cleaned, sizeof cleaned, "%s", dir);
+    }
+    free(dir);
+}
+
 hs_status hs_atomic_begin(const char *path, hs_atomic_file *file)
 {
     *file = (hs_atomic_file){.path = path};
-    char *dir = directory_of(path);
-    if (dir) remove_stale_temporaries(dir);
-    free(dir);
+    remove_stale_temporaries_once(path);
     size_t size = strlen(path) + sizeof TEMP_MARK TEMP_RANDOM;
     file->temp_path = malloc(size);
     if (!file->temp_path) return hs_fail(HS_ERR_TOO_LARGE, "%s: out of host memory", path);

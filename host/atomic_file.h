@@ -4,8 +4,9 @@
  * the mode a plain fopen would give; hs_atomic_commit flushes it to disk
  * (fsync), renames it over the target and syncs the directory;
  * hs_atomic_abort removes it. A process killed in between leaves its
- * temporary behind: hs_atomic_begin removes such leftovers of this pattern
- * beside the target (the current user's, older than HS_ATOMIC_STALE_SECONDS).
+ * temporary behind: the first hs_atomic_begin of a thread in a directory
+ * removes such leftovers of this pattern there (the current user's regular
+ * files, untouched for HS_ATOMIC_STALE_SECONDS).
  */
 #ifndef HS_ATOMIC_FILE_H
 #define HS_ATOMIC_FILE_H

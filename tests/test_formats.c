@@ -130,7 +130,8 @@ START_TEST(test_tiff_round_trip)
 }
 END_TEST
 
-/* A palette TIFF, which goes through libtiff's RGBA reader. */
+/* A palette TIFF, which goes through libtiff's RGBA reader; stored upright
+ * (_i 0) and upside down (_i 1, Orientation 3), which must come out turned. */
 START_TEST(test_tiff_palette)
 {
     char path[PATH_SIZE];
@@ -141,18 +142,23 @@ START_TEST(test_tiff_palette)
     red[1] = 65535;   /* entry 1: red */
     green[2] = 65535; /* entry 2: green */
     TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, 3);
-    TIFFSetField(tif, TIFFTAG_IMAGELENGTH, 1);
+    TIFFSetField(tif, TIFFTAG_IMAGELENGTH, 2);
     TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 8);
     TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
     TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_PALETTE);
     TIFFSetField(tif, TIFFTAG_COLORMAP, red, green, blue);
-    uint8_t row[3] = {1, 2, 0};
-    ck_assert_int_eq(TIFFWriteScanline(tif, row, 0, 0), 1);
+    if (_i) TIFFSetField(tif, TIFFTAG_ORIENTATION, ORIENTATION_BOTRIGHT);
+    uint8_t rows[2][3] = {{1, 2, 0}, {0, 0, 1}};
+    ck_assert_int_eq(TIFFWriteScanline(tif, rows[0], 0, 0), 1);
+    ck_assert_int_eq(TIFFWriteScanline(tif, rows[1], 1, 0), 1);
     TIFFClose(tif);
     hs_image img = load_ok(path, (hs_load_options){0});
     ck_assert_int_eq(img.channels, 3);
-    static const uint8_t expected[9] = {255, 0, 0, 0, 255, 0, 0, 0, 0};
-    ck_assert_mem_eq(img.pixels, expected, 9);
+    static const uint8_t colours[3][3] = {{0, 0, 0}, {255, 0, 0}, {0, 255, 0}};
+    static const uint8_t shown[2][2][3] = {{{1, 2, 0}, {0, 0, 1}}, {{1, 0, 0}, {0, 2, 1}}};
+    for (int y = 0; y < 2; y++)
+        for (int x = 0; x < 3; x++)
+            ck_assert_mem_eq(img.pixels + (y * 3 + x) * 3, colours[shown[_i][y][x]], 3);
     hs_image_free(&img);
 }
 END_TEST
@@ -719,7 +725,7 @@ static Suite *formats_suite(void)
     tcase_add_loop_test(depth, test_png_16bit_round_trip, 0, 4);
     tcase_add_test(depth, test_png_8bit_written_as_16);
     tcase_add_loop_test(depth, test_tiff_round_trip, 0, 8);
-    tcase_add_test(depth, test_tiff_palette);
+    tcase_add_loop_test(depth, test_tiff_palette, 0, 2);
     tcase_add_test(depth, test_tiff_orientation);
     suite_add_tcase(s, depth);
 
