@@ -14,6 +14,7 @@ packages=(
     build-essential meson ninja-build pkg-config python3
     ocl-icd-opencl-dev opencl-headers pocl-opencl-icd oclgrind
     libclblast-dev libpng-dev libjpeg-dev libwebp-dev libtiff-dev libcjson-dev check
+    clang libclang-rt-14-dev
     python3-torch python3-torchvision python3-numpy python3-pil
     libopenblas0-pthread
     nodejs npm
