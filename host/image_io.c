@@ -215,7 +215,8 @@ hs_status hs_image_decode(const void *data, size_t size, const char *name,
         return hs_fail(HS_ERR_IO, "%s: %s", name,
                        size ? "not a PNG, JPEG, WebP or TIFF file" : "the file is empty");
     }
-    if (status == HS_OK) status = apply_exif_orientation(&img);
+    if (status == HS_OK && (status = apply_exif_orientation(&img)) != HS_OK)
+        hs_fail_context(status, "%s", name);
     if (status != HS_OK) {
         hs_image_free(&img);
         return status;

@@ -30,6 +30,7 @@ struct jpeg_failure {
     struct jpeg_error_mgr mgr; /* first, so cinfo->err points at the whole struct */
     jmp_buf jump;
     char message[JMSG_LENGTH_MAX];
+    int too_many_scans; /* set by the progress monitor before it jumps */
 };
 
 static void on_jpeg_error(j_common_ptr cinfo)
@@ -66,9 +67,7 @@ static void on_jpeg_progress(j_common_ptr common)
     j_decompress_ptr cinfo = (j_decompress_ptr)common;
     if (cinfo->input_scan_number > HS_JPEG_MAX_SCANS) {
         struct jpeg_failure *failure = (struct jpeg_failure *)cinfo->err;
-        snprintf(failure->message, sizeof failure->message,
-                 "more than %d progressive scans; refused as a likely denial of service",
-                 HS_JPEG_MAX_SCANS);
+        failure->too_many_scans = 1;
         longjmp(failure->jump, 1);
     }
 }
@@ -134,9 +133,13 @@ static hs_status read_jpeg(struct jpeg_load *s)
 {
     struct jpeg_decompress_struct *cinfo = &s->cinfo;
     const char *name = s->in->name;
-    if (setjmp(s->failure.jump))
+    if (setjmp(s->failure.jump)) {
+        if (s->failure.too_many_scans)
+            return hs_fail(HS_ERR_IO, "%s: a progressive JPEG of more than %d scans (each a "
+                           "pass over the whole image); refused", name, HS_JPEG_MAX_SCANS);
         return hs_fail(HS_ERR_IO, "%s: truncated or corrupt JPEG (libjpeg: %s)", name,
                        s->failure.message);
+    }
     jpeg_create_decompress(cinfo);
     cinfo->mem->max_memory_to_use = memory_cap(s->in->max_pixels);
     s->progress.progress_monitor = on_jpeg_progress;
@@ -167,9 +170,9 @@ static hs_status read_jpeg(struct jpeg_load *s)
     if (status == HS_OK)
         status = hs_check_decode_size(s->in, cinfo->output_width, cinfo->output_height,
                                       cinfo->output_components, 8);
-    if (status == HS_OK)
-        status = hs_image_alloc(&s->image, (int)cinfo->output_width, (int)cinfo->output_height,
-                                cinfo->output_components, 8);
+    if (status != HS_OK) return status;
+    status = hs_image_alloc(&s->image, (int)cinfo->output_width, (int)cinfo->output_height,
+                            cinfo->output_components, 8);
     if (status == HS_OK) status = keep_jpeg_meta(s);
     if (status != HS_OK) return hs_fail_context(status, "%s", name);
 

@@ -85,8 +85,8 @@ static hs_status read_png(struct png_load *s)
     png_uint_32 width = png_get_image_width(s->png, s->info);
     png_uint_32 height = png_get_image_height(s->png, s->info);
     int channels = png_get_channels(s->png, s->info);
-    status = hs_check_decode_size(s->in, width, height, channels, bits);
-    if (status == HS_OK) status = hs_image_alloc(&s->image, (int)width, (int)height, channels, bits);
+    HS_TRY(hs_check_decode_size(s->in, width, height, channels, bits));
+    status = hs_image_alloc(&s->image, (int)width, (int)height, channels, bits);
     if (status != HS_OK) return hs_fail_context(status, "%s", name);
     s->rows = malloc(height * sizeof *s->rows);
     if (!s->rows) return hs_fail(HS_ERR_TOO_LARGE, "%s: out of host memory for the row table", name);

@@ -156,8 +156,13 @@ static hs_status read_rgba(struct tiff_load *s, TIFF *tif, hs_image *img)
     int channels = rgba.alpha ? 4 : 3;
     hs_image raster = {0};
     hs_status status = hs_check_decode_size(s->in, rgba.width, rgba.height, 4, 8);
-    if (status == HS_OK) status = hs_image_alloc(&raster, (int)rgba.width, (int)rgba.height, 4, 8);
-    if (status == HS_OK && !TIFFRGBAImageGet(&rgba, (uint32_t *)raster.pixels, rgba.width, rgba.height))
+    if (status != HS_OK) {
+        TIFFRGBAImageEnd(&rgba);
+        return status;
+    }
+    status = hs_image_alloc(&raster, (int)rgba.width, (int)rgba.height, 4, 8);
+    if (status != HS_OK) status = hs_fail_context(status, "%s", s->in->name);
+    else if (!TIFFRGBAImageGet(&rgba, (uint32_t *)raster.pixels, rgba.width, rgba.height))
         status = tiff_failure(s, "truncated or corrupt");
     TIFFRGBAImageEnd(&rgba);
     /* each uint32 is R, G, B, A from its low byte up: in memory, RGBA bytes */
@@ -172,7 +177,7 @@ static hs_status read_rgba(struct tiff_load *s, TIFF *tif, hs_image *img)
     if (status == HS_OK && channels == 3) status = hs_image_convert(&raster, 3, img);
     else if (status == HS_OK) *img = raster;
     if (status != HS_OK || channels == 3) hs_image_free(&raster);
-    return status == HS_OK ? status : hs_fail_context(status, "%s", s->in->name);
+    return status;
 }
 
 static hs_status read_tiff(struct tiff_load *s, TIFF *tif, hs_image *img)
@@ -187,7 +192,10 @@ static hs_status read_tiff(struct tiff_load *s, TIFF *tif, hs_image *img)
     hs_status status = hs_image_orient(img, orientation);
     if (status == HS_OK && TIFFGetField(tif, TIFFTAG_ICCPROFILE, &icc_size, &icc))
         status = hs_copy_blob(icc, icc_size, &img->icc, &img->icc_size);
-    if (status != HS_OK) hs_image_free(img);
+    if (status != HS_OK) {
+        hs_image_free(img);
+        hs_fail_context(status, "%s", s->in->name);
+    }
     return status;
 }
 
