@@ -77,7 +77,10 @@ static hs_status encode_bitstream(const char *path, const hs_image *img, int qua
     if (!WebPConfigPreset(&config, WEBP_PRESET_PHOTO, (float)quality) || !WebPPictureInit(&picture))
         return hs_fail(HS_ERR_INTERNAL, "%s: cannot start libwebp", path);
     config.lossless = quality == 100;
-    if (config.lossless) config.exact = 1; /* keep the colour under transparent pixels */
+    if (config.lossless) {
+        config.quality = 75; /* lossless: the effort, cwebp's default (100 is several times slower) */
+        config.exact = 1;    /* keep the colour under transparent pixels */
+    }
     picture.use_argb = config.lossless;
     picture.width = img->width;
     picture.height = img->height;
