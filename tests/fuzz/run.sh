@@ -20,33 +20,31 @@ if ! command -v "$cc" >/dev/null; then
 fi
 mkdir -p "$out/crashes"
 
-flags=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
-       -fno-sanitize-recover=all -D_GNU_SOURCE -DCL_TARGET_OPENCL_VERSION=120
+flags=(-g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -DCL_TARGET_OPENCL_VERSION=120
        -I"$root/include" -I"$root/host")
-read -ra libs <<<"$(pkg-config --libs libpng libjpeg libwebp libwebpmux libwebpdemux libtiff-4 libcjson OpenCL) -lm"
-images=(error.c image_io.c image_ops.c image_exif.c image_png.c image_jpeg.c image_webp.c
-        image_tiff.c atomic_file.c)
+sanitizers=-fsanitize=address,undefined
+read -ra libs <<<"$(pkg-config --libs libpng libjpeg libwebp libwebpmux libwebpdemux libtiff-4 \
+    libcjson clblast OpenCL) -lm"
 
-# build NAME HARNESS.c HOST_SOURCES... [-DDEFINES]
-build() {
-    local name=$1 harness=$2 sources=() defines=()
-    shift 2
-    for s in "$@"; do
-        if [[ $s == -D* ]]; then defines+=("$s"); else sources+=("$root/host/$s"); fi
-    done
-    "$cc" "${flags[@]}" "${defines[@]}" "$root/tests/fuzz/$harness" "${sources[@]}" \
-        "${libs[@]}" -o "$out/fuzz_$name"
-}
+# Every library source instrumented, in an archive: each harness links what
+# it uses, whatever file it lives in now.
+mkdir -p "$out/obj"
+rm -f "$out"/obj/*.o "$out/libhost.a"
+find "$root/host" -name '*.c' ! -name 'cli_*' ! -name 'bench_*' -print0 |
+    (cd "$out/obj" && xargs -0 -n 1 -P "$(nproc)" "$cc" "${flags[@]}" "$sanitizers" \
+        -fsanitize=fuzzer-no-link -fno-sanitize-recover=all -c)
+ar rcs "$out/libhost.a" "$out"/obj/*.o
 
 harnesses=(png jpeg webp tiff safetensors ncnn)
 if [[ -n ${FUZZ_ONLY:-} ]]; then IFS=, read -ra harnesses <<<"$FUZZ_ONLY"; fi
 for name in "${harnesses[@]}"; do
     case $name in
-    png|jpeg|webp|tiff) build "$name" fuzz_image.c "${images[@]}" "-DFUZZ_FORMAT=HS_FORMAT_${name^^}" ;;
-    safetensors) build "$name" fuzz_safetensors.c error.c weights.c ;;
-    ncnn) build "$name" fuzz_ncnn.c error.c cache_dir.c ncnn_param.c ncnn_bin.c ;;
+    png|jpeg|webp|tiff) source=fuzz_image.c defines=("-DFUZZ_FORMAT=HS_FORMAT_${name^^}") ;;
+    safetensors|ncnn) source=fuzz_$name.c defines=() ;;
     *) echo "fuzz: no harness '$name'" >&2; exit 2 ;;
     esac
+    "$cc" "${flags[@]}" "${defines[@]}" "$sanitizers",fuzzer -fno-sanitize-recover=all \
+        "$root/tests/fuzz/$source" "$out/libhost.a" "${libs[@]}" -o "$out/fuzz_$name"
 done
 
 scratch=$(mktemp -d)
