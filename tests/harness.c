@@ -27,6 +27,31 @@ void test_teardown(void)
     /* Kept for the process: building kernels per test would be slow. */
 }
 
+static const char *const gemm_names[TEST_GEMMS] = {"own", "clblast"};
+static const char *current_gemm = "default";
+
+const char *test_use_gemm(int which)
+{
+    current_gemm = gemm_names[which % TEST_GEMMS];
+    setenv("HIRESTYLE_GEMM", current_gemm, 1);
+    return current_gemm;
+}
+
+void test_default_gemm(void)
+{
+    unsetenv("HIRESTYLE_GEMM");
+    current_gemm = "default";
+}
+
+const char *with_gemm(const char *what)
+{
+    static char texts[4][160];
+    static int next;
+    char *out = texts[next++ % 4];
+    snprintf(out, sizeof texts[0], "%s (GEMM: %s)", what, current_gemm);
+    return out;
+}
+
 /* xorshift32: small, reproducible across platforms. */
 static unsigned next_random(unsigned *state)
 {

@@ -55,6 +55,16 @@ typedef void (*ref_forward)(const double *x, double *y, const void *params);
 void finite_difference(ref_forward f, const void *params, const double *x, size_t nx,
                        const double *r, size_t ny, double step, double *grad);
 
+/* The two GEMM implementations (host/gemm.c): the tests of ops that multiply
+ * matrices (conv, Gram) run every case through both, case i / TEST_GEMMS
+ * through implementation i % TEST_GEMMS. test_use_gemm sets it (by
+ * $HIRESTYLE_GEMM, cleared by test_default_gemm, a teardown fixture) and
+ * returns its name; with_gemm(what) appends it to a message. */
+#define TEST_GEMMS 2
+const char *test_use_gemm(int which);
+void test_default_gemm(void);
+const char *with_gemm(const char *what);
+
 /* Run `expr` (an hs_status) and fail the test with hs_last_error() if not OK. */
 #define HS_CHECK(expr)                                                              \
     do {                                                                            \

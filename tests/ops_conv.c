@@ -1,5 +1,6 @@
 /* ops_conv.c — conv2d forward and backward against a double-precision C
- * reference, and the backward against finite differences. */
+ * reference, and the backward against finite differences; every case
+ * through both GEMM implementations (our kernel and CLBlast). */
 #include "engine.h"
 #include "harness.h"
 
@@ -109,16 +110,18 @@ static size_t limit_scratch(const conv_case *c, int ow)
 START_TEST(conv_forward)
 {
     test_setup();
-    const conv_case *c = &cases[_i];
+    int index = _i / TEST_GEMMS;
+    const conv_case *c = &cases[index];
+    test_use_gemm(_i % TEST_GEMMS);
     if (skip_case(c)) return;
     int oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
     int ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
     size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * c->kh * c->kw;
     size_t nout = (size_t)c->n * c->oc * oh * ow;
     float *in = host_floats(nin), *wt = host_floats(nw), *bias = host_floats(c->oc);
-    fill_random(in, nin, 1 + _i, -1, 1);
-    fill_random(wt, nw, 100 + _i, -0.5f, 0.5f);
-    fill_random(bias, c->oc, 200 + _i, -1, 1);
+    fill_random(in, nin, 1 + index, -1, 1);
+    fill_random(wt, nw, 100 + index, -0.5f, 0.5f);
+    fill_random(bias, c->oc, 200 + index, -1, 1);
 
     hs_tensor tin = upload(in, c->n, c->ic, c->h, c->w), tw = upload(wt, c->oc, c->ic, c->kh, c->kw);
     hs_tensor tb = upload(bias, 1, c->oc, 1, 1), tout = poisoned(c->n, c->oc, oh, ow);
@@ -131,7 +134,7 @@ START_TEST(conv_forward)
     double *din = to_doubles(in, nin), *dw = to_doubles(wt, nw), *db = to_doubles(bias, c->oc);
     double *want = host_doubles(nout);
     conv_ref(c, din, dw, c->bias ? db : NULL, want);
-    assert_close("conv2d forward", got, want, nout, 1e-5);
+    assert_close(with_gemm("conv2d forward"), got, want, nout, 1e-5);
 
     free(in); free(wt); free(bias); free(got); free(din); free(dw); free(db); free(want);
     hs_tensor_free(&tin); hs_tensor_free(&tw); hs_tensor_free(&tb); hs_tensor_free(&tout);
@@ -141,16 +144,18 @@ END_TEST
 START_TEST(conv_backward)
 {
     test_setup();
-    const conv_case *c = &cases[_i];
+    int index = _i / TEST_GEMMS;
+    const conv_case *c = &cases[index];
+    test_use_gemm(_i % TEST_GEMMS);
     if (skip_case(c)) return;
     int oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
     int ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
     size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * c->kh * c->kw;
     size_t nout = (size_t)c->n * c->oc * oh * ow;
     float *in = host_floats(nin), *wt = host_floats(nw), *dout = host_floats(nout);
-    fill_random(in, nin, 300 + _i, -1, 1);
-    fill_random(wt, nw, 400 + _i, -0.5f, 0.5f);
-    fill_random(dout, nout, 500 + _i, -1, 1);
+    fill_random(in, nin, 300 + index, -1, 1);
+    fill_random(wt, nw, 400 + index, -0.5f, 0.5f);
+    fill_random(dout, nout, 500 + index, -1, 1);
 
     hs_tensor tin = upload(in, c->n, c->ic, c->h, c->w), tw = upload(wt, c->oc, c->ic, c->kh, c->kw);
     hs_tensor tdout = upload(dout, c->n, c->oc, oh, ow);
@@ -165,17 +170,19 @@ START_TEST(conv_backward)
     double *xin = to_doubles(in, nin), *xw = to_doubles(wt, nw), *r = to_doubles(dout, nout);
     double *want_din = host_doubles(nin), *want_dw = host_doubles(nw), *want_db = host_doubles(c->oc);
     conv_ref_backward(c, xin, xw, r, want_din, want_dw, want_db);
-    assert_close("conv2d backward input", gdin, want_din, nin, 1e-5);
-    assert_close("conv2d backward weight", gdw, want_dw, nw, 1e-5);
-    assert_close("conv2d backward bias", gdb, want_db, c->oc, 1e-5);
+    assert_close(with_gemm("conv2d backward input"), gdin, want_din, nin, 1e-5);
+    assert_close(with_gemm("conv2d backward weight"), gdw, want_dw, nw, 1e-5);
+    assert_close(with_gemm("conv2d backward bias"), gdb, want_db, c->oc, 1e-5);
 
     if (c->small) { /* finite differences of the reference forward */
         fd_params fp = {c, xin, xw};
         double *fd = host_doubles(nin > nw ? nin : nw);
         finite_difference(fd_wrt_input, &fp, xin, nin, r, nout, 1e-3, fd);
-        assert_close("conv2d backward input vs finite differences", gdin, fd, nin, 1e-4);
+        assert_close(with_gemm("conv2d backward input vs finite differences"), gdin, fd, nin,
+                     1e-4);
         finite_difference(fd_wrt_weight, &fp, xw, nw, r, nout, 1e-3, fd);
-        assert_close("conv2d backward weight vs finite differences", gdw, fd, nw, 1e-4);
+        assert_close(with_gemm("conv2d backward weight vs finite differences"), gdw, fd, nw,
+                     1e-4);
         free(fd);
     }
     free(in); free(wt); free(dout); free(gdin); free(gdw); free(gdb);
@@ -188,8 +195,9 @@ END_TEST
 void add_conv_tests(Suite *s)
 {
     TCase *tc = tcase_create("conv2d");
+    tcase_add_checked_fixture(tc, NULL, test_default_gemm);
     int n = (int)(sizeof cases / sizeof cases[0]);
-    tcase_add_loop_test(tc, conv_forward, 0, n);
-    tcase_add_loop_test(tc, conv_backward, 0, n);
+    tcase_add_loop_test(tc, conv_forward, 0, n * TEST_GEMMS);
+    tcase_add_loop_test(tc, conv_backward, 0, n * TEST_GEMMS);
     suite_add_tcase(s, tc);
 }

@@ -1,5 +1,6 @@
 /* ops_gram.c — Gram matrices, forward and backward, against a double-precision
- * reference; the backward also against finite differences. */
+ * reference; the backward also against finite differences; every case
+ * through both GEMM implementations (our kernel and CLBlast). */
 #include "harness.h"
 
 #include <stdlib.h>
@@ -58,11 +59,13 @@ static int skip_case(const gram_case *c) { return test_small_only() && !c->small
 START_TEST(gram_forward)
 {
     test_setup();
-    const gram_case *c = &cases[_i];
+    int index = _i / TEST_GEMMS;
+    const gram_case *c = &cases[index];
+    test_use_gemm(_i % TEST_GEMMS);
     if (skip_case(c)) return;
     size_t nin = in_count(c), ng = gram_count(c);
     float *x = host_floats(nin);
-    fill_random(x, nin, 71 + _i, -1, 1);
+    fill_random(x, nin, 71 + index, -1, 1);
     hs_tensor tx = upload(x, c->n, c->c, c->h, c->w), tg = poisoned(c->n, 1, c->c, c->c);
     float scale = 1.0f / (float)(c->c * c->h * c->w);
     HS_CHECK(hs_gram_forward(&tg, &tx, scale));
@@ -71,7 +74,7 @@ START_TEST(gram_forward)
     double *xd = to_doubles(x, nin), *want = host_doubles(ng);
     gram_params p = {c, scale};
     gram_ref(xd, want, &p);
-    assert_close("gram forward", got, want, ng, 1e-5);
+    assert_close(with_gemm("gram forward"), got, want, ng, 1e-5);
     free(x); free(got); free(xd); free(want);
     hs_tensor_free(&tx); hs_tensor_free(&tg);
 }
@@ -80,12 +83,14 @@ END_TEST
 START_TEST(gram_backward)
 {
     test_setup();
-    const gram_case *c = &cases[_i];
+    int index = _i / TEST_GEMMS;
+    const gram_case *c = &cases[index];
+    test_use_gemm(_i % TEST_GEMMS);
     if (skip_case(c)) return;
     size_t nin = in_count(c), ng = gram_count(c);
     float *x = host_floats(nin), *dg = host_floats(ng);
-    fill_random(x, nin, 81 + _i, -1, 1);
-    fill_random(dg, ng, 91 + _i, -1, 1); /* not symmetric: dGᵀ matters */
+    fill_random(x, nin, 81 + index, -1, 1);
+    fill_random(dg, ng, 91 + index, -1, 1); /* not symmetric: dGᵀ matters */
     hs_tensor tx = upload(x, c->n, c->c, c->h, c->w), tdg = upload(dg, c->n, 1, c->c, c->c);
     hs_tensor tdx = poisoned(c->n, c->c, c->h, c->w);
     float scale = 1.0f / (float)(c->c * c->h * c->w);
@@ -95,11 +100,11 @@ START_TEST(gram_backward)
     double *xd = to_doubles(x, nin), *r = to_doubles(dg, ng), *want = host_doubles(nin);
     gram_params p = {c, scale};
     gram_ref_backward(&p, xd, r, want);
-    assert_close("gram backward", got, want, nin, 1e-5);
+    assert_close(with_gemm("gram backward"), got, want, nin, 1e-5);
     if (c->small) {
         double *fd = host_doubles(nin);
         finite_difference(gram_ref, &p, xd, nin, r, ng, 1e-3, fd);
-        assert_close("gram backward vs finite differences", got, fd, nin, 1e-5);
+        assert_close(with_gemm("gram backward vs finite differences"), got, fd, nin, 1e-5);
         free(fd);
     }
     free(x); free(dg); free(got); free(xd); free(r); free(want);
@@ -110,8 +115,9 @@ END_TEST
 void add_gram_tests(Suite *s)
 {
     TCase *tc = tcase_create("gram");
+    tcase_add_checked_fixture(tc, NULL, test_default_gemm);
     int n = (int)(sizeof cases / sizeof cases[0]);
-    tcase_add_loop_test(tc, gram_forward, 0, n);
-    tcase_add_loop_test(tc, gram_backward, 0, n);
+    tcase_add_loop_test(tc, gram_forward, 0, n * TEST_GEMMS);
+    tcase_add_loop_test(tc, gram_backward, 0, n * TEST_GEMMS);
     suite_add_tcase(s, tc);
 }
