@@ -5,7 +5,8 @@
  *
  * Shapes: every distinct 3×3 conv of VGG19 at the requested image sizes and
  * the 64-channel 3×3 convs of the SR generators on a 128×128 tile. Each
- * measurement is one warm-up run, then the median of --repeat runs.
+ * measurement is one warm-up run, then the median of --repeat runs. Then
+ * every kind of the layer table (bench_layers.c).
  */
 #include "bench.h"
 #include "engine.h"
@@ -145,5 +146,6 @@ hs_status hs_bench_ops(hs_context *ctx, const int *sizes, int size_count, int re
         for (int k = 0; k < n; k++) HS_TRY(bench_shape(ctx, &shapes[k], repeat));
     }
     conv_shape sr = {"sr", "64ch-3x3", 64, 64, 128};
-    return bench_shape(ctx, &sr, repeat);
+    HS_TRY(bench_shape(ctx, &sr, repeat));
+    return hs_bench_layers(ctx, repeat);
 }
