@@ -59,7 +59,7 @@ __kernel void gemm_pack_x(__global float *dst, __global const float *x, int x_of
     for (int r = 0; r < GEMM_MR; r++) out[r] = i0 + r < rows ? in[(size_t)(i0 + r) * rs] : 0.0f;
 }
 
-static void gemm_zero(floatv t[GEMM_MR][GEMM_NV])
+void gemm_zero(floatv t[GEMM_MR][GEMM_NV])
 {
 #pragma unroll
     for (int r = 0; r < GEMM_MR; r++)
@@ -71,8 +71,8 @@ static void gemm_zero(floatv t[GEMM_MR][GEMM_NV])
  * y[k*rs + j*cs]) to dst[k*GEMM_NR + j - j0], zero past column `cols`.
  * The group's n work-items share it, each reading along Y's rows when they
  * are contiguous, down its columns when not. */
-static void gemm_stage(__local float *dst, __global const float *y, int rs, int cs, int j0,
-                       int cols, int kc, int id, int n)
+void gemm_stage(__local float *dst, __global const float *y, int rs, int cs, int j0,
+                int cols, int kc, int id, int n)
 {
     if (cs == 1 && j0 + GEMM_NR <= cols) {
         for (int k = id; k < kc; k += n) {
@@ -91,8 +91,8 @@ static void gemm_stage(__local float *dst, __global const float *y, int rs, int 
 
 /* c[i*ldc + j] = alpha * tile + beta * (same), for the part of the tile
  * inside rows x cols; beta == 0 never reads C. */
-static void gemm_store(__global float *c, int ldc, int rows, int cols, int i0, int j0,
-                       const floatv acc[GEMM_MR][GEMM_NV], float alpha, float beta)
+void gemm_store(__global float *c, int ldc, int rows, int cols, int i0, int j0,
+                const floatv acc[GEMM_MR][GEMM_NV], float alpha, float beta)
 {
     int full = j0 + GEMM_NR <= cols;
     for (int r = 0; r < GEMM_MR && i0 + r < rows; r++) {

@@ -57,7 +57,7 @@ __kernel void translate_reflect(__global float *out, __global const float *in, i
 
 /* The source rows (or columns) q in [0, size) with reflect_index(q - shift) == p:
  * q ≡ ±p + shift (mod 2(size-1)); at most two, one when p is an edge. */
-static int reflect_sources(int p, int shift, int size, int *q)
+int reflect_sources(int p, int shift, int size, int *q)
 {
     if (size == 1) {
         q[0] = 0;

@@ -35,7 +35,12 @@ static void usage(FILE *out)
     fprintf(out, "\nRun `hirestyle COMMAND --help` for a command's options, with their defaults.\n"
                  "Environment: HIRESTYLE_DEVICE (default device), HIRESTYLE_WEIGHTS (weights\n"
                  "directory), HIRESTYLE_MEMORY_LIMIT_MB (cap on device memory),\n"
-                 "HIRESTYLE_KERNEL_DIR (kernel sources instead of the built-in ones).\n");
+                 "HIRESTYLE_KERNEL_DIR (kernel sources instead of the built-in ones).\n"
+                 "\nExit codes: 0 done, 1 internal error, 2 bad option or unknown device,\n"
+                 "3 unreadable file, 4 missing or invalid weights, 5 no OpenCL platform or\n"
+                 "usable device, 6 kernel build failure, 7 too large for the device, 8 out of\n"
+                 "device memory, 9 interrupted, 10 a kernel the device lacks the resources to\n"
+                 "launch, 11 a kernel or driver failure on the device.\n");
 }
 
 int cli_common_option(cli_common *common, int argc, char **argv, int *i)
@@ -75,9 +80,9 @@ void cli_common_help(void)
 {
     printf("  -g, --device N|P:D     device index as listed by `hirestyle devices`, or\n"
            "                         platform:device (default: $HIRESTYLE_DEVICE, else the\n"
-           "                         first GPU, else the first device)\n"
-           "      --device-type T    gpu, cpu or any: pick the first device of that type\n"
-           "                         (default: any, GPUs first)\n"
+           "                         best-ranked device: see `hirestyle devices`)\n"
+           "      --device-type T    gpu, cpu or any: pick the best-ranked device of that\n"
+           "                         type (default: any, GPUs first)\n"
            "  -v, --verbose          say what is being built, cached and allocated\n"
            "  -q, --quiet            print nothing but errors\n"
            "  -h, --help             this help\n");

@@ -38,10 +38,7 @@ hs_status hs_context_create(const hs_context_options *opts, hs_context **out)
         hs_context_destroy(ctx);
         return hs_cl_fail(err, "clCreateCommandQueue");
     }
-    /* Reductions use one fixed group size per device so results are
-     * reproducible bit for bit; 256 or the device's limit if smaller. */
-    ctx->reduce_group = 256;
-    while (ctx->reduce_group > ctx->dev.max_work_group) ctx->reduce_group /= 2;
+    ctx->reduce_group = hs_reduce_group_for(&ctx->dev);
     /* Scratch (im2col) may take an eighth of a buffer's limit, at most 256 MiB. */
     /* A cap on our device memory: to share a GPU, and to try the
      * out-of-memory paths on machines that have plenty. */
@@ -92,7 +89,7 @@ void hs_memory_reset_peak(hs_context *ctx)
 
 hs_status hs_finish(hs_context *ctx)
 {
-    HS_CL_CHECK(clFinish(ctx->queue), "clFinish");
+    HS_CL_CHECK_WAIT(clFinish(ctx->queue), "clFinish");
     return HS_OK;
 }
 

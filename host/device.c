@@ -1,9 +1,12 @@
-/* device.c — finding OpenCL devices and choosing one.
+/* device.c — finding OpenCL devices, ranking them and choosing one.
  *
  * Devices get one flat index over all platforms, in the order the ICD loader
  * reports them; `--device N` takes that index, `--device P:D` a platform and
- * device pair. Without a choice: $HIRESTYLE_DEVICE, else the first GPU, else
- * the first device of any type.
+ * device pair. Without a choice: $HIRESTYLE_DEVICE, else the best-ranked
+ * usable device (hs_device_rank: a discrete GPU before an integrated one
+ * before a CPU, then the faster). A device hirestyle cannot use (no
+ * compiler, OpenCL C older than 1.1) is listed with the reason and never
+ * chosen.
  */
 #include "engine.h"
 
@@ -11,10 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NO_PLATFORM_HINT                                                           \
-    "no OpenCL platform found: install an OpenCL driver (on Debian/Ubuntu: "       \
-    "`apt-get install pocl-opencl-icd` runs on any CPU; GPUs need their vendor's " \
-    "ICD, e.g. mesa-opencl-icd, intel-opencl-icd or nvidia-opencl-icd)"
+/* Packages known to give hirestyle a working device on Debian 12 / Ubuntu. */
+#define NO_PLATFORM_HINT                                                               \
+    "install an OpenCL driver: on Debian/Ubuntu `apt-get install pocl-opencl-icd` runs " \
+    "on any CPU; for GPUs the vendor's ICD (nvidia-opencl-icd, intel-opencl-icd, AMD "  \
+    "ROCm), or `apt-get install mesa-opencl-icd libclc-15` for Mesa (AMD GPUs through " \
+    "Clover; Intel GPUs through rusticl with RUSTICL_ENABLE=iris, any CPU with "        \
+    "RUSTICL_ENABLE=llvmpipe)"
 
 const char *hs_device_type_name(cl_device_type type)
 {
@@ -44,6 +50,15 @@ static void describe_device(hs_device_info *info)
     clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof info->type, &info->type, NULL);
     clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof info->compute_units,
                     &info->compute_units, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof info->clock_mhz, &info->clock_mhz,
+                    NULL);
+    clGetDeviceInfo(d, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof info->float_vector_width,
+                    &info->float_vector_width, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof info->unified_memory,
+                    &info->unified_memory, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_AVAILABLE, sizeof info->available, &info->available, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_COMPILER_AVAILABLE, sizeof info->compiler_available,
+                    &info->compiler_available, NULL);
     clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof info->global_mem, &info->global_mem,
                     NULL);
     clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof info->max_alloc, &info->max_alloc,
@@ -55,12 +70,13 @@ static void describe_device(hs_device_info *info)
 
 hs_status hs_list_devices(hs_device_info **out, int *count)
 {
+    hs_cache_prepare_driver(); /* PoCL needs a usable cache before it starts */
     cl_uint nplat = 0;
     cl_int err = clGetPlatformIDs(0, NULL, &nplat);
     *out = NULL;
     *count = 0;
     if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (err == CL_SUCCESS && nplat == 0))
-        return hs_fail(HS_ERR_NO_PLATFORM, NO_PLATFORM_HINT);
+        return hs_fail(HS_ERR_NO_PLATFORM, "no OpenCL platform found: " NO_PLATFORM_HINT);
     HS_CL_CHECK(err, "clGetPlatformIDs");
 
     cl_platform_id *plats = calloc(nplat, sizeof *plats);
@@ -103,12 +119,79 @@ hs_status hs_list_devices(hs_device_info **out, int *count)
     free(plats);
     if (n == 0) {
         free(list);
-        return hs_fail(HS_ERR_NO_PLATFORM, "OpenCL platforms exist but report no device; %s",
+        return hs_fail(HS_ERR_NO_PLATFORM, "OpenCL platforms exist but report no device: %s",
                        NO_PLATFORM_HINT);
     }
+    hs_device_rank(list, n);
     *out = list;
     *count = n;
     return HS_OK;
+}
+
+int hs_device_c_version(const hs_device_info *dev)
+{
+    int major = 0, minor = 0;
+    if (sscanf(dev->opencl_c_version, "OpenCL C %d.%d", &major, &minor) != 2) return 0;
+    return major * 10 + minor;
+}
+
+/* Why the device cannot run hirestyle, into why (left "" when it can). */
+static void check_usable(const hs_device_info *d, char *why, size_t size)
+{
+    why[0] = '\0';
+    if (!d->available)
+        snprintf(why, size, "the driver reports it unavailable");
+    else if (!d->compiler_available)
+        snprintf(why, size, "its driver has no OpenCL C compiler");
+    else if (hs_device_c_version(d) < 11)
+        snprintf(why, size, "it reports '%s'; hirestyle's kernels need OpenCL C 1.1 or later",
+                 d->opencl_c_version);
+}
+
+/* Kinds of device in order of preference: a discrete GPU has its own
+ * memory; an integrated one shares the host's (and is usually slower). */
+static int kind_order(const hs_device_info *d)
+{
+    if (d->type & CL_DEVICE_TYPE_GPU) return d->unified_memory ? 1 : 0;
+    if (d->type & CL_DEVICE_TYPE_ACCELERATOR) return 2;
+    if (d->type & CL_DEVICE_TYPE_CPU) return 3;
+    return 4;
+}
+
+/* <0 when a is the better device, >0 when b is; list order breaks ties. */
+static int compare(const hs_device_info *a, const hs_device_info *b)
+{
+    if (!a->unusable[0] != !b->unusable[0]) return a->unusable[0] ? 1 : -1;
+    if (kind_order(a) != kind_order(b)) return kind_order(a) - kind_order(b);
+    unsigned long long pa = (unsigned long long)a->compute_units * a->clock_mhz;
+    unsigned long long pb = (unsigned long long)b->compute_units * b->clock_mhz;
+    if (pa != pb) return pa > pb ? -1 : 1;
+    if (a->global_mem != b->global_mem) return a->global_mem > b->global_mem ? -1 : 1;
+    return a->index - b->index;
+}
+
+void hs_device_rank(hs_device_info *list, int n)
+{
+    for (int i = 0; i < n; i++) check_usable(&list[i], list[i].unusable, sizeof list[i].unusable);
+    for (int i = 0; i < n; i++) {
+        list[i].rank = 0;
+        if (list[i].unusable[0]) continue;
+        list[i].rank = 1;
+        for (int j = 0; j < n; j++)
+            if (j != i && compare(&list[j], &list[i]) < 0) list[i].rank++;
+    }
+}
+
+int hs_device_best(const hs_device_info *list, int n, hs_device_type type)
+{
+    cl_device_type want = type == HS_DEVICE_CPU   ? CL_DEVICE_TYPE_CPU
+                          : type == HS_DEVICE_GPU ? CL_DEVICE_TYPE_GPU
+                                                  : CL_DEVICE_TYPE_ALL;
+    int best = -1;
+    for (int i = 0; i < n; i++)
+        if (list[i].rank > 0 && (list[i].type & want) && (best < 0 || list[i].rank < list[best].rank))
+            best = i;
+    return best;
 }
 
 /* "N" or "P:D" -> index into list, or -1. */
@@ -128,14 +211,6 @@ static int find_by_spec(const hs_device_info *list, int n, const char *spec)
     return -1;
 }
 
-static int find_by_type(const hs_device_info *list, int n, hs_device_type type)
-{
-    cl_device_type want = type == HS_DEVICE_CPU ? CL_DEVICE_TYPE_CPU : CL_DEVICE_TYPE_GPU;
-    for (int i = 0; i < n; i++)
-        if (list[i].type & want) return i;
-    return type == HS_DEVICE_ANY && n > 0 ? 0 : -1;
-}
-
 hs_status hs_select_device(const char *spec, hs_device_type type, hs_device_info *out)
 {
     hs_device_info *list;
@@ -144,14 +219,22 @@ hs_status hs_select_device(const char *spec, hs_device_type type, hs_device_info
     const char *from_env = getenv("HIRESTYLE_DEVICE");
     if (!spec && from_env && *from_env) spec = from_env;
 
-    int chosen = spec ? find_by_spec(list, n, spec) : find_by_type(list, n, type);
+    int chosen = spec ? find_by_spec(list, n, spec) : hs_device_best(list, n, type);
     hs_status st = HS_OK;
     if (chosen < 0 && spec)
         st = hs_fail(HS_ERR_USAGE,
                      "unknown device '%s'%s: run `hirestyle devices` for the list (use N or P:D)",
                      spec, spec == from_env ? " (from HIRESTYLE_DEVICE)" : "");
+    else if (chosen >= 0 && list[chosen].unusable[0])
+        st = hs_fail(HS_ERR_USAGE, "device %d (%s) cannot be used: %s", chosen, list[chosen].name,
+                     list[chosen].unusable);
+    else if (chosen < 0 && hs_device_best(list, n, HS_DEVICE_ANY) < 0)
+        st = hs_fail(HS_ERR_NO_PLATFORM,
+                     "no usable OpenCL device (`hirestyle devices` says why of each): %s",
+                     NO_PLATFORM_HINT);
     else if (chosen < 0)
-        st = hs_fail(HS_ERR_USAGE, "no %s device found: run `hirestyle devices` for the list",
+        st = hs_fail(HS_ERR_USAGE,
+                     "no usable %s device found: run `hirestyle devices` for the list",
                      type == HS_DEVICE_CPU ? "CPU" : "GPU");
     else
         *out = list[chosen];

@@ -13,6 +13,15 @@
             return hs_cl_fail(hs_err_, (what));   \
     } while (0)
 
+/* The same for a call that waits for queued kernels (clFinish, blocking
+ * reads and writes): its errors may be a failure of earlier work. */
+#define HS_CL_CHECK_WAIT(call, what)              \
+    do {                                          \
+        cl_int hs_err_ = (call);                  \
+        if (hs_err_ != CL_SUCCESS)                \
+            return hs_cl_fail_wait(hs_err_, (what)); \
+    } while (0)
+
 /* Returns from the calling function when `expr` fails. */
 #define HS_TRY(expr)                              \
     do {                                          \
@@ -67,6 +76,9 @@ struct hs_context {
     size_t pool_bytes;          /* held by the pool: mem_in_use + pool_bytes <= mem_peak */
     size_t mem_limit;           /* $HIRESTYLE_MEMORY_LIMIT_MB, else 0: the device's own */
     int gemm_own;               /* GEMMs by our kernel (1) or CLBlast (0), see gemm.c */
+    int gemm_checked[2];        /* self-check of CLBlast [0] and ours [1]: 0 not yet, 1 good, -1 bad */
+    uint64_t program_key;       /* names the program's cache entries (host/program.c) */
+    uint64_t gemm_tuning_hash;  /* of the CLBlast parameters applied, 0: CLBlast's own */
     int verbose;
 };
 
@@ -104,6 +116,10 @@ void hs_pool_drain(hs_context *ctx);
 
 /* Build (or load from the cache) the program for the context's device. */
 hs_status hs_program_build(hs_context *ctx);
+/* The build options for a device (-cl-std and the -D tunables), and the
+ * work-group size of the reductions, from its description alone. */
+void hs_program_options(const hs_device_info *dev, char *out, size_t size);
+size_t hs_reduce_group_for(const hs_device_info *dev);
 /* The kernel sources: embedded, or read from $HIRESTYLE_KERNEL_DIR. */
 typedef struct hs_kernel_file { const char *name; const char *source; } hs_kernel_file;
 extern const hs_kernel_file hs_kernel_files[];
@@ -117,10 +133,27 @@ hs_status hs_tensor_accumulate(hs_tensor *sum, hs_tensor *g);
 hs_status hs_check_shape(const char *op, const hs_tensor *t, int n, int c, int h, int w);
 hs_status hs_check_same(const char *op, const hs_tensor *a, const hs_tensor *b);
 
-/* $XDG_CACHE_HOME/hirestyle/<file_name> (or ~/.cache/...); "" if neither is set. */
+/* The cache (host/cache_dir.c): $XDG_CACHE_HOME/hirestyle (or ~/.cache/...)
+ * when it is ours and private, else a private directory under $TMPDIR, else
+ * none (""); a problem with it costs one warning, never a failure. */
+const char *hs_cache_dir(void);
+/* <cache dir>/<file_name>, or "" when there is no cache. */
 void hs_cache_path(const char *file_name, char *out, size_t size);
-/* mkdir -p for the directories leading to path. */
+/* mkdir -p (mode 0700) for the directories leading to path. */
 void hs_make_parent_dirs(const char *path);
+/* Entry `name` (malloc'ed, NUL-terminated) when it is a regular file of ours,
+ * writable by no one else, of at most max_bytes; else NULL. */
+unsigned char *hs_cache_read(const char *name, size_t max_bytes, size_t *len);
+int hs_cache_exists(const char *name);
+/* Atomic (temporary file and rename); a failure warns once and is ignored. */
+void hs_cache_write(const char *name, const void *data, size_t len);
+void hs_cache_remove(const char *name);
+/* Exclusive lock file `name` (flock), waited for; -1 when there is none to
+ * take. Released by hs_cache_unlock or when the process ends. */
+int hs_cache_lock(const char *name, int verbose);
+void hs_cache_unlock(int fd);
+/* Before the first OpenCL call: give PoCL a usable kernel cache. */
+void hs_cache_prepare_driver(void);
 /* 64-bit FNV-1a of n bytes, continuing from h (start with HS_HASH_SEED):
  * names cache entries and checks their contents. */
 #define HS_HASH_SEED 0xcbf29ce484222325ULL
@@ -146,5 +179,13 @@ hs_status hs_gemm_lower(hs_context *ctx, size_t m, size_t n, size_t k, float alp
                         hs_matrix b, float beta, hs_matrix c);
 hs_status hs_gemm_kernel_lower(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
                                hs_matrix a, hs_matrix b, float beta, hs_matrix c);
+typedef hs_status (*hs_gemm_fn)(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
+                                hs_matrix a, hs_matrix b, float beta, hs_matrix c);
+/* Where our kernel is known to give right products: PoCL's CPU device. */
+int hs_gemm_own_known_good(const hs_device_info *dev);
+/* Check our kernel (own = 1) or CLBlast (0) against exact host products, or
+ * take the cached verdict: sets ctx->gemm_checked[own] and *error, the
+ * largest difference (0 when right). Fails only when the check cannot run. */
+hs_status hs_gemm_check(hs_context *ctx, int own, double *error);
 
 #endif

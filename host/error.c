@@ -57,17 +57,47 @@ const char *hs_cl_error_name(cl_int err)
     NAME(CL_INVALID_EVENT_WAIT_LIST); NAME(CL_INVALID_EVENT); NAME(CL_INVALID_OPERATION);
     NAME(CL_INVALID_BUFFER_SIZE); NAME(CL_INVALID_GLOBAL_WORK_SIZE);
     NAME(CL_MISALIGNED_SUB_BUFFER_OFFSET);
+    NAME(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST);
 #undef NAME
     case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
     default: return "unknown OpenCL error";
     }
 }
 
+/* Three failures a user must tell apart, each with its own status:
+ *   - memory: an allocation the device (or host) could not satisfy. A
+ *     smaller job may fit, so the upscale tiles are retried smaller;
+ *   - resources: CL_OUT_OF_RESOURCES when enqueuing, a kernel the device
+ *     cannot launch (registers, local memory, work-group size);
+ *   - fault: an error surfacing at a wait (clFinish, a blocking read), which
+ *     belongs to work enqueued earlier; NVIDIA reports a faulting kernel as
+ *     CL_OUT_OF_RESOURCES there. Never retried: it would hide the fault. */
 hs_status hs_cl_fail(cl_int err, const char *what)
 {
-    if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES ||
-        err == CL_OUT_OF_HOST_MEMORY)
+    if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE)
         return hs_fail(HS_ERR_DEVICE_MEMORY, "%s: out of device memory (%s)", what,
                        hs_cl_error_name(err));
+    if (err == CL_OUT_OF_HOST_MEMORY)
+        return hs_fail(HS_ERR_DEVICE_MEMORY, "%s: out of host memory (%s)", what,
+                       hs_cl_error_name(err));
+    if (err == CL_OUT_OF_RESOURCES)
+        return hs_fail(HS_ERR_DEVICE_RESOURCES,
+                       "%s: the device lacks the resources for it (%s: registers, local "
+                       "memory or work-group size; not a lack of memory)",
+                       what, hs_cl_error_name(err));
     return hs_fail(HS_ERR_INTERNAL, "%s failed: %s (%d)", what, hs_cl_error_name(err), err);
+}
+
+hs_status hs_cl_fail_wait(cl_int err, const char *what)
+{
+    /* What drivers answer at a wait after a kernel failed; NVIDIA's queue
+     * is unusable afterwards (CL_INVALID_COMMAND_QUEUE). */
+    if (err != CL_OUT_OF_RESOURCES && err != CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST &&
+        err != CL_INVALID_COMMAND_QUEUE)
+        return hs_cl_fail(err, what);
+    return hs_fail(HS_ERR_DEVICE_FAULT,
+                   "%s: queued work failed on the device (%s, %d): a kernel faulted or the "
+                   "driver failed; a bug in hirestyle or the driver, please report it with "
+                   "`hirestyle devices`",
+                   what, hs_cl_error_name(err), err);
 }

@@ -1,5 +1,6 @@
-/* gemm.c — matrix products: our kernel on CPUs (host/gemm_kernel.c), else
- * CLBlast, with per-device tuning.
+/* gemm.c — matrix products: our kernel on PoCL's CPU device
+ * (host/gemm_kernel.c), else CLBlast, with per-device tuning, each checked
+ * before its first use on a device (host/gemm_check.c).
  *
  * CLBlast ships tuned kernel parameters for many GPUs but none for PoCL's CPU
  * device, where its defaults are several times slower than they need be.
@@ -15,12 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Which implementation multiplies: what `hirestyle tune` measured faster on
- * this device, else our kernel (host/gemm_kernel.c) on CPUs, where it is
- * several times faster than CLBlast, and CLBlast on the others, whose tuned
- * kernels ours has not been measured against. $HIRESTYLE_GEMM=clblast or
- * =own overrides, to compare the two. */
-static int use_own_kernel(const hs_context *ctx)
+int hs_gemm_own_known_good(const hs_device_info *dev)
+{
+    return (dev->type & CL_DEVICE_TYPE_CPU) &&
+           strstr(dev->platform_name, "Portable Computing Language") != NULL;
+}
+
+/* Which implementation should multiply: what `hirestyle tune` measured
+ * faster on this device, else our kernel on PoCL's CPU device, where it is
+ * several times faster than CLBlast, and CLBlast on the others: our kernel
+ * has been proven nowhere else (rusticl on llvmpipe gets its long loops
+ * wrong). $HIRESTYLE_GEMM=clblast or =own overrides, to compare the two;
+ * either way hs_gemm checks the choice before using it. */
+static int want_own_kernel(const hs_context *ctx)
 {
     const char *force = getenv("HIRESTYLE_GEMM");
     if (force && strcmp(force, "clblast") == 0) return 0;
@@ -28,6 +36,36 @@ static int use_own_kernel(const hs_context *ctx)
     return ctx->gemm_own;
 }
 
+/* The implementation to use: the wanted one if it passes its check, else
+ * the other, with a warning; an error when neither gives right products. */
+static hs_status choose(hs_context *ctx, int *own)
+{
+    int want = want_own_kernel(ctx);
+    *own = want;
+    /* Off only under a simulator (tests/oclgrind.sh), too slow for the check's
+     * products, where the op tests compare every product with a reference. */
+    const char *check = getenv("HIRESTYLE_GEMM_CHECK");
+    if (check && strcmp(check, "off") == 0) return HS_OK;
+    double error[2] = {0, 0};
+    if (!ctx->gemm_checked[want]) HS_TRY(hs_gemm_check(ctx, want, &error[want]));
+    if (ctx->gemm_checked[want] > 0) return HS_OK;
+    int other = !want;
+    int first_time = !ctx->gemm_checked[other];
+    if (first_time) HS_TRY(hs_gemm_check(ctx, other, &error[other]));
+    const char *names[2] = {"CLBlast", "hirestyle's kernel"};
+    if (ctx->gemm_checked[other] < 0)
+        return hs_fail(HS_ERR_DEVICE_FAULT,
+                       "neither GEMM gives right products on %s (%s): the driver is broken; "
+                       "try another device or driver",
+                       ctx->dev.name, ctx->dev.driver_version);
+    if (first_time)
+        fprintf(stderr,
+                "hirestyle: warning: %s gives wrong matrix products on %s (driver %s); "
+                "using %s\n",
+                names[want], ctx->dev.name, ctx->dev.driver_version, names[other]);
+    *own = other;
+    return HS_OK;
+}
 hs_status hs_gemm_clblast(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
                               hs_matrix a, hs_matrix b, float beta, hs_matrix c)
 {
@@ -40,10 +78,12 @@ hs_status hs_gemm_clblast(hs_context *ctx, size_t m, size_t n, size_t k, float a
     if (st == CLBlastOpenCLBuildProgramFailure)
         return hs_fail(HS_ERR_BUILD, "CLBlast could not build its GEMM kernel for %s (status %d)",
                        ctx->dev.name, (int)st);
-    if (st == CLBlastTempBufferAllocFailure || st == CLBlastOpenCLOutOfResources ||
-        st == CLBlastOpenCLOutOfHostMemory)
-        return hs_fail(HS_ERR_DEVICE_MEMORY, "GEMM %zux%zux%zu: out of device memory", m,
-                       n, k);
+    char what[96];
+    snprintf(what, sizeof what, "CLBlast SGEMM %zux%zux%zu", m, n, k);
+    if (st == CLBlastTempBufferAllocFailure)
+        return hs_cl_fail(CL_MEM_OBJECT_ALLOCATION_FAILURE, what);
+    /* CLBlast passes OpenCL's own errors through, with their values. */
+    if (st < 0 && st > -1000) return hs_cl_fail((cl_int)st, what);
     return hs_fail(HS_ERR_INTERNAL, "CLBlast SGEMM %zux%zux%zu failed with status %d", m, n, k,
                    (int)st);
 }
@@ -51,7 +91,9 @@ hs_status hs_gemm_clblast(hs_context *ctx, size_t m, size_t n, size_t k, float a
 hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
                   hs_matrix b, float beta, hs_matrix c)
 {
-    if (use_own_kernel(ctx) && hs_gemm_kernel_handles(m, n, k, a, b, c))
+    int own = 0;
+    HS_TRY(choose(ctx, &own));
+    if (own && hs_gemm_kernel_handles(m, n, k, a, b, c))
         return hs_gemm_kernel(ctx, m, n, k, alpha, a, b, beta, c);
     return hs_gemm_clblast(ctx, m, n, k, alpha, a, b, beta, c);
 }
@@ -59,7 +101,9 @@ hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs
 hs_status hs_gemm_lower(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
                         hs_matrix b, float beta, hs_matrix c)
 {
-    if (use_own_kernel(ctx) && hs_gemm_kernel_handles(m, n, k, a, b, c))
+    int own = 0;
+    HS_TRY(choose(ctx, &own));
+    if (own && hs_gemm_kernel_handles(m, n, k, a, b, c))
         return hs_gemm_kernel_lower(ctx, m, n, k, alpha, a, b, beta, c);
     return hs_gemm_clblast(ctx, m, n, k, alpha, a, b, beta, c);
 }
@@ -101,23 +145,28 @@ hs_status hs_gemm_override(const hs_context *ctx, const hs_gemm_params *p)
  * Untuned CPU devices get hs_gemm_cpu_defaults; others CLBlast's database. */
 hs_status hs_gemm_apply_tuning(hs_context *ctx)
 {
-    ctx->gemm_own = (ctx->dev.type & CL_DEVICE_TYPE_CPU) != 0;
-    char path[4096];
+    ctx->gemm_own = hs_gemm_own_known_good(&ctx->dev);
+    char path[4096], name[64];
     hs_gemm_tuning_path(&ctx->dev, path, sizeof path);
-    FILE *f = path[0] ? fopen(path, "r") : NULL;
-    char line[1024];
+    const char *slash = strrchr(path, '/');
+    snprintf(name, sizeof name, "%s", slash ? slash + 1 : "");
+    size_t len = 0;
+    char *line = path[0] ? (char *)hs_cache_read(name, 4096, &len) : NULL;
     hs_gemm_params p;
-    int ok = f && fgets(line, sizeof line, f) && hs_gemm_params_parse(line, &p);
-    if (f) fclose(f);
-    if (f && !ok && ctx->verbose) fprintf(stderr, "gemm: ignoring unreadable tuning file %s\n", path);
+    int ok = line && hs_gemm_params_parse(line, &p);
+    if (line && !ok && ctx->verbose)
+        fprintf(stderr, "gemm: ignoring unreadable tuning file %s\n", path);
+    if (ok) ctx->gemm_tuning_hash = hs_hash(HS_HASH_SEED, line, len);
+    free(line);
     if (ok) {
         if (ctx->verbose) fprintf(stderr, "gemm: applying tuned parameters from %s\n", path);
-        if (p.own_kernel >= 0) ctx->gemm_own = p.own_kernel;
+        if (p.own_kernel >= 0) ctx->gemm_own = p.own_kernel && hs_gemm_own_known_good(&ctx->dev);
         return hs_gemm_override(ctx, &p);
     }
     if (!(ctx->dev.type & CL_DEVICE_TYPE_CPU)) return HS_OK;
     if (ctx->verbose)
         fprintf(stderr, "gemm: CPU defaults (run `hirestyle tune` to tune for this device)\n");
+    ctx->gemm_tuning_hash = 1; /* the CPU defaults, not CLBlast's own */
     return hs_gemm_override(ctx, &hs_gemm_cpu_defaults);
 }
 

@@ -1,5 +1,5 @@
 /* gemm_kernel.c — SGEMM through our own kernel (cl/gemm.cl), which hs_gemm
- * uses on CPU devices (host/gemm.c), where it is 4-7x faster than CLBlast.
+ * uses on PoCL's CPU device (host/gemm.c), where it is 4-7x faster than CLBlast.
  *
  * C = alpha·op(A)·op(B) + beta·C is computed as X = op(A), Y = op(B). The
  * kernel copies Y's panels itself, whatever the strides; X it reads from a
@@ -35,9 +35,7 @@ static size_t copied(const operand_x *x, size_t mr) { return x->tiles * mr; }
 
 hs_gemm_blocking hs_gemm_blocking_for(const hs_device_info *dev)
 {
-    cl_uint width = 0;
-    clGetDeviceInfo(dev->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof width, &width,
-                    NULL);
+    cl_uint width = dev->float_vector_width;
     /* Accumulators plus the row of Y in registers. 16 floats a vector is
      * AVX-512 and its 32 registers: 8 x 32 takes 16 + 2. Narrower vectors
      * come with 16 registers (AVX2, SSE): 6 x 2 vectors takes 12 + 2. */

@@ -15,7 +15,7 @@ typedef struct hs_gemm_params {
      * -1 keeps CLBlast's choice. On CPUs the padded kernel wins at any size. */
     long min_indirect;
     /* Which implementation `hirestyle tune` found faster: 1 our kernel
-     * (cl/gemm.cl), 0 CLBlast, -1 not measured (the device type decides). */
+     * (cl/gemm.cl), 0 CLBlast, -1 not measured (the device decides, host/gemm.c). */
     int own_kernel;
 } hs_gemm_params;
 extern const char *const hs_gemm_param_names[HS_GEMM_PARAM_COUNT];

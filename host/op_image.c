@@ -40,9 +40,9 @@ static hs_status convert_and_download(uint8_t *pixels, cl_mem bytes, const hs_te
     int n = (int)hs_tensor_count(in);
     HS_TRY(hs_launch_1d(in->ctx, "tensor_to_image", n, ARG_MEM(bytes), ARG_MEM(in->buf),
                         NORMALIZE_ARGS(norm), ARG_INT(n), ARG_END));
-    HS_CL_CHECK(clEnqueueReadBuffer(in->ctx->queue, bytes, CL_TRUE, 0, (size_t)n, pixels, 0, NULL,
-                                    NULL),
-                "downloading an image");
+    HS_CL_CHECK_WAIT(clEnqueueReadBuffer(in->ctx->queue, bytes, CL_TRUE, 0, (size_t)n, pixels,
+                                         0, NULL, NULL),
+                     "downloading an image");
     return HS_OK;
 }
 

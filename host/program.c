@@ -2,20 +2,29 @@
  *
  * All .cl files are joined into one program (common.cl first), each preceded
  * by a #line directive so compiler messages name the right file and line.
- * Tunables are -D options chosen from device queries. Binaries are cached in
- * $XDG_CACHE_HOME/hirestyle (or ~/.cache/hirestyle) under a key hashed from
- * the device, driver, sources and options; an entry is checked (magic, key,
- * length, checksum) and rebuilt from source whenever anything is off.
+ * The options follow the device: -cl-std=CL1.2 where the device has OpenCL C
+ * 1.2 or later, CL1.1 where it has 1.1 (Mesa's Clover), and the tunables as
+ * -D options chosen from its description (hs_program_options).
+ *
+ * Binaries are cached (host/cache_dir.c) under a key hashed from everything
+ * that makes a binary: platform name and version, device name and version,
+ * driver version, options and sources. An entry is checked (magic, key,
+ * length, checksum) and rebuilt from source whenever anything is off. Loads
+ * and builds happen under the entry's lock, so concurrent cold starts compile
+ * once; a marker file spans each load, so an entry that crashed the driver
+ * (a foreign or poisoned binary passes our checksum) is found by the next
+ * run, deleted and rebuilt instead of crashing every run.
  */
 #include "engine.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char cache_magic[8] = "HSPROG1";
+
+/* The largest cache entry read: binaries are a few MiB. */
+#define MAX_ENTRY_BYTES ((size_t)256 << 20)
 
 typedef struct text { char *data; size_t len, cap; } text;
 
@@ -83,25 +92,35 @@ static hs_status gather_sources(text *src)
     return HS_OK;
 }
 
-static void build_options(const hs_context *ctx, char *out, size_t size)
+size_t hs_reduce_group_for(const hs_device_info *dev)
 {
-    const hs_gemm_blocking *g = &ctx->gemm_block;
+    /* One fixed group size per device, so reductions are reproducible bit
+     * for bit: 256, or the device's limit if smaller. */
+    size_t group = 256;
+    while (group > dev->max_work_group && group > 1) group /= 2;
+    return group;
+}
+
+void hs_program_options(const hs_device_info *dev, char *out, size_t size)
+{
+    hs_gemm_blocking g = hs_gemm_blocking_for(dev);
     snprintf(out, size,
-             "-cl-std=CL1.2 -DREDUCE_GROUP=%zu -DGEMM_MR=%d -DGEMM_VW=%d -DGEMM_NV=%d -DGEMM_KC=%d",
-             ctx->reduce_group, g->mr, g->vw, g->nv, g->kc);
+             "-cl-std=CL%s -DREDUCE_GROUP=%zu -DGEMM_MR=%d -DGEMM_VW=%d -DGEMM_NV=%d -DGEMM_KC=%d",
+             hs_device_c_version(dev) >= 12 ? "1.2" : "1.1", hs_reduce_group_for(dev), g.mr,
+             g.vw, g.nv, g.kc);
 }
 
 /* A cached binary for `key`, or NULL when absent or damaged. */
-static unsigned char *cache_load(const char *path, uint64_t key, size_t *size)
+static unsigned char *cache_load(const char *name, uint64_t key, size_t *size)
 {
     size_t len = 0;
-    char *file = path[0] ? read_file(path, &len) : NULL;
+    unsigned char *file = hs_cache_read(name, MAX_ENTRY_BYTES, &len);
     if (!file) return NULL;
     uint64_t header[3]; /* key, size, checksum */
     unsigned char *binary = NULL;
     if (len >= sizeof cache_magic + sizeof header && memcmp(file, cache_magic, 8) == 0) {
         memcpy(header, file + 8, sizeof header);
-        const unsigned char *body = (unsigned char *)file + 8 + sizeof header;
+        const unsigned char *body = file + 8 + sizeof header;
         size_t body_len = len - 8 - sizeof header;
         if (header[0] == key && header[1] == body_len &&
             header[2] == hs_hash(HS_HASH_SEED, body, body_len) &&
@@ -115,19 +134,16 @@ static unsigned char *cache_load(const char *path, uint64_t key, size_t *size)
 }
 
 /* Best effort: a cache that cannot be written only costs a rebuild. */
-static void cache_store(const char *path, uint64_t key, const unsigned char *binary, size_t size)
+static void cache_store(const char *name, uint64_t key, const unsigned char *binary, size_t size)
 {
-    if (!path[0]) return;
-    hs_make_parent_dirs(path);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return;
     uint64_t header[3] = {key, size, hs_hash(HS_HASH_SEED, binary, size)};
-    int ok = fwrite(cache_magic, 1, 8, f) == 8 && fwrite(header, sizeof header, 1, f) == 1 &&
-             fwrite(binary, 1, size, f) == size;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) remove(tmp);
+    unsigned char *file = malloc(8 + sizeof header + size);
+    if (!file) return;
+    memcpy(file, cache_magic, 8);
+    memcpy(file + 8, header, sizeof header);
+    memcpy(file + 8 + sizeof header, binary, size);
+    hs_cache_write(name, file, 8 + sizeof header + size);
+    free(file);
 }
 
 static hs_status build_log_failure(hs_context *ctx, cl_program prog)
@@ -196,6 +212,62 @@ static unsigned char *program_binary(cl_program prog, size_t *size)
     return bin;
 }
 
+/* The cache key: everything that makes the binary what it is. */
+static uint64_t program_key(const hs_context *ctx, const char *options, const text *src)
+{
+    char platform_version[256] = "", device_version[256] = "";
+    clGetPlatformInfo(ctx->dev.platform, CL_PLATFORM_VERSION, sizeof platform_version,
+                      platform_version, NULL);
+    clGetDeviceInfo(ctx->dev.device, CL_DEVICE_VERSION, sizeof device_version, device_version,
+                    NULL);
+    platform_version[sizeof platform_version - 1] = device_version[sizeof device_version - 1] = 0;
+    const char *parts[] = {ctx->dev.platform_name, platform_version, ctx->dev.name,
+                           device_version,         ctx->dev.driver_version, options};
+    uint64_t key = HS_HASH_SEED;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        key = hs_hash(key, parts[i], strlen(parts[i]) + 1);
+    return hs_hash(key, src->data, src->len);
+}
+
+/* Load the cached binary `name`, or build from source and cache the result.
+ * Runs under the entry's lock. */
+static hs_status load_or_build(hs_context *ctx, const text *src, const char *options,
+                               const char *name)
+{
+    char marker[96];
+    snprintf(marker, sizeof marker, "%s.loading", name);
+    size_t bin_size = 0;
+    unsigned char *bin = NULL;
+    if (hs_cache_exists(marker)) {
+        fprintf(stderr, "hirestyle: warning: an earlier run stopped while loading the cached "
+                        "kernels %s/%s (did the driver crash?); rebuilding them\n",
+                hs_cache_dir(), name);
+        hs_cache_remove(name);
+        hs_cache_remove(marker);
+    } else {
+        bin = cache_load(name, ctx->program_key, &bin_size);
+    }
+    if (bin) {
+        hs_cache_write(marker, "", 0);
+        hs_status st = build_from_binary(ctx, bin, bin_size, options, &ctx->program);
+        hs_cache_remove(marker);
+        free(bin);
+        if (st == HS_OK) {
+            if (ctx->verbose) fprintf(stderr, "kernels: loaded from cache %s/%s\n",
+                                      hs_cache_dir(), name);
+            return HS_OK;
+        }
+    }
+    if (ctx->verbose)
+        fprintf(stderr, "kernels: building for %s with %s%s\n", ctx->dev.name, options,
+                bin ? " (cache entry unusable, rebuilding)" : "");
+    HS_TRY(build_from_source(ctx, src, options, &ctx->program));
+    bin = program_binary(ctx->program, &bin_size);
+    if (bin) cache_store(name, ctx->program_key, bin, bin_size);
+    free(bin);
+    return HS_OK;
+}
+
 hs_status hs_program_build(hs_context *ctx)
 {
     text src = {0};
@@ -206,33 +278,15 @@ hs_status hs_program_build(hs_context *ctx)
     }
     ctx->gemm_block = hs_gemm_blocking_for(&ctx->dev);
     char options[256];
-    build_options(ctx, options, sizeof options);
+    hs_program_options(&ctx->dev, options, sizeof options);
+    ctx->program_key = program_key(ctx, options, &src);
 
-    uint64_t key = HS_HASH_SEED;
-    const char *parts[] = {ctx->dev.platform_name, ctx->dev.name, ctx->dev.driver_version, options};
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        key = hs_hash(key, parts[i], strlen(parts[i]) + 1);
-    key = hs_hash(key, src.data, src.len);
-    char name[64], path[4096];
-    snprintf(name, sizeof name, "program-%016llx.bin", (unsigned long long)key);
-    hs_cache_path(name, path, sizeof path);
-
-    size_t bin_size = 0;
-    unsigned char *bin = cache_load(path, key, &bin_size);
-    if (bin && build_from_binary(ctx, bin, bin_size, options, &ctx->program) == HS_OK) {
-        if (ctx->verbose) fprintf(stderr, "kernels: loaded from cache %s\n", path);
-    } else {
-        if (ctx->verbose)
-            fprintf(stderr, "kernels: building for %s%s\n", ctx->dev.name,
-                    bin ? " (cache entry unusable, rebuilding)" : "");
-        st = build_from_source(ctx, &src, options, &ctx->program);
-        if (st == HS_OK) {
-            free(bin);
-            bin = program_binary(ctx->program, &bin_size);
-            if (bin) cache_store(path, key, bin, bin_size);
-        }
-    }
-    free(bin);
+    char name[64], lock_name[80];
+    snprintf(name, sizeof name, "program-%016llx.bin", (unsigned long long)ctx->program_key);
+    snprintf(lock_name, sizeof lock_name, "%s.lock", name);
+    int lock = hs_cache_lock(lock_name, ctx->verbose);
+    st = load_or_build(ctx, &src, options, name);
+    hs_cache_unlock(lock);
     free(src.data);
     return st;
 }

@@ -118,17 +118,17 @@ void hs_tensor_free(hs_tensor *t)
 
 hs_status hs_tensor_write(hs_tensor *t, const float *host)
 {
-    HS_CL_CHECK(clEnqueueWriteBuffer(t->ctx->queue, t->buf, CL_TRUE, 0,
-                                     hs_tensor_count(t) * sizeof(float), host, 0, NULL, NULL),
-                "writing a tensor to the device");
+    HS_CL_CHECK_WAIT(clEnqueueWriteBuffer(t->ctx->queue, t->buf, CL_TRUE, 0,
+                                          hs_tensor_count(t) * sizeof(float), host, 0, NULL, NULL),
+                     "writing a tensor to the device");
     return HS_OK;
 }
 
 hs_status hs_tensor_read(const hs_tensor *t, float *host)
 {
-    HS_CL_CHECK(clEnqueueReadBuffer(t->ctx->queue, t->buf, CL_TRUE, 0,
-                                    hs_tensor_count(t) * sizeof(float), host, 0, NULL, NULL),
-                "reading a tensor from the device");
+    HS_CL_CHECK_WAIT(clEnqueueReadBuffer(t->ctx->queue, t->buf, CL_TRUE, 0,
+                                         hs_tensor_count(t) * sizeof(float), host, 0, NULL, NULL),
+                     "reading a tensor from the device");
     return HS_OK;
 }
 

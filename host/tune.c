@@ -237,7 +237,7 @@ hs_status hs_tune_gemm(hs_context *ctx, int candidates, int quiet)
     hs_buffer_free(ctx, t.b, t.floats_b * sizeof(float));
     hs_buffer_free(ctx, t.c, t.floats_c * sizeof(float));
     if (st != HS_OK) return st;
-    best.own_kernel = own < best_time;
+    best.own_kernel = own < best_time && hs_gemm_own_known_good(&ctx->dev);
     ctx->gemm_own = best.own_kernel;
     HS_TRY(hs_gemm_override(ctx, &best));
     HS_TRY(verify(ctx));

