@@ -38,9 +38,9 @@ static void usage(FILE *out)
                  "HIRESTYLE_KERNEL_DIR (kernel sources instead of the built-in ones).\n"
                  "\nExit codes: 0 done, 1 internal error, 2 bad option or unknown device,\n"
                  "3 unreadable file, 4 missing or invalid weights, 5 no OpenCL platform or\n"
-                 "usable device, 6 kernel build failure, 7 too large for the device, 8 out of\n"
-                 "device memory, 9 interrupted, 10 a kernel the device lacks the resources to\n"
-                 "launch, 11 a kernel or driver failure on the device.\n");
+                 "usable device, 6 kernel build failure, 7 too large for device or host\n"
+                 "memory, 8 out of device memory, 9 interrupted, 10 a kernel the device lacks\n"
+                 "the resources to launch, 11 a kernel or driver failure on the device.\n");
 }
 
 int cli_common_option(cli_common *common, int argc, char **argv, int *i)

@@ -65,8 +65,9 @@ const char *hs_cl_error_name(cl_int err)
 }
 
 /* Three failures a user must tell apart, each with its own status:
- *   - memory: an allocation the device (or host) could not satisfy. A
- *     smaller job may fit, so the upscale tiles are retried smaller;
+ *   - memory: an allocation the device (or the host: HS_ERR_TOO_LARGE, as
+ *     everywhere) could not satisfy. A smaller job may fit, so the upscale
+ *     tiles are retried smaller;
  *   - resources: CL_OUT_OF_RESOURCES when enqueuing, a kernel the device
  *     cannot launch (registers, local memory, work-group size);
  *   - fault: an error surfacing at a wait (clFinish, a blocking read), which
@@ -78,7 +79,7 @@ hs_status hs_cl_fail(cl_int err, const char *what)
         return hs_fail(HS_ERR_DEVICE_MEMORY, "%s: out of device memory (%s)", what,
                        hs_cl_error_name(err));
     if (err == CL_OUT_OF_HOST_MEMORY)
-        return hs_fail(HS_ERR_DEVICE_MEMORY, "%s: out of host memory (%s)", what,
+        return hs_fail(HS_ERR_TOO_LARGE, "%s: out of host memory (%s)", what,
                        hs_cl_error_name(err));
     if (err == CL_OUT_OF_RESOURCES)
         return hs_fail(HS_ERR_DEVICE_RESOURCES,

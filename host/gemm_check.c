@@ -45,7 +45,7 @@ static hs_status run_case(hs_context *ctx, hs_gemm_fn impl, const check_case *g,
 {
     size_t na = g->m * g->k, nb = g->k * g->n, nc = g->m * g->n;
     float *host = malloc((na + nb + 2 * nc) * sizeof(float));
-    if (!host) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    if (!host) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     float *a = host, *b = a + na, *c = b + nb, *got = c + nc;
     fill_small_ints(a, na, 1u), fill_small_ints(b, nb, 2u), fill_small_ints(c, nc, 3u);
     cl_mem buf[3] = {NULL, NULL, NULL};

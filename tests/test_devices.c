@@ -122,7 +122,7 @@ START_TEST(errors_tell_the_truth)
 {
     ck_assert_int_eq(hs_cl_fail(CL_MEM_OBJECT_ALLOCATION_FAILURE, "x"), HS_ERR_DEVICE_MEMORY);
     ck_assert_msg(strstr(hs_last_error(), "out of device memory"), "%s", hs_last_error());
-    ck_assert_int_eq(hs_cl_fail(CL_OUT_OF_HOST_MEMORY, "x"), HS_ERR_DEVICE_MEMORY);
+    ck_assert_int_eq(hs_cl_fail(CL_OUT_OF_HOST_MEMORY, "x"), HS_ERR_TOO_LARGE);
     ck_assert_msg(strstr(hs_last_error(), "out of host memory"), "%s", hs_last_error());
     ck_assert_int_eq(hs_cl_fail(CL_OUT_OF_RESOURCES, "running kernel 'conv'"),
                      HS_ERR_DEVICE_RESOURCES);
