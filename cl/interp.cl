@@ -13,7 +13,7 @@
  */
 
 /* Bilinear: the lower tap and the weight of the upper one along one axis. */
-static int linear_tap(int o, float scale, int size, float *frac)
+int linear_tap(int o, float scale, int size, float *frac)
 {
     float f = ((float)o + 0.5f) * scale - 0.5f;
     if (f < 0.0f) f = 0.0f;
@@ -27,7 +27,7 @@ static int linear_tap(int o, float scale, int size, float *frac)
 }
 
 /* Bicubic: the first of four taps and their weights along one axis. */
-static int cubic_taps(int o, float scale, float *w)
+int cubic_taps(int o, float scale, float *w)
 {
     const float a = -0.75f;
     float f = ((float)o + 0.5f) * scale - 0.5f;
@@ -41,7 +41,7 @@ static int cubic_taps(int o, float scale, float *w)
     return s - 1;
 }
 
-static int clamp_index(int i, int size) { return i < 0 ? 0 : (i >= size ? size - 1 : i); }
+int clamp_index(int i, int size) { return i < 0 ? 0 : (i >= size ? size - 1 : i); }
 
 /* n = planes * OH * OW */
 __kernel void interp(__global float *out, __global const float *in, int H, int W, int OH, int OW,
