@@ -46,7 +46,7 @@ int cli_devices(int argc, char **argv)
         if (used < 0) return HS_ERR_USAGE;
         if (used) continue;
         if (cli_is(argv[i], "--help", "-h")) {
-            printf("usage: hirestyle devices [--device N|P:D] [--device-type gpu|cpu|any]\n\n"
+            printf("usage: hirestyle devices [--device N|P:D|NAME] [--device-type gpu|cpu|any]\n\n"
                    "List every OpenCL platform and device with the index that --device takes\n"
                    "and its rank: without a choice hirestyle takes the best-ranked usable one\n"
                    "(a discrete GPU, then an integrated one, then a CPU; then the one with more\n"

@@ -78,9 +78,10 @@ int cli_common_option(cli_common *common, int argc, char **argv, int *i)
 
 void cli_common_help(void)
 {
-    printf("  -g, --device N|P:D     device index as listed by `hirestyle devices`, or\n"
-           "                         platform:device (default: $HIRESTYLE_DEVICE, else the\n"
-           "                         best-ranked device: see `hirestyle devices`)\n"
+    printf("  -g, --device N|P:D|NAME  device index as listed by `hirestyle devices`,\n"
+           "                         platform:device, or part of a platform or device name\n"
+           "                         (default: $HIRESTYLE_DEVICE, else the best-ranked\n"
+           "                         device: see `hirestyle devices`)\n"
            "      --device-type T    gpu, cpu or any: pick the best-ranked device of that\n"
            "                         type (default: any, GPUs first)\n"
            "  -v, --verbose          say what is being built, cached and allocated\n"

@@ -2,7 +2,8 @@
  *
  * Devices get one flat index over all platforms, in the order the ICD loader
  * reports them; `--device N` takes that index, `--device P:D` a platform and
- * device pair. Without a choice: $HIRESTYLE_DEVICE, else the best-ranked
+ * device pair, `--device NAME` the best device whose platform or device name
+ * contains NAME ("rusticl", "NVIDIA"). Without a choice: $HIRESTYLE_DEVICE, else the best-ranked
  * usable device (hs_device_rank: a discrete GPU before an integrated one
  * before a CPU, then the faster). A device hirestyle cannot use (no
  * compiler, OpenCL C older than 1.1) is listed with the reason and never
@@ -194,15 +195,30 @@ int hs_device_best(const hs_device_info *list, int n, hs_device_type type)
     return best;
 }
 
-/* "N" or "P:D" -> index into list, or -1. */
+/* The best-ranked device whose platform or device name contains `name`
+ * (any case), an unusable one only if no usable one does, or -1. */
+static int find_by_name(const hs_device_info *list, int n, const char *name)
+{
+    int found = -1;
+    for (int i = 0; i < n; i++) {
+        if (!strcasestr(list[i].platform_name, name) && !strcasestr(list[i].name, name))
+            continue;
+        int better = found < 0 || (list[i].rank > 0 && (list[found].rank == 0 ||
+                                                         list[i].rank < list[found].rank));
+        if (better) found = i;
+    }
+    return found;
+}
+
+/* "N", "P:D" or a name -> index into list, or -1. */
 static int find_by_spec(const hs_device_info *list, int n, const char *spec)
 {
     char *end;
     long a = strtol(spec, &end, 10);
-    if (end == spec) return -1;
+    if (end == spec) return find_by_name(list, n, spec);
     if (*end == '\0')
         return (a >= 0 && a < n) ? (int)a : -1;
-    if (*end != ':') return -1;
+    if (*end != ':') return find_by_name(list, n, spec);
     const char *second = end + 1;
     long b = strtol(second, &end, 10);
     if (end == second || *end != '\0') return -1;
@@ -223,7 +239,8 @@ hs_status hs_select_device(const char *spec, hs_device_type type, hs_device_info
     hs_status st = HS_OK;
     if (chosen < 0 && spec)
         st = hs_fail(HS_ERR_USAGE,
-                     "unknown device '%s'%s: run `hirestyle devices` for the list (use N or P:D)",
+                     "unknown device '%s'%s: run `hirestyle devices` for the list (use N, P:D "
+                     "or part of a platform or device name)",
                      spec, spec == from_env ? " (from HIRESTYLE_DEVICE)" : "");
     else if (chosen >= 0 && list[chosen].unusable[0])
         st = hs_fail(HS_ERR_USAGE, "device %d (%s) cannot be used: %s", chosen, list[chosen].name,

@@ -86,7 +86,8 @@ typedef struct hs_device_info {
 
 /* Every device of every platform, ranked. *out is malloc'ed; free with free(). */
 hs_status hs_list_devices(hs_device_info **out, int *count);
-/* Pick a device: `spec` is NULL, "N" or "P:D"; NULL falls back to
+/* Pick a device: `spec` is NULL, "N", "P:D" or part of a platform or device
+ * name (the best-ranked match); NULL falls back to
  * $HIRESTYLE_DEVICE, then the best-ranked usable device of `type`. */
 hs_status hs_select_device(const char *spec, hs_device_type type, hs_device_info *out);
 const char *hs_device_type_name(cl_device_type type);
