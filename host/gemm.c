@@ -46,12 +46,12 @@ static hs_status choose(hs_context *ctx, int *own)
      * products, where the op tests compare every product with a reference. */
     const char *check = getenv("HIRESTYLE_GEMM_CHECK");
     if (check && strcmp(check, "off") == 0) return HS_OK;
-    double error[2] = {0, 0};
-    if (!ctx->gemm_checked[want]) HS_TRY(hs_gemm_check(ctx, want, &error[want]));
+    double error[2] = {0, 0}; /* the largest difference from the exact products */
+    int first_time = !ctx->gemm_checked[want]; /* warn once a context */
+    if (first_time) HS_TRY(hs_gemm_check(ctx, want, &error[want]));
     if (ctx->gemm_checked[want] > 0) return HS_OK;
     int other = !want;
-    int first_time = !ctx->gemm_checked[other];
-    if (first_time) HS_TRY(hs_gemm_check(ctx, other, &error[other]));
+    if (!ctx->gemm_checked[other]) HS_TRY(hs_gemm_check(ctx, other, &error[other]));
     const char *names[2] = {"CLBlast", "hirestyle's kernel"};
     if (ctx->gemm_checked[other] < 0)
         return hs_fail(HS_ERR_DEVICE_FAULT,
@@ -60,9 +60,9 @@ static hs_status choose(hs_context *ctx, int *own)
                        ctx->dev.name, ctx->dev.driver_version);
     if (first_time)
         fprintf(stderr,
-                "hirestyle: warning: %s gives wrong matrix products on %s (driver %s); "
-                "using %s\n",
-                names[want], ctx->dev.name, ctx->dev.driver_version, names[other]);
+                "hirestyle: warning: %s gives wrong matrix products on %s (driver %s: "
+                "off by up to %g); using %s\n",
+                names[want], ctx->dev.name, ctx->dev.driver_version, error[want], names[other]);
     *own = other;
     return HS_OK;
 }

@@ -90,7 +90,7 @@ expect "entry writable by others" 0 "writable by other users" XDG_CACHE_HOME="$w
 # An entry that passes our checksum but is no binary of this driver's: the
 # driver may reject it (rebuilt) or crash on it, but then only once.
 mkdir -p "$work/poison/hirestyle"
-python3 - "$work/good/hirestyle/$entry" "$work/poison/hirestyle/$entry" <<'EOF'
+/usr/bin/python3 - "$work/good/hirestyle/$entry" "$work/poison/hirestyle/$entry" <<'EOF'
 import struct, sys
 good = open(sys.argv[1], "rb").read()
 key = good[8:16]

@@ -34,13 +34,28 @@ if command -v npm >/dev/null 2>&1; then
     for p in "${missing[@]}"; do [[ $p == nodejs || $p == npm ]] || kept+=("$p"); done
     missing=("${kept[@]}")
 fi
-if [ ${#missing[@]} -eq 0 ]; then
-    echo "install-deps: all packages present"
-    exit 0
-fi
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-echo "install-deps: installing ${missing[*]}"
-"${sudo[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all packages present"
+else
+    echo "install-deps: installing ${missing[*]}"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+fi
+
+# rusticl loads libclc's SPIR-V library from /usr/lib/clc, where Debian 12's
+# libclc-15 puts it; where a release keeps it under /usr/lib/llvm-N only,
+# link it to where rusticl looks.
+if [ ! -e /usr/lib/clc/spirv64-mesa3d-.spv ]; then
+    for found in /usr/lib/llvm-*/lib/clc/spirv64-mesa3d-.spv; do
+        [ -e "$found" ] || continue
+        echo "install-deps: linking $(dirname "$found") to /usr/lib/clc for rusticl"
+        "${sudo[@]}" mkdir -p /usr/lib/clc
+        for spv in "$(dirname "$found")"/spirv*-mesa3d-.spv; do
+            "${sudo[@]}" ln -sf "$spv" /usr/lib/clc/
+        done
+        break
+    done
+fi
