@@ -10,7 +10,9 @@ static void tune_help(void)
            "Time CLBlast GEMM kernel parameters at the shapes hirestyle uses, and hirestyle's\n"
            "own GEMM kernel, and store for the selected device which is fastest (and CLBlast's\n"
            "best parameters) in ~/.cache/hirestyle; every later run applies them. Without it,\n"
-           "CPUs use hirestyle's kernel and other devices CLBlast's own tuning database.\n\n"
+           "PoCL's CPU device uses hirestyle's kernel and other devices CLBlast's own tuning\n"
+           "database. hirestyle's kernel is chosen only on PoCL's CPU device, the one it is\n"
+           "proven on; either GEMM is checked against exact products before its first use.\n\n"
            "Options:\n"
            "      --candidates N     CLBlast parameter sets to try (default: 60)\n");
     cli_common_help();

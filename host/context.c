@@ -2,7 +2,9 @@
  *
  * Every device buffer goes through hs_buffer_alloc so the context knows the
  * bytes in use and their peak: the benchmarks report it and the planners
- * (style transfer, tiling) check their estimates against it.
+ * (style transfer, tiling) check their estimates against it. When no
+ * device was chosen and the kernels do not build on the best-ranked one,
+ * the next one is tried, with a warning.
  */
 #include "engine.h"
 
@@ -11,20 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-hs_status hs_context_create(const hs_context_options *opts, hs_context **out)
+/* A context on `dev`: its queue, its program and the GEMM tuning. */
+static hs_status open_device(const hs_context_options *opts, const hs_device_info *dev,
+                             hs_context **out)
 {
-    static const hs_context_options defaults = {NULL, HS_DEVICE_ANY, 0};
-    if (!opts) opts = &defaults;
-    *out = NULL;
-
     hs_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     ctx->verbose = opts->verbose;
-    hs_status st = hs_select_device(opts->device, opts->device_type, &ctx->dev);
-    if (st != HS_OK) {
-        free(ctx);
-        return st;
-    }
+    ctx->dev = *dev;
     cl_int err;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->dev.platform,
                                      0};
@@ -39,15 +35,15 @@ hs_status hs_context_create(const hs_context_options *opts, hs_context **out)
         return hs_cl_fail(err, "clCreateCommandQueue");
     }
     ctx->reduce_group = hs_reduce_group_for(&ctx->dev);
-    /* Scratch (im2col) may take an eighth of a buffer's limit, at most 256 MiB. */
     /* A cap on our device memory: to share a GPU, and to try the
      * out-of-memory paths on machines that have plenty. */
     const char *limit = getenv("HIRESTYLE_MEMORY_LIMIT_MB");
     if (limit && atol(limit) > 0) ctx->mem_limit = (size_t)atol(limit) << 20;
+    /* Scratch (im2col) may take an eighth of a buffer's limit, at most 256 MiB. */
     ctx->scratch_limit = ctx->dev.max_alloc / 8;
     if (ctx->scratch_limit > ((size_t)256 << 20)) ctx->scratch_limit = (size_t)256 << 20;
 
-    st = hs_program_build(ctx);
+    hs_status st = hs_program_build(ctx);
     if (st == HS_OK) st = hs_gemm_apply_tuning(ctx);
     if (st != HS_OK) {
         hs_context_destroy(ctx);
@@ -55,6 +51,47 @@ hs_status hs_context_create(const hs_context_options *opts, hs_context **out)
     }
     *out = ctx;
     return HS_OK;
+}
+
+/* No device was chosen and the kernels did not build on the best-ranked
+ * one (`failed`): the next ones in rank order, each with a warning; if none
+ * builds, the first failure. */
+static hs_status open_next_buildable(const hs_context_options *opts,
+                                     const hs_device_info *failed, hs_context **out)
+{
+    char first[2048];
+    snprintf(first, sizeof first, "%s", hs_last_error());
+    hs_device_info *list;
+    int n;
+    if (hs_list_devices(&list, &n) != HS_OK) return hs_fail(HS_ERR_BUILD, "%s", first);
+    list[failed->index].rank = 0;
+    char previous[128];
+    snprintf(previous, sizeof previous, "%s", failed->name);
+    hs_status st = HS_ERR_BUILD;
+    for (int i; st == HS_ERR_BUILD && (i = hs_device_best(list, n, opts->device_type)) >= 0;) {
+        fprintf(stderr,
+                "hirestyle: warning: the kernels failed to build for %s; trying %s "
+                "(--device chooses)\n",
+                previous, list[i].name);
+        st = open_device(opts, &list[i], out);
+        snprintf(previous, sizeof previous, "%s", list[i].name);
+        list[i].rank = 0;
+    }
+    free(list);
+    return st == HS_ERR_BUILD ? hs_fail(HS_ERR_BUILD, "%s", first) : st;
+}
+
+hs_status hs_context_create(const hs_context_options *opts, hs_context **out)
+{
+    static const hs_context_options defaults = {NULL, HS_DEVICE_ANY, 0};
+    if (!opts) opts = &defaults;
+    *out = NULL;
+    hs_device_info dev;
+    HS_TRY(hs_select_device(opts->device, opts->device_type, &dev));
+    hs_status st = open_device(opts, &dev, out);
+    const char *from_env = getenv("HIRESTYLE_DEVICE");
+    int chosen = opts->device || (from_env && *from_env);
+    return st == HS_ERR_BUILD && !chosen ? open_next_buildable(opts, &dev, out) : st;
 }
 
 void hs_context_destroy(hs_context *ctx)
