@@ -110,8 +110,11 @@ int cli_style_option(hs_style_job *job, int argc, char **argv, int *i)
                                                                     HS_STYLE_MAX_IMAGES)) > 0 ? 1 : -1;
     if (cli_is(a, "--image-size", NULL))
         return VALUE() && !cli_parse_int(a, v, 16, 65536, &job->image_size) ? 1 : -1;
-    if (cli_is(a, "--style-scale", NULL))
-        return VALUE() && !cli_parse_float(a, v, &job->style_scale) && job->style_scale > 0 ? 1 : -1;
+    if (cli_is(a, "--style-scale", NULL)) {
+        if (!VALUE() || cli_parse_float(a, v, &job->style_scale)) return -1;
+        if (job->style_scale > 0 && job->style_scale <= 16) return 1;
+        return fprintf(stderr, "hirestyle: --style-scale is above 0 and at most 16\n"), -1;
+    }
     if (cli_is(a, "--original-colors", NULL)) return job->original_colors = 1;
     if (cli_is(a, "--iters", "-n") || cli_is(a, "--num-iterations", NULL))
         return VALUE() && (job->iterations_count = cli_parse_int_list(

@@ -66,11 +66,13 @@ static hs_status job_params(const hs_style_job *job, const char *arch, hs_style_
     return HS_OK;
 }
 
-/* Load an image file as RGB8 on the host. */
-static hs_status load_rgb(const char *path, hs_image *rgb)
+/* Load an image file as RGB8 on the host. Only a longer side of `needed`
+ * pixels is ever used, so a big JPEG decodes at a fraction of its size. */
+static hs_status load_rgb(const char *path, int needed, hs_image *rgb)
 {
     hs_image img = {0};
-    hs_status st = hs_image_load(path, &img);
+    hs_load_options options = {.longest_side = needed};
+    hs_status st = hs_image_load_with(path, &options, &img);
     if (st == HS_OK) st = hs_image_convert(&img, 3, rgb);
     if (st != HS_OK && st != HS_ERR_IO) st = hs_fail_context(st, "%s", path);
     hs_image_free(&img);
@@ -259,7 +261,7 @@ static hs_status initial_image(hs_context *ctx, const hs_style_job *job, const h
 {
     if (job->init == HS_INIT_IMAGE) {
         hs_image rgb = {0};
-        hs_status st = load_rgb(job->init_image, &rgb);
+        hs_status st = load_rgb(job->init_image, job->image_size, &rgb);
         if (st == HS_OK) st = upload_sized(ctx, &rgb, content->w, content->h, x, NULL);
         hs_image_free(&rgb);
         return st;
@@ -377,8 +379,10 @@ hs_status hs_style_job_run(hs_context *ctx, const hs_style_job *job, hs_image *r
     job_images im = {0};
     hs_tensor x = {0};
     hs_status st = job_params(job, net.arch, &p);
-    if (st == HS_OK) st = load_rgb(job->content, &im.content);
-    for (int k = 0; st == HS_OK && k < job->style_count; k++) st = load_rgb(job->styles[k], &im.styles[k]);
+    int style_side = (int)lround(job->image_size * job->style_scale);
+    if (st == HS_OK) st = load_rgb(job->content, job->image_size, &im.content);
+    for (int k = 0; st == HS_OK && k < job->style_count; k++)
+        st = load_rgb(job->styles[k], style_side > 16 ? style_side : 16, &im.styles[k]);
     if (st == HS_OK) st = make_plan(job, &net, &p, &im.content, &plan);
     if (st == HS_OK && !job->quiet) print_plan(&plan, model, net.arch, &p);
     job_progress jp = {job, &plan, &im.content_sized, model, isatty(STDERR_FILENO), 0, 0, 0,
