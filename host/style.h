@@ -117,6 +117,14 @@ void hs_style_set_timing(hs_style *s, hs_style_timing *timing);
  * in *largest (may be NULL). (size_t)-1 when the net cannot run at h×w. */
 size_t hs_style_memory(const hs_net *net, const hs_style_params *p, int h, int w, int block,
                        size_t *largest);
+/* The work of one iteration at h×w with blocks of `block` px, in pixels
+ * through the network (a forward counts 1, a backward 2; blocks add their
+ * halos and pass 1's forward): what times and ETAs scale with. */
+double hs_style_work(const hs_net *net, const hs_style_params *p, int h, int w, int block);
+/* Seconds per unit of that work for this net on this context's device, as
+ * measured by an earlier run (style_rate.c); 0 when none is known. */
+double hs_style_rate_load(const hs_net *net);
+void hs_style_rate_store(const hs_net *net, double seconds_per_work);
 /* The context each block needs on every side and the alignment of block
  * origins, in input pixels: from the loss layers' footprints. */
 hs_status hs_style_halo(const hs_net *net, const hs_style_params *p, int *halo, int *stride);

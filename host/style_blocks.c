@@ -30,12 +30,12 @@ typedef struct span { int inner0, inner1, crop0, crop1; } span;
 
 /* Block `index` of an axis of `size` pixels cut every `block` pixels; a
  * block of 0 is one span over the whole axis. */
-static span span_of(const hs_style *s, int index, int block, int size)
+static span span_of(int halo, int index, int block, int size)
 {
     if (block <= 0) return (span){0, size, 0, size};
     span a = {index * block, min_int(size, (index + 1) * block), 0, 0};
-    a.crop0 = max_int(0, a.inner0 - s->halo);
-    a.crop1 = min_int(size, a.inner1 + s->halo);
+    a.crop0 = max_int(0, a.inner0 - halo);
+    a.crop1 = min_int(size, a.inner1 + halo);
     return a;
 }
 
@@ -139,7 +139,7 @@ hs_status hs_style_statistics(hs_style *s, const hs_tensor *image, int block, hs
     int rows = span_count(block, image->h), cols = span_count(block, image->w);
     for (int by = 0; st == HS_OK && by < rows; by++)
         for (int bx = 0; st == HS_OK && bx < cols; bx++) {
-            image_block b = {span_of(s, by, block, image->h), span_of(s, bx, block, image->w), {0}};
+            image_block b = {span_of(s->halo, by, block, image->h), span_of(s->halo, bx, block, image->w), {0}};
             st = statistics_of_block(s, &input, &b, shapes, grams, features);
             hs_net_release(s->net, s->acts);
             hs_tensor_free(&b.input);
@@ -268,7 +268,7 @@ hs_status hs_style_evaluate_blocks(hs_style *s, const hs_tensor *xs, hs_style_lo
     int rows = span_count(s->block, xs->h), cols = span_count(s->block, xs->w);
     for (int by = 0; st == HS_OK && by < rows; by++)
         for (int bx = 0; st == HS_OK && bx < cols; bx++) {
-            image_block b = {span_of(s, by, s->block, xs->h), span_of(s, bx, s->block, xs->w), {0}};
+            image_block b = {span_of(s->halo, by, s->block, xs->h), span_of(s->halo, bx, s->block, xs->w), {0}};
             if (dxs) {
                 st = backward_block(s, &input, &b, shapes, dgrams, &dinput, &content);
             } else { /* the content terms need only the forward */
@@ -290,4 +290,21 @@ hs_status hs_style_evaluate_blocks(hs_style *s, const hs_tensor *xs, hs_style_lo
     losses->content = (float)(s->p.content_weight * content);
     losses->style = (float)(s->p.style_weight * style);
     return st;
+}
+
+double hs_style_work(const hs_net *net, const hs_style_params *p, int h, int w, int block)
+{
+    if (block <= 0) return 3.0 * h * w; /* a forward, and a backward of about twice its cost */
+    int halo, stride;
+    if (hs_style_halo(net, p, &halo, &stride) != HS_OK) return 3.0 * h * w;
+    double rows = 0, cols = 0; /* the crops' lengths along each axis, summed */
+    for (int i = 0; i < span_count(block, h); i++) {
+        span a = span_of(halo, i, block, h);
+        rows += a.crop1 - a.crop0;
+    }
+    for (int i = 0; i < span_count(block, w); i++) {
+        span a = span_of(halo, i, block, w);
+        cols += a.crop1 - a.crop0;
+    }
+    return 4.0 * rows * cols; /* pass 1 forwards every crop, pass 2 forwards and backwards */
 }

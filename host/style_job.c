@@ -126,16 +126,19 @@ static void keep_content_colors(hs_image *result, const hs_image *content)
 
 /* ---- The plan --------------------------------------------------------------- */
 
-/* One scale of the run: its size, iterations, block side and memory. */
+/* One scale of the run: its size, iterations, block side, memory and the
+ * work of one iteration (hs_style_work). */
 typedef struct scale_plan {
     int w, h, iterations, block;
     size_t memory;
+    double work;
 } scale_plan;
 
 typedef struct job_plan {
     hs_schedule schedule;
     scale_plan scale[HS_SCHEDULE_MAX_SCALES];
-    double work;             /* Σ pixels × iterations, for the ETA */
+    double work;             /* Σ work × iterations, for the ETA */
+    double rate;             /* seconds per unit of work from an earlier run, or 0 */
 } job_plan;
 
 static hs_status make_plan(const hs_style_job *job, const hs_net *net, const hs_style_params *p,
@@ -162,9 +165,19 @@ static hs_status make_plan(const hs_style_job *job, const hs_net *net, const hs_
             if (st != HS_OK) return hs_fail_context(st, "--image-size %d", plan->schedule.side[k]);
         }
         sp->memory = hs_style_memory(net, p, sp->h, sp->w, sp->block, NULL);
-        plan->work += (double)sp->w * sp->h * sp->iterations;
+        sp->work = hs_style_work(net, p, sp->h, sp->w, sp->block);
+        plan->work += sp->work * sp->iterations;
     }
+    plan->rate = hs_style_rate_load(net);
     return HS_OK;
+}
+
+/* "1:05:00", "12:34" */
+static void format_duration(double seconds, char *out, size_t size)
+{
+    long s = lround(seconds);
+    if (s >= 3600) snprintf(out, size, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    else snprintf(out, size, "%ld:%02ld", s / 60, s % 60);
 }
 
 static void print_plan(const job_plan *plan, const char *model, const char *arch,
@@ -173,12 +186,22 @@ static void print_plan(const job_plan *plan, const char *model, const char *arch
     fprintf(stderr, "hirestyle: painting with %s (%s), %s, %d scale%s:\n", model, arch,
             p->optimizer == HS_OPT_ADAM ? "Adam" : "L-BFGS", plan->schedule.count,
             plan->schedule.count > 1 ? "s" : "");
+    fprintf(stderr, "  scale       size  iterations  evaluated in       device memory     time\n");
     for (int k = 0; k < plan->schedule.count; k++) {
         const scale_plan *sp = &plan->scale[k];
-        char blocks[32] = "whole";
+        char blocks[32] = "whole", size[24], time[24] = "?";
         if (sp->block) snprintf(blocks, sizeof blocks, "blocks of %d px", sp->block);
-        fprintf(stderr, "  %2d. %5dx%-5d %6d iterations  %-16s ~%.0f MiB of device memory\n",
-                k + 1, sp->w, sp->h, sp->iterations, blocks, sp->memory / 1048576.0);
+        snprintf(size, sizeof size, "%dx%d", sp->w, sp->h);
+        if (plan->rate > 0) format_duration(plan->rate * sp->work * sp->iterations, time, sizeof time);
+        fprintf(stderr, "  %4d. %11s  %10d  %-17s %9.0f MiB  %7s\n", k + 1, size, sp->iterations,
+                blocks, sp->memory / 1048576.0, time);
+    }
+    if (plan->rate > 0) {
+        char total[24];
+        format_duration(plan->rate * plan->work, total, sizeof total);
+        fprintf(stderr, "  about %s in all, at the speed of the last run on this device\n", total);
+    } else {
+        fprintf(stderr, "  time: first run of %s on this device, estimated as it goes\n", arch);
     }
 }
 
@@ -192,7 +215,7 @@ typedef struct job_progress {
     int tty;
     int scale;                   /* index of the current scale */
     int iteration;               /* counted over all scales, for --save-every */
-    double work_done, start;     /* Σ pixels × iterations finished, and when it began */
+    double work_done, start;     /* Σ work × iterations finished, and when it began */
     hs_status save_status;
 } job_progress;
 
@@ -200,8 +223,8 @@ typedef struct job_progress {
 static void print_progress(const job_progress *jp, int it, const hs_style_losses *l)
 {
     const scale_plan *sp = &jp->plan->scale[jp->scale];
-    double elapsed = hs_seconds() - jp->start, done = jp->work_done + (double)sp->w * sp->h * it;
-    double eta = elapsed / done * (jp->plan->work - done), per = elapsed / done * sp->w * sp->h;
+    double elapsed = hs_seconds() - jp->start, done = jp->work_done + sp->work * it;
+    double eta = elapsed / done * (jp->plan->work - done), per = elapsed / done * sp->work;
     int count = jp->plan->schedule.count, last = it == sp->iterations && jp->scale == count - 1;
     if (jp->tty) {
         int width = 20, filled = (int)(width * done / jp->plan->work);
@@ -346,6 +369,7 @@ static hs_status run_scales(hs_net *net, const hs_style_job *job, const hs_style
         hs_tensor content = {0};
         hs_style *s = NULL;
         jp->scale = k;
+        double scale_start = hs_seconds();
         st = scale_objective(net, job, *p, sp, im, &content, &s);
         if (st == HS_OK) st = start_scale(net->ctx, job, p, sp, k, &content, x, &state);
         if (st == HS_OK) st = hs_style_optimize_from(s, x, sp->iterations, &state, on_step, jp);
@@ -354,7 +378,8 @@ static hs_status run_scales(hs_net *net, const hs_style_job *job, const hs_style
             hs_status averaged = hs_style_state_result(&state, x);
             if (averaged != HS_OK) st = averaged;
         }
-        jp->work_done += (double)sp->w * sp->h * sp->iterations;
+        jp->work_done += sp->work * sp->iterations;
+        if (st == HS_OK) hs_style_rate_store(net, (hs_seconds() - scale_start) / (sp->work * sp->iterations));
         if (st == HS_OK && job->save_every > 0 && k + 1 < plan->schedule.count) {
             char path[4096], suffix[16];
             snprintf(suffix, sizeof suffix, "%dpx", plan->schedule.side[k]);

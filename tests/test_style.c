@@ -352,6 +352,26 @@ START_TEST(resnet50_blocks)
 }
 END_TEST
 
+/* The work model behind the plan's times: a whole image counts a forward
+ * and a backward (3 h w); blocks count every crop with its halo, forwarded
+ * in pass 1 and forwarded and backwarded in pass 2. */
+START_TEST(work_counts_halos)
+{
+    test_setup();
+    hs_net net;
+    HS_CHECK(hs_net_load(test_ctx, weights_for("resnet50"), &net));
+    hs_style_params p;
+    HS_CHECK(hs_style_defaults("resnet50", &p));
+    int halo, stride;
+    HS_CHECK(hs_style_halo(&net, &p, &halo, &stride));
+    ck_assert_int_eq(halo, 160);
+    ck_assert(hs_style_work(&net, &p, 100, 1000, 0) == 3.0 * 100 * 1000);
+    /* columns cut at 320: crops [0,480) [160,800) [480,1000) [800,1000) */
+    ck_assert(hs_style_work(&net, &p, 100, 1000, 320) == 4.0 * 100 * (480 + 640 + 520 + 200));
+    hs_net_free(&net);
+}
+END_TEST
+
 /* ---- Coarse to fine -------------------------------------------------------------- */
 
 static void expect_schedule(int size, int start, double step, const int *iters, int count,
@@ -585,6 +605,7 @@ int main(void)
     tcase_add_test(objective, vgg19_blocks_shallow);
     tcase_add_test(objective, vgg19_blocks);
     tcase_add_test(objective, resnet50_blocks);
+    tcase_add_test(objective, work_counts_halos);
     suite_add_tcase(s, objective);
     TCase *scales = tcase_create("scales");
     tcase_add_test(scales, schedule_scales);
