@@ -12,6 +12,8 @@ export TMPDIR=$work/tmp # where the private fallback directories go
 mkdir -p "$TMPDIR"
 # PoCL's kernels stay warm in one place unless a case is about PoCL's cache.
 export POCL_CACHE_DIR=$work/pocl-warm
+# PoCL is left to cache its own builds by default; these cases are about ours.
+export HIRESTYLE_KERNEL_CACHE=ours
 passed=0
 failed=0
 run=("$hirestyle" bench ops --sizes 16 --repeat 1 --verbose)
@@ -133,6 +135,23 @@ if [[ $builds -eq 1 && $loads -eq 3 ]]; then
 else
     failed=$((failed + 1))
     echo "FAIL four cold starts: $builds builds, $loads loads (expected 1 and 3)"
+fi
+
+# Left to the driver (the default on PoCL, which caches its own builds and
+# compiles each kernel on first use): nothing of ours is written.
+no_entries() {
+    if compgen -G "$work/$1/hirestyle/program-*" >/dev/null; then
+        echo "FAIL $1: a program entry of ours was written"
+        failed=$((failed + 1))
+    fi
+}
+expect "left to the driver" 0 "(the driver caches them)" HIRESTYLE_KERNEL_CACHE=driver \
+    XDG_CACHE_HOME="$work/driver"
+no_entries driver
+if "$hirestyle" devices | grep -q '^\*.*Portable Computing Language'; then
+    expect "PoCL by default" 0 "(the driver caches them)" -u HIRESTYLE_KERNEL_CACHE \
+        XDG_CACHE_HOME="$work/pocl-default"
+    no_entries pocl-default
 fi
 
 echo "cache: $passed passed, $failed failed"
