@@ -19,7 +19,7 @@ hs_status hs_bench_layers(hs_context *ctx, int repeat);
 hs_status hs_bench_upscale(hs_context *ctx, int size, int repeat);
 /* Style-transfer iterations with each weights file at size×(3/4 size). */
 hs_status hs_bench_style(hs_context *ctx, const char *const *weights, int count, int size,
-                         int iterations);
+                         const int *blocks, int block_count, int iterations);
 /* The process's peak resident memory in MiB since the last reset (bench_rss.c). */
 void hs_peak_rss_reset(void);
 double hs_peak_rss_mib(void);

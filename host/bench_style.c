@@ -1,7 +1,8 @@
 /* bench_style.c — `hirestyle bench style`: seconds per style-transfer
  * iteration and where they go (forward, loss terms, backward, Adam step),
  * the peak device memory and the process's peak resident memory, per
- * feature network at a given image size.
+ * feature network at a given image size, with the loss evaluated on the
+ * whole image or in blocks of given sides (what blocks cost).
  * The images are random: the time does not depend on what they show.
  * tools/bench_style_torch.py times the same iteration in PyTorch. */
 #include "bench.h"
@@ -28,7 +29,8 @@ static hs_status random_image(hs_context *ctx, int h, int w, unsigned seed, hs_t
     return st;
 }
 
-static hs_status bench_network(hs_context *ctx, const char *weights, int size, int iterations)
+static hs_status bench_network(hs_context *ctx, const char *weights, int size, int block,
+                               int iterations)
 {
     hs_net net;
     hs_peak_rss_reset();
@@ -39,6 +41,7 @@ static hs_status bench_network(hs_context *ctx, const char *weights, int size, i
     hs_memory_reset_peak(ctx);
     int h = size * 3 / 4; /* a 4:3 photo */
     hs_status st = hs_style_defaults(net.arch, &p);
+    p.block = block;
     if (st == HS_OK) st = random_image(ctx, h, size, 1, &content);
     if (st == HS_OK) st = random_image(ctx, size, size, 2, &style);
     if (st == HS_OK) st = random_image(ctx, h, size, 3, &x);
@@ -52,11 +55,18 @@ static hs_status bench_network(hs_context *ctx, const char *weights, int size, i
         st = hs_style_optimize(s, &x, iterations, NULL, NULL);
     }
     double per = (hs_seconds() - start) / iterations;
+    char blocks[16] = "whole";
+    if (block == HS_STYLE_BLOCK_AUTO) snprintf(blocks, sizeof blocks, "auto");
+    else if (block) snprintf(blocks, sizeof blocks, "%d px", block);
+    /* the phases of an evaluation in blocks interleave: only its total is timed */
+    char phases[40] = "       -        -        -";
+    if (timing.forward > 0)
+        snprintf(phases, sizeof phases, "%8.3f %8.3f %8.3f", timing.forward / iterations,
+                 timing.backward / iterations, timing.loss / iterations);
     if (st == HS_OK)
-        printf("%-9s %5dx%-5d %8.3f %8.3f %8.3f %8.3f %8.3f %9.0f %8.0f\n", net.arch, size, h,
-               per, timing.forward / iterations, timing.backward / iterations,
-               timing.loss / iterations, timing.step / iterations,
-               hs_memory_peak(ctx) / 1048576.0, hs_peak_rss_mib());
+        printf("%-9s %5dx%-5d %-8s %8.3f %s %8.3f %9.0f %8.0f\n", net.arch, size, h, blocks, per,
+               phases, timing.step / iterations, hs_memory_peak(ctx) / 1048576.0,
+               hs_peak_rss_mib());
     fflush(stdout);
     hs_style_destroy(s);
     hs_tensor_free(&content);
@@ -67,11 +77,13 @@ static hs_status bench_network(hs_context *ctx, const char *weights, int size, i
 }
 
 hs_status hs_bench_style(hs_context *ctx, const char *const *weights, int count, int size,
-                         int iterations)
+                         const int *blocks, int block_count, int iterations)
 {
     printf("device: %s (%s)\n", ctx->dev.name, ctx->dev.platform_name);
-    printf("%-9s %-11s %8s %8s %8s %8s %8s %9s %8s\n", "network", "image", "s/iter", "forward",
-           "backward", "loss", "step", "peak MiB", "RSS MiB");
-    for (int i = 0; i < count; i++) HS_TRY(bench_network(ctx, weights[i], size, iterations));
+    printf("%-9s %-11s %-8s %8s %8s %8s %8s %8s %9s %8s\n", "network", "image", "blocks",
+           "s/iter", "forward", "backward", "loss", "step", "peak MiB", "RSS MiB");
+    for (int i = 0; i < count; i++)
+        for (int b = 0; b < block_count; b++)
+            HS_TRY(bench_network(ctx, weights[i], size, blocks[b], iterations));
     return HS_OK;
 }

@@ -20,6 +20,8 @@ static void bench_help(void)
            "Adam step) and peak device memory, per feature network.\n"
            "      --image-size N     longer side of the 4:3 image (default: 256)\n"
            "      --iters N          timed iterations after 2 warm-up ones (default: 10)\n"
+           "      --blocks LIST      block sides to time the loss in, 0 = the whole image\n"
+           "                         (default: as a painting would, blocks only if needed)\n"
            "      --weights LIST     weights files (default: vgg19 and resnet50, those fetched)\n\n"
            "bench upscale: output megapixels/s and peak device memory of esrgan-thick,\n"
            "-medium and -slim x4 on one image.\n"
@@ -33,6 +35,7 @@ typedef struct bench_args {
     cli_common common;
     int sizes[8], size_count;   /* ops */
     int image_size, iterations; /* style */
+    int blocks[8], block_count;
     const char *weights[4];
     int weights_count;
     int size;                   /* upscale */
@@ -57,6 +60,8 @@ static int parse(bench_args *a, int argc, char **argv)
             bad = (a->size_count = cli_parse_int_list(arg, value, 16, 8192, a->sizes, 8)) < 0;
         else if (cli_is(arg, "--image-size", NULL))
             bad = cli_parse_int(arg, value, 16, 8192, &a->image_size);
+        else if (cli_is(arg, "--blocks", NULL))
+            bad = (a->block_count = cli_parse_int_list(arg, value, 0, 65536, a->blocks, 8)) < 0;
         else if (cli_is(arg, "--iters", NULL))
             bad = cli_parse_int(arg, value, 1, 10000, &a->iterations);
         else if (cli_is(arg, "--size", NULL))
@@ -105,7 +110,7 @@ int cli_bench(int argc, char **argv)
         return HS_ERR_USAGE;
     }
     bench_args a = {.sizes = {256, 512}, .size_count = 2, .image_size = 256, .iterations = 10,
-                    .size = 128};
+                    .blocks = {HS_STYLE_BLOCK_AUTO}, .block_count = 1, .size = 128};
     int rc = parse(&a, argc, argv);
     if (rc) return rc < 0 ? 0 : rc;
     char paths[2][4096];
@@ -118,7 +123,8 @@ int cli_bench(int argc, char **argv)
     if (!strcmp(what, "ops"))
         st = hs_bench_ops(ctx, a.sizes, a.size_count, a.repeat ? a.repeat : 3);
     else if (!strcmp(what, "style"))
-        st = hs_bench_style(ctx, a.weights, a.weights_count, a.image_size, a.iterations);
+        st = hs_bench_style(ctx, a.weights, a.weights_count, a.image_size, a.blocks,
+                            a.block_count, a.iterations);
     else
         st = hs_bench_upscale(ctx, a.size, a.repeat ? a.repeat : 1);
     hs_context_destroy(ctx);

@@ -100,10 +100,11 @@ bench_style() {
     peer tools/bench_style_torch.py "${weights[@]}" --image-size "$s" | tee "$work/theirs"
     echo "== s/iter, PyTorch / hirestyle (above 1: hirestyle is faster); peak RSS MiB"
     printf "%-9s %8s %8s %7s %9s %9s %9s\n" network ours torch ratio "our RSS" "(device)" "torch RSS"
-    # ours: network image s/iter fwd bwd loss step peak_MiB RSS; theirs: ... step RSS
+    # ours: network image blocks s/iter fwd bwd loss step peak_MiB RSS; theirs: network image
+    # s/iter ... RSS
     awk 'NR == FNR { if ($1 == "vgg19" || $1 == "resnet50") { t[$1] = $3; r[$1] = $NF }; next }
-         ($1 in t) { printf "%-9s %8.3f %8.3f  x%5.2f %9.0f %9.0f %9.0f\n", $1, $3, t[$1],
-                            t[$1] / $3, $NF, $(NF - 1), r[$1] }' \
+         ($1 in t) { printf "%-9s %8.3f %8.3f  x%5.2f %9.0f %9.0f %9.0f\n", $1, $4, t[$1],
+                            t[$1] / $4, $NF, $(NF - 1), r[$1] }' \
         "$work/theirs" "$work/ours"
 }
 
