@@ -46,11 +46,12 @@ int cli_is(const char *arg, const char *long_name, const char *short_name);
 void cli_command_line(int argc, char **argv, char *out, size_t size);
 /* Save atomically in the format of `options` (NULL: all defaults, the
  * format from the name's extension); a PNG gets the command and the model
- * in tEXt chunks. cli_save_png is cli_save_image with NULL options. */
+ * in tEXt chunks. */
 hs_status cli_save_image(const char *path, const hs_image *img, const char *model, int argc,
                          char **argv, const hs_save_options *options);
-hs_status cli_save_png(const char *path, const hs_image *img, const char *model, int argc,
-                       char **argv);
+/* OUTPUT with "_suffix" before its extension: painting.jpg, "300" ->
+ * painting_300.jpg (snapshots, each scale, the painting before upscaling). */
+void cli_output_with(const char *output, const char *suffix, char *path, size_t size);
 /* Ctrl-C sets a flag that long work polls, so it stops cleanly. */
 void cli_catch_interrupt(void);
 int cli_interrupted(void);
@@ -69,13 +70,12 @@ int cli_tune(int argc, char **argv);
 int cli_upscale(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_graph(int argc, char **argv);
-/* Checks before the slow part, shared by `upscale` and `run` (cli_upscale.c):
- * the output is in a writable directory and named .png (cli_check_output)
- * or .png, .jpg, .webp or .tif (cli_check_output_format: or of the format
- * given, whose extension it must not contradict); the super-resolution weights
+/* Checks before the slow part, shared by `upscale`, `style` and `run`
+ * (cli_upscale.c): the output is in a writable directory and named .png,
+ * .jpg, .webp or .tif (or of the format given, whose extension it must not
+ * contradict; 0: the name decides); the super-resolution weights
  * (a path, a name in the weights directory, or NULL: esrgan-thick-x{scale});
  * a loaded net is super-resolution, of `scale` unless it is 0. */
-hs_status cli_check_output(const char *output);
 hs_status cli_check_output_format(const char *output, hs_image_format format);
 hs_status cli_find_sr_model(const char *model, const char *models_dir, int scale, char *path,
                             size_t size);

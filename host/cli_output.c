@@ -47,10 +47,11 @@ hs_status cli_save_image(const char *path, const hs_image *img, const char *mode
     return hs_image_save(path, img, &chosen);
 }
 
-hs_status cli_save_png(const char *path, const hs_image *img, const char *model, int argc,
-                       char **argv)
+void cli_output_with(const char *output, const char *suffix, char *path, size_t size)
 {
-    return cli_save_image(path, img, model, argc, argv, NULL);
+    const char *dot = strrchr(output, '.'), *slash = strrchr(output, '/');
+    if (!dot || (slash && dot < slash)) dot = output + strlen(output);
+    snprintf(path, size, "%.*s_%s%s", (int)(dot - output), output, suffix, dot);
 }
 
 int cli_tile_progress(int show, int done, int total, int tile)

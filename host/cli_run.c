@@ -25,7 +25,8 @@ static void run_help(void)
            "      --save-intermediate    keep the painting before upscaling as\n"
            "                             OUTPUT_styled.png (it is kept anyway when the\n"
            "                             upscaling fails or is interrupted)\n"
-           "  -o, --output FILE          the result, PNG (default: out.png)\n");
+           "  -o, --output FILE          the result, .png, .jpg, .webp or .tif (default:\n"
+           "                             out.png)\n");
     cli_common_help();
 }
 
@@ -120,8 +121,8 @@ int cli_run(int argc, char **argv)
     a.job.output = a.output;
     char styled[4096], style_model[4096], sr_model[4096];
     /* everything that can fail early, before minutes of work */
-    hs_status st = cli_check_output(a.output); /* a .png, so NAME_styled.png below */
-    snprintf(styled, sizeof styled, "%.*s_styled.png", (int)strlen(a.output) - 4, a.output);
+    hs_status st = cli_check_output_format(a.output, 0);
+    cli_output_with(a.output, "styled", styled, sizeof styled);
     if (st == HS_OK) st = hs_style_job_weights(&a.job, style_model, sizeof style_model);
     if (st == HS_OK && a.scale > 1)
         st = cli_find_sr_model(a.model, NULL, a.scale, sr_model, sizeof sr_model);
@@ -136,7 +137,8 @@ int cli_run(int argc, char **argv)
     if (st == HS_OK) st = hs_style_job_run(ctx, &a.job, &painting);
     /* the painting is written before upscaling, so that no failure loses it */
     const char *painted = a.scale == 1 ? a.output : styled;
-    hs_status saved = painting.pixels ? cli_save_png(painted, &painting, style_model, argc, argv) : st;
+    hs_status saved =
+        painting.pixels ? cli_save_image(painted, &painting, style_model, argc, argv, NULL) : st;
     if (st == HS_ERR_INTERRUPTED && saved == HS_OK)
         st = hs_fail(HS_ERR_INTERRUPTED, "interrupted: wrote the painting so far to %s", painted);
     else if (st == HS_OK)
@@ -145,7 +147,8 @@ int cli_run(int argc, char **argv)
     if (painted_whole && cli_interrupted())
         st = hs_fail(HS_ERR_INTERRUPTED, "interrupted before upscaling");
     if (st == HS_OK && a.scale > 1) st = upscale(ctx, &a, sr_model, &painting, &result);
-    if (st == HS_OK && a.scale > 1) st = cli_save_png(a.output, &result, sr_model, argc, argv);
+    if (st == HS_OK && a.scale > 1)
+        st = cli_save_image(a.output, &result, sr_model, argc, argv, NULL);
     if (st == HS_OK && a.scale > 1 && !a.save_intermediate) unlink(styled);
     if (st != HS_OK && painted_whole)
         st = hs_fail_context(st, "the painting is kept in %s; upscaling", styled);

@@ -16,11 +16,11 @@ static void style_help(void)
         "Gatys et al.'s style transfer: optimise an image so that its deep features match the\n"
         "content image and its Gram matrices a blend of the style images.\n\n"
         "Images:\n"
-        "  -c, --content FILE          content image, PNG or JPEG (required)\n"
-        "  -s, --style A[,B...]        style images, PNG or JPEG (required)\n"
+        "  -c, --content FILE          content image, PNG, JPEG, WebP or TIFF (required)\n"
+        "  -s, --style A[,B...]        style images, the same formats (required)\n"
         "      --style-blend-weights W[,W...]  weight per style image, normalised to sum 1\n"
         "                              (default: equal)\n"
-        "  -o, --output FILE           output PNG (default: out.png)\n"
+        "  -o, --output FILE           .png, .jpg, .webp or .tif (default: out.png)\n"
         "      --image-size N          longer side of the output in pixels (default: 512)\n"
         "      --start-size N          longer side of the first, coarsest scale; the painting\n"
         "                              grows from it to --image-size (default: 256)\n"
@@ -215,7 +215,7 @@ int cli_style(int argc, char **argv)
     job.argv = argv;
 
     char model[4096];
-    hs_status st = cli_check_output(output);
+    hs_status st = cli_check_output_format(output, 0);
     if (st == HS_OK) st = hs_style_job_weights(&job, model, sizeof model);
     if (st != HS_OK) return cli_report(st);
     hs_context *ctx;
@@ -228,7 +228,7 @@ int cli_style(int argc, char **argv)
     size_t peak = hs_memory_peak(ctx);
     hs_context_destroy(ctx);
     /* interrupted, the image so far is written too, and the exit code says so */
-    hs_status saved = result.pixels ? cli_save_png(output, &result, model, argc, argv) : st;
+    hs_status saved = result.pixels ? cli_save_image(output, &result, model, argc, argv, NULL) : st;
     if (st == HS_ERR_INTERRUPTED && saved == HS_OK)
         st = hs_fail(HS_ERR_INTERRUPTED, "interrupted: wrote the painting so far to %s", output);
     else if (st == HS_OK)

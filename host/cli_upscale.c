@@ -130,8 +130,7 @@ hs_status cli_check_output_format(const char *output, hs_image_format format)
     const char *slash = strrchr(output, '/');
     hs_image_format named = hs_image_format_from_path(output);
     if (!format && !named)
-        return hs_fail(HS_ERR_USAGE, "%s: name the output .png, .jpg, .webp or .tif (or give "
-                       "the format with -f)", output);
+        return hs_fail(HS_ERR_USAGE, "%s: name the output .png, .jpg, .webp or .tif", output);
     if (format && named && format != named)
         return hs_fail(HS_ERR_USAGE, "%s: the name says %s but the format asked for is %s",
                        output, hs_image_format_label(named), hs_image_format_label(format));
@@ -143,15 +142,6 @@ hs_status cli_check_output_format(const char *output, hs_image_format format)
     return HS_OK;
 }
 
-/* style and run derive more names from the output by cutting its last 4
- * characters (cli_run.c, style_job.c), so theirs stays a .png for now. */
-hs_status cli_check_output(const char *output)
-{
-    if (hs_image_format_from_path(output) != HS_FORMAT_PNG || strlen(output) < 4 ||
-        output[strlen(output) - 4] != '.')
-        return hs_fail(HS_ERR_USAGE, "%s: the output is written as PNG; name it .png", output);
-    return cli_check_output_format(output, HS_FORMAT_PNG);
-}
 
 /* The model file: `model` as cli_find_model takes it, by default
  * esrgan-thick-x{scale}. */

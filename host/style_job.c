@@ -245,16 +245,11 @@ static hs_status save_image(const job_progress *jp, const char *path, const hs_t
     hs_image img = {0};
     HS_TRY(download_image(x, &img));
     if (jp->job->original_colors) keep_content_colors(&img, jp->content_rgb);
-    hs_status st = cli_save_png(path, &img, jp->model, jp->job->argc, jp->job->argv);
+    hs_status st = cli_save_image(path, &img, jp->model, jp->job->argc, jp->job->argv, NULL);
     hs_image_free(&img);
     return st;
 }
 
-/* OUTPUT (NAME.png) with a suffix: NAME_<suffix>.png. */
-static void output_with(const hs_style_job *job, const char *suffix, char *path, size_t size)
-{
-    snprintf(path, size, "%.*s_%s.png", (int)strlen(job->output) - 4, job->output, suffix);
-}
 
 static int on_step(void *user, int it, const hs_style_losses *l, const hs_tensor *x)
 {
@@ -266,7 +261,7 @@ static int on_step(void *user, int it, const hs_style_losses *l, const hs_tensor
     if (job->save_every > 0 && jp->iteration % job->save_every == 0 && !final) {
         char path[4096], suffix[16];
         snprintf(suffix, sizeof suffix, "%d", jp->iteration);
-        output_with(job, suffix, path, sizeof path);
+        cli_output_with(job->output, suffix, path, sizeof path);
         jp->save_status = save_image(jp, path, x);
         if (jp->save_status != HS_OK) return 1;
     }
@@ -383,7 +378,7 @@ static hs_status run_scales(hs_net *net, const hs_style_job *job, const hs_style
         if (st == HS_OK && job->save_every > 0 && k + 1 < plan->schedule.count) {
             char path[4096], suffix[16];
             snprintf(suffix, sizeof suffix, "%dpx", plan->schedule.side[k]);
-            output_with(job, suffix, path, sizeof path);
+            cli_output_with(job->output, suffix, path, sizeof path);
             st = save_image(jp, path, x);
         }
         hs_style_destroy(s);

@@ -108,6 +108,19 @@ else
     echo "FAIL blocks under a memory limit: peak '$peak' MiB of 200"; cat "$work/stdout"
 fi
 
+# Any output format by its name; snapshots and scales keep it.
+expect "painting as JPEG" 0 "" "$hirestyle" style -c "$examples/dog.jpg" -s "$examples/scream.jpg" \
+    --image-size 48 --start-size 24 -n 2 --save-every 2 -o "$work/k.jpg"
+is_jpeg() { [[ $(od -An -tx1 -N3 "$1" 2>/dev/null | tr -d ' ') == ffd8ff ]]; }
+if is_jpeg "$work/k.jpg" && is_jpeg "$work/k_2.jpg" && is_jpeg "$work/k_24px.jpg"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    echo "FAIL painting as JPEG:"; ls "$work"
+fi
+expect "painting as GIF" 2 "name the output .png, .jpg, .webp or .tif" "${style[@]}" -o "$work/k.gif"
+no_file "painting as GIF" "$work/k.gif"
+
 # Ctrl-C: stop at once, keep the last --save-every image, write the painting so far.
 "$hirestyle" style -c "$examples/dog.jpg" -s "$examples/scream.jpg" --image-size 48 -n 100000 \
     --save-every 1 -o "$work/j.png" >"$work/stdout" 2>"$work/stderr" &
