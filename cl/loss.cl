@@ -1,4 +1,4 @@
-/* loss.cl — mean squared error and total variation, forward and backward.
+/* loss.cl — mean squared error, L1 distance and total variation, forward and backward.
  * The forward kernels are pass 1 of the deterministic sum of reduce.cl
  * (joined before this file): each writes one partial per group, and
  * host/op_loss.c finishes with sum_partials, applying the scale. */
@@ -24,6 +24,30 @@ __kernel void mse_backward(__global float *da, __global const float *a, __global
 {
     int i = get_global_id(0);
     if (i < n) da[i] = k * (a[i] - b[i]);
+}
+
+/* forward: loss = scale * sum(|a - b|); this pass sums |a - b| */
+__kernel __attribute__((reqd_work_group_size(REDUCE_GROUP, 1, 1)))
+void l1_partials(__global float *partials, __global const float *a, __global const float *b,
+                 int n)
+{
+    __local float part[REDUCE_GROUP];
+    float acc = 0.0f;
+    for (int i = get_global_id(0); i < n; i += get_global_size(0)) acc += fabs(a[i] - b[i]);
+    float total = group_sum(part, acc);
+    if (get_local_id(0) == 0) partials[get_group_id(0)] = total;
+}
+
+/* backward of loss = scale * sum(|a - b|): da = scale * sign(a - b), 0 where a == b
+ * (as PyTorch's L1Loss) */
+__kernel void l1_backward(__global float *da, __global const float *a, __global const float *b,
+                          float scale, int n)
+{
+    int i = get_global_id(0);
+    if (i < n) {
+        float d = a[i] - b[i];
+        da[i] = d > 0.0f ? scale : (d < 0.0f ? -scale : 0.0f);
+    }
 }
 
 /* The TV terms of element i of x (planes of H x W): its forward differences

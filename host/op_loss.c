@@ -1,4 +1,4 @@
-/* op_loss.c — host side of cl/loss.cl: the mean squared error and total
+/* op_loss.c — host side of cl/loss.cl: the mean squared error, L1 and total
  * variation losses into a one-element tensor (a deterministic sum, see
  * host/reduce.h), and their gradients. */
 #include "reduce.h"
@@ -24,6 +24,29 @@ hs_status hs_mse_backward(hs_tensor *da, const hs_tensor *a, const hs_tensor *b,
     int n = (int)hs_tensor_count(a);
     return hs_launch_1d(a->ctx, "mse_backward", n, ARG_MEM(da->buf), ARG_MEM(a->buf),
                         ARG_MEM(b->buf), ARG_FLOAT(2.0f * scale), ARG_INT(n), ARG_END);
+}
+
+/* loss (1,1,1,1) = scale * sum(|a - b|), a and b (N,C,H,W) */
+hs_status hs_l1_loss(hs_tensor *loss, const hs_tensor *a, const hs_tensor *b, float scale)
+{
+    HS_TRY(hs_check_same("l1 loss", b, a));
+    hs_context *ctx = a->ctx;
+    size_t n = hs_tensor_count(a);
+    hs_reduction r;
+    HS_TRY(hs_reduce_begin(ctx, n, loss, &r));
+    hs_status st = hs_launch(ctx, "l1_partials", 1, &r.global, &r.local, ARG_MEM(r.partials),
+                             ARG_MEM(a->buf), ARG_MEM(b->buf), ARG_INT(n), ARG_END);
+    return hs_reduce_end(ctx, &r, st, loss, scale);
+}
+
+/* da (N,C,H,W) = scale * sign(a - b) */
+hs_status hs_l1_backward(hs_tensor *da, const hs_tensor *a, const hs_tensor *b, float scale)
+{
+    HS_TRY(hs_check_same("l1 backward", b, a));
+    HS_TRY(hs_check_same("l1 backward", da, a));
+    int n = (int)hs_tensor_count(a);
+    return hs_launch_1d(a->ctx, "l1_backward", n, ARG_MEM(da->buf), ARG_MEM(a->buf),
+                        ARG_MEM(b->buf), ARG_FLOAT(scale), ARG_INT(n), ARG_END);
 }
 
 /* loss (1,1,1,1) = scale * total variation of x (N,C,H,W), per plane */

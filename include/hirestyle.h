@@ -248,6 +248,10 @@ hs_status hs_dot(hs_tensor *result, const hs_tensor *a, const hs_tensor *b);
 /* MSE: loss = scale * sum((a-b)^2); backward: da = 2*scale*(a-b). */
 hs_status hs_mse_loss(hs_tensor *loss, const hs_tensor *a, const hs_tensor *b, float scale);
 hs_status hs_mse_backward(hs_tensor *da, const hs_tensor *a, const hs_tensor *b, float scale);
+/* L1: loss = scale * sum(|a-b|); backward: da = scale * sign(a-b) (0 where
+ * a == b, as PyTorch). The pixel loss of super-resolution training. */
+hs_status hs_l1_loss(hs_tensor *loss, const hs_tensor *a, const hs_tensor *b, float scale);
+hs_status hs_l1_backward(hs_tensor *da, const hs_tensor *a, const hs_tensor *b, float scale);
 /* Total variation: loss = scale * sum over n,c of sum (x[y][x+1]-x[y][x])^2
  * + (x[y+1][x]-x[y][x])^2; backward gives its exact gradient. */
 hs_status hs_tv_loss(hs_tensor *loss, const hs_tensor *x, float scale);

@@ -1,8 +1,9 @@
-/* ops_loss.c — MSE and total variation losses against double-precision
+/* ops_loss.c — MSE, L1 and total variation losses against double-precision
  * references; their backward passes against a reference gradient and
  * against finite differences of the reference loss. */
 #include "harness.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -25,6 +26,15 @@ static void mse_ref(const double *x, double *y, const void *params)
     const loss_params *p = params;
     double sum = 0;
     for (size_t i = 0; i < count(&p->s); i++) sum += (x[i] - p->b[i]) * (x[i] - p->b[i]);
+    y[0] = p->scale * sum;
+}
+
+/* y[0] = scale * sum(|x - b|) */
+static void l1_ref(const double *x, double *y, const void *params)
+{
+    const loss_params *p = params;
+    double sum = 0;
+    for (size_t i = 0; i < count(&p->s); i++) sum += fabs(x[i] - p->b[i]);
     y[0] = p->scale * sum;
 }
 
@@ -113,6 +123,46 @@ START_TEST(mse)
 }
 END_TEST
 
+/* b = a + d with |d| in [0.05, 1): no element near the kink of |a - b|, so
+ * finite differences do not straddle it; one element equal (gradient 0). */
+START_TEST(l1)
+{
+    test_setup();
+    const shape *s = &shapes[_i];
+    if (test_small_only() && !s->small) return;
+    size_t n = count(s);
+    float *a = host_floats(n), *b = host_floats(n);
+    fill_random(a, n, 71 + _i, -1, 1);
+    fill_random_away_from_zero(b, n, 81 + _i, 0.05f);
+    for (size_t i = 0; i < n; i++) b[i] += a[i];
+    b[n / 2] = a[n / 2];
+    hs_tensor ta = upload(a, s->n, s->c, s->h, s->w), tb = upload(b, s->n, s->c, s->h, s->w);
+    hs_tensor loss = poisoned(1, 1, 1, 1), da = poisoned(s->n, s->c, s->h, s->w);
+    float scale = 1.0f / (float)n;
+    HS_CHECK(hs_l1_loss(&loss, &ta, &tb, scale));
+    HS_CHECK(hs_l1_backward(&da, &ta, &tb, scale));
+    float got = read_loss(&loss), *gda = download(&da);
+
+    double *xa = to_doubles(a, n), *xb = to_doubles(b, n), want, *want_da = host_doubles(n);
+    loss_params p = {*s, scale, xb};
+    l1_ref(xa, &want, &p);
+    assert_close("l1 loss", &got, &want, 1, 1e-6);
+    for (size_t i = 0; i < n; i++)
+        want_da[i] = xa[i] > xb[i] ? scale : (xa[i] < xb[i] ? -(double)scale : 0.0);
+    assert_close("l1 backward", gda, want_da, n, 1e-6);
+    if (s->small && n > 1) { /* finite differences, the tie excluded (no derivative there) */
+        double one = 1.0, *fd = host_doubles(n);
+        finite_difference(l1_ref, &p, xa, n, &one, 1, 1e-3, fd);
+        fd[n / 2] = 0.0;
+        assert_close("l1 backward vs finite differences", gda, fd, n, 1e-6);
+        free(fd);
+    }
+
+    free(a); free(b); free(gda); free(xa); free(xb); free(want_da);
+    hs_tensor_free(&ta); hs_tensor_free(&tb); hs_tensor_free(&loss); hs_tensor_free(&da);
+}
+END_TEST
+
 START_TEST(tv)
 {
     test_setup();
@@ -144,6 +194,7 @@ void add_loss_tests(Suite *s)
 {
     TCase *tc = tcase_create("loss");
     tcase_add_loop_test(tc, mse, 0, SHAPE_COUNT);
+    tcase_add_loop_test(tc, l1, 0, SHAPE_COUNT);
     tcase_add_loop_test(tc, tv, 0, SHAPE_COUNT);
     suite_add_tcase(s, tc);
 }
