@@ -35,6 +35,9 @@ typedef struct hs_net {
 
 /* Load a weights file and build the network its metadata names. */
 hs_status hs_net_load(hs_context *ctx, const char *path, hs_net *net);
+/* The same from weights already in memory (a file loaded, or assembled by
+ * weights_write.c: a network trained from scratch). */
+hs_status hs_net_build(hs_context *ctx, const hs_weights *w, hs_net *net);
 void hs_net_free(hs_net *net);
 /* Index of the layer called `name`, or -1. */
 int hs_net_find(const hs_net *net, const char *name);

@@ -21,6 +21,7 @@ static const architecture architectures[] = {
     {"rdn", hs_build_rdn},
     {"srresnet", hs_build_srresnet},
     {"rrdbnet", hs_build_rrdbnet},
+    {"srvgg", hs_build_srvgg},
 };
 
 static hs_status read_normalization(const hs_weights *w, hs_net *net)
@@ -47,7 +48,16 @@ hs_status hs_net_load(hs_context *ctx, const char *path, hs_net *net)
     memset(net, 0, sizeof *net);
     hs_weights w;
     HS_TRY(hs_weights_load(path, &w));
-    const char *arch = hs_weights_meta(&w, "architecture");
+    hs_status st = hs_net_build(ctx, &w, net);
+    hs_weights_free(&w);
+    return st;
+}
+
+hs_status hs_net_build(hs_context *ctx, const hs_weights *w, hs_net *net)
+{
+    memset(net, 0, sizeof *net);
+    const char *path = w->path ? w->path : "weights";
+    const char *arch = hs_weights_meta(w, "architecture");
     const architecture *found = NULL;
     for (size_t i = 0; arch && i < sizeof architectures / sizeof architectures[0]; i++)
         if (strcmp(arch, architectures[i].name) == 0) found = &architectures[i];
@@ -62,14 +72,13 @@ hs_status hs_net_load(hs_context *ctx, const char *path, hs_net *net)
     net->ctx = ctx;
     if (st == HS_OK) {
         snprintf(net->arch, sizeof net->arch, "%s", found->name);
-        st = read_normalization(&w, net);
+        st = read_normalization(w, net);
     }
     if (st == HS_OK) {
-        hs_net_builder b = {net, &w, HS_OK};
+        hs_net_builder b = {net, w, HS_OK};
         hs_build_input(&b, 3);
         st = found->build(&b);
     }
-    hs_weights_free(&w);
     if (st != HS_OK) hs_net_free(net);
     return st;
 }

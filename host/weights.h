@@ -58,6 +58,16 @@ hs_status hs_weights_meta_int(const hs_weights *w, const char *key, int *out);
 hs_status hs_weights_meta_float(const hs_weights *w, const char *key, float *out);
 hs_status hs_weights_meta_floats(const hs_weights *w, const char *key, float *out, int count);
 
+/* ---- Writing (weights_write.c) ----------------------------------------------
+ * An hs_weights assembled in memory: start from a zeroed struct (path may
+ * stay NULL), add tensors (the data is copied) and metadata, save, free with
+ * hs_weights_free. Saving is atomic: the file appears whole or not at all. */
+hs_status hs_weights_add(hs_weights *w, const char *name, int ndim, const int64_t *shape,
+                         const float *data);
+/* Add key=value, or replace the value of an existing key. */
+hs_status hs_weights_set_meta(hs_weights *w, const char *key, const char *value);
+hs_status hs_weights_save(const char *path, const hs_weights *w);
+
 /* The path of weights file `file_name` ("resnet50.safetensors"), searched in
  * $HIRESTYLE_WEIGHTS, ./weights and the source tree's weights/; HS_ERR_WEIGHTS
  * with the command that fetches it when absent. */
