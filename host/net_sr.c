@@ -1,9 +1,11 @@
-/* net_sr.c — the four super-resolution generators of weights/README.md
+/* net_sr.c — the five super-resolution generators of weights/README.md
  * ("Architectures: tensor names and graphs") as layer lists (net.h):
  *   rrdn      esrgan-thick: residual-in-residual dense blocks, TF depth_to_space;
  *   rdn       esrgan-medium/-slim: residual dense blocks, nearest upsampling;
  *   srresnet  SRGAN generator: PReLU, torch pixel shuffle, (tanh + 1) / 2;
- *   rrdbnet   ESRGAN / Real-ESRGAN: LeakyReLU, nearest ×2 twice (x4 files only).
+ *   rrdbnet   ESRGAN / Real-ESRGAN: LeakyReLU, nearest ×2 twice (x4 files only);
+ *   srvgg     Real-ESRGAN's SRVGGNetCompact (realesr-general-x4v3): a chain of
+ *             convs and PReLUs, torch pixel shuffle, plus the input upsampled.
  * Hyper-parameters come from the metadata; every tensor is checked against
  * the shape the README gives. Conv layers are named after their tensors,
  * the other layers after the tensor they follow plus a suffix (".relu",
@@ -295,5 +297,35 @@ hs_status hs_build_rrdbnet(hs_net_builder *b)
     h = rrdb_upsample(b, h, "conv_up2", &p);
     h = activation(b, conv(b, h, p.features, 3, "conv_hr"), p.slope, "conv_hr");
     conv(b, h, 3, 3, "conv_last");
+    return b->status;
+}
+
+/* ---- srvgg (SRVGGNetCompact) --------------------------------------------------- */
+
+/* PReLU whose slopes are "<name>.weight" (Real-ESRGAN's nn.PReLU key). */
+static int prelu_module(hs_net_builder *b, int input, int index)
+{
+    hs_layer l = {.kind = HS_LAYER_PRELU, .inputs = {input}, .input_count = 1};
+    snprintf(l.name, sizeof l.name, "body.%d", index);
+    snprintf(l.tensor, sizeof l.tensor, "body.%d.weight", index);
+    l.channels = input >= 0 && input < b->net->count ? b->net->layers[input].channels : 0;
+    return hs_build_layer(b, &l);
+}
+
+/* Tensors as the state dict of Real-ESRGAN's SRVGGNetCompact: body.0 conv,
+ * body.1 PReLU, then body.2k conv and body.2k+1 PReLU for k = 1..num_conv,
+ * body.2*num_conv+2 the last conv; out = shuffle(last) + nearest(input). */
+hs_status hs_build_srvgg(hs_net_builder *b)
+{
+    int features = meta_int(b, "num_feat", 1, 4096), convs = meta_int(b, "num_conv", 0, 256);
+    meta_expect(b, "activation", "prelu");
+    int s = read_sr_meta(b, 1, 8);
+    int h = prelu_module(b, conv(b, 0, features, 3, "body.0"), 1);
+    for (int k = 1; k <= convs; k++)
+        h = prelu_module(b, conv(b, h, features, 3, "body.%d", 2 * k), 2 * k + 1);
+    h = conv(b, h, 3 * s * s, 3, "body.%d", 2 * convs + 2);
+    h = hs_build_pixel_shuffle(b, "upsampler", h, s, HS_SHUFFLE_TORCH);
+    int base = hs_build_upsample(b, "base", 0, s);
+    add(b, h, 1.0f, base, 1.0f, "output");
     return b->status;
 }

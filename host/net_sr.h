@@ -11,5 +11,6 @@ hs_status hs_build_rrdn(hs_net_builder *b);     /* esrgan-thick (idealo RRDN) */
 hs_status hs_build_rdn(hs_net_builder *b);      /* esrgan-medium, esrgan-slim (idealo RDN) */
 hs_status hs_build_srresnet(hs_net_builder *b); /* SRGAN generator */
 hs_status hs_build_rrdbnet(hs_net_builder *b);  /* ESRGAN / Real-ESRGAN RRDBNet */
+hs_status hs_build_srvgg(hs_net_builder *b);    /* Real-ESRGAN SRVGGNetCompact */
 
 #endif

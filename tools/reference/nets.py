@@ -16,7 +16,7 @@ resnet50   input: preprocessed BGR (1,3,H,W): pixel*255 - mean (caffe style,
 vgg19      input: preprocessed RGB ((pixel in 0..1) - mean) / std.  Returns an
            OrderedDict conv1_1, relu1_1, conv1_2, relu1_2, pool1, ...,
            relu5_4, pool5 (torchvision vgg19.features layer by layer).
-rrdn, rdn, srresnet, rrdbnet
+rrdn, rdn, srresnet, rrdbnet, srvgg
            super-resolution generators: input (1,3,H,W) RGB in the file's
            input_range (white = input_range), output (1,3,sH,sW) in the file's
            output_range, not clipped.
@@ -229,8 +229,21 @@ class RRDBNet(Net):
         return conv(lrelu(conv(feat, w, "conv_hr")), w, "conv_last")
 
 
+class SRVGG(Net):
+    """Real-ESRGAN's SRVGGNetCompact with its state-dict names (body.N)."""
+    def forward(self, x):
+        w, m = self.w, self.meta
+        n = _hp(m, "num_conv")
+        r = _hp(m, "scale")
+        h = prelu(conv(x, w, "body.0"), w["body.1.weight"])
+        for k in range(1, n + 1):
+            h = prelu(conv(h, w, "body.%d" % (2 * k)), w["body.%d.weight" % (2 * k + 1)])
+        h = F.pixel_shuffle(conv(h, w, "body.%d" % (2 * n + 2)), r)
+        return h + F.interpolate(x, scale_factor=r, mode="nearest")
+
+
 ARCHS = {"resnet50": ResNet50Keras, "vgg19": VGG19, "rrdn": RRDN, "rdn": RDN,
-         "srresnet": SRResNet, "rrdbnet": RRDBNet}
+         "srresnet": SRResNet, "rrdbnet": RRDBNet, "srvgg": SRVGG}
 FEATURE_ARCHS = ("resnet50", "vgg19")
 
 
