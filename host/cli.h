@@ -70,6 +70,7 @@ int cli_tune(int argc, char **argv);
 int cli_upscale(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_graph(int argc, char **argv);
+int cli_train_sr(int argc, char **argv);
 /* Checks before the slow part, shared by `upscale`, `style` and `run`
  * (cli_upscale.c): the output is in a writable directory and named .png,
  * .jpg, .webp or .tif (or of the format given, whose extension it must not

@@ -22,6 +22,7 @@ static const command commands[] = {
     {"bench", cli_bench, "time ops, style iterations or upscaling on the device"},
     {"tune", cli_tune, "pick the fastest GEMM for the device (stored in the cache)"},
     {"graph", cli_graph, "print a network as text, one line per layer"},
+    {"train-sr", cli_train_sr, "train a super-resolution network on a folder of photographs"},
 };
 static const int command_count = sizeof commands / sizeof commands[0];
 
