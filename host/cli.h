@@ -71,6 +71,12 @@ int cli_upscale(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_graph(int argc, char **argv);
 int cli_train_sr(int argc, char **argv);
+/* `run --adapt-upscaler` (cli_train.c): the model fine-tuned for `steps` on
+ * the painting (hs_sr_adapt), its held-out PSNR before and after printed. */
+hs_status cli_adapt_upscaler(hs_context *ctx, const char *model, const hs_image *painting,
+                             int steps, int quiet, hs_net *net);
+/* HS_ERR_USAGE unless the model can be adapted (a safetensors file). */
+hs_status cli_check_adaptable(const char *model);
 /* Checks before the slow part, shared by `upscale`, `style` and `run`
  * (cli_upscale.c): the output is in a writable directory and named .png,
  * .jpg, .webp or .tif (or of the format given, whose extension it must not

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#define ADAPT_DEFAULT_STEPS 30
+
 static void run_help(void)
 {
     printf("usage: hirestyle run --content C --style A[,B...] [OPTIONS] -o out.png\n\n"
@@ -25,8 +27,11 @@ static void run_help(void)
            "      --save-intermediate    keep the painting before upscaling as\n"
            "                             OUTPUT_styled.png (it is kept anyway when the\n"
            "                             upscaling fails or is interrupted)\n"
+           "      --adapt-upscaler [N]   before enlarging, fine-tune the upscaler (a\n"
+           "                             .safetensors model) for N steps (default: %d) on\n"
+           "                             crops of the painting (see `hirestyle train-sr`)\n"
            "  -o, --output FILE          the result, .png, .jpg, .webp or .tif (default:\n"
-           "                             out.png)\n");
+           "                             out.png)\n", ADAPT_DEFAULT_STEPS);
     cli_common_help();
 }
 
@@ -35,6 +40,7 @@ typedef struct run_args {
     cli_common common;
     const char *output, *model;
     int scale, tile, save_intermediate;
+    int adapt_steps; /* --adapt-upscaler: fine-tune the upscaler on the painting first */
 } run_args;
 
 /* 1 used, 0 not a run option, -1 bad value. */
@@ -42,6 +48,12 @@ static int run_option(run_args *a, int argc, char **argv, int *i)
 {
     const char *arg = argv[*i], *v;
     if (cli_is(arg, "--save-intermediate", NULL)) return a->save_intermediate = 1;
+    if (cli_is(arg, "--adapt-upscaler", NULL)) { /* an optional step count */
+        a->adapt_steps = ADAPT_DEFAULT_STEPS;
+        if (*i + 1 < argc && argv[*i + 1][0] >= '0' && argv[*i + 1][0] <= '9')
+            return cli_parse_int(arg, argv[++*i], 1, 1000000, &a->adapt_steps) ? -1 : 1;
+        return 1;
+    }
     if (!cli_is(arg, "--upscale", NULL) && !cli_is(arg, "--upscale-model", NULL) &&
         !cli_is(arg, "--tile", "-t") && !cli_is(arg, "--output", "-o"))
         return 0;
@@ -97,7 +109,9 @@ static hs_status upscale(hs_context *ctx, run_args *a, const char *model, const 
                          hs_image *out)
 {
     hs_net net;
-    hs_status st = hs_net_load(ctx, model, &net);
+    hs_status st = a->adapt_steps ? cli_adapt_upscaler(ctx, model, in, a->adapt_steps,
+                                                       a->common.quiet, &net)
+                                  : hs_net_load(ctx, model, &net);
     if (st != HS_OK) return st;
     st = cli_check_sr_model(&net, model, a->scale);
     if (st == HS_OK && !a->common.quiet)
@@ -126,6 +140,7 @@ int cli_run(int argc, char **argv)
     if (st == HS_OK) st = hs_style_job_weights(&a.job, style_model, sizeof style_model);
     if (st == HS_OK && a.scale > 1)
         st = cli_find_sr_model(a.model, NULL, a.scale, sr_model, sizeof sr_model);
+    if (st == HS_OK && a.scale > 1 && a.adapt_steps) st = cli_check_adaptable(sr_model);
     if (st != HS_OK) return cli_report(st);
     hs_context *ctx;
     if ((rc = cli_open_context(&a.common, &ctx))) return rc;

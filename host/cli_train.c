@@ -20,6 +20,7 @@ typedef struct train_args {
     int arch_given, seed, max_side;
     hs_train_recipe recipe;
     hs_train_config config;
+    hs_gan_config gan;
 } train_args;
 
 static void defaults(train_args *a)
@@ -30,6 +31,7 @@ static void defaults(train_args *a)
                                   .gamma = 0.5f, .save_every = 500, .val_every = 500,
                                   .val_size = 256};
     a->config = (hs_train_config){0.9f, 0.99f, 1e-8f, 0.0f, 0.999f};
+    a->gan = (hs_gan_config){1.0f, 0.0f, 0.0f, "res2c.add,res3d.add,res4f.add", 0, 1e-4f, 64, 4};
 }
 
 static void help(void)
@@ -73,7 +75,17 @@ static void help(void)
            "  --blur F              degradation: Gaussian blur of sigma up to F before\n"
            "                        downsampling (0)\n"
            "  --noise F             degradation: Gaussian noise of sigma up to F (0-255) (0)\n"
-           "  --jpeg Q              degradation: JPEG re-encoding at quality Q-100 (off)\n");
+           "  --jpeg Q              degradation: JPEG re-encoding at quality Q-100 (off)\n"
+           "  --pixel W             weight of the L1 pixel loss (1)\n"
+           "  --perceptual W        weight of the perceptual loss: L1 between ResNet50\n"
+           "                        features of the output and the target (0: off)\n"
+           "  --perceptual-layers L ResNet50 layers, before their ReLU\n"
+           "                        (res2c.add,res3d.add,res4f.add)\n"
+           "  --gan W               weight of the adversarial loss (ESRGAN's relativistic\n"
+           "                        average) with a discriminator trained alongside (0: off)\n"
+           "  --gan-start N         no adversarial loss before step N: an L1 warm-up (0)\n"
+           "  --lr-d F              the discriminator's learning rate (1e-4)\n"
+           "  --disc-features N     the discriminator's first channels (64)\n");
     cli_common_help();
 }
 
@@ -90,7 +102,8 @@ static int parse_option(train_args *a, int argc, char **argv, int *i)
         "--data", "--val", "--output", "-o", "--weights", "-w", "--resume", "--arch", "--blocks",
         "--features", "--scale", "-s", "--steps", "--batch", "--patch", "--lr", "--gamma",
         "--milestones", "--clip", "--ema", "--seed", "--save-every", "--val-every", "--val-size",
-        "--max-side", "--blur", "--noise", "--jpeg"};
+        "--max-side", "--blur", "--noise", "--jpeg", "--pixel", "--perceptual",
+        "--perceptual-layers", "--gan", "--gan-start", "--lr-d", "--disc-features"};
     int known = 0;
     for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
         known |= strcmp(arg, with_value[k]) == 0;
@@ -130,6 +143,15 @@ static int parse_option(train_args *a, int argc, char **argv, int *i)
     else if (cli_is(arg, "--blur", NULL)) return used(cli_parse_float(arg, v, &r->degradation.blur));
     else if (cli_is(arg, "--noise", NULL)) return used(cli_parse_float(arg, v, &r->degradation.noise));
     else if (cli_is(arg, "--jpeg", NULL)) return used(cli_parse_int(arg, v, 1, 100, &r->degradation.jpeg_min));
+    else if (cli_is(arg, "--pixel", NULL)) return used(cli_parse_float(arg, v, &a->gan.pixel));
+    else if (cli_is(arg, "--perceptual", NULL)) return used(cli_parse_float(arg, v, &a->gan.perceptual));
+    else if (cli_is(arg, "--perceptual-layers", NULL)) a->gan.layers = v;
+    else if (cli_is(arg, "--gan", NULL)) return used(cli_parse_float(arg, v, &a->gan.adversarial));
+    else if (cli_is(arg, "--gan-start", NULL))
+        return used(cli_parse_int(arg, v, 0, 100000000, &a->gan.gan_start));
+    else if (cli_is(arg, "--lr-d", NULL)) return used(cli_parse_float(arg, v, &a->gan.lr_d));
+    else if (cli_is(arg, "--disc-features", NULL))
+        return used(cli_parse_int(arg, v, 1, 512, &a->gan.disc_features));
     return 1;
 }
 
@@ -153,6 +175,13 @@ static hs_status check_args(const train_args *a)
     if (!(r->degradation.blur >= 0 && r->degradation.blur <= 10) ||
         !(r->degradation.noise >= 0 && r->degradation.noise <= 100))
         return hs_fail(HS_ERR_USAGE, "--blur must be 0 to 10 and --noise 0 to 100");
+    if (!(a->gan.pixel >= 0) || !(a->gan.perceptual >= 0) || !(a->gan.adversarial >= 0) ||
+        !(a->gan.lr_d > 0))
+        return hs_fail(HS_ERR_USAGE, "--pixel, --perceptual and --gan must be 0 or more, --lr-d "
+                       "positive");
+    if (a->resume && (a->gan.perceptual > 0 || a->gan.adversarial > 0))
+        return hs_fail(HS_ERR_USAGE, "--resume continues L1 training only: a checkpoint does not "
+                       "hold the discriminator yet");
     return HS_OK;
 }
 
@@ -225,8 +254,19 @@ static hs_status train(hs_context *ctx, train_args *a, const hs_train_images *da
                t.net.arch, t.net.scale, t.param_count, t.step, a->recipe.steps, a->recipe.batch,
                a->recipe.patch, a->recipe.patch);
     fflush(stdout);
-    st = hs_train_run(&t, &a->recipe, data, val, NULL);
-    if (st == HS_OK && !a->common.quiet) printf("wrote %s\n", a->output);
+    hs_gan gan = {0};
+    int with_gan = a->gan.perceptual > 0 || a->gan.adversarial > 0 || a->gan.pixel != 1.0f;
+    if (with_gan) st = hs_gan_create(ctx, &a->gan, (uint64_t)a->seed, &t, &gan);
+    a->recipe.gan = with_gan ? &gan : NULL;
+    hs_train_result result = {0};
+    if (st == HS_OK) st = hs_train_run(&t, &a->recipe, data, val, &result);
+    if (st == HS_OK && !a->common.quiet) {
+        printf("wrote %s: step %d, L1 %.5f", a->output, t.step, result.loss);
+        if (result.timed_steps)
+            printf(", %.3f s/step (%d steps timed)", result.step_seconds, result.timed_steps);
+        printf("\n");
+    }
+    if (with_gan) hs_gan_free(&gan);
     hs_trainer_free(&t);
     return st;
 }
@@ -263,4 +303,31 @@ int cli_train_sr(int argc, char **argv)
     hs_train_images_free(&data);
     hs_train_images_free(&val);
     return cli_report(st);
+}
+
+/* ---- run --adapt-upscaler ------------------------------------------------------------ */
+
+hs_status cli_check_adaptable(const char *model)
+{
+    size_t n = strlen(model);
+    if (n > 6 && strcmp(model + n - 6, ".param") == 0)
+        return hs_fail(HS_ERR_USAGE, "%s: only safetensors models can be adapted "
+                       "(--adapt-upscaler), not ncnn models", model);
+    return HS_OK;
+}
+
+hs_status cli_adapt_upscaler(hs_context *ctx, const char *model, const hs_image *painting,
+                             int steps, int quiet, hs_net *net)
+{
+    hs_adapt_options o = {.steps = steps, .batch = 4, .patch = 64, .lr = 1e-4f, .seed = 0,
+                          .progress = !quiet && isatty(STDERR_FILENO), .stop = cli_interrupted};
+    hs_adapt_report report;
+    if (!quiet)
+        fprintf(stderr, "hirestyle: adapting %s to the painting, %d steps\n", model, steps);
+    hs_status st = hs_sr_adapt(ctx, model, painting, &o, net, &report);
+    if (st == HS_OK && !quiet)
+        fprintf(stderr, "hirestyle: adapted in %d steps (%.2f s/step): PSNR-Y on the held-out "
+                "strip %.2f -> %.2f dB (bicubic %.2f)\n", report.steps, report.step_seconds,
+                report.psnr_before, report.psnr_after, report.bicubic_psnr);
+    return st == HS_OK ? st : hs_fail_context(st, "adapting the upscaler");
 }

@@ -143,5 +143,6 @@ int hs_build_tanh_half(hs_net_builder *b, const char *name, int input);
 /* The architectures, each in its own file. */
 hs_status hs_build_vgg19(hs_net_builder *b);
 hs_status hs_build_resnet50(hs_net_builder *b);
+hs_status hs_build_discriminator(hs_net_builder *b); /* GAN training's (net_disc.c) */
 
 #endif

@@ -22,6 +22,7 @@ static const architecture architectures[] = {
     {"srresnet", hs_build_srresnet},
     {"rrdbnet", hs_build_rrdbnet},
     {"srvgg", hs_build_srvgg},
+    {"discriminator", hs_build_discriminator},
 };
 
 static hs_status read_normalization(const hs_weights *w, hs_net *net)

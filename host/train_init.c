@@ -140,3 +140,33 @@ hs_status hs_sr_init_weights(const hs_sr_shape *shape, uint64_t seed, hs_weights
     if (s.status != HS_OK) hs_weights_free(out);
     return s.status;
 }
+
+hs_status hs_disc_init_weights(int features, int stages, uint64_t seed, hs_weights *out)
+{
+    memset(out, 0, sizeof *out);
+    init_state s = {out, seed, HS_OK};
+    out->path = strdup("discriminator (from scratch)");
+    if (!out->path) s.status = hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
+    meta(&s, "format", "hirestyle");
+    meta(&s, "architecture", "discriminator");
+    meta(&s, "input_range", "1");
+    meta(&s, "channel_order", "rgb");
+    meta(&s, "mean", "0,0,0");
+    meta(&s, "std", "1,1,1");
+    meta(&s, "leaky_slope", "0.2");
+    meta_int(&s, "num_feat", features);
+    meta_int(&s, "num_stages", stages);
+    int in = 3;
+    for (int k = 0; k < stages; k++) {
+        int channels = features << (k < 3 ? k : 3);
+        char name[32];
+        snprintf(name, sizeof name, "conv%d_0", k);
+        conv(&s, name, channels, in, 3, 1.0f);
+        snprintf(name, sizeof name, "conv%d_1", k);
+        conv(&s, name, channels, channels, 4, 1.0f);
+        in = channels;
+    }
+    conv(&s, "out", 1, in, 3, 1.0f);
+    if (s.status != HS_OK) hs_weights_free(out);
+    return s.status;
+}

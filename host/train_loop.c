@@ -109,6 +109,8 @@ typedef struct loop_state {
     int recent_count;
     double started;
     int first_step;
+    double step_seconds;      /* spent in steps after the first */
+    int timed_steps;
 } loop_state;
 
 static float mean_recent(const loop_state *s)
@@ -160,9 +162,12 @@ static void show_progress(const hs_trainer *t, const hs_train_recipe *r, const l
     double spent = hs_seconds() - s->started;
     int done = t->step - s->first_step, left = r->steps - t->step;
     double per_step = done ? spent / done : 0, eta = per_step * left;
-    char line[128];
-    snprintf(line, sizeof line, "step %d/%d  L1 %.4f  lr %.1e  %.2f s/step  ETA %d:%02d:%02d",
-             t->step, r->steps, mean_recent(s), lr, per_step, (int)(eta / 3600),
+    char line[160], gan[64] = "";
+    if (r->gan)
+        snprintf(gan, sizeof gan, "  P %.3f G %.3f D %.3f", r->gan->loss_perceptual,
+                 r->gan->loss_g, r->gan->loss_d);
+    snprintf(line, sizeof line, "step %d/%d  L1 %.4f%s  lr %.1e  %.2f s/step  ETA %d:%02d:%02d",
+             t->step, r->steps, mean_recent(s), gan, lr, per_step, (int)(eta / 3600),
              (int)fmod(eta / 60, 60), (int)fmod(eta, 60));
     fprintf(stderr, "\r%-79.79s", line);
 }
@@ -189,7 +194,12 @@ static hs_status loop(hs_trainer *t, const hs_train_recipe *r, const hs_train_im
     hs_train_scores scores = {0};
     while (t->step < r->steps) {
         float lr = hs_train_lr(r, t->step);
+        double start = hs_seconds();
         HS_TRY(one_step(t, r, train, s, lr));
+        if (t->step - 1 > s->first_step) {
+            s->step_seconds += hs_seconds() - start;
+            s->timed_steps++;
+        }
         if (r->progress) show_progress(t, r, s, lr);
         int last = t->step == r->steps;
         if (val && val->count && (last || (r->val_every && t->step % r->val_every == 0)))
@@ -208,9 +218,12 @@ static hs_status loop(hs_trainer *t, const hs_train_recipe *r, const hs_train_im
 }
 
 hs_status hs_train_run(hs_trainer *t, const hs_train_recipe *r, const hs_train_images *train,
-                       const hs_train_images *val, float *last_loss)
+                       const hs_train_images *val, hs_train_result *result)
 {
-    int s = t->net.scale, small = r->patch / s;
+    int s = t->net.scale, small = s ? r->patch / s : 0;
+    if (!s)
+        return hs_fail(HS_ERR_WEIGHTS, "%s: a %s is not a super-resolution network",
+                       t->meta.path, t->net.arch);
     if (r->patch % s || small < 1)
         return hs_fail(HS_ERR_USAGE, "--patch %d must be a multiple of the scale (%d)", r->patch, s);
     HS_TRY(check_memory(t, r));
@@ -223,7 +236,10 @@ hs_status hs_train_run(hs_trainer *t, const hs_train_recipe *r, const hs_train_i
                        : hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     if (st == HS_OK) st = hs_tensor_alloc(t->ctx, &state.target, r->batch, 3, r->patch, r->patch);
     if (st == HS_OK) st = loop(t, r, train, val, &state);
-    if (last_loss) *last_loss = mean_recent(&state);
+    if (result)
+        *result = (hs_train_result){mean_recent(&state),
+                                    state.timed_steps ? state.step_seconds / state.timed_steps : 0,
+                                    state.timed_steps};
     hs_tensor_free(&state.input);
     hs_tensor_free(&state.target);
     free(state.host_input);

@@ -148,16 +148,15 @@ hs_status hs_trainer_create(hs_context *ctx, const hs_weights *w, const hs_train
     out->meta.path = strdup(w->path ? w->path : "checkpoint");
     hs_status st = out->meta.path ? hs_net_build(ctx, w, &out->net)
                                   : hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
-    if (st == HS_OK && !out->net.scale)
-        st = hs_fail(HS_ERR_WEIGHTS, "%s: a %s is not a super-resolution network", out->meta.path,
-                     out->net.arch);
     if (st == HS_OK) st = copy_meta(w, &out->meta);
     if (st == HS_OK) st = create_state(out, w, resume);
     if (st != HS_OK) hs_trainer_free(out);
     return st;
 }
 
-void hs_trainer_free(hs_trainer *t)
+/* Everything but the net: moments, EMA, gradients (with the net's own
+ * weights swapped back in). */
+static void free_state(hs_trainer *t)
 {
     if (t->ema_swapped) hs_trainer_swap_ema(t);
     for (int i = 0; i < t->param_count; i++) {
@@ -166,10 +165,25 @@ void hs_trainer_free(hs_trainer *t)
         hs_tensor_free(&t->params[i].ema);
     }
     free(t->params);
+    t->params = NULL;
+    t->param_count = 0;
     if (t->wgrads) hs_net_weight_grads_free(&t->net, t->wgrads);
+    t->wgrads = NULL;
+}
+
+void hs_trainer_free(hs_trainer *t)
+{
+    free_state(t);
     hs_net_free(&t->net);
     hs_weights_free(&t->meta);
     memset(t, 0, sizeof *t);
+}
+
+void hs_trainer_take_net(hs_trainer *t, hs_net *net)
+{
+    free_state(t);
+    *net = t->net;
+    memset(&t->net, 0, sizeof t->net);
 }
 
 /* Bytes of every layer's output for one h×w patch, plus three gradients of
@@ -253,6 +267,28 @@ static hs_status clip_gradients(hs_trainer *t, float *norm)
     return st;
 }
 
+hs_status hs_trainer_zero_grads(hs_trainer *t)
+{
+    for (int i = 0; i < t->param_count; i++) HS_TRY(hs_tensor_fill(t->params[i].grad, 0.0f));
+    return HS_OK;
+}
+
+hs_status hs_trainer_apply(hs_trainer *t, float lr, float *grad_norm)
+{
+    HS_TRY(clip_gradients(t, grad_norm));
+    hs_adam_params adam = {lr, t->config.beta1, t->config.beta2, t->config.eps, t->step + 1};
+    /* the EMA's decay warms up, (1 + t) / (10 + t) until it reaches the
+     * configured one, so a short run's average is not its initial weights */
+    float decay = fminf(t->config.ema_decay, (1.0f + t->step) / (10.0f + t->step));
+    for (int i = 0; i < t->param_count; i++) {
+        hs_train_param *p = &t->params[i];
+        HS_TRY(hs_adam_step(p->value, p->grad, &p->m, &p->v, adam));
+        HS_TRY(hs_axpby(&p->ema, decay, &p->ema, 1.0f - decay, p->value));
+    }
+    t->step++;
+    return HS_OK;
+}
+
 hs_status hs_trainer_step(hs_trainer *t, const hs_tensor *input, const hs_tensor *target, float lr,
                           float *loss, float *grad_norm)
 {
@@ -267,25 +303,15 @@ hs_status hs_trainer_step(hs_trainer *t, const hs_tensor *input, const hs_tensor
         st = hs_fail(HS_ERR_INTERNAL, "the net gives %dx%d for targets of %dx%d", acts[last].w,
                      acts[last].h, target->w, target->h);
     if (st == HS_OK) st = pixel_loss(t, &acts[last], target, &grads[last], loss);
-    for (int i = 0; st == HS_OK && i < t->param_count; i++)
-        st = hs_tensor_fill(t->params[i].grad, 0.0f);
+    if (st == HS_OK && t->extra_loss)
+        st = t->extra_loss(t->extra_arg, &acts[last], target, &grads[last]);
+    if (st == HS_OK) st = hs_trainer_zero_grads(t);
     if (st == HS_OK) st = hs_net_backward_weights(net, input, acts, grads, last, NULL, t->wgrads);
     if (acts) hs_net_release(net, acts);
     if (grads) hs_net_release(net, grads);
     free(acts);
     free(grads);
-    if (st == HS_OK) st = clip_gradients(t, grad_norm);
-    hs_adam_params adam = {lr, t->config.beta1, t->config.beta2, t->config.eps, t->step + 1};
-    /* the EMA's decay warms up, (1 + t) / (10 + t) until it reaches the
-     * configured one, so a short run's average is not its initial weights */
-    float decay = fminf(t->config.ema_decay, (1.0f + t->step) / (10.0f + t->step));
-    for (int i = 0; st == HS_OK && i < t->param_count; i++) {
-        hs_train_param *p = &t->params[i];
-        st = hs_adam_step(p->value, p->grad, &p->m, &p->v, adam);
-        if (st == HS_OK) st = hs_axpby(&p->ema, decay, &p->ema, 1.0f - decay, p->value);
-    }
-    if (st == HS_OK) t->step++;
-    return st;
+    return st == HS_OK ? hs_trainer_apply(t, lr, grad_norm) : st;
 }
 
 void hs_trainer_swap_ema(hs_trainer *t)

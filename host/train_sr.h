@@ -49,6 +49,8 @@ typedef struct hs_sr_shape {
  * second conv of each residual block scaled by 0.1, biases 0, PReLU slopes
  * 0.25), with the metadata the architecture's builder reads. */
 hs_status hs_sr_init_weights(const hs_sr_shape *shape, uint64_t seed, hs_weights *out);
+/* The same for GAN training's discriminator (net_disc.c). */
+hs_status hs_disc_init_weights(int features, int stages, uint64_t seed, hs_weights *out);
 
 /* ---- The trainer --------------------------------------------------------------- */
 typedef struct hs_train_config {
@@ -79,14 +81,23 @@ typedef struct hs_trainer {
     int step;                 /* optimiser steps done */
     uint64_t rng;
     int ema_swapped;          /* the net holds the EMA weights (hs_trainer_swap_ema) */
+    /* Losses beyond L1 (train_gan.c), NULL: none. Called in each step with
+     * the net's output, the target and dout = dL1/d(output), to which it adds
+     * its own gradient (and in which it may weight the L1 term). */
+    hs_status (*extra_loss)(void *arg, const hs_tensor *out, const hs_tensor *target,
+                            hs_tensor *dout);
+    void *extra_arg;
 } hs_trainer;
 
-/* Build the net from w and the training state: zero moments, EMA = the
- * weights. With resume, w must be a checkpoint: weights, moments, step and
+/* Build the net from w (any architecture: the discriminator of train_gan.c
+ * too) and the training state: zero moments, EMA = the weights. With resume, w must be a checkpoint: weights, moments, step and
  * rng continue from it. seed sets rng when not resuming. */
 hs_status hs_trainer_create(hs_context *ctx, const hs_weights *w, const hs_train_config *config,
                             int resume, uint64_t seed, hs_trainer *out);
 void hs_trainer_free(hs_trainer *t);
+/* Move the net (with its current weights) to *net and leave t without one;
+ * free t afterwards as usual. */
+void hs_trainer_take_net(hs_trainer *t, hs_net *net);
 /* Device bytes one step of `batch` patches of h×w (low resolution) takes,
  * weights and training state included; SIZE_MAX when it cannot be worked out. */
 size_t hs_trainer_memory(const hs_trainer *t, int batch, int h, int w);
@@ -96,6 +107,11 @@ size_t hs_trainer_memory(const hs_trainer *t, int batch, int h, int w);
  * in [0,1] units before the step; *grad_norm: the global norm before clipping. */
 hs_status hs_trainer_step(hs_trainer *t, const hs_tensor *input, const hs_tensor *target, float lr,
                           float *loss, float *grad_norm);
+/* The parts of a step, for a net trained with other losses (the
+ * discriminator): zero the weight gradients; after hs_net_backward_weights
+ * has added to them (t->wgrads), clip, Adam and EMA, and count the step. */
+hs_status hs_trainer_zero_grads(hs_trainer *t);
+hs_status hs_trainer_apply(hs_trainer *t, float lr, float *grad_norm);
 /* Exchange the net's weights and the EMA (call twice to undo): validation
  * and upscaling run on the EMA weights. */
 void hs_trainer_swap_ema(hs_trainer *t);
@@ -165,6 +181,7 @@ typedef struct hs_train_recipe {
     FILE *log;                /* validation lines; NULL: quiet */
     int progress;             /* a progress line on stderr */
     int (*stop)(void);        /* polled after every step (Ctrl-C); NULL: never */
+    const struct hs_gan *gan; /* its losses shown beside L1; NULL: none */
 } hs_train_recipe;
 
 /* Validation: the mean PSNR and SSIM (Y, shaved by the scale) of the net
@@ -177,10 +194,66 @@ float hs_train_lr(const hs_train_recipe *r, int step);
  * multiple of scale. sample: the net's result on the first (NULL: none). */
 hs_status hs_train_validate(hs_trainer *t, const hs_train_images *val, int size,
                             hs_train_scores *scores, hs_image *sample);
+/* What a run did: the mean loss of its last 100 steps, and the seconds per
+ * step (batch, upload, step; validation and saving excluded) over the steps
+ * after its first (which builds the kernels), when there were any. */
+typedef struct hs_train_result { float loss; double step_seconds; int timed_steps; } hs_train_result;
 /* Train until r->steps (or r->stop), saving and validating as r says; an
  * interrupted run saves its checkpoint and returns HS_ERR_INTERRUPTED.
- * val may be NULL. last_loss: the mean loss of the last 100 steps. */
+ * val and result may be NULL. */
 hs_status hs_train_run(hs_trainer *t, const hs_train_recipe *r, const hs_train_images *train,
-                       const hs_train_images *val, float *last_loss);
+                       const hs_train_images *val, hs_train_result *result);
+
+/* ---- Perceptual and adversarial losses (train_gan.c) ------------------------------------ */
+#define HS_GAN_MAX_LAYERS 8
+typedef struct hs_gan_config {
+    float pixel, perceptual, adversarial; /* the weights of the losses */
+    const char *layers;       /* ResNet50 layers of the perceptual loss, comma-separated */
+    int gan_start;            /* no adversarial loss before this step */
+    float lr_d;               /* the discriminator's learning rate */
+    int disc_features, disc_stages;
+} hs_gan_config;
+
+struct hs_gan {
+    hs_gan_config config;
+    hs_trainer *generator;
+    hs_net features;          /* ResNet50, when perceptual > 0 */
+    int has_features, layers[HS_GAN_MAX_LAYERS], layer_count, last_layer;
+    hs_trainer disc;          /* when adversarial > 0 */
+    int has_disc;
+    float loss_perceptual, loss_g, loss_d; /* of the last step (0 when off) */
+};
+typedef struct hs_gan hs_gan;
+
+/* Hook the losses of config into the generator's steps (its extra_loss);
+ * the discriminator starts from seeded He weights. */
+hs_status hs_gan_create(hs_context *ctx, const hs_gan_config *config, uint64_t seed,
+                        hs_trainer *generator, hs_gan *gan);
+void hs_gan_free(hs_gan *gan);
+/* ESRGAN's relativistic average loss on the discriminator's logits of n real
+ * and m fake regions: loss_d = (mean sp(-(r - mean f)) + mean sp(f - mean r)) / 2,
+ * loss_g = (mean sp(r - mean f) + mean sp(-(f - mean r))) / 2, sp = softplus
+ * (binary cross-entropy on logits), and their exact gradients w.r.t. r and f. */
+void hs_ragan(const float *real, int n, const float *fake, int m, double *loss_d, double *loss_g,
+              float *dd_real, float *dd_fake, float *dg_fake);
+
+/* ---- Fitting the upscaler to one picture (train_adapt.c) ----------------------------- */
+typedef struct hs_adapt_options {
+    int steps, batch, patch;  /* patch: high-resolution side */
+    float lr;
+    uint64_t seed;
+    int progress;             /* a progress line on stderr */
+    int (*stop)(void);        /* polled after every step (Ctrl-C); NULL: never */
+} hs_adapt_options;
+/* PSNR-Y of the held-out strip downsampled and restored, before and after. */
+typedef struct hs_adapt_report {
+    double psnr_before, psnr_after, bicubic_psnr, step_seconds;
+    int steps;
+} hs_adapt_report;
+/* Load the model (a safetensors file), fine-tune it on crops of picture
+ * (all but a strip of a fifth of its width along the right edge, held out
+ * for the report) and hand the adapted net to *net (free with hs_net_free). */
+hs_status hs_sr_adapt(hs_context *ctx, const char *model, const hs_image *picture,
+                      const hs_adapt_options *o, hs_net *net, hs_adapt_report *report);
 
 #endif

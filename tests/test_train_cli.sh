@@ -2,7 +2,8 @@
 # `hirestyle train-sr` from the command line: wrong options and inputs give
 # one clear line and their exit code and leave nothing behind; a short run
 # from scratch lowers its loss, its checkpoint upscales and resumes; Ctrl-C
-# saves a checkpoint and exits 9. Usage: test_train_cli.sh BUILD/hirestyle SOURCE_ROOT
+# saves a checkpoint and exits 9; `run --adapt-upscaler` fits the upscaler
+# to the painting. Usage: test_train_cli.sh BUILD/hirestyle SOURCE_ROOT
 set -uo pipefail
 hirestyle=$1
 root=$2
@@ -96,6 +97,23 @@ rc=$?
 if [[ $rc -eq 9 ]] && grep -qF "interrupted at step" "$work/stderr" && [[ -s $ckpt ]]; then pass
 else fail "Ctrl-C: exit $rc"; fi
 no_file "Ctrl-C: no temporaries" "$ckpt.tmp"
+
+# Perceptual and adversarial losses after an L1 warm-up; a GAN run cannot be resumed yet.
+expect_ok "GAN run" "$hirestyle" train-sr --data "$work/data" -o "$work/gan.safetensors" \
+    "${tiny[@]}" --patch 32 --steps 4 --gan-start 2 --perceptual 1 --gan 0.1 --pixel 0.5
+expect "GAN resume" 2 "a checkpoint does not hold the discriminator" "$hirestyle" train-sr \
+    --data "$work/data" -o "$work/gan.safetensors" --resume "$work/gan.safetensors" --gan 0.1
+
+# run --adapt-upscaler: the upscaler is fitted to the painting before enlarging it.
+expect_ok "run --adapt-upscaler" "$hirestyle" run -c "$root/tools/examples/dog.jpg" \
+    -s "$root/tools/examples/scream.jpg" --image-size 340 --iters 2 --upscale 4 \
+    --upscale-model esrgan-slim-x4 --adapt-upscaler 3 -o "$work/run.png"
+grep -qF "adapted in 3 steps" "$work/stderr" && [[ -s $work/run.png ]] || fail "run --adapt-upscaler: no report"
+printf '7767517\n' >"$work/model.param"
+expect "adapt an ncnn model" 2 "only safetensors models can be adapted" "$hirestyle" run \
+    -c "$root/tools/examples/dog.jpg" -s "$root/tools/examples/scream.jpg" --image-size 340 \
+    --iters 2 --upscale-model "$work/model.param" --adapt-upscaler -o "$work/run2.png"
+no_file "adapt an ncnn model: nothing painted" "$work/run2"
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -3,7 +3,7 @@
 # machine in the same run, with the ratios (the machines are noisy: compare
 # ratios, not single times).
 #
-# usage: tools/bench.sh [ops|style|upscale|ncnn|all] [--size N] [--repeat N]
+# usage: tools/bench.sh [ops|style|upscale|ncnn|train|all] [--size N] [--repeat N]
 #   ops      every VGG19 conv at 256² and 512² (--size sets one size) and the SR
 #            64-channel conv: forward and backward-input GFLOP/s, ours / PyTorch's
 #   style    s/iter of one style-transfer iteration per network at --size
@@ -14,7 +14,11 @@
 #            image (default 64): `hirestyle upscale` beside realesrgan-ncnn-vulkan and
 #            waifu2x-ncnn-vulkan (weights/ncnn/bin; on their Vulkan device, Mesa's lavapipe on
 #            a machine without a GPU), whole commands
-#   all      the four (default)
+#   train    s/step of `hirestyle train-sr` (L1, Adam, EMA) for SRVGGNetCompact at
+#            realesr-general-x4v3's shape (64 features, 32 convs, x4) and SRResNet (16
+#            blocks, 64 features, x4), batch 4 of --size patches (default 64), beside
+#            tools/train_sr_torch.py training the same net (--repeat timed steps, default 5)
+#   all      ops, style, upscale and ncnn (default)
 # Builds first if needed. style and upscale also give each side's peak
 # resident memory (RSS) per network, and ours beside the device memory our
 # context counted.
@@ -169,11 +173,32 @@ Image.open("tools/examples/dog.jpg").convert("RGB").resize((int(sys.argv[1]), in
         "waifu2x upconv_7 x2 (w2x)", p / a / 1e6, p / b / 1e6, b / a }'
 }
 
+bench_train() {
+    local s=${size:-64} rep=${repeat:-5} data=$work/train-data
+    mkdir -p "$data"
+    cp tools/examples/*.jpg "$data/"
+    echo "== s/step, batch 4 of ${s}x$s patches (x4: inputs of $((s / 4))x$((s / 4))), $rep steps timed after one"
+    printf "%-34s %8s %8s %7s\n" network ours torch ratio
+    local net ours theirs
+    for net in "srvgg --blocks 32 --features 64" "srresnet --blocks 16 --features 64"; do
+        # shellcheck disable=SC2086
+        build/hirestyle train-sr --data "$data" -o "$work/net.safetensors" --arch $net --scale 4 \
+            --batch 4 --patch "$s" --steps $((rep + 1)) --save-every 0 >"$work/ours"
+        ours=$(sed -n 's/.* \([0-9.]*\) s\/step.*/\1/p' "$work/ours")
+        theirs=$(peer tools/train_sr_torch.py bench "$work/net.safetensors" --batch 4 --patch "$s" \
+            --steps "$rep" | sed -n 's/^torch: \([0-9.]*\) s\/step.*/\1/p')
+        awk -v n="$net" -v a="$ours" -v b="$theirs" \
+            'BEGIN { printf "%-34s %8.3f %8.3f  x%5.2f\n", n, a, b, b / a }'
+    done
+    echo "(ratio: PyTorch's s/step / ours; above 1: hirestyle is faster)"
+}
+
 case $what in
+    train) bench_train ;;
     ops) bench_ops ;;
     style) bench_style ;;
     upscale) bench_upscale ;;
     ncnn) bench_ncnn ;;
     all) bench_ops; bench_style; bench_upscale; bench_ncnn ;;
-    *) echo "bench.sh: unknown benchmark '$what' (ops, style, upscale, ncnn or all)" >&2; exit 2 ;;
+    *) echo "bench.sh: unknown benchmark '$what' (ops, style, upscale, ncnn, train or all)" >&2; exit 2 ;;
 esac

@@ -12,7 +12,7 @@ Two uses:
       betas 0.9, 0.99, eps 1e-8. Writes OUTDIR/NAME.f32 (the weights after the
       steps), OUTDIR/ema.NAME.f32 and OUTDIR/loss.f32 (the loss of each step).
 
-  train_sr_torch.py bench MODEL.safetensors --batch B --patch P --steps S [--warmup W]
+  train_sr_torch.py bench MODEL.safetensors --batch B --patch P --steps S [--warmup W] [--threads T]
       Speed: S timed steps (after W untimed) on random crops of random images
       in [0,1] (the net and recipe as hirestyle's; the crops its own), printing
       "torch: X s/step". Run beside `hirestyle bench train` (tools/bench.sh train).
@@ -118,7 +118,11 @@ def main(argv):
         p.add_argument("--patch", type=int, default=96)
         p.add_argument("--steps", type=int, default=5)
         p.add_argument("--warmup", type=int, default=1)
-        return bench_mode(p.parse_args(argv[2:]))
+        p.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's)")
+        a = p.parse_args(argv[2:])
+        if a.threads:
+            torch.set_num_threads(a.threads)
+        return bench_mode(a)
     print(__doc__, file=sys.stderr)
     return 2
 
