@@ -205,6 +205,21 @@ static void print_plan(const job_plan *plan, const char *model, const char *arch
     }
 }
 
+/* A style image smaller than the painting needs is enlarged with it, and its
+ * strokes come out soft at full size: say so, with what helps. */
+static void note_small_styles(const hs_style_job *job, const job_plan *plan, const hs_image *styles)
+{
+    const scale_plan *last = &plan->scale[plan->schedule.count - 1];
+    double side = (last->w > last->h ? last->w : last->h) * job->style_scale;
+    for (int k = 0; k < job->style_count; k++) {
+        int longest = styles[k].width > styles[k].height ? styles[k].width : styles[k].height;
+        if (side > 2 * longest)
+            fprintf(stderr, "  note: %s (%dx%d) is enlarged %.1fx at the last scale:\n"
+                    "        its strokes will be soft (a larger scan or --style-scale below 1 "
+                    "helps)\n", job->styles[k], styles[k].width, styles[k].height, side / longest);
+    }
+}
+
 /* ---- Progress, snapshots, Ctrl-C ----------------------------------------------- */
 
 typedef struct job_progress {
@@ -404,7 +419,10 @@ hs_status hs_style_job_run(hs_context *ctx, const hs_style_job *job, hs_image *r
     for (int k = 0; st == HS_OK && k < job->style_count; k++)
         st = load_rgb(job->styles[k], style_side > 16 ? style_side : 16, &im.styles[k]);
     if (st == HS_OK) st = make_plan(job, &net, &p, &im.content, &plan);
-    if (st == HS_OK && !job->quiet) print_plan(&plan, model, net.arch, &p);
+    if (st == HS_OK && !job->quiet) {
+        print_plan(&plan, model, net.arch, &p);
+        note_small_styles(job, &plan, im.styles);
+    }
     job_progress jp = {job, &plan, &im.content_sized, model, isatty(STDERR_FILENO), 0, 0, 0,
                        hs_seconds(), HS_OK};
     if (st == HS_OK) st = run_scales(&net, job, &p, &plan, &im, &jp, &x);

@@ -108,6 +108,11 @@ else
     echo "FAIL blocks under a memory limit: peak '$peak' MiB of 200"; cat "$work/stdout"
 fi
 
+# A style image much smaller than the painting needs: the plan says so.
+expect "small style image" 0 "scream.jpg (352x448) is enlarged 2.3x" "$hirestyle" style \
+    -c "$examples/dog.jpg" -s "$examples/scream.jpg" --image-size 64 --style-scale 16 -n 1 \
+    -o "$work/n.png"
+
 # Any output format by its name; snapshots and scales keep it.
 expect "painting as JPEG" 0 "" "$hirestyle" style -c "$examples/dog.jpg" -s "$examples/scream.jpg" \
     --image-size 48 --start-size 24 -n 2 --save-every 2 -o "$work/k.jpg"
