@@ -568,6 +568,137 @@ static hs_status deconv_load(hs_context *ctx, const hs_weights *w, const char *a
     return upload(ctx, w, arch, key, 1, bshape, &l->bias, 1, l->channels, 1, 1);
 }
 
+/* ---- GlobalMean: the mean of every channel ------------------------------------------------ */
+
+static hs_status global_mean_shape(const hs_layer *l, const hs_tensor *const *in, hs_tensor *out)
+{
+    same_shape(l, in, out);
+    out->h = out->w = 1;
+    return HS_OK;
+}
+
+static hs_layer_window whole(const hs_layer *l)
+{
+    (void)l;
+    return (hs_layer_window){1, 1, HS_WINDOW_WHOLE, HS_WINDOW_WHOLE};
+}
+
+static hs_status global_mean_forward(const hs_layer *l, hs_tensor *out, const hs_tensor *const *in)
+{
+    if (!l->pinned) return hs_channel_mean(out, in[0]);
+    HS_TRY(hs_check_shape("pinned channel means", l->pinned, out->n, out->c, 1, 1));
+    return hs_tensor_copy(out, l->pinned);
+}
+
+static hs_status global_mean_backward(const hs_layer *l, hs_tensor *const *din,
+                                      const hs_tensor *dout, const hs_tensor *const *in)
+{
+    (void)l;
+    (void)in;
+    return hs_channel_mean_backward(din[0], dout);
+}
+
+/* ---- ChannelScale: in0 times the vector in1 ---------------------------------------------- */
+
+static hs_status channel_scale_shape(const hs_layer *l, const hs_tensor *const *in, hs_tensor *out)
+{
+    if (in[1]->n != in[0]->n || in[1]->c != in[0]->c || in[1]->h != 1 || in[1]->w != 1)
+        return hs_fail(HS_ERR_INTERNAL, "layer '%s' scales %dx%d channels by a %dx%dx%dx%d "
+                       "tensor, not one value per channel", l->name, in[0]->n, in[0]->c,
+                       in[1]->n, in[1]->c, in[1]->h, in[1]->w);
+    return same_shape(l, in, out);
+}
+
+static hs_status channel_scale_forward(const hs_layer *l, hs_tensor *out,
+                                       const hs_tensor *const *in)
+{
+    (void)l;
+    return hs_channel_scale(out, in[0], in[1]);
+}
+
+static hs_status channel_scale_backward(const hs_layer *l, hs_tensor *const *din,
+                                        const hs_tensor *dout, const hs_tensor *const *in)
+{
+    (void)l;
+    return hs_channel_scale_backward(din[0], din[1], dout, in[0], in[1]);
+}
+
+static hs_status channel_scale_parse(hs_layer *l, const hs_graph_args *a, const int *in_channels)
+{
+    if (in_channels[1] != in_channels[0])
+        return hs_fail(HS_ERR_WEIGHTS, "%s: scales %d channels by %d values", a->where,
+                       in_channels[0], in_channels[1]);
+    l->channels = in_channels[0];
+    return HS_OK;
+}
+
+/* ---- Sigmoid ------------------------------------------------------------------------------ */
+
+static hs_status sigmoid_forward(const hs_layer *l, hs_tensor *out, const hs_tensor *const *in)
+{
+    (void)l;
+    return hs_sigmoid_forward(out, in[0]);
+}
+
+static hs_status sigmoid_backward(const hs_layer *l, hs_tensor *const *din, const hs_tensor *dout,
+                                  const hs_tensor *const *in)
+{
+    (void)l;
+    return hs_sigmoid_backward(din[0], dout, in[0]);
+}
+
+/* ---- Crop: a window of the input ---------------------------------------------------------- */
+
+static hs_status crop_shape(const hs_layer *l, const hs_tensor *const *in, hs_tensor *out)
+{
+    const hs_crop_params *p = &l->crop;
+    same_shape(l, in, out);
+    out->h = l->input_count > 1 ? in[1]->h : in[0]->h - p->top - p->bottom;
+    out->w = l->input_count > 1 ? in[1]->w : in[0]->w - p->left - p->right;
+    if (out->h < 1 || out->w < 1 || p->top + out->h > in[0]->h || p->left + out->w > in[0]->w)
+        return hs_fail(HS_ERR_USAGE, "layer '%s' crops a %dx%d window at (%d,%d) out of a %dx%d "
+                       "map", l->name, out->w, out->h, p->left, p->top, in[0]->w, in[0]->h);
+    return HS_OK;
+}
+
+/* Output q reads input q + top (rows) or q + left (columns). */
+static hs_layer_window crop_window(const hs_layer *l)
+{
+    int near = l->crop.top < l->crop.left ? l->crop.top : l->crop.left;
+    return (hs_layer_window){1, 1, -near, max_int(l->crop.top, l->crop.left)};
+}
+
+static hs_status crop_forward(const hs_layer *l, hs_tensor *out, const hs_tensor *const *in)
+{
+    return hs_copy_region(out, 0, 0, in[0], l->crop.top, l->crop.left, out->h, out->w, 0);
+}
+
+/* din[0] is dout in its window, zero elsewhere; the size reference gets nothing. */
+static hs_status crop_backward(const hs_layer *l, hs_tensor *const *din, const hs_tensor *dout,
+                               const hs_tensor *const *in)
+{
+    (void)in;
+    if (l->input_count > 1) HS_TRY(hs_tensor_fill(din[1], 0.0f));
+    HS_TRY(hs_tensor_fill(din[0], 0.0f));
+    return hs_copy_region(din[0], l->crop.top, l->crop.left, dout, 0, 0, dout->h, dout->w, 0);
+}
+
+static hs_status crop_parse(hs_layer *l, const hs_graph_args *a, const int *in_channels)
+{
+    l->channels = in_channels[0];
+    HS_TRY(hs_graph_int(a, "top", 0, 0, 1 << 20, &l->crop.top));
+    HS_TRY(hs_graph_int(a, "left", 0, 0, 1 << 20, &l->crop.left));
+    HS_TRY(hs_graph_int(a, "bottom", 0, 0, 1 << 20, &l->crop.bottom));
+    return hs_graph_int(a, "right", 0, 0, 1 << 20, &l->crop.right);
+}
+
+static void crop_print(const hs_layer *l, FILE *out)
+{
+    fprintf(out, " top=%d left=%d", l->crop.top, l->crop.left);
+    if (l->input_count == 1)
+        fprintf(out, " bottom=%d right=%d", l->crop.bottom, l->crop.right);
+}
+
 /* ---- The table ------------------------------------------------------------------------- */
 
 /* Indexed by kind. Columns left out are NULL: no backward, no weights, no
@@ -627,6 +758,23 @@ static const hs_layer_type table[HS_LAYER_KIND_COUNT] = {
                          .backward_weights = deconv_backward_weights,
                          .scratch_bytes = deconv_scratch, .load_weights = deconv_load,
                          .parse = conv_parse, .print = conv_print},
+    [HS_LAYER_GLOBAL_MEAN] = {.kind = HS_LAYER_GLOBAL_MEAN, .name = "GlobalMean",
+                              .min_inputs = 1, .max_inputs = 1, .shape = global_mean_shape,
+                              .window = whole, .forward = global_mean_forward,
+                              .backward = global_mean_backward, .parse = parse_no_params,
+                              .print = print_no_params},
+    [HS_LAYER_CHANNEL_SCALE] = {.kind = HS_LAYER_CHANNEL_SCALE, .name = "ChannelScale",
+                                .min_inputs = 2, .max_inputs = 2, .shape = channel_scale_shape,
+                                .window = pointwise, .forward = channel_scale_forward,
+                                .backward = channel_scale_backward,
+                                .parse = channel_scale_parse, .print = print_no_params},
+    [HS_LAYER_SIGMOID] = {.kind = HS_LAYER_SIGMOID, .name = "Sigmoid", .min_inputs = 1,
+                          .max_inputs = 1, .shape = same_shape, .window = pointwise,
+                          .forward = sigmoid_forward, .backward = sigmoid_backward,
+                          .parse = parse_no_params, .print = print_no_params},
+    [HS_LAYER_CROP] = {.kind = HS_LAYER_CROP, .name = "Crop", .min_inputs = 1, .max_inputs = 2,
+                       .shape = crop_shape, .window = crop_window, .forward = crop_forward,
+                       .backward = crop_backward, .parse = crop_parse, .print = crop_print},
 };
 
 const hs_layer_type *hs_layer_type_at(int i)

@@ -39,11 +39,20 @@ typedef enum hs_layer_kind {
     HS_LAYER_TANH_HALF,     /* (tanh(x) + 1) / 2 */
     HS_LAYER_INTERP,        /* resize by interp.up / interp.down (ncnn Interp) */
     HS_LAYER_DECONV,        /* transposed conv: weight (IC, OC, k, k), bias; conv params */
+    HS_LAYER_GLOBAL_MEAN,   /* (N, C, 1, 1): the mean of every channel (or l->pinned) */
+    HS_LAYER_CHANNEL_SCALE, /* in0 (N, C, H, W) times in1 (N, C, 1, 1), channel by channel */
+    HS_LAYER_SIGMOID,       /* 1 / (1 + exp(-x)) */
+    HS_LAYER_CROP,          /* a window of in0: crop params; with in1, in1's size */
     HS_LAYER_KIND_COUNT
 } hs_layer_kind;
 
 /* Interp: out = in * up / down on both axes (rounded down), resized by mode. */
 typedef struct hs_interp_params { hs_interp_mode mode; int up, down; } hs_interp_params;
+
+/* Crop: rows from `top`, columns from `left`; the window ends `bottom` rows
+ * and `right` columns before the input's edge, or, when the layer has a
+ * second input, is as large as that input (ncnn Crop with a reference blob). */
+typedef struct hs_crop_params { int top, left, bottom, right; } hs_crop_params;
 
 typedef struct hs_layer {
     hs_layer_kind kind;
@@ -60,13 +69,20 @@ typedef struct hs_layer {
     int factor;
     hs_shuffle_order order;
     hs_interp_params interp;
+    hs_crop_params crop;
+    /* GlobalMean: when set, forward gives this (N, C, 1, 1) tensor instead of
+     * the input's own means: the whole image's, which the tiles of an image
+     * share (upscale.c). Not owned by the layer. */
+    const hs_tensor *pinned;
 } hs_layer;
 
 /* How output pixels read input pixels, the same along both axes: output
  * position q reads input positions p*stride - before .. p*stride + after,
  * p = floor(q / up); zero padding at the edge reaches no further. A conv:
  * up 1, its stride, before = pad, after = k - 1 - pad; nearest upsampling
- * and pixel shuffle ×r: up r; elementwise kinds: {1, 1, 0, 0}. */
+ * and pixel shuffle ×r: up r; elementwise kinds: {1, 1, 0, 0}; a global
+ * mean reads everything: before = after = HS_WINDOW_WHOLE. */
+#define HS_WINDOW_WHOLE (1 << 20)
 typedef struct hs_layer_window { int up, stride, before, after; } hs_layer_window;
 
 /* The key=value pairs of one graph line (see hs_graph_print in net.h). */

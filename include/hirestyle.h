@@ -236,6 +236,24 @@ hs_status hs_upsample_nearest_backward(hs_tensor *din, const hs_tensor *dout, in
 typedef enum hs_interp_mode { HS_INTERP_NEAREST, HS_INTERP_BILINEAR, HS_INTERP_BICUBIC } hs_interp_mode;
 hs_status hs_interp_forward(hs_tensor *out, const hs_tensor *in, hs_interp_mode mode);
 
+/* Per channel (cl/channel.cl), for squeeze-excite blocks:
+ * channel_sum: out (N,C,1,1) = scale * sum of in (N,C,H,W) over the h×w
+ * window at (y0, x0); channel_mean: the mean of every plane; its backward:
+ * din[n][c][y][x] = dout[n][c] / (H*W).
+ * channel_scale: out (N,C,H,W) = in[n][c][y][x] * v[n][c] (v (N,C,1,1);
+ * out may be in); backward: din = dout * v, dv[n][c] = sum of dout * in over
+ * the plane; either may be NULL.
+ * sigmoid: out = 1 / (1 + exp(-in)); backward: din = dout * s * (1 - s). */
+hs_status hs_channel_sum(hs_tensor *out, const hs_tensor *in, int y0, int x0, int h, int w,
+                         float scale);
+hs_status hs_channel_mean(hs_tensor *out, const hs_tensor *in);
+hs_status hs_channel_mean_backward(hs_tensor *din, const hs_tensor *dout);
+hs_status hs_channel_scale(hs_tensor *out, const hs_tensor *in, const hs_tensor *v);
+hs_status hs_channel_scale_backward(hs_tensor *din, hs_tensor *dv, const hs_tensor *dout,
+                                    const hs_tensor *in, const hs_tensor *v);
+hs_status hs_sigmoid_forward(hs_tensor *out, const hs_tensor *in);
+hs_status hs_sigmoid_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in);
+
 /* A h×w window of every plane: dst[n][c][dy+y][dx+x] = src[n][c][sy+y][sx+x],
  * or += when accumulate. N and C must match; both windows lie inside. */
 hs_status hs_copy_region(hs_tensor *dst, int dy, int dx, const hs_tensor *src, int sy, int sx,

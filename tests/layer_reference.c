@@ -102,6 +102,7 @@ static void ref_activation(const hs_layer *l, const ref_tensor *const *in, const
         case HS_LAYER_LEAKY_RELU: v = v > 0 ? v : l->alpha * v; break;
         case HS_LAYER_PRELU: v = v > 0 ? v : weight[c] * v; break;
         case HS_LAYER_TANH_HALF: v = (tanh(v) + 1) / 2; break;
+        case HS_LAYER_SIGMOID: v = 1 / (1 + exp(-v)); break;
         default: ck_abort_msg("ref_activation: kind %d", (int)l->kind);
         }
         out->data[i] = v;
@@ -252,6 +253,54 @@ static void ref_interp_layer(const hs_layer *l, const ref_tensor *const *in,
     ref_interp(l->interp.mode, x, out);
 }
 
+/* out (N, C, 1, 1) = the mean of every plane of in. */
+static void ref_global_mean(const hs_layer *l, const ref_tensor *const *in, const double *weight,
+                            const double *bias, ref_tensor *out)
+{
+    (void)l, (void)weight, (void)bias;
+    const ref_tensor *x = in[0];
+    *out = ref_alloc(x->n, x->c, 1, 1);
+    for (int b = 0; b < x->n; b++)
+        for (int c = 0; c < x->c; c++) {
+            double sum = 0;
+            for (int y = 0; y < x->h; y++)
+                for (int xx = 0; xx < x->w; xx++) sum += *at(x, b, c, y, xx);
+            *at(out, b, c, 0, 0) = sum / ((double)x->h * x->w);
+        }
+}
+
+/* out = in0 with plane (n, c) times in1[n][c]. */
+static void ref_channel_scale(const hs_layer *l, const ref_tensor *const *in,
+                              const double *weight, const double *bias, ref_tensor *out)
+{
+    (void)l, (void)weight, (void)bias;
+    const ref_tensor *x = in[0];
+    *out = ref_alloc(x->n, x->c, x->h, x->w);
+    for (int b = 0; b < x->n; b++)
+        for (int c = 0; c < x->c; c++)
+            for (int y = 0; y < x->h; y++)
+                for (int xx = 0; xx < x->w; xx++)
+                    *at(out, b, c, y, xx) = *at(x, b, c, y, xx) * *at(in[1], b, c, 0, 0);
+}
+
+/* out = the window of in0 from (top, left): bottom/right short of its edge,
+ * or as large as in1 when there is one. */
+static void ref_crop(const hs_layer *l, const ref_tensor *const *in, const double *weight,
+                     const double *bias, ref_tensor *out)
+{
+    (void)weight, (void)bias;
+    const ref_tensor *x = in[0];
+    const hs_crop_params *p = &l->crop;
+    int h = l->input_count > 1 ? in[1]->h : x->h - p->top - p->bottom;
+    int w = l->input_count > 1 ? in[1]->w : x->w - p->left - p->right;
+    *out = ref_alloc(x->n, x->c, h, w);
+    for (int b = 0; b < x->n; b++)
+        for (int c = 0; c < x->c; c++)
+            for (int y = 0; y < h; y++)
+                for (int xx = 0; xx < w; xx++)
+                    *at(out, b, c, y, xx) = *at(x, b, c, y + p->top, xx + p->left);
+}
+
 ref_layer_fn ref_layer_named(const char *kind)
 {
     static const struct { const char *kind; ref_layer_fn fn; } refs[] = {
@@ -260,6 +309,8 @@ ref_layer_fn ref_layer_named(const char *kind)
         {"Add", ref_add},            {"Concat", ref_concat},
         {"PixelShuffle", ref_pixel_shuffle}, {"Upsample", ref_upsample},
         {"Interp", ref_interp_layer}, {"Deconvolution", ref_deconv},
+        {"Sigmoid", ref_activation}, {"GlobalMean", ref_global_mean},
+        {"ChannelScale", ref_channel_scale}, {"Crop", ref_crop},
     };
     for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
         if (strcmp(refs[i].kind, kind) == 0) return refs[i].fn;

@@ -22,33 +22,44 @@ typedef struct layer_case {
     int bias;           /* channels of the bias (0: none) */
     int forward_only;   /* the row has no backward: said here, checked there */
     int distinct;       /* inputs spaced apart: no near ties for max pooling */
+    int h1, w1;         /* input 1's height and width when not h and w (0: the same): a
+                           vector to scale channels by, a crop's size reference */
 } layer_case;
 
 #define CONV(oc, kh, kw, s, ph, pw) \
     {.channels = (oc), .kernel_h = (kh), .kernel_w = (kw), .conv = {(s), (ph), (pw)}}
 
 static const layer_case cases[] = {
-    {"Convolution", CONV(4, 3, 3, 1, 1, 1), 2, 5, 7, {3}, {4, 3, 3, 3}, 4, 0, 0},
-    {"Convolution", CONV(2, 3, 2, 2, 1, 0), 1, 7, 6, {3}, {2, 3, 3, 2}, 2, 0, 0},
-    {"ReLU", {.channels = 3}, 2, 4, 5, {3}, {0}, 0, 0, 0},
-    {"LeakyReLU", {.channels = 3, .alpha = 0.2f}, 2, 3, 5, {3}, {0}, 0, 0, 0},
-    {"PReLU", {.channels = 3}, 2, 5, 3, {3}, {1, 3, 1, 1}, 0, 0, 0},
-    {"MaxPool", {.channels = 2, .pool = {3, 2, 1, 0}}, 1, 7, 9, {2}, {0}, 0, 0, 1},
-    {"MaxPool", {.channels = 2, .pool = {2, 2, 0, 0}}, 2, 5, 4, {2}, {0}, 0, 0, 1},
-    {"Add", {.channels = 3, .alpha = 0.7f, .beta = -1.3f}, 2, 3, 5, {3, 3}, {0}, 0, 0, 0},
-    {"Concat", {.channels = 6}, 2, 3, 4, {2, 1, 3}, {0}, 0, 0, 0},
+    {"Convolution", CONV(4, 3, 3, 1, 1, 1), 2, 5, 7, {3}, {4, 3, 3, 3}, 4, 0, 0, 0, 0},
+    {"Convolution", CONV(2, 3, 2, 2, 1, 0), 1, 7, 6, {3}, {2, 3, 3, 2}, 2, 0, 0, 0, 0},
+    {"ReLU", {.channels = 3}, 2, 4, 5, {3}, {0}, 0, 0, 0, 0, 0},
+    {"LeakyReLU", {.channels = 3, .alpha = 0.2f}, 2, 3, 5, {3}, {0}, 0, 0, 0, 0, 0},
+    {"PReLU", {.channels = 3}, 2, 5, 3, {3}, {1, 3, 1, 1}, 0, 0, 0, 0, 0},
+    {"MaxPool", {.channels = 2, .pool = {3, 2, 1, 0}}, 1, 7, 9, {2}, {0}, 0, 0, 1, 0, 0},
+    {"MaxPool", {.channels = 2, .pool = {2, 2, 0, 0}}, 2, 5, 4, {2}, {0}, 0, 0, 1, 0, 0},
+    {"Add", {.channels = 3, .alpha = 0.7f, .beta = -1.3f}, 2, 3, 5, {3, 3}, {0}, 0, 0, 0, 0, 0},
+    {"Concat", {.channels = 6}, 2, 3, 4, {2, 1, 3}, {0}, 0, 0, 0, 0, 0},
     {"PixelShuffle", {.channels = 2, .factor = 2, .order = HS_SHUFFLE_TORCH}, 2, 3, 2, {8},
-     {0}, 0, 0, 0},
+     {0}, 0, 0, 0, 0, 0},
     {"PixelShuffle", {.channels = 2, .factor = 3, .order = HS_SHUFFLE_TF}, 1, 2, 3, {18}, {0},
-     0, 0, 0},
-    {"Upsample", {.channels = 2, .factor = 3}, 2, 3, 2, {2}, {0}, 0, 0, 0},
-    {"TanhHalf", {.channels = 3}, 2, 3, 4, {3}, {0}, 0, 0, 0},
-    {"Interp", {.channels = 2, .interp = {HS_INTERP_BICUBIC, 3, 4}}, 1, 8, 12, {2}, {0}, 0, 1, 0},
-    {"Deconvolution", CONV(3, 4, 4, 2, 1, 1), 2, 4, 5, {2}, {2, 3, 4, 4}, 3, 0, 0},
-    {"Deconvolution", CONV(2, 3, 2, 3, 1, 0), 1, 3, 4, {3}, {3, 2, 3, 2}, 2, 0, 0},
-    {"Deconvolution", CONV(3, 4, 4, 2, 3, 3), 1, 6, 5, {2}, {2, 3, 4, 4}, 3, 0, 0}, /* waifu2x */
-    {"Interp", {.channels = 3, .interp = {HS_INTERP_BILINEAR, 5, 2}}, 2, 3, 5, {3}, {0}, 0, 1, 0},
-    {"Interp", {.channels = 1, .interp = {HS_INTERP_NEAREST, 2, 3}}, 1, 9, 7, {1}, {0}, 0, 1, 0},
+     0, 0, 0, 0, 0},
+    {"Upsample", {.channels = 2, .factor = 3}, 2, 3, 2, {2}, {0}, 0, 0, 0, 0, 0},
+    {"TanhHalf", {.channels = 3}, 2, 3, 4, {3}, {0}, 0, 0, 0, 0, 0},
+    {"Interp", {.channels = 2, .interp = {HS_INTERP_BICUBIC, 3, 4}}, 1, 8, 12, {2}, {0}, 0, 1, 0,
+     0, 0},
+    {"Deconvolution", CONV(3, 4, 4, 2, 1, 1), 2, 4, 5, {2}, {2, 3, 4, 4}, 3, 0, 0, 0, 0},
+    {"Deconvolution", CONV(2, 3, 2, 3, 1, 0), 1, 3, 4, {3}, {3, 2, 3, 2}, 2, 0, 0, 0, 0},
+    {"Deconvolution", CONV(3, 4, 4, 2, 3, 3), 1, 6, 5, {2}, {2, 3, 4, 4}, 3, 0, 0, 0,
+     0}, /* waifu2x */
+    {"Interp", {.channels = 3, .interp = {HS_INTERP_BILINEAR, 5, 2}}, 2, 3, 5, {3}, {0}, 0, 1, 0,
+     0, 0},
+    {"Interp", {.channels = 1, .interp = {HS_INTERP_NEAREST, 2, 3}}, 1, 9, 7, {1}, {0}, 0, 1, 0,
+     0, 0},
+    {"GlobalMean", {.channels = 3}, 2, 5, 7, {3}, {0}, 0, 0, 0, 0, 0},
+    {"ChannelScale", {.channels = 3}, 2, 4, 5, {3, 3}, {0}, 0, 0, 0, 1, 1},
+    {"Sigmoid", {.channels = 2}, 2, 3, 5, {2}, {0}, 0, 0, 0, 0, 0},
+    {"Crop", {.channels = 2, .crop = {1, 2, 3, 0}}, 2, 7, 6, {2}, {0}, 0, 0, 0, 0, 0},
+    {"Crop", {.channels = 3, .crop = {2, 1, 0, 0}}, 1, 8, 9, {3, 1}, {0}, 0, 0, 0, 4, 5},
 };
 #define CASE_COUNT ((int)(sizeof cases / sizeof cases[0]))
 
@@ -62,6 +73,15 @@ static int input_count(const layer_case *c)
 static size_t weight_count(const layer_case *c)
 {
     return c->weight[0] ? (size_t)c->weight[0] * c->weight[1] * c->weight[2] * c->weight[3] : 0;
+}
+
+/* Input k's height and width. */
+static int input_h(const layer_case *c, int k) { return k == 1 && c->h1 ? c->h1 : c->h; }
+static int input_w(const layer_case *c, int k) { return k == 1 && c->w1 ? c->w1 : c->w; }
+
+static int is_other_size(const layer_case *c, int k)
+{
+    return input_h(c, k) != c->h || input_w(c, k) != c->w;
 }
 
 /* One case, set up: host data in double and float, device tensors, the reference. */
@@ -119,9 +139,9 @@ static void run_setup(layer_run *r, int index)
     snprintf(r->layer.name, sizeof r->layer.name, "%s case %d", c->kind, index);
     r->inputs = r->layer.input_count = input_count(c);
     for (int k = 0; k < r->inputs; k++) {
-        r->in[k] = ref_alloc(c->n, c->c[k], c->h, c->w);
+        r->in[k] = ref_alloc(c->n, c->c[k], input_h(c, k), input_w(c, k));
         random_doubles(r->in[k].data, ref_count(&r->in[k]), 10 * index + k + 1, c->distinct);
-        r->in_t[k] = upload_doubles(r->in[k].data, c->n, c->c[k], c->h, c->w);
+        r->in_t[k] = upload_doubles(r->in[k].data, c->n, c->c[k], input_h(c, k), input_w(c, k));
         r->in_ptrs[k] = &r->in_t[k];
     }
     if (c->weight[0]) {
@@ -237,7 +257,7 @@ START_TEST(layer_backward)
     hs_tensor din[3];
     hs_tensor *din_ptrs[3];
     for (int k = 0; k < r.inputs; k++) {
-        din[k] = poisoned(c->n, c->c[k], c->h, c->w);
+        din[k] = poisoned(c->n, c->c[k], input_h(c, k), input_w(c, k));
         din_ptrs[k] = &din[k];
     }
     HS_CHECK(r.type->backward(&r.layer, din_ptrs, &dout_t, r.in_ptrs));
@@ -274,7 +294,8 @@ START_TEST(layer_backward)
 END_TEST
 
 /* The window column is sound: changing input row (or column) p changes
- * only output rows q whose window holds p. */
+ * only output rows q whose window holds p. Inputs of another size (a
+ * vector, a size reference) are left as they are. */
 START_TEST(layer_window)
 {
     test_setup();
@@ -288,7 +309,7 @@ START_TEST(layer_window)
         int in_size = axis ? r.c->w : r.c->h;
         for (int p = 0; p < in_size; p++) {
             for (int k = 0; k < r.inputs; k++) /* move every cell of row/column p */
-                for (size_t i = 0; i < ref_count(&r.in[k]); i++) {
+                for (size_t i = 0; i < ref_count(&r.in[k]) && !is_other_size(r.c, k); i++) {
                     size_t x = i % (size_t)r.c->w, y = i / (size_t)r.c->w % (size_t)r.c->h;
                     if ((int)(axis ? x : y) == p) r.in[k].data[i] += 0.375;
                 }
@@ -306,7 +327,7 @@ START_TEST(layer_window)
             }
             ref_free(&moved);
             for (int k = 0; k < r.inputs; k++)
-                for (size_t i = 0; i < ref_count(&r.in[k]); i++) {
+                for (size_t i = 0; i < ref_count(&r.in[k]) && !is_other_size(r.c, k); i++) {
                     size_t x = i % (size_t)r.c->w, y = i / (size_t)r.c->w % (size_t)r.c->h;
                     if ((int)(axis ? x : y) == p) r.in[k].data[i] -= 0.375;
                 }
