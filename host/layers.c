@@ -764,7 +764,8 @@ static const hs_layer_type table[HS_LAYER_KIND_COUNT] = {
                               .backward = global_mean_backward, .parse = parse_no_params,
                               .print = print_no_params},
     [HS_LAYER_CHANNEL_SCALE] = {.kind = HS_LAYER_CHANNEL_SCALE, .name = "ChannelScale",
-                                .min_inputs = 2, .max_inputs = 2, .shape = channel_scale_shape,
+                                .min_inputs = 2, .max_inputs = 2, .mixed_sizes = 1,
+                                .shape = channel_scale_shape,
                                 .window = pointwise, .forward = channel_scale_forward,
                                 .backward = channel_scale_backward,
                                 .parse = channel_scale_parse, .print = print_no_params},
@@ -773,8 +774,9 @@ static const hs_layer_type table[HS_LAYER_KIND_COUNT] = {
                           .forward = sigmoid_forward, .backward = sigmoid_backward,
                           .parse = parse_no_params, .print = print_no_params},
     [HS_LAYER_CROP] = {.kind = HS_LAYER_CROP, .name = "Crop", .min_inputs = 1, .max_inputs = 2,
-                       .shape = crop_shape, .window = crop_window, .forward = crop_forward,
-                       .backward = crop_backward, .parse = crop_parse, .print = crop_print},
+                       .mixed_sizes = 1, .shape = crop_shape, .window = crop_window,
+                       .forward = crop_forward, .backward = crop_backward, .parse = crop_parse,
+                       .print = crop_print},
 };
 
 const hs_layer_type *hs_layer_type_at(int i)

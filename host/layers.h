@@ -104,6 +104,8 @@ typedef struct hs_layer_type {
     hs_layer_kind kind;
     const char *name;       /* in graph descriptions: "Convolution", "ReLU", ... */
     int min_inputs, max_inputs;
+    int mixed_sizes;        /* inputs after the first may differ from it in height and
+                               width (a vector, a size reference); shape checks them */
     /* out's shape (n, c, h, w; no buffer) from the inputs' shapes. */
     hs_status (*shape)(const hs_layer *l, const hs_tensor *const *in, hs_tensor *out);
     hs_layer_window (*window)(const hs_layer *l);

@@ -11,7 +11,9 @@
  * padding, ...), is refused with the layer's name, type and file.
  *
  * Like realesrgan-ncnn-vulkan, the net takes RGB in [0,1] (pixel / 255) and
- * gives RGB in [0,1]; the scale is measured from the graph's shapes.
+ * gives RGB in [0,1]; the scale is measured from the graph's shapes. A model
+ * in a Real-CUGAN folder (models-se, ...) is padded by reflection, and its ×4
+ * graph gets the input added back as realcugan-ncnn-vulkan adds it.
  */
 #include "ncnn.h"
 #include "net.h"
@@ -122,6 +124,41 @@ static int channels_of(const translator *t, int layer)
     return t->b.net->layers[layer].channels;
 }
 
+/* Append a layer of `kind` reading `inputs` (count of them), with the first
+ * input's channels and parameters from proto (NULL: none); its index, or -1. */
+static int append(translator *t, hs_layer_kind kind, const char *name, const int *inputs,
+                  int count, const hs_layer *proto)
+{
+    hs_layer l = proto ? *proto : (hs_layer){0};
+    l.kind = kind;
+    snprintf(l.name, sizeof l.name, "%.*s", (int)sizeof l.name - 1, name);
+    l.input_count = count;
+    for (int k = 0; k < count; k++) l.inputs[k] = inputs[k];
+    if (inputs[0] < 0) return -1;
+    l.channels = channels_of(t, inputs[0]);
+    return hs_build_layer(&t->b, &l);
+}
+
+static int unary(translator *t, hs_layer_kind kind, const char *name, int input)
+{
+    return append(t, kind, name, &input, 1, NULL);
+}
+
+/* Whether layer i gives one value per channel (N, C, 1, 1): a global mean,
+ * and what InnerProduct layers and activations make of one. */
+static int is_vector(const hs_net *net, int i)
+{
+    const hs_layer *l = &net->layers[i];
+    switch (l->kind) {
+    case HS_LAYER_GLOBAL_MEAN: return 1;
+    case HS_LAYER_CONV:
+    case HS_LAYER_RELU:
+    case HS_LAYER_LEAKY_RELU:
+    case HS_LAYER_SIGMOID: return is_vector(net, l->inputs[0]);
+    default: return 0;
+    }
+}
+
 /* ---- Translations, one per ncnn type ----------------------------------------------- */
 
 static hs_status translate_input(translator *t, const hs_ncnn_layer *l)
@@ -139,7 +176,8 @@ static hs_status translate_split(translator *t, const hs_ncnn_layer *l)
     return set_tops(t, l, input_of(t, l, 0));
 }
 
-/* activation_type (9) and its parameters (10) after a conv: 0 none, 1 ReLU, 2 LeakyReLU. */
+/* activation_type (9) and its parameters (10) after a conv: 0 none, 1 ReLU,
+ * 2 LeakyReLU, 4 Sigmoid. */
 static hs_status fused_activation(translator *t, const hs_ncnn_layer *l, int layer)
 {
     int type = hs_ncnn_int(l, 9, 0);
@@ -151,9 +189,10 @@ static hs_status fused_activation(translator *t, const hs_ncnn_layer *l, int lay
         if (!slope || slope->count != 1)
             return refuse(t->g, l, "LeakyReLU activation without its slope (-23310=1,SLOPE)");
         layer = hs_build_leaky_relu(&t->b, name, layer, slope->floats[0]);
-    } else if (type != 0)
+    } else if (type == 4) layer = unary(t, HS_LAYER_SIGMOID, name, layer);
+    else if (type != 0)
         return refuse(t->g, l, "fused activation type %d is not supported (0 none, 1 ReLU, 2 "
-                      "LeakyReLU)", type);
+                      "LeakyReLU, 4 Sigmoid)", type);
     return set_tops(t, l, layer);
 }
 
@@ -264,6 +303,109 @@ static hs_status translate_prelu(translator *t, const hs_ncnn_layer *l)
     return set_tops(t, l, hs_build_prelu(&t->b, t->name, input));
 }
 
+/* Pooling: only the global average (pooling_type 1, global_pooling 1),
+ * the mean of every channel. */
+static hs_status translate_pooling(translator *t, const hs_ncnn_layer *l)
+{
+    HS_TRY(expect_counts(t, l, 1, 1));
+    int type = hs_ncnn_int(l, 0, 0), global = hs_ncnn_int(l, 4, 0);
+    if (type != 1 || !global)
+        return refuse(t->g, l, "pooling type %d%s is not supported; only the global average "
+                      "(0=1 4=1)", type, global ? " (global)" : "");
+    return set_tops(t, l, unary(t, HS_LAYER_GLOBAL_MEAN, t->name, input_of(t, l, 0)));
+}
+
+/* InnerProduct on one value per channel (after a global mean): a 1x1
+ * convolution, weights (out, in) as (out, in, 1, 1), its fused activation. */
+static hs_status translate_inner_product(translator *t, const hs_ncnn_layer *l)
+{
+    HS_TRY(expect_counts(t, l, 1, 1));
+    int out = hs_ncnn_int(l, 0, 0), bias = hs_ncnn_int(l, 1, 0), size = hs_ncnn_int(l, 2, 0);
+    int input = input_of(t, l, 0), in_channels = channels_of(t, input);
+    if (!is_vector(t->b.net, input))
+        return refuse(t->g, l, "an inner product of a feature map; hirestyle takes it only of "
+                      "one value per channel (after a global average pooling)");
+    if (hs_ncnn_int(l, 8, 0))
+        return refuse(t->g, l, "int8 inner products are not supported");
+    if (out < 1 || out > 65536 || (int64_t)size != (int64_t)out * in_channels)
+        return refuse(t->g, l, "weight_data_size %d is not %d outputs x %d inputs", size, out,
+                      in_channels);
+    int64_t wshape[4] = {out, in_channels, 1, 1}, bshape[1] = {out};
+    HS_TRY(read_array(t, l, ".weight", (size_t)size, 1, 4, wshape));
+    if (bias) HS_TRY(read_array(t, l, ".bias", (size_t)out, 0, 1, bshape));
+    else HS_TRY(zero_bias(t, out));
+    int layer = hs_build_conv_named(&t->b, t->name, t->name, input, out, 1, 1, 0);
+    if (layer < 0) return t->b.status;
+    return fused_activation(t, l, layer);
+}
+
+/* in0 times in1 channel by channel, in1 one value per channel. */
+static hs_status channel_scale(translator *t, const hs_ncnn_layer *l)
+{
+    int inputs[2] = {input_of(t, l, 0), input_of(t, l, 1)};
+    if (is_vector(t->b.net, inputs[0]) || !is_vector(t->b.net, inputs[1]) ||
+        channels_of(t, inputs[0]) != channels_of(t, inputs[1]))
+        return refuse(t->g, l, "hirestyle multiplies a feature map only by one value per "
+                      "channel (a global average's), given second and with as many channels");
+    return set_tops(t, l, append(t, HS_LAYER_CHANNEL_SCALE, t->name, inputs, 2, NULL));
+}
+
+/* Scale by a second blob (scale_data_size -233, no bias): a channel scale. */
+static hs_status translate_scale(translator *t, const hs_ncnn_layer *l)
+{
+    HS_TRY(expect_counts(t, l, 2, 1));
+    if (hs_ncnn_int(l, 0, 0) != -233 || hs_ncnn_int(l, 1, 0))
+        return refuse(t->g, l, "only a scale by a second blob (0=-233) without bias is "
+                      "supported");
+    return channel_scale(t, l);
+}
+
+/* The rows or columns a Crop end (ncnn: negative counts from the end; a
+ * huge one means the end) leaves out. -1: not expressible as a fixed count. */
+static int trim_of_end(int end)
+{
+    if (end <= 0) return -end;
+    return end >= (1 << 29) ? 0 : -1;
+}
+
+/* Crop: with a reference blob, that blob's size at offsets (0=w, 1=h);
+ * alone, the starts/ends/axes arrays (-23309/-23310/-23311) on height and width. */
+static hs_status translate_crop(translator *t, const hs_ncnn_layer *l)
+{
+    HS_TRY(expect_counts(t, l, -1, 1));
+    hs_layer proto = {0};
+    int inputs[2] = {input_of(t, l, 0), l->bottom_count > 1 ? input_of(t, l, 1) : -1};
+    if (l->bottom_count == 2) {
+        proto.crop = (hs_crop_params){hs_ncnn_int(l, 1, 0), hs_ncnn_int(l, 0, 0), 0, 0};
+        if (hs_ncnn_int(l, 2, 0) || hs_ncnn_array(l, 9) || proto.crop.top < 0 ||
+            proto.crop.left < 0)
+            return refuse(t->g, l, "only crops of height and width to the second blob's size, "
+                          "at offsets of 0 or more, are supported");
+        return set_tops(t, l, append(t, HS_LAYER_CROP, t->name, inputs, 2, &proto));
+    }
+    if (l->bottom_count != 1) return refuse(t->g, l, "a crop of %d blobs", l->bottom_count);
+    const hs_ncnn_value *starts = hs_ncnn_array(l, 9), *ends = hs_ncnn_array(l, 10),
+                        *axes = hs_ncnn_array(l, 11);
+    for (int id = 0; id <= 8; id++)
+        if (hs_ncnn_int(l, id, 0))
+            return refuse(t->g, l, "crop parameter %d is not supported; only the starts, ends "
+                          "and axes arrays", id);
+    if (!starts || !ends || !axes || starts->count != ends->count ||
+        starts->count != axes->count)
+        return refuse(t->g, l, "starts, ends and axes (-23309, -23310, -23311) of one length "
+                      "are needed");
+    for (int k = 0; k < axes->count; k++) {
+        int axis = axes->ints[k], start = starts->ints[k], trim = trim_of_end(ends->ints[k]);
+        if ((axis != -2 && axis != -1 && axis != 1 && axis != 2) || start < 0 || trim < 0)
+            return refuse(t->g, l, "axis %d from %d to %d: only height and width (axes -2, -1), "
+                          "from 0 or more to an end counted back from the edge", axis, start,
+                          ends->ints[k]);
+        if (axis == -2 || axis == 1) proto.crop.top = start, proto.crop.bottom = trim;
+        else proto.crop.left = start, proto.crop.right = trim;
+    }
+    return set_tops(t, l, append(t, HS_LAYER_CROP, t->name, inputs, 1, &proto));
+}
+
 /* out = c0 * in0 + c1 * in1 + ..., as a chain of two-input adds. */
 static hs_status weighted_sum(translator *t, const hs_ncnn_layer *l, const float *coeffs)
 {
@@ -290,14 +432,17 @@ static hs_status translate_eltwise(translator *t, const hs_ncnn_layer *l)
     return weighted_sum(t, l, coeffs ? coeffs->floats : NULL);
 }
 
+/* BinaryOp: the sum or difference of two blobs of one shape, or the product
+ * of a feature map and one value per channel. */
 static hs_status translate_binary_op(translator *t, const hs_ncnn_layer *l)
 {
     int op = hs_ncnn_int(l, 0, 0);
-    if (hs_ncnn_int(l, 1, 0) || l->bottom_count != 2 || (op != 0 && op != 1))
-        return refuse(t->g, l, "only the sum and difference of two blobs are supported "
-                      "(operation %d, %d inputs%s)", op, l->bottom_count,
+    if (hs_ncnn_int(l, 1, 0) || l->bottom_count != 2 || op < 0 || op > 2)
+        return refuse(t->g, l, "only the sum, difference and channel product of two blobs are "
+                      "supported (operation %d, %d inputs%s)", op, l->bottom_count,
                       hs_ncnn_int(l, 1, 0) ? ", with a scalar" : "");
     HS_TRY(expect_counts(t, l, 2, 1));
+    if (op == 2) return channel_scale(t, l);
     float coeffs[2] = {1.0f, op == 1 ? -1.0f : 1.0f};
     return weighted_sum(t, l, coeffs);
 }
@@ -385,6 +530,10 @@ static const translation translations[] = {
     {"Concat", translate_concat},
     {"PixelShuffle", translate_pixel_shuffle},
     {"Interp", translate_interp},
+    {"Pooling", translate_pooling},
+    {"InnerProduct", translate_inner_product},
+    {"Scale", translate_scale},
+    {"Crop", translate_crop},
 };
 
 int hs_ncnn_type_supported(const char *type)
@@ -459,6 +608,32 @@ static hs_status measure_scale(hs_net *net, const char *path)
     return HS_OK;
 }
 
+/* Whether the model sits in a Real-CUGAN folder (models-se, models-nose,
+ * models-pro), which is how realcugan-ncnn-vulkan knows its models. */
+static int is_realcugan(const char *param_path)
+{
+    const char *folders[] = {"models-se/", "models-nose/", "models-pro/"};
+    for (int i = 0; i < 3; i++)
+        if (strstr(param_path, folders[i])) return 1;
+    return 0;
+}
+
+/* Real-CUGAN's ×4 graphs end before the original network's last step, the
+ * input enlarged ×4 by nearest neighbour added to the output (the tool's
+ * postproc shader does it): added here, the input cropped by the border
+ * the net trims so that it lines up with the output. */
+static hs_status add_input_back(translator *t)
+{
+    hs_net *net = t->b.net;
+    int input = 0, output = net->count - 1, b = net->border;
+    hs_layer crop = {.crop = {b, b, b, b}};
+    int cropped = append(t, HS_LAYER_CROP, "input.crop", &input, 1, &crop);
+    int enlarged = cropped < 0 ? -1 : hs_build_upsample(&t->b, "input.nearest", cropped, 4);
+    int sum = enlarged < 0 ? -1 : hs_build_add(&t->b, "output.plus_input", output, 1.0f,
+                                               enlarged, 1.0f);
+    return sum < 0 ? t->b.status : HS_OK;
+}
+
 static hs_status translate_graph(translator *t, const char *param_path)
 {
     char bin_path[4096];
@@ -476,7 +651,10 @@ static hs_status translate_graph(translator *t, const char *param_path)
                        "the .bin does not belong to %s", t->bin.path, t->bin.size - t->bin.offset,
                        param_path);
     HS_TRY(check_output(t));
-    return measure_scale(t->b.net, param_path);
+    HS_TRY(measure_scale(t->b.net, param_path));
+    if (!is_realcugan(param_path)) return HS_OK;
+    t->b.net->pad_reflect = 1;
+    return t->b.net->scale == 4 ? add_input_back(t) : HS_OK;
 }
 
 hs_status hs_ncnn_net_load(hs_context *ctx, const char *param_path, hs_net *net)

@@ -210,7 +210,7 @@ static hs_status layer_shape(const hs_net *net, int i, const hs_tensor *shapes, 
                                               net->arch, l->name);
     const hs_tensor *in[HS_NET_MAX_INPUTS];
     inputs_of(l, &shapes[0], shapes, in);
-    for (int k = 1; k < l->input_count; k++)
+    for (int k = 1; k < l->input_count && !type->mixed_sizes; k++)
         if (in[k]->h != in[0]->h || in[k]->w != in[0]->w)
             return hs_fail(HS_ERR_USAGE,
                            "%s: layer '%s' combines %dx%d and %dx%d maps; the image size does "

@@ -31,6 +31,8 @@ typedef struct hs_net {
     int scale;              /* SR: output size / input size */
     int border;             /* SR: input pixels per side the net trims (unpadded convs):
                                the output is scale * (input - 2 * border) */
+    int pad_reflect;        /* SR nets that trim: pad the image by reflection (Real-CUGAN),
+                               not by repeating its edge (waifu2x) */
 } hs_net;
 
 /* Load a weights file and build the network its metadata names. */

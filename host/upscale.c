@@ -48,6 +48,10 @@ hs_status hs_upscale_margin(const hs_net *net, int *margin)
 {
     if (net->scale < 1)
         return hs_fail(HS_ERR_USAGE, "upscale: %s is not a super-resolution network", net->arch);
+    if (net->border > 0) { /* unpadded layers: the output lines up with the input's border */
+        *margin = net->border;
+        return HS_OK;
+    }
     int *reach = calloc((size_t)net->count, sizeof *reach);
     int *grid = calloc((size_t)net->count, sizeof *grid);
     hs_status st = reach && grid ? HS_OK
@@ -90,9 +94,21 @@ static size_t largest_buffer(const hs_net *net, int w, int h)
     return most;
 }
 
+static int align_up(int side, int align) { return (side + align - 1) / align * align; }
+
+/* The input side a tile of `tile` pixels runs at in an image `side` pixels
+ * across: with its margin, clipped to the image; for a net that trims
+ * borders, the tile aligned and its borders around it. */
+static int region_side(const hs_net *net, int tile, int margin, int side)
+{
+    if (net->border > 0)
+        return align_up(min_int(tile, side), hs_upscale_alignment(net)) + 2 * net->border;
+    return min_int(side, tile + 2 * margin);
+}
+
 static int tile_fits(const hs_net *net, int tile, int margin, int width, int height)
 {
-    int w = min_int(width, tile + 2 * margin), h = min_int(height, tile + 2 * margin);
+    int w = region_side(net, tile, margin, width), h = region_side(net, tile, margin, height);
     const hs_device_info *dev = hs_context_device(net->ctx);
     return region_bytes(net, w, h) <= dev->global_mem / 2 &&
            largest_buffer(net, w, h) <= dev->max_alloc;
@@ -216,33 +232,47 @@ static hs_status upload_samples16(const hs_net *net, const hs_image *crop, hs_te
     return st;
 }
 
+hs_status hs_upscale_tile_input(const hs_net *net, const hs_image *rgb, int x, int y, int w,
+                                int h, hs_tensor *input)
+{
+    hs_image crop = {0};
+    hs_status st = hs_image_crop(rgb, x, y, w, h, &crop);
+    if (st == HS_OK) st = hs_tensor_alloc(net->ctx, input, 1, 3, h, w);
+    if (st == HS_OK && hs_image_bits(rgb) == 16) st = upload_samples16(net, &crop, input);
+    else if (st == HS_OK) st = hs_image_to_tensor(input, crop.pixels, w, h, &net->norm);
+    if (st != HS_OK) hs_tensor_free(input);
+    hs_image_free(&crop);
+    return st;
+}
+
 /* Run the net on `region` of rgb and store the output of `core`. */
 static hs_status run_tile(hs_net *net, const hs_image *rgb, rect region, rect core, rect origin,
                           output_sink *sink)
 {
-    hs_image crop = {0};
     hs_tensor input = {0};
     hs_tensor *acts = calloc((size_t)net->count, sizeof *acts);
     hs_status st = acts ? HS_OK : hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory");
-    if (st == HS_OK) st = hs_image_crop(rgb, region.x, region.y, region.w, region.h, &crop);
-    if (st == HS_OK) st = hs_tensor_alloc(net->ctx, &input, 1, 3, region.h, region.w);
-    if (st == HS_OK && hs_image_bits(rgb) == 16) st = upload_samples16(net, &crop, &input);
-    else if (st == HS_OK)
-        st = hs_image_to_tensor(&input, crop.pixels, region.w, region.h, &net->norm);
+    if (st == HS_OK)
+        st = hs_upscale_tile_input(net, rgb, region.x, region.y, region.w, region.h, &input);
     if (st == HS_OK) st = hs_net_forward(net, &input, net->count - 1, 0, NULL, acts);
     hs_tensor_free(&input);
     if (st == HS_OK) st = store_core(net, &acts[net->count - 1], region, core, origin, sink);
     if (acts) hs_net_release(net, acts);
     free(acts);
-    hs_image_free(&crop);
     return st;
 }
 
 /* ---- The tile loop ----------------------------------------------------------------- */
 
-/* core grown by margin on every side, clipped to the width×height image */
-static rect around(rect core, int margin, int width, int height)
+/* core grown by margin on every side, clipped to the width×height image;
+ * for a net that trims borders, its border around the aligned core. */
+static rect around(const hs_net *net, rect core, int margin, int width, int height)
 {
+    if (net->border > 0) {
+        int align = hs_upscale_alignment(net), b = net->border;
+        return (rect){core.x - b, core.y - b, align_up(core.w, align) + 2 * b,
+                      align_up(core.h, align) + 2 * b};
+    }
     int x0 = max_int(0, core.x - margin), y0 = max_int(0, core.y - margin);
     int x1 = min_int(width, core.x + core.w + margin);
     int y1 = min_int(height, core.y + core.h + margin);
@@ -260,8 +290,8 @@ static hs_status run_tiles(hs_net *net, const hs_image *rgb, rect area, int tile
             int x = column * tile, y = row * tile;
             rect core = {area.x + x, area.y + y, min_int(tile, area.w - x),
                          min_int(tile, area.h - y)};
-            HS_TRY(run_tile(net, rgb, around(core, margin, rgb->width, rgb->height), core, area,
-                            sink));
+            HS_TRY(run_tile(net, rgb, around(net, core, margin, rgb->width, rgb->height), core,
+                            area, sink));
             if (opts->progress && opts->progress(opts->progress_arg, row * columns + column + 1,
                                                  rows * columns, tile))
                 return hs_fail(HS_ERR_INTERRUPTED, "interrupted after %d of %d tiles",
@@ -294,19 +324,24 @@ static int out_of_memory(hs_status st)
 /* ---- Pre-padding ----------------------------------------------------------------- */
 
 /* Index i mirrored into 0..n-1 without repeating the edge (numpy 'reflect'),
- * as realesrgan-ncnn-vulkan's preproc shader does (|i| < n); or, with
- * replicate, clamped to the edge, as waifu2x- and realcugan-ncnn-vulkan do. */
+ * as the preproc shaders of realesrgan- and realcugan-ncnn-vulkan do (they
+ * fold once; this folds on, for pads wider than the image); or, with
+ * replicate, clamped to the edge, as waifu2x-ncnn-vulkan does. */
 static int pad_index(int i, int n, int replicate)
 {
     if (replicate) return i < 0 ? 0 : i > n - 1 ? n - 1 : i;
-    i = i < 0 ? -i : i;
-    return i > n - 1 ? 2 * (n - 1) - i : i;
+    if (n == 1) return 0;
+    int period = 2 * (n - 1);
+    i = (i % period + period) % period;
+    return i > n - 1 ? period - i : i;
 }
 
-/* in with `pad` pixels on every side (reflection: pad < both sides). */
-static hs_status pad_image(const hs_image *in, int pad, int replicate, hs_image *out)
+/* in with `pad` pixels on the left and top, `pad` plus right / bottom on
+ * the other sides. */
+static hs_status pad_image(const hs_image *in, int pad, int right, int bottom, int replicate,
+                           hs_image *out)
 {
-    int w = in->width + 2 * pad, h = in->height + 2 * pad;
+    int w = in->width + 2 * pad + right, h = in->height + 2 * pad + bottom;
     size_t pixel = (size_t)in->channels * (hs_image_bits(in) / 8); /* bytes */
     *out = (hs_image){.width = w, .height = h, .channels = in->channels, .bits = in->bits,
                       .pixels = malloc((size_t)w * h * pixel)};
@@ -319,10 +354,20 @@ static hs_status pad_image(const hs_image *in, int pad, int replicate, hs_image 
     return HS_OK;
 }
 
+/* The tile side as the net takes it: a multiple of its alignment (for nets
+ * that trim borders), at most the image. */
+static int usable_tile(const hs_net *net, int tile, const hs_image *rgb)
+{
+    int whole = max_int(rgb->width, rgb->height);
+    if (net->border == 0) return min_int(tile, whole);
+    int align = hs_upscale_alignment(net);
+    return tile >= whole ? align_up(whole, align) : max_int(align, tile / align * align);
+}
+
 /* The whole RGB image, retried with halved tiles while the memory runs out.
  * Pre-padded as opts says, by reflection; a net that trims borders is padded
- * by at least its border, replicating the edge as the waifu2x and Real-CUGAN
- * tools do, so that its output covers the image. */
+ * as its tool pads it (see hs_upscale_options), and a net with global means
+ * cut into several tiles gets the whole image's means first. */
 static hs_status upscale_rgb(hs_net *net, const hs_image *rgb, const hs_upscale_options *opts,
                              output_sink *sink)
 {
@@ -334,31 +379,43 @@ static hs_status upscale_rgb(hs_net *net, const hs_image *rgb, const hs_upscale_
     if (tile < 0 || opts->pre_pad < 0)
         return hs_fail(HS_ERR_USAGE, "upscale: tile side %d or pre-padding %d is negative", tile,
                        opts->pre_pad);
-    int replicate = net->border > 0;
-    int pad = replicate ? max_int(opts->pre_pad, net->border)
-                        : min_int(opts->pre_pad, min_int(rgb->width, rgb->height) - 1);
-    margin = max_int(margin, net->border);
+    int trims = net->border > 0, align = hs_upscale_alignment(net);
+    int pad = trims ? net->border : min_int(opts->pre_pad, min_int(rgb->width, rgb->height) - 1);
+    int right = trims ? align_up(rgb->width, align) - rgb->width : 0;
+    int bottom = trims ? align_up(rgb->height, align) - rgb->height : 0;
     hs_image padded = {0};
-    if (pad > 0) HS_TRY(pad_image(rgb, pad, replicate, &padded));
+    if (pad > 0)
+        HS_TRY(pad_image(rgb, pad, right, bottom, trims && !net->pad_reflect, &padded));
     const hs_image *source = pad > 0 ? &padded : rgb;
     rect area = {pad, pad, rgb->width, rgb->height};
     hs_status st = HS_OK;
-    if (tile == 0) st = hs_upscale_pick_tile(net, source->width, source->height, &tile);
-    tile = min_int(tile, max_int(rgb->width, rgb->height));
+    hs_tensor *means = calloc((size_t)net->count, sizeof *means);
+    if (!means) st = hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory");
+    if (st == HS_OK && tile == 0)
+        st = trims ? hs_upscale_pick_tile(net, rgb->width, rgb->height, &tile)
+                   : hs_upscale_pick_tile(net, source->width, source->height, &tile);
+    tile = usable_tile(net, tile, rgb);
+    int pinned = 0;
     while (st == HS_OK) {
-        st = run_tiles(net, source, area, tile, margin, opts, sink);
+        if (!pinned && trims && tile < max_int(rgb->width, rgb->height)) { /* several tiles */
+            st = hs_upscale_pin_means(net, source, tile, means);
+            pinned = st == HS_OK;
+        }
+        if (st == HS_OK) st = run_tiles(net, source, area, tile, margin, opts, sink);
         if (!out_of_memory(st)) break;
         if (tile <= HS_UPSCALE_MIN_TILE) {
             st = hs_fail_context(st, "upscale with %d-pixel tiles", tile);
             break;
         }
-        int smaller = max_int(tile / 2, HS_UPSCALE_MIN_TILE);
+        int smaller = usable_tile(net, max_int(tile / 2, HS_UPSCALE_MIN_TILE), rgb);
         if (net->ctx->verbose)
             fprintf(stderr, "hirestyle: %s; retrying with %d-pixel tiles\n", hs_last_error(),
                     smaller);
         tile = smaller;
         st = HS_OK;
     }
+    if (means) hs_upscale_unpin_means(net, means);
+    free(means);
     hs_image_free(&padded);
     return st;
 }

@@ -35,13 +35,17 @@ typedef struct hs_upscale_options {
     /* Pixels of reflection (numpy 'reflect') added around the image before
      * the net and cut from its output, at most a side - 1: the nets' zero
      * padding then falls outside the picture instead of framing it. 0: none.
-     * A net that trims borders (net->border) is always padded by at least
-     * that much, replicating the edge, as waifu2x-ncnn-vulkan does. */
+     * Not for a net that trims borders (net->border): as waifu2x- and
+     * realcugan-ncnn-vulkan, the image is padded by exactly that border
+     * (replicating the edge, or reflecting it when net->pad_reflect), plus
+     * on the right and bottom up to a multiple of hs_upscale_alignment, and
+     * its tiles are multiples of that alignment. */
     int pre_pad;
 } hs_upscale_options;
 
 /* How many input pixels of context a tile needs on each side: the receptive
- * field of the layer list in input pixels, rounded up. */
+ * field of the layer list in input pixels, rounded up; a net that trims
+ * borders needs just those. */
 hs_status hs_upscale_margin(const hs_net *net, int *margin);
 
 /* The largest tile side for a width×height input whose tile (core plus
@@ -62,5 +66,21 @@ hs_status hs_upscale_image(hs_net *net, const hs_image *in, const hs_upscale_opt
  * net->output_range), tiled in the same way. For tests and comparisons. */
 hs_status hs_upscale_floats(hs_net *net, const hs_image *rgb, const hs_upscale_options *opts,
                             float *planes);
+
+/* ---- Nets that trim borders (upscale_means.c) ----
+ * The multiple of input pixels a tile of the net must start on and span:
+ * every layer's pixels per input pixel times it is whole. */
+int hs_upscale_alignment(const hs_net *net);
+/* For a net with GlobalMean layers (squeeze-excite blocks), cut into tiles
+ * of `tile` pixels (a multiple of the alignment): compute every GlobalMean's
+ * value for the whole of `padded` (the image with the net's border around it
+ * and aligned), as an untiled run gives it, one pass over the tiles per
+ * mean, and pin the layers to them: means[count] holds them (zeroed on
+ * entry; hs_upscale_unpin_means frees them and unpins the layers). */
+hs_status hs_upscale_pin_means(hs_net *net, const hs_image *padded, int tile, hs_tensor *means);
+void hs_upscale_unpin_means(hs_net *net, hs_tensor *means);
+/* The net's input tensor for the w×h region at (x, y) of rgb (upscale.c). */
+hs_status hs_upscale_tile_input(const hs_net *net, const hs_image *rgb, int x, int y, int w,
+                                int h, hs_tensor *input);
 
 #endif

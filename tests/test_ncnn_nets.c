@@ -12,6 +12,9 @@
  *   - the same models through `hirestyle upscale` against
  *     realesrgan-ncnn-vulkan (weights/ncnn/bin, fp16 on its Vulkan device:
  *     lavapipe on a CPU-only machine) on the same PNG;
+ *   - Real-CUGAN (x2, x3, x4) and waifu2x cunet (x2, x1) against PyTorch and
+ *     against realcugan- / waifu2x-ncnn-vulkan, tiled == untiled with the
+ *     squeeze-excite means computed over all tiles;
  *   - tiled == untiled with pre-padding; no frame at the image edges.
  * Inputs are small crops of tools/examples/dog.jpg so the suite stays short.
  *
@@ -249,7 +252,8 @@ END_TEST
 START_TEST(test_refused_graphs)
 {
     static const struct { const char *param, *expect; } cases[] = {
-        {"unsupported.param", "unsupported layer type Pooling (layer pool1) in "},
+        {"unsupported.param", "unsupported layer type Softmax (layer soft1) in "},
+        {"maxpool.param", "layer pool1 (Pooling): pooling type 0 is not supported"},
         {"dilated.param", "layer conv1 (Convolution): only square kernels, dilation 1"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -481,6 +485,114 @@ START_TEST(test_waifu2x_upconv7)
 }
 END_TEST
 
+/* ---- Real-CUGAN and waifu2x cunet ---------------------------------------------------- */
+
+static const struct cunet_case {
+    const char *file;       /* under weights/ncnn */
+    const char *tool;       /* realcugan or waifu2x */
+    int scale, noise;       /* the tool's -s and -n that pick this file */
+    int border;             /* input pixels per side the net trims (the tools' prepadding) */
+    double tool_psnr;       /* the least PSNR against the fp16 tool (measured - 3 dB or so) */
+} cunets[] = {
+    {"models-se/up2x-conservative", "realcugan", 2, -1, 18, 55.0},   /* measured 58.7 dB */
+    {"models-se/up3x-denoise3x", "realcugan", 3, 3, 14, 52.0},       /* 55.2 */
+    {"models-se/up4x-no-denoise", "realcugan", 4, 0, 19, 54.0},      /* 57.2 */
+    {"models-cunet/noise1_scale2.0x_model", "waifu2x", 2, 1, 18, 52.0}, /* 55.6 */
+    {"models-cunet/noise2_model", "waifu2x", 1, 2, 28, 55.0},        /* 58.1 */
+};
+#define CUNET_COUNT ((int)(sizeof cunets / sizeof *cunets))
+
+static const char *cunet_param(const struct cunet_case *m)
+{
+    char relative[256];
+    snprintf(relative, sizeof relative, "weights/ncnn/%s.param", m->file);
+    return source_file(relative);
+}
+
+/* Real-CUGAN (reflection padding, squeeze-excite means over the whole padded
+ * image, x4 adding the input back) and waifu2x cunet (edge replicated)
+ * against the architectures in PyTorch, >= 60 dB; tiles of 8 (several
+ * tiles, so the channel means come from the passes over the tiles) give
+ * the untiled result. */
+START_TEST(test_cunet_against_pytorch)
+{
+    const struct cunet_case *m = &cunets[_i];
+    hs_image img = sample_image();
+    hs_net net = load_model(cunet_param(m));
+    ck_assert_int_eq(net.scale, m->scale);
+    ck_assert_int_eq(net.border, m->border);
+    int oh = m->scale * SAMPLE_H, ow = m->scale * SAMPLE_W;
+    size_t n = 3 * (size_t)oh * ow;
+    float *got = upscale_floats(&net, &img, 0, 0), *got_hwc = host_floats(n);
+    float *tiled = upscale_floats(&net, &img, 8, 0);
+    double *whole = to_doubles(got, n);
+    char label[128];
+    snprintf(label, sizeof label, "%s in tiles of 8", m->file);
+    assert_close(label, tiled, whole, n, 1e-4);
+    chw_to_hwc(got, got_hwc, 3, oh, ow);
+    float in[SAMPLE_H * SAMPLE_W * 3];
+    for (int i = 0; i < SAMPLE_H * SAMPLE_W * 3; i++) in[i] = img.pixels[i] / 255.0f;
+    write_floats(scratch_path("in.f32"), in, SAMPLE_H * SAMPLE_W * 3);
+    run_command("'%s' '%s/tools/reference/ncnn_ref.py' '%s' '%s' %d %d '%s'", python(),
+                source_root(), cunet_param(m), scratch_path("in.f32"), SAMPLE_H, SAMPLE_W,
+                scratch_path("torch.f32"));
+    float *want = read_floats(scratch_path("torch.f32"), n);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += ((double)got_hwc[i] - want[i]) * (got_hwc[i] - want[i]);
+    double db = psnr(sum / (double)n, 1.0);
+    printf("%s against PyTorch: PSNR %.1f dB\n", m->file, db);
+    ck_assert_msg(db >= 60.0, "%s: PSNR %.1f dB against PyTorch, below 60", m->file, db);
+    free(got), free(got_hwc), free(tiled), free(whole), free(want);
+    hs_image_free(&img);
+    hs_net_free(&net);
+}
+END_TEST
+
+/* `hirestyle upscale` against realcugan- / waifu2x-ncnn-vulkan (one tile,
+ * so the tools' means are the whole image's too), wrapped samples skipped
+ * as in test_against_ncnn_tool. */
+START_TEST(test_cunet_against_tool)
+{
+    const struct cunet_case *m = &cunets[_i];
+    hs_image img = sample_image();
+    const char *binary = getenv("HIRESTYLE_BINARY");
+    ck_assert_msg(binary != NULL, "HIRESTYLE_BINARY is not set");
+    char dir[PATH_SIZE], tool[256];
+    snprintf(dir, sizeof dir, "%s", cunet_param(m));
+    *strrchr(dir, '/') = '\0';
+    snprintf(tool, sizeof tool, "weights/ncnn/bin/%s-ncnn-vulkan", m->tool);
+    run_command("'%s' upscale -q -i '%s' -o '%s' -m '%s'", binary, scratch_path("sample.png"),
+                scratch_path("ours.png"), cunet_param(m));
+    run_command("'%s' -i '%s' -o '%s' -m '%s' -n %d -s %d -t 400", source_file(tool),
+                scratch_path("sample.png"), scratch_path("tool.png"), dir, m->noise, m->scale);
+    hs_image ours, theirs;
+    HS_CHECK(hs_image_load(scratch_path("ours.png"), &ours));
+    HS_CHECK(hs_image_load(scratch_path("tool.png"), &theirs));
+    ck_assert_int_eq(theirs.width, ours.width);
+    ck_assert_int_eq(theirs.height, ours.height);
+    size_t bytes = (size_t)ours.width * ours.height * 3, wraps = 0, compared = 0;
+    double sum = 0;
+    for (size_t i = 0; i < bytes; i++) {
+        if (theirs.pixels[i] == 255 && ours.pixels[i] <= 2) {
+            wraps++;
+            continue;
+        }
+        double d = (double)theirs.pixels[i] - ours.pixels[i];
+        sum += d * d;
+        compared++;
+    }
+    double db = psnr(sum / (double)compared, 255.0);
+    printf("%s against %s-ncnn-vulkan: PSNR %.1f dB, %zu wrapped samples of %zu skipped\n",
+           m->file, m->tool, db, wraps, bytes);
+    ck_assert_msg(db >= m->tool_psnr, "%s: PSNR %.1f dB against the ncnn tool, below %.0f",
+                  m->file, db, m->tool_psnr);
+    ck_assert(wraps * 50 < bytes);
+    hs_image_free(&ours);
+    hs_image_free(&theirs);
+    hs_image_free(&img);
+}
+END_TEST
+
 /* With pre-padding, tiles still give the untiled result; also through a
  * resize to 3/4 inside the net (realesr-animevideov3-x3). */
 START_TEST(test_prepadded_tiles)
@@ -573,6 +685,8 @@ int main(void)
     tcase_add_loop_test(models_case, test_against_ncnn_tool, 0, MODEL_COUNT);
     tcase_add_loop_test(models_case, test_prepadded_tiles, 0, 2);
     tcase_add_test(models_case, test_waifu2x_upconv7);
+    tcase_add_loop_test(models_case, test_cunet_against_pytorch, 0, CUNET_COUNT);
+    tcase_add_loop_test(models_case, test_cunet_against_tool, 0, CUNET_COUNT);
     tcase_add_test(models_case, test_no_frames);
     suite_add_tcase(s, models_case);
     SRunner *runner = srunner_create(s);

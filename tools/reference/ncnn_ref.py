@@ -17,7 +17,15 @@ architectures run them:
   upconv7   waifu2x upconv_7 (nagadomi/waifu2x): six unpadded 3x3 convs with
             LeakyReLU 0.1, then a 4x4 transposed conv, stride 2, padding 3:
             it trims 7 input pixels per side (the tools pad the input by
-            replicating its edge; so does this script's command line).
+            replicating its edge; so does this script's command line);
+  cunet     Real-CUGAN (bilibili/ailab upcunet_v3.py: UpCunet2x, 3x, 4x) and
+            waifu2x cunet (its UpCUNet x2 and CUNet x1, which Real-CUGAN's
+            2x copies): two U-Nets of unpadded convs with squeeze-excite
+            blocks (channel means -> 1x1 conv, ReLU -> 1x1 conv, sigmoid ->
+            scale), the second on the first's output; the input padded as
+            realcugan-ncnn-vulkan (reflection) and waifu2x-ncnn-vulkan (edge
+            replicated) pad it, by 18 (x2; waifu2x x1: 28), 14 (x3) or 19 (x4)
+            pixels plus up to a multiple of 2 (x3, waifu2x x1: 4), cropped back.
 
 The architecture is recognised from the layer types; anything else is refused.
 
@@ -105,10 +113,15 @@ def read_weights(param_path):
                 w = w.transpose(1, 0, 2, 3)
             b = reader.raw(oc) if p.get(5, 0) else np.zeros(oc, np.float32)
             convs.append((torch.from_numpy(w.copy()), torch.from_numpy(b.copy()), p))
+        elif kind == "InnerProduct":  # weights (out, in): a 1x1 conv on the channel means
+            oc = p[0]
+            w = reader.tagged(p[2]).reshape(oc, -1, 1, 1)
+            b = reader.raw(oc) if p.get(1, 0) else np.zeros(oc, np.float32)
+            convs.append((torch.from_numpy(w.copy()), torch.from_numpy(b.copy()), p))
         elif kind == "PReLU":
             prelus.append(torch.from_numpy(reader.raw(p[0]).copy()))
         elif kind not in ("Input", "Split", "Concat", "Eltwise", "BinaryOp", "Interp",
-                          "PixelShuffle"):
+                          "PixelShuffle", "Pooling", "Crop", "Scale"):
             raise ValueError("%s: layer type %s is not in the reference architectures"
                              % (param_path, kind))
     if reader.at != len(reader.data):
@@ -155,6 +168,147 @@ class UpConv7(torch.nn.Module):
         return F.conv_transpose2d(x, w, b, stride=p[3], padding=p[4])
 
 
+def _lrelu(x):
+    return F.leaky_relu(x, 0.1)
+
+
+class _Weights:
+    """The convolutions in file order, handed out one by one as the modules are built."""
+
+    def __init__(self, convs):
+        self.convs, self.at = convs, 0
+
+    def take(self):
+        self.at += 1
+        return self.convs[self.at - 1]
+
+
+def _conv(x, wb, stride=1):
+    return F.conv2d(x, wb[0], wb[1], stride=stride)
+
+
+def _deconv(x, wb, stride, padding):
+    return F.conv_transpose2d(x, wb[0], wb[1], stride=stride, padding=padding)
+
+
+def _crop(x, n):
+    return x[:, :, n:-n, n:-n]
+
+
+class SEBlock:
+    """x * sigmoid(conv2(relu(conv1(mean of each channel of x))))."""
+
+    def __init__(self, w):
+        self.fc1, self.fc2 = w.take(), w.take()
+
+    def __call__(self, x):
+        s = torch.mean(x, dim=(2, 3), keepdim=True)
+        s = torch.sigmoid(_conv(F.relu(_conv(s, self.fc1)), self.fc2))
+        return x * s
+
+
+class UNetConv:
+    """Two unpadded 3x3 convs with LeakyReLU 0.1, then an optional SE block."""
+
+    def __init__(self, w, se):
+        self.a, self.b = w.take(), w.take()
+        self.se = SEBlock(w) if se else None
+
+    def __call__(self, x):
+        x = _lrelu(_conv(_lrelu(_conv(x, self.a)), self.b))
+        return self.se(x) if self.se else x
+
+
+def _bottom(x, wb):
+    """The last layer of a U-Net: a transposed conv (k4 s2 p3, k5 s3 p2) or a 3x3 conv."""
+    if wb[2].get(3, 1) == 1:
+        return _conv(x, wb)
+    return _deconv(x, wb, wb[2][3], wb[2].get(4, 0))
+
+
+class UNet1:
+    def __init__(self, w):
+        self.conv1 = UNetConv(w, False)
+        self.conv1_down = w.take()
+        self.conv2 = UNetConv(w, True)
+        self.conv2_up = w.take()
+        self.conv3 = w.take()
+        self.conv_bottom = w.take()
+
+    def __call__(self, x):
+        x1 = self.conv1(x)
+        x2 = self.conv2(_lrelu(_conv(x1, self.conv1_down, stride=2)))
+        x2 = _lrelu(_deconv(x2, self.conv2_up, 2, 0))
+        x3 = _lrelu(_conv(_crop(x1, 4) + x2, self.conv3))
+        return _bottom(x3, self.conv_bottom)
+
+
+class UNet2:
+    def __init__(self, w):
+        self.conv1 = UNetConv(w, False)
+        self.conv1_down = w.take()
+        self.conv2 = UNetConv(w, True)
+        self.conv2_down = w.take()
+        self.conv3 = UNetConv(w, True)
+        self.conv3_up = w.take()
+        self.conv4 = UNetConv(w, True)
+        self.conv4_up = w.take()
+        self.conv5 = w.take()
+        self.conv_bottom = w.take()
+
+    def __call__(self, x):
+        x1 = self.conv1(x)
+        x2 = self.conv2(_lrelu(_conv(x1, self.conv1_down, stride=2)))
+        x3 = self.conv3(_lrelu(_conv(x2, self.conv2_down, stride=2)))
+        x3 = _lrelu(_deconv(x3, self.conv3_up, 2, 0))
+        x4 = self.conv4(_crop(x2, 4) + x3)
+        x4 = _lrelu(_deconv(x4, self.conv4_up, 2, 0))
+        x5 = _lrelu(_conv(_crop(x1, 16) + x4, self.conv5))
+        return _bottom(x5, self.conv_bottom)
+
+
+class UpCunet:
+    """unet2(unet1(x)) + unet1(x) cropped by 20; x4: a 3x3 conv to 12 channels,
+    cropped by 1, pixel shuffle x2, plus the input enlarged x4 (nearest)."""
+
+    def __init__(self, convs, scale, pad, align, reflect):
+        w = _Weights(convs)
+        self.unet1, self.unet2 = UNet1(w), UNet2(w)
+        self.conv_final = w.take() if scale == 4 else None
+        if w.at != len(convs):
+            raise ValueError("%d convolutions left over: not a Real-CUGAN / cunet"
+                             % (len(convs) - w.at))
+        self.scale, self.pad, self.align, self.reflect = scale, pad, align, reflect
+
+    def __call__(self, x):
+        h0, w0 = x.shape[2:]
+        ph, pw = -h0 % self.align, -w0 % self.align
+        p = self.pad
+        mode = "reflect" if self.reflect else "replicate"
+        y = F.pad(x, (p, p + pw, p, p + ph), mode=mode)
+        y = self.unet1(y)
+        y = self.unet2(y) + _crop(y, 20)
+        if self.conv_final is not None:
+            y = F.pixel_shuffle(_crop(_conv(y, self.conv_final), 1), 2)
+        y = y[:, :, :h0 * self.scale, :w0 * self.scale]
+        if self.scale == 4:
+            y = y + F.interpolate(x, scale_factor=4, mode="nearest")
+        return y
+
+
+def cunet(convs, param_path):
+    """Real-CUGAN (models-se) or waifu2x cunet, padded as their tools pad."""
+    folder = os.path.basename(os.path.dirname(os.path.abspath(param_path)))
+    name = os.path.basename(param_path)
+    if folder in ("models-se", "models-nose", "models-pro"):
+        scale = int(name[2])  # upNx-...
+        pad, align = {2: (18, 2), 3: (14, 4), 4: (19, 2)}[scale]
+        return UpCunet(convs, scale, pad, align, True), scale
+    scale = 2 if "scale2.0x" in name else 1
+    pad, align = (18, 2) if scale == 2 else (28, 4)
+    return UpCunet(convs, scale, pad, align, False), scale
+
+
 def rrdbnet(convs, layers):
     blocks = (len(convs) - 6) // 15
     if 6 + 15 * blocks != len(convs):
@@ -191,8 +345,10 @@ def load(param_path):
         return model, round(model.upscale * model.resize)
     if kinds == {"Input", "Convolution", "Deconvolution"}:
         return UpConv7(convs).eval(), convs[-1][2][3]
-    raise ValueError("%s: neither an RRDBNet, an SRVGGNetCompact nor a waifu2x upconv_7"
-                     % param_path)
+    if "Pooling" in kinds and "InnerProduct" in kinds and "Crop" in kinds:
+        return cunet(convs, param_path)
+    raise ValueError("%s: neither an RRDBNet, an SRVGGNetCompact, a waifu2x upconv_7 nor a "
+                     "cunet" % param_path)
 
 
 def _main(argv):
