@@ -130,7 +130,7 @@ static const broken_graph broken[] = {
     {"7767517\n2 2\n", "bad.graph", "not a hirestyle graph"},
     {"hirestyle-graph 1\n", "bad.graph", "ends before its net line"},
     {"hirestyle-graph 1\nmini 2 mean=0,0 std=1,1,1 order=rgb\n", "bad.graph:2", "mean=A,B,C"},
-    {HEAD "Crop d 1 1 image d c=3\n", "bad.graph:4", "unknown layer kind 'Crop'"},
+    {HEAD "Softmax d 1 1 image d\n", "bad.graph:4", "unknown layer kind 'Softmax'"},
     {HEAD "ReLU r 1 1 nothing r\n", "bad.graph:4", "reads 'nothing'"},
     {HEAD "ReLU r 2 1 image r\n", "bad.graph:4", "expected 'KIND NAME"},
     {HEAD "LeakyReLU r 1 1 image r slope=steep\n", "bad.graph:4", "slope=steep"},
