@@ -21,8 +21,9 @@ static void run_help(void)
            "here --image-size defaults to 1024, the size of the painting, about three\n"
            "minutes on a 2-core laptop CPU) and:\n\n"
            "      --upscale N            2, 3, 4 or 8, or 1 for none (default: 4)\n"
-           "      --upscale-model FILE   super-resolution weights (default:\n"
-           "                             esrgan-thick-x{N}.safetensors)\n"
+           "      --upscale-model FILE   super-resolution model (default: Real-CUGAN\n"
+           "                             up{N}x-conservative for x2 to x4 when fetched,\n"
+           "                             else, and with --adapt-upscaler, esrgan-thick-x{N})\n"
            "  -t, --tile N               upscale tile side; 0 = from device memory (default: 0)\n"
            "      --save-intermediate    keep the painting before upscaling as\n"
            "                             OUTPUT_styled.png (it is kept anyway when the\n"
@@ -123,6 +124,18 @@ static hs_status upscale(hs_context *ctx, run_args *a, const char *model, const 
     return st;
 }
 
+/* The upscaler of paintings unless --upscale-model names one (or
+ * --adapt-upscaler asks for a model it can fine-tune): Real-CUGAN
+ * up{scale}x-conservative (x2 to x4) when `tools/fetch_weights.sh ncnn` has
+ * fetched it, else esrgan-thick-x{scale}. README.md says why. */
+static hs_status default_upscaler(int scale, char *path, size_t size)
+{
+    char name[64];
+    snprintf(name, sizeof name, "up%dx-conservative", scale);
+    if (scale <= 4 && cli_find_model(name, NULL, 0, path, size) == HS_OK) return HS_OK;
+    return cli_find_sr_model(NULL, NULL, scale, path, size);
+}
+
 int cli_run(int argc, char **argv)
 {
     run_args a = {0};
@@ -139,7 +152,9 @@ int cli_run(int argc, char **argv)
     cli_output_with(a.output, "styled", styled, sizeof styled);
     if (st == HS_OK) st = hs_style_job_weights(&a.job, style_model, sizeof style_model);
     if (st == HS_OK && a.scale > 1)
-        st = cli_find_sr_model(a.model, NULL, a.scale, sr_model, sizeof sr_model);
+        st = a.model || a.adapt_steps /* an ncnn model cannot be adapted */
+                 ? cli_find_sr_model(a.model, NULL, a.scale, sr_model, sizeof sr_model)
+                 : default_upscaler(a.scale, sr_model, sizeof sr_model);
     if (st == HS_OK && a.scale > 1 && a.adapt_steps) st = cli_check_adaptable(sr_model);
     if (st != HS_OK) return cli_report(st);
     hs_context *ctx;

@@ -95,6 +95,12 @@ expect "run with a feature net as upscaler" 2 "not a super-resolution" "$hiresty
     --upscale-model resnet50 -o "$work/r.png"
 no_file "run with a feature net as upscaler" "$work/r"
 
+# run's default upscaler: Real-CUGAN when fetched (README.md says why), else esrgan-thick.
+default_sr=esrgan-thick-x2
+[[ -e $root/weights/ncnn/models-se/up2x-conservative.param ]] && default_sr=up2x-conservative
+expect "run's default upscaler" 0 "$default_sr" "$hirestyle" run -c "$examples/dog.jpg" \
+    -s "$examples/scream.jpg" --image-size 32 --start-size 32 -n 1 --upscale 2 -o "$work/d.png"
+
 # A memory limit that the whole image exceeds: the plan cuts it into blocks, the
 # run completes and the device memory it held (weights included) stays below.
 expect "blocks under a memory limit" 0 "blocks of" env HIRESTYLE_MEMORY_LIMIT_MB=200 \
