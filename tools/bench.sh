@@ -10,9 +10,9 @@
 #            (default 256), PyTorch's / ours
 #   upscale  output MP/s of esrgan-{thick,medium,slim}-x4 on a --size image
 #            (default 128), ours / PyTorch's; median of 3 runs
-#   ncnn     output MP/s of the Real-ESRGAN ncnn models and waifu2x upconv_7 on a --size
-#            image (default 64): `hirestyle upscale` beside realesrgan-ncnn-vulkan and
-#            waifu2x-ncnn-vulkan (weights/ncnn/bin; on their Vulkan device, Mesa's lavapipe on
+#   ncnn     output MP/s of the Real-ESRGAN ncnn models, Real-CUGAN and waifu2x upconv_7 and
+#            cunet on a --size image (default 64): `hirestyle upscale` beside
+#            realesrgan-, realcugan- and waifu2x-ncnn-vulkan (weights/ncnn/bin; on their Vulkan device, Mesa's lavapipe on
 #            a machine without a GPU), whole commands
 #   train    s/step of `hirestyle train-sr` (L1, Adam, EMA) for SRVGGNetCompact at
 #            realesr-general-x4v3's shape (64 features, 32 convs, x4) and SRResNet (16
@@ -148,9 +148,9 @@ bench_ncnn() {
     "$PYTHON" -c 'import sys; from PIL import Image
 Image.open("tools/examples/dog.jpg").convert("RGB").resize((int(sys.argv[1]), int(sys.argv[1]) * 3 // 4), Image.BICUBIC).save(sys.argv[2])' "$s" "$work/in.png"
     echo "== output MP/s on a ${s}x$((s * 3 / 4)) image, whole commands (load, kernel builds, run, write), median of $rep"
-    echo "   hirestyle upscale vs realesrgan-ncnn-vulkan (waifu2x-ncnn-vulkan for upconv_7) on their"
+    echo "   hirestyle upscale vs realesrgan-, realcugan- and waifu2x-ncnn-vulkan on their"
     echo "   Vulkan device (lavapipe without a GPU)"
-    printf "%-26s %10s %10s %8s\n" model hirestyle ncnn-vk ratio
+    printf "%-30s %10s %10s %8s\n" model hirestyle ncnn-vk ratio
     local model name scale ours theirs pixels
     for model in realesrgan-x4fast realesr-animevideov3-x2 realesr-animevideov3-x3 \
                  realesr-animevideov3-x4 realesrgan-x4plus-anime realesrgan-x4plus; do
@@ -160,17 +160,27 @@ Image.open("tools/examples/dog.jpg").convert("RGB").resize((int(sys.argv[1]), in
         theirs=$(median_seconds "$rep" "$tool" -i "$work/in.png" -o "$work/theirs.png" -m "$dir" -n "$name" -s "$scale")
         pixels=$((s * scale * s * 3 / 4 * scale))
         awk -v m="$model" -v p="$pixels" -v a="$ours" -v b="$theirs" \
-            'BEGIN { printf "%-26s %10.4f %10.4f   x%.2f\n", m, p / a / 1e6, p / b / 1e6, b / a }'
+            'BEGIN { printf "%-30s %10.4f %10.4f   x%.2f\n", m, p / a / 1e6, p / b / 1e6, b / a }'
     done
-    # waifu2x upconv_7 x2 beside waifu2x-ncnn-vulkan
-    dir=weights/ncnn/models-upconv_7_anime_style_art_rgb
-    ours=$(median_seconds "$rep" build/hirestyle upscale -q -i "$work/in.png" -o "$work/ours.png" \
-        -m "$dir/scale2.0x_model.param")
-    theirs=$(median_seconds "$rep" weights/ncnn/bin/waifu2x-ncnn-vulkan -i "$work/in.png" \
-        -o "$work/theirs.png" -m "$dir" -n -1 -s 2)
-    pixels=$((s * 2 * s * 3 / 4 * 2))
-    awk -v p="$pixels" -v a="$ours" -v b="$theirs" 'BEGIN { printf "%-26s %10.4f %10.4f   x%.2f\n",
-        "waifu2x upconv_7 x2 (w2x)", p / a / 1e6, p / b / 1e6, b / a }'
+    # Real-CUGAN beside realcugan-ncnn-vulkan; waifu2x upconv_7 and cunet x2 beside
+    # waifu2x-ncnn-vulkan (one tile each on both sides at the default size)
+    local label param peer args w2x="-n -1 -s 2"
+    for row in "Real-CUGAN up2x-conservative|models-se/up2x-conservative|realcugan|-n -1 -s 2" \
+               "Real-CUGAN up3x-conservative|models-se/up3x-conservative|realcugan|-n -1 -s 3" \
+               "Real-CUGAN up4x-conservative|models-se/up4x-conservative|realcugan|-n -1 -s 4" \
+               "waifu2x upconv_7 x2|models-upconv_7_anime_style_art_rgb/scale2.0x_model|waifu2x|$w2x" \
+               "waifu2x cunet x2|models-cunet/scale2.0x_model|waifu2x|$w2x"; do
+        IFS='|' read -r label param peer args <<<"$row"
+        scale=${args##* }
+        ours=$(median_seconds "$rep" build/hirestyle upscale -q -i "$work/in.png" -o "$work/ours.png" \
+            -m "weights/ncnn/$param.param")
+        # shellcheck disable=SC2086  # args holds several options
+        theirs=$(median_seconds "$rep" "weights/ncnn/bin/$peer-ncnn-vulkan" -i "$work/in.png" \
+            -o "$work/theirs.png" -m "weights/ncnn/${param%/*}" $args)
+        pixels=$((s * scale * s * 3 / 4 * scale))
+        awk -v m="$label" -v p="$pixels" -v a="$ours" -v b="$theirs" \
+            'BEGIN { printf "%-30s %10.4f %10.4f   x%.2f\n", m, p / a / 1e6, p / b / 1e6, b / a }'
+    done
 }
 
 bench_train() {
