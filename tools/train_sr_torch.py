@@ -33,7 +33,9 @@ import nets  # noqa: E402
 class Trainer:
     def __init__(self, model, lr, clip, ema):
         self.model = model
-        self.params = {k: v.clone().requires_grad_(True) for k, v in model.w.items()}
+        # a checkpoint also holds the training state ("train." tensors): not the net's
+        self.params = {k: v.clone().requires_grad_(True) for k, v in model.w.items()
+                       if not k.startswith("train.")}
         model.w = self.params
         self.opt = torch.optim.Adam(self.params.values(), lr=lr, betas=(0.9, 0.99), eps=1e-8)
         self.clip = clip
