@@ -54,8 +54,10 @@ static void upscale_help(void)
            "      --models-dir DIR   look names up in DIR only (default: the weights folders\n"
            "                         and their ncnn/ subfolders)\n"
            "  -t, --tile N           tile side in input pixels; 0 = the largest that needs at\n"
-           "                         most half the device memory (default: 0). When the\n"
-           "                         device runs out of memory the tile is halved and retried.\n",
+           "                         most half the device memory (less under\n"
+           "                         HIRESTYLE_MEMORY_LIMIT_MB) and no tensor over its largest\n"
+           "                         allocation or 2^31 floats (default: 0). When the device\n"
+           "                         runs out of memory the tile is halved and retried.\n",
            DEFAULT_SCALE);
     cli_common_help();
 }

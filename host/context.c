@@ -116,6 +116,11 @@ size_t hs_memory_available(const hs_context *ctx)
     return ctx->mem_limit && ctx->mem_limit < ctx->dev.global_mem ? ctx->mem_limit
                                                                    : ctx->dev.global_mem;
 }
+size_t hs_memory_largest_buffer(const hs_context *ctx)
+{
+    size_t indexed = HS_MAX_ELEMENTS * sizeof(float);
+    return ctx->dev.max_alloc < indexed ? ctx->dev.max_alloc : indexed;
+}
 size_t hs_memory_in_use(const hs_context *ctx) { return ctx->mem_in_use; }
 size_t hs_memory_peak(const hs_context *ctx) { return ctx->mem_peak; }
 void hs_memory_reset_peak(hs_context *ctx)
@@ -137,6 +142,10 @@ hs_status hs_buffer_alloc(hs_context *ctx, size_t bytes, cl_mem *out)
         return hs_fail(HS_ERR_TOO_LARGE,
                        "a buffer of %.1f MiB exceeds the device's largest allocation (%.1f MiB)",
                        bytes / 1048576.0, ctx->dev.max_alloc / 1048576.0);
+    if (bytes > HS_MAX_ELEMENTS * sizeof(float))
+        return hs_fail(HS_ERR_TOO_LARGE,
+                       "a buffer of %.1f MiB holds more than 2^31-1 floats, the most the kernels "
+                       "index", bytes / 1048576.0);
     HS_TRY(hs_memory_claim(ctx, bytes));
     cl_int err;
     *out = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
@@ -340,6 +349,10 @@ hs_status hs_launch(hs_context *ctx, const char *name, int dims, const size_t *g
     for (int d = 0; d < dims; d++) {
         if (global[d] == 0) return HS_OK; /* nothing to do */
         rounded[d] = (global[d] + local[d] - 1) / local[d] * local[d];
+        /* the kernels take get_global_id as an int: the last id must fit */
+        if (global[d] > HS_MAX_ELEMENTS || rounded[d] - 1 > HS_MAX_ELEMENTS)
+            return hs_fail(HS_ERR_TOO_LARGE, "kernel '%s': %zu work-items in dimension %d, "
+                           "more than the 2^31-1 the kernels index", name, global[d], d);
     }
     err = clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)dims, NULL, rounded, local, 0, NULL, NULL);
     if (err != CL_SUCCESS) {

@@ -413,12 +413,13 @@ done:
     return total;
 }
 
-/* Whether blocks of `block` px fit in budget and the device's largest allocation. */
+/* Whether blocks of `block` px fit in budget and the largest buffer (the
+ * device's largest allocation, 2^31-1 floats). */
 static int blocks_fit(const hs_net *net, const hs_style_params *p, int h, int w, int block,
                       size_t budget)
 {
     size_t largest, need = hs_style_memory(net, p, h, w, block, &largest);
-    return need <= budget && largest <= hs_context_device(net->ctx)->max_alloc;
+    return need <= budget && largest <= hs_memory_largest_buffer(net->ctx);
 }
 
 hs_status hs_style_pick_block(const hs_net *net, const hs_style_params *p, int h, int w,

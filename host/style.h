@@ -129,7 +129,7 @@ void hs_style_rate_store(const hs_net *net, double seconds_per_work);
  * origins, in input pixels: from the loss layers' footprints. */
 hs_status hs_style_halo(const hs_net *net, const hs_style_params *p, int *halo, int *stride);
 /* The block side for an h×w image on this context's device: 0 when the
- * whole image fits in `budget` bytes and the device's largest allocation,
+ * whole image fits in `budget` bytes and hs_memory_largest_buffer,
  * else the largest multiple of the stride that does; HS_ERR_TOO_LARGE when
  * not even the smallest block fits (the whole-image state alone is too big). */
 hs_status hs_style_pick_block(const hs_net *net, const hs_style_params *p, int h, int w,

@@ -1,5 +1,6 @@
 /* tensor.c — device tensors: allocation, host transfers, fills and copies,
- * and the shape checks every op starts with.
+ * and the shape checks every op starts with. No tensor holds more than
+ * HS_MAX_ELEMENTS floats, so every op may pass counts and index as int.
  *
  * Freed tensor buffers go to a pool, and a tensor of the same byte size
  * takes one back instead of allocating: style iterations and tiles free
@@ -93,12 +94,18 @@ hs_status hs_tensor_alloc(hs_context *ctx, hs_tensor *t, int n, int c, int h, in
     memset(t, 0, sizeof *t);
     if (n <= 0 || c <= 0 || h <= 0 || w <= 0)
         return hs_fail(HS_ERR_INTERNAL, "tensor shape (%d,%d,%d,%d) is empty", n, c, h, w);
+    /* step by step, so that no product can wrap */
+    size_t count = (size_t)n * (size_t)c;
+    if (count > HS_MAX_ELEMENTS || (count *= (size_t)h) > HS_MAX_ELEMENTS ||
+        (count *= (size_t)w) > HS_MAX_ELEMENTS)
+        return hs_fail(HS_ERR_TOO_LARGE, "a tensor of shape (%d,%d,%d,%d) holds more than "
+                       "2^31-1 floats, the most the kernels index", n, c, h, w);
     t->ctx = ctx;
     t->n = n;
     t->c = c;
     t->h = h;
     t->w = w;
-    hs_status st = tensor_buffer(ctx, hs_tensor_count(t) * sizeof(float), &t->buf);
+    hs_status st = tensor_buffer(ctx, count * sizeof(float), &t->buf);
     if (st != HS_OK) memset(t, 0, sizeof *t);
     return st;
 }

@@ -106,12 +106,62 @@ static int region_side(const hs_net *net, int tile, int margin, int side)
     return min_int(side, tile + 2 * margin);
 }
 
-static int tile_fits(const hs_net *net, int tile, int margin, int width, int height)
+/* Bytes for one tile of `tile` input pixels: all of it, and its largest buffer. */
+static void tile_memory(const hs_net *net, int tile, int margin, int width, int height,
+                        size_t *total, size_t *largest)
 {
     int w = region_side(net, tile, margin, width), h = region_side(net, tile, margin, height);
-    const hs_device_info *dev = hs_context_device(net->ctx);
-    return region_bytes(net, w, h) <= dev->global_mem / 2 &&
-           largest_buffer(net, w, h) <= dev->max_alloc;
+    *total = region_bytes(net, w, h);
+    *largest = largest_buffer(net, w, h);
+}
+
+size_t hs_upscale_tile_budget(const hs_context *ctx)
+{
+    size_t half = hs_context_device(ctx)->global_mem / 2;
+    size_t available = hs_memory_available(ctx), in_use = hs_memory_in_use(ctx);
+    size_t left = available > in_use ? (available - in_use) / 10 * 9 : 0;
+    return left < half ? left : half;
+}
+
+static int tile_fits(const hs_net *net, int tile, int margin, int width, int height)
+{
+    size_t total, largest;
+    tile_memory(net, tile, margin, width, height, &total, &largest);
+    return total <= hs_upscale_tile_budget(net->ctx) &&
+           largest <= hs_memory_largest_buffer(net->ctx);
+}
+
+/* The smallest tile passes the budget: refused (HS_ERR_TOO_LARGE) when it
+ * cannot run at all, past the memory left or the largest buffer, rather
+ * than failing after minutes of tiles; else it is tried. */
+static hs_status smallest_tile_possible(const hs_net *net, int margin, int width, int height)
+{
+    size_t total, largest;
+    tile_memory(net, HS_UPSCALE_MIN_TILE, margin, width, height, &total, &largest);
+    size_t available = hs_memory_available(net->ctx), in_use = hs_memory_in_use(net->ctx);
+    size_t left = available > in_use ? available - in_use : 0;
+    size_t cap = hs_memory_largest_buffer(net->ctx);
+    if (largest > cap)
+        return hs_fail(HS_ERR_TOO_LARGE, "upscale: even tiles of %d px need a buffer of %.0f MiB "
+                       "(the net sees %d px around each tile), the device's largest is %.0f MiB: "
+                       "use a smaller model", HS_UPSCALE_MIN_TILE, largest / 1048576.0, margin,
+                       cap / 1048576.0);
+    if (total > left)
+        return hs_fail(HS_ERR_TOO_LARGE, "upscale: even tiles of %d px need %.0f MiB of device "
+                       "memory (the net sees %d px around each tile), %.0f MiB are left: %s",
+                       HS_UPSCALE_MIN_TILE, total / 1048576.0, margin, left / 1048576.0,
+                       net->ctx->mem_limit ? "raise HIRESTYLE_MEMORY_LIMIT_MB or use a smaller model"
+                                           : "use a smaller model");
+    return HS_OK;
+}
+
+hs_status hs_upscale_tile_memory(const hs_net *net, int tile, int width, int height,
+                                 size_t *total, size_t *largest)
+{
+    int margin;
+    HS_TRY(hs_upscale_margin(net, &margin));
+    tile_memory(net, tile, margin, width, height, total, largest);
+    return HS_OK;
 }
 
 hs_status hs_upscale_pick_tile(const hs_net *net, int width, int height, int *tile)
@@ -125,7 +175,10 @@ hs_status hs_upscale_pick_tile(const hs_net *net, int width, int height, int *ti
     }
     /* fits(low) or low is the minimum; never fits(high): bisect */
     int low = HS_UPSCALE_MIN_TILE, high = whole;
-    if (!tile_fits(net, low, margin, width, height)) high = low + 1;
+    if (!tile_fits(net, low, margin, width, height)) {
+        HS_TRY(smallest_tile_possible(net, margin, width, height));
+        high = low + 1;
+    }
     while (high - low > 1) {
         int middle = low + (high - low) / 2;
         if (tile_fits(net, middle, margin, width, height)) low = middle;

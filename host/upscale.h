@@ -49,9 +49,20 @@ typedef struct hs_upscale_options {
 hs_status hs_upscale_margin(const hs_net *net, int *margin);
 
 /* The largest tile side for a width×height input whose tile (core plus
- * margin) needs at most half the device's global memory and no buffer over
- * its largest allocation; HS_UPSCALE_MIN_TILE when not even that fits. */
+ * margin) needs at most hs_upscale_tile_budget and no buffer over
+ * hs_memory_largest_buffer (the device's largest allocation, 2^31-1 floats);
+ * HS_UPSCALE_MIN_TILE when not even that fits the budget but may run, and
+ * HS_ERR_TOO_LARGE when it cannot (past the memory left or that buffer). */
 hs_status hs_upscale_pick_tile(const hs_net *net, int width, int height, int *tile);
+/* Device memory a tile may take: half the device's global memory, and at
+ * most nine tenths of what HIRESTYLE_MEMORY_LIMIT_MB leaves beside the
+ * memory in use (the weights). */
+size_t hs_upscale_tile_budget(const hs_context *ctx);
+/* The planner's estimate for a tile of `tile` input pixels in a
+ * width×height input: all its device memory and its largest buffer, in
+ * bytes (SIZE_MAX when unknown). */
+hs_status hs_upscale_tile_memory(const hs_net *net, int tile, int width, int height,
+                                 size_t *total, size_t *largest);
 
 /* Upscale an image of 1 to 4 channels by net->scale. Colour goes through the
  * net (grey as RGB, turned back into grey at the end); alpha is enlarged

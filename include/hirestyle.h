@@ -118,9 +118,16 @@ const hs_device_info *hs_context_device(const hs_context *ctx);
 hs_status hs_finish(hs_context *ctx);
 /* Device memory hirestyle may use: the device's global memory, or less when
  * $HIRESTYLE_MEMORY_LIMIT_MB caps it. The style planner fits its estimate in
- * this; the tile planner aims at half the device's global memory and, when
- * an allocation fails or passes the cap, retries with smaller tiles. */
+ * this; the tile planner in at most half the device's global memory (and
+ * the cap) and, when an allocation fails or passes the cap, retries with
+ * smaller tiles. */
 size_t hs_memory_available(const hs_context *ctx);
+/* The largest buffer hirestyle allocates: the device's largest allocation,
+ * and at most HS_MAX_ELEMENTS floats. Every allocation past it is refused
+ * (HS_ERR_TOO_LARGE); the planners keep each tensor within it. */
+size_t hs_memory_largest_buffer(const hs_context *ctx);
+/* The kernels index with int: no tensor, buffer or launch holds more items. */
+#define HS_MAX_ELEMENTS ((size_t)2147483647)
 /* Bytes of device memory currently held by tensors, and the peak since reset. */
 size_t hs_memory_in_use(const hs_context *ctx);
 size_t hs_memory_peak(const hs_context *ctx);

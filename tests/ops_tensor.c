@@ -1,10 +1,14 @@
 /* ops_tensor.c — tensor allocation: freed buffers are pooled and reused for
  * tensors of the same size (host/tensor.c), and the memory accounting stays
  * exact: hs_memory_in_use counts live tensors only, reuse never raises the
- * peak, and a reused buffer holds what is written to it. */
+ * peak, and a reused buffer holds what is written to it. No tensor or buffer
+ * holds more than 2^31-1 floats (the kernels index with int), whatever the
+ * device's largest allocation. */
+#include "engine.h"
 #include "harness.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static size_t bytes_of(int n, int c, int h, int w) { return (size_t)n * c * h * w * sizeof(float); }
 
@@ -55,9 +59,46 @@ START_TEST(tensor_pool_keeps_accounting_exact)
 }
 END_TEST
 
+static void assert_too_large(hs_status st, const char *words)
+{
+    ck_assert_msg(st == HS_ERR_TOO_LARGE, "not refused (status %d)", (int)st);
+    ck_assert_msg(strstr(hs_last_error(), words) != NULL, "message '%s' lacks '%s'",
+                  hs_last_error(), words);
+}
+
+/* On a device that takes 35 GiB in one allocation (an H200 reports a
+ * quarter of its memory) a tensor of 2^31 floats is still refused, before
+ * any allocation; 2^31-1 is the limit, not a product that wrapped. */
+START_TEST(tensor_refuses_more_than_int_elements)
+{
+    test_setup();
+    hs_device_info real = test_ctx->dev;
+    test_ctx->dev.max_alloc = (cl_ulong)35 << 30;
+    test_ctx->dev.global_mem = (cl_ulong)140 << 30;
+    size_t before = hs_memory_in_use(test_ctx);
+    ck_assert_uint_eq(hs_memory_largest_buffer(test_ctx), (size_t)2147483647 * 4);
+    hs_tensor t;
+    assert_too_large(hs_tensor_alloc(test_ctx, &t, 1, 64, 8192, 4096), "(1,64,8192,4096)");
+    ck_assert_ptr_null(t.buf);
+    assert_too_large(hs_tensor_alloc(test_ctx, &t, 2, 1, 32768, 32768), "2^31-1 floats");
+    /* 65536^4 = 2^64 wraps a size_t to 0 */
+    assert_too_large(hs_tensor_alloc(test_ctx, &t, 65536, 65536, 65536, 65536), "2^31-1");
+    cl_mem buf = NULL;
+    assert_too_large(hs_buffer_alloc(test_ctx, ((size_t)1 << 31) * sizeof(float), &buf),
+                     "more than 2^31-1 floats");
+    ck_assert_ptr_null(buf);
+    ck_assert_uint_eq(hs_memory_in_use(test_ctx), before);
+    /* a small largest allocation is the limit where it is smaller */
+    test_ctx->dev.max_alloc = (cl_ulong)1 << 30;
+    ck_assert_uint_eq(hs_memory_largest_buffer(test_ctx), (size_t)1 << 30);
+    test_ctx->dev = real;
+}
+END_TEST
+
 void add_tensor_tests(Suite *s)
 {
     TCase *tc = tcase_create("tensor");
     tcase_add_test(tc, tensor_pool_keeps_accounting_exact);
+    tcase_add_test(tc, tensor_refuses_more_than_int_elements);
     suite_add_tcase(s, tc);
 }

@@ -86,8 +86,12 @@ else
     echo "FAIL out-of-memory retry:"; sed 's/^/    /' "$work/stderr" | head
 fi
 expect "out of memory" 8 "out of device memory" env HIRESTYLE_MEMORY_LIMIT_MB=1 "$hirestyle" upscale \
-    -i "$examples/scream.jpg" -m esrgan-slim-x2 -o "$work/i.png"
+    -i "$examples/scream.jpg" -m esrgan-slim-x2 -t 16 -o "$work/i.png"
 no_file "out of memory" "$work/i.png"
+# The tile planner knows first: not even the smallest tile fits the limit.
+expect "smallest tile too large" 7 "even tiles of 16 px need" env HIRESTYLE_MEMORY_LIMIT_MB=1 \
+    "$hirestyle" upscale -i "$examples/scream.jpg" -m esrgan-slim-x2 -o "$work/i.png"
+no_file "smallest tile too large" "$work/i.png"
 
 # run checks its upscaler before painting: a wrong one fails at once, writing nothing.
 expect "run with a feature net as upscaler" 2 "not a super-resolution" "$hirestyle" run \
