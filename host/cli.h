@@ -11,15 +11,56 @@
 
 #include <stddef.h>
 
-/* Options every command takes: --device, --device-type, --verbose, --quiet. */
+/* ---- Options (cli_options.c) ------------------------------------------------
+ * Each command lists its options in a table and reads argv with cli_parse:
+ * getopt_long, so --name=value works as well as --name value. */
+typedef enum cli_kind {
+    CLI_FLAG,           /* no value */
+    CLI_VALUE,          /* one value; given twice is an error */
+    CLI_LIST,           /* one value, and the option may repeat: the values add up */
+    CLI_OPTIONAL_COUNT, /* --name, --name N or --name=N */
+    CLI_OPERAND,        /* a word that is no option (its name is for help only) */
+} cli_kind;
+
+typedef struct cli_option {
+    const char *name;  /* long name without "--"; NULL for a single-dash alias only */
+    int letter;        /* short name, 'o' for -o; 0 for none */
+    const char *alias; /* the single-dash name neural-style gives it ("content_image"
+                        * for -content_image), or NULL */
+    cli_kind kind;
+    int id;            /* what it sets: options with the same id are one option */
+} cli_option;
+
+/* The id of -h, --help: cli_parse returns it. */
+#define CLI_HELP (-1)
+
+typedef struct cli_table {
+    const cli_option *options;
+    int count;
+    /* Store one option's value (NULL for a flag); 0, or -1 after printing
+     * what is wrong. `spelling` is how the option was written. */
+    int (*set)(void *state, const cli_option *option, const char *spelling, const char *value);
+    void *state;
+} cli_table;
+
+#define CLI_TABLE(options, set, state) \
+    ((cli_table){options, (int)(sizeof options / sizeof options[0]), set, state})
+
+/* Read argv[1..] with the tables: 0, CLI_HELP when -h or --help came, or
+ * HS_ERR_USAGE after printing what is wrong (an unknown option, a missing
+ * or bad value, an option given twice). */
+int cli_parse(const char *command, int argc, char **argv, const cli_table *tables,
+              int table_count);
+
+/* Options every command takes: --device, --device-type, --verbose, --quiet,
+ * --help, and neural-style's -gpu N (the N-th GPU; -1: the CPU). */
 typedef struct cli_common {
     hs_context_options context;
     int quiet;
+    int gpu_given, gpu; /* -gpu N */
 } cli_common;
 
-/* Consume a common option at argv[*i] (advancing *i past its value).
- * Returns 1 if it was one, 0 if not, -1 on a bad value (message printed). */
-int cli_common_option(cli_common *common, int argc, char **argv, int *i);
+cli_table cli_common_table(cli_common *common);
 /* The help lines for the common options. */
 void cli_common_help(void);
 /* Create the context; on failure print why (and the device list when the
@@ -37,11 +78,6 @@ int cli_parse_float(const char *option, const char *text, float *out);
 int cli_parse_int_list(const char *option, const char *text, int min, int max, int *out,
                        int capacity);
 int cli_parse_float_list(const char *option, const char *text, float *out, int capacity);
-/* The value after argv[*i] (advancing *i), or NULL after printing an error. */
-const char *cli_value(int argc, char **argv, int *i);
-/* arg is --long or -s. */
-int cli_is(const char *arg, const char *long_name, const char *short_name);
-
 /* The command line as one string, quoted where needed, for the PNG. */
 void cli_command_line(int argc, char **argv, char *out, size_t size);
 /* Save atomically in the format of `options` (NULL: all defaults, the
@@ -60,11 +96,12 @@ int cli_tile_progress(int show, int done, int total, int tile);
 
 int cli_devices(int argc, char **argv);
 int cli_style(int argc, char **argv);
-/* The style options, shared by `style` and `run`: 1 used, 0 not a style
- * option, -1 bad value (printed). cli_style_check: the options together. */
+/* The style options, shared by `style` and `run` (the output included:
+ * job->output); cli_style_check: the options together, -1 after saying
+ * what is wrong (it also resolves neural-style's -init image). */
 void cli_style_job_defaults(hs_style_job *job);
-int cli_style_option(hs_style_job *job, int argc, char **argv, int *i);
-int cli_style_check(const hs_style_job *job);
+cli_table cli_style_table(hs_style_job *job);
+int cli_style_check(hs_style_job *job);
 int cli_bench(int argc, char **argv);
 int cli_tune(int argc, char **argv);
 int cli_upscale(int argc, char **argv);

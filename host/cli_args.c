@@ -79,17 +79,3 @@ int cli_parse_float_list(const char *option, const char *text, float *out, int c
 {
     return parse_list(option, text, capacity, parse_float_item, out);
 }
-
-const char *cli_value(int argc, char **argv, int *i)
-{
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "hirestyle: %s needs a value\n", argv[*i]);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-int cli_is(const char *arg, const char *long_name, const char *short_name)
-{
-    return strcmp(arg, long_name) == 0 || (short_name && strcmp(arg, short_name) == 0);
-}

@@ -42,46 +42,31 @@ typedef struct bench_args {
     int repeat;                 /* ops, upscale; 0 = the benchmark's default */
 } bench_args;
 
-/* 0 to go on, -1 after --help, else an exit code. */
-static int parse(bench_args *a, int argc, char **argv)
+enum { B_SIZES = 1, B_IMAGE_SIZE, B_BLOCKS, B_ITERS, B_SIZE, B_REPEAT, B_WEIGHTS };
+
+static const cli_option bench_options[] = {
+    {"sizes", 0, NULL, CLI_VALUE, B_SIZES},   {"image-size", 0, NULL, CLI_VALUE, B_IMAGE_SIZE},
+    {"blocks", 0, NULL, CLI_VALUE, B_BLOCKS}, {"iters", 0, NULL, CLI_VALUE, B_ITERS},
+    {"size", 0, NULL, CLI_VALUE, B_SIZE},     {"repeat", 0, NULL, CLI_VALUE, B_REPEAT},
+    {"weights", 0, NULL, CLI_VALUE, B_WEIGHTS},
+};
+
+static int set_bench_option(void *state, const cli_option *o, const char *n, const char *v)
 {
-    for (int i = 2; i < argc; i++) {
-        int used = cli_common_option(&a->common, argc, argv, &i);
-        if (used < 0) return HS_ERR_USAGE;
-        if (used) continue;
-        const char *arg = argv[i], *value;
-        if (cli_is(arg, "--help", "-h")) {
-            bench_help();
-            return -1;
-        }
-        if (!(value = cli_value(argc, argv, &i))) return HS_ERR_USAGE;
-        int bad;
-        if (cli_is(arg, "--sizes", NULL))
-            bad = (a->size_count = cli_parse_int_list(arg, value, 16, 8192, a->sizes, 8)) < 0;
-        else if (cli_is(arg, "--image-size", NULL))
-            bad = cli_parse_int(arg, value, 16, 8192, &a->image_size);
-        else if (cli_is(arg, "--blocks", NULL))
-            bad = (a->block_count = cli_parse_int_list(arg, value, 0, 65536, a->blocks, 8)) < 0;
-        else if (cli_is(arg, "--iters", NULL))
-            bad = cli_parse_int(arg, value, 1, 10000, &a->iterations);
-        else if (cli_is(arg, "--size", NULL))
-            bad = cli_parse_int(arg, value, 8, 8192, &a->size);
-        else if (cli_is(arg, "--repeat", NULL))
-            bad = cli_parse_int(arg, value, 1, 64, &a->repeat);
-        else if (cli_is(arg, "--weights", NULL)) {
-            static char list[4096];
-            snprintf(list, sizeof list, "%s", value);
-            a->weights_count = 0;
-            for (char *save = NULL, *w = strtok_r(list, ",", &save); w && a->weights_count < 4;
-                 w = strtok_r(NULL, ",", &save))
-                a->weights[a->weights_count++] = w;
-            bad = 0;
-        } else {
-            fprintf(stderr, "hirestyle bench: unknown option '%s' (see --help)\n", arg);
-            return HS_ERR_USAGE;
-        }
-        if (bad) return HS_ERR_USAGE;
+    bench_args *a = state;
+    switch (o->id) {
+    case B_SIZES: return (a->size_count = cli_parse_int_list(n, v, 16, 8192, a->sizes, 8)) < 0;
+    case B_IMAGE_SIZE: return cli_parse_int(n, v, 16, 8192, &a->image_size);
+    case B_BLOCKS: return (a->block_count = cli_parse_int_list(n, v, 0, 65536, a->blocks, 8)) < 0;
+    case B_ITERS: return cli_parse_int(n, v, 1, 10000, &a->iterations);
+    case B_SIZE: return cli_parse_int(n, v, 8, 8192, &a->size);
+    case B_REPEAT: return cli_parse_int(n, v, 1, 64, &a->repeat);
     }
+    static char list[4096]; /* --weights A,B: split in a copy the names point into */
+    snprintf(list, sizeof list, "%s", v);
+    for (char *save = NULL, *w = strtok_r(list, ",", &save); w && a->weights_count < 4;
+         w = strtok_r(NULL, ",", &save))
+        a->weights[a->weights_count++] = w;
     return 0;
 }
 
@@ -100,7 +85,7 @@ static int default_weights(const char **out, char paths[2][4096])
 
 int cli_bench(int argc, char **argv)
 {
-    if (argc < 2 || cli_is(argv[1], "--help", "-h")) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         bench_help();
         return argc < 2 ? HS_ERR_USAGE : 0;
     }
@@ -111,8 +96,11 @@ int cli_bench(int argc, char **argv)
     }
     bench_args a = {.sizes = {256, 512}, .size_count = 2, .image_size = 256, .iterations = 10,
                     .blocks = {HS_STYLE_BLOCK_AUTO}, .block_count = 1, .size = 128};
-    int rc = parse(&a, argc, argv);
-    if (rc) return rc < 0 ? 0 : rc;
+    cli_table tables[] = {CLI_TABLE(bench_options, set_bench_option, &a),
+                          cli_common_table(&a.common)};
+    int rc = cli_parse("bench", argc - 1, argv + 1, tables, 2);
+    if (rc == CLI_HELP) bench_help();
+    if (rc) return rc == CLI_HELP ? 0 : rc;
     char paths[2][4096];
     if (!strcmp(what, "style") && a.weights_count == 0 &&
         (a.weights_count = default_weights(a.weights, paths)) == 0)

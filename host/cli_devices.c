@@ -38,30 +38,28 @@ static int print_table(FILE *out, int chosen)
 
 int cli_print_devices(int to_stderr) { return print_table(to_stderr ? stderr : stdout, -1); }
 
+static void devices_help(void)
+{
+    printf("usage: hirestyle devices [--device N|P:D|NAME] [--device-type gpu|cpu|any]\n\n"
+           "List every OpenCL platform and device with the index that --device takes\n"
+           "and its rank: without a choice hirestyle takes the best-ranked usable one\n"
+           "(a discrete GPU, then an integrated one, then a CPU; then the one with more\n"
+           "compute units x clock, then more memory). * marks the device the other\n"
+           "commands would use with the same options; devices hirestyle cannot use\n"
+           "say why.\n"
+           "HIRESTYLE_DEVICE=N sets the default device for every command.\n");
+}
+
 int cli_devices(int argc, char **argv)
 {
     cli_common common = {0};
-    for (int i = 1; i < argc; i++) {
-        int used = cli_common_option(&common, argc, argv, &i);
-        if (used < 0) return HS_ERR_USAGE;
-        if (used) continue;
-        if (cli_is(argv[i], "--help", "-h")) {
-            printf("usage: hirestyle devices [--device N|P:D|NAME] [--device-type gpu|cpu|any]\n\n"
-                   "List every OpenCL platform and device with the index that --device takes\n"
-                   "and its rank: without a choice hirestyle takes the best-ranked usable one\n"
-                   "(a discrete GPU, then an integrated one, then a CPU; then the one with more\n"
-                   "compute units x clock, then more memory). * marks the device the other\n"
-                   "commands would use with the same options; devices hirestyle cannot use\n"
-                   "say why.\n"
-                   "HIRESTYLE_DEVICE=N sets the default device for every command.\n");
-            return 0;
-        }
-        fprintf(stderr, "hirestyle devices: unknown option '%s'\n", argv[i]);
-        return HS_ERR_USAGE;
-    }
+    cli_table table = cli_common_table(&common);
+    int rc = cli_parse("devices", argc, argv, &table, 1);
+    if (rc == CLI_HELP) devices_help();
+    if (rc) return rc == CLI_HELP ? 0 : rc;
     hs_device_info chosen;
     hs_status st = hs_select_device(common.context.device, common.context.device_type, &chosen);
     if (st == HS_ERR_NO_PLATFORM) return cli_report(st);
-    int rc = print_table(stdout, st == HS_OK ? chosen.index : -1);
+    rc = print_table(stdout, st == HS_OK ? chosen.index : -1);
     return st == HS_OK ? rc : cli_report(st); /* an unknown --device: the list, then why */
 }

@@ -63,27 +63,36 @@ static hs_status load(hs_context *ctx, const char *weights_path, const char *gra
     return st;
 }
 
+typedef struct graph_args {
+    const char *weights, *graph;
+} graph_args;
+
+enum { G_WEIGHTS = 1, G_GRAPH };
+
+static const cli_option graph_options[] = {
+    {"WEIGHTS", 0, NULL, CLI_OPERAND, G_WEIGHTS},
+    {"graph", 'i', NULL, CLI_VALUE, G_GRAPH},
+};
+
+static int set_graph_option(void *state, const cli_option *o, const char *spelling,
+                            const char *value)
+{
+    (void)spelling;
+    graph_args *a = state;
+    *(o->id == G_WEIGHTS ? &a->weights : &a->graph) = value;
+    return 0;
+}
+
 int cli_graph(int argc, char **argv)
 {
     cli_common common = {0};
-    const char *weights = NULL, *graph = NULL;
-    for (int i = 1; i < argc; i++) {
-        int used = cli_common_option(&common, argc, argv, &i);
-        if (used < 0) return HS_ERR_USAGE;
-        if (used) continue;
-        if (cli_is(argv[i], "--help", "-h")) {
-            help();
-            return 0;
-        }
-        if (cli_is(argv[i], "--graph", "-i")) {
-            if (!(graph = cli_value(argc, argv, &i))) return HS_ERR_USAGE;
-        } else if (argv[i][0] != '-' && !weights) {
-            weights = argv[i];
-        } else {
-            fprintf(stderr, "hirestyle graph: unknown option '%s'\n", argv[i]);
-            return HS_ERR_USAGE;
-        }
-    }
+    graph_args a = {0};
+    cli_table tables[] = {CLI_TABLE(graph_options, set_graph_option, &a),
+                          cli_common_table(&common)};
+    int rc = cli_parse("graph", argc, argv, tables, 2);
+    if (rc == CLI_HELP) help();
+    if (rc) return rc == CLI_HELP ? 0 : rc;
+    const char *weights = a.weights, *graph = a.graph;
     if (!weights) {
         fprintf(stderr, "hirestyle graph: give a weights file (see --help)\n");
         return HS_ERR_USAGE;
@@ -92,7 +101,7 @@ int cli_graph(int argc, char **argv)
     hs_status st = hs_resolve_weights(weights, path, sizeof path);
     if (st != HS_OK) return cli_report(st);
     hs_context *ctx;
-    int rc = cli_open_context(&common, &ctx);
+    rc = cli_open_context(&common, &ctx);
     if (rc) return rc;
     hs_net net;
     st = load(ctx, path, graph, &net);

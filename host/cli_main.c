@@ -44,37 +44,44 @@ static void usage(FILE *out)
                  "the resources to launch, 11 a kernel or driver failure on the device.\n");
 }
 
-int cli_common_option(cli_common *common, int argc, char **argv, int *i)
+enum { COMMON_DEVICE = 1, COMMON_DEVICE_TYPE, COMMON_VERBOSE, COMMON_QUIET };
+
+static const cli_option common_options[] = {
+    {"device", 'g', NULL, CLI_VALUE, COMMON_DEVICE},
+    {NULL, 0, "gpu", CLI_VALUE, COMMON_DEVICE}, /* neural-style's -gpu N */
+    {"device-type", 0, NULL, CLI_VALUE, COMMON_DEVICE_TYPE},
+    {"verbose", 'v', NULL, CLI_FLAG, COMMON_VERBOSE},
+    {"quiet", 'q', NULL, CLI_FLAG, COMMON_QUIET},
+    {"help", 'h', NULL, CLI_FLAG, CLI_HELP},
+};
+
+static int set_common(void *state, const cli_option *o, const char *spelling, const char *value)
 {
-    const char *arg = argv[*i];
-    if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {
-        common->context.verbose = 1;
-        return 1;
-    }
-    if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
-        common->quiet = 1;
-        return 1;
-    }
-    int is_device = strcmp(arg, "--device") == 0 || strcmp(arg, "-g") == 0;
-    int is_type = strcmp(arg, "--device-type") == 0;
-    if (!is_device && !is_type) return 0;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "hirestyle: %s needs a value\n", arg);
-        return -1;
-    }
-    const char *value = argv[++*i];
-    if (is_device) {
-        common->context.device = value;
-        return 1;
+    cli_common *common = state;
+    switch (o->id) {
+    case COMMON_VERBOSE: common->context.verbose = 1; return 0;
+    case COMMON_QUIET: common->quiet = 1; return 0;
+    case COMMON_DEVICE:
+        if (o->name) {
+            common->context.device = value;
+            return 0;
+        }
+        common->gpu_given = 1;
+        return cli_parse_int(spelling, value, -1, 255, &common->gpu);
     }
     if (strcmp(value, "gpu") == 0) common->context.device_type = HS_DEVICE_GPU;
     else if (strcmp(value, "cpu") == 0) common->context.device_type = HS_DEVICE_CPU;
     else if (strcmp(value, "any") == 0) common->context.device_type = HS_DEVICE_ANY;
     else {
-        fprintf(stderr, "hirestyle: --device-type must be gpu, cpu or any, not '%s'\n", value);
+        fprintf(stderr, "hirestyle: %s must be gpu, cpu or any, not '%s'\n", spelling, value);
         return -1;
     }
-    return 1;
+    return 0;
+}
+
+cli_table cli_common_table(cli_common *common)
+{
+    return CLI_TABLE(common_options, set_common, common);
 }
 
 void cli_common_help(void)
@@ -85,6 +92,7 @@ void cli_common_help(void)
            "                         device: see `hirestyle devices`)\n"
            "      --device-type T    gpu, cpu or any: pick the best-ranked device of that\n"
            "                         type (default: any, GPUs first)\n"
+           "      -gpu N             neural-style's: the N-th GPU from 0; -1 = the CPU\n"
            "  -v, --verbose          say what is being built, cached and allocated\n"
            "  -q, --quiet            print nothing but errors\n"
            "  -h, --help             this help\n");
@@ -96,9 +104,35 @@ int cli_report(hs_status status)
     return (int)status;
 }
 
+/* neural-style's -gpu N: the index of the N-th GPU device, as --device takes
+ * it, in `spec`. */
+static hs_status nth_gpu(int n, char *spec, size_t size)
+{
+    hs_device_info *list;
+    int count, seen = 0;
+    hs_status st = hs_list_devices(&list, &count);
+    if (st != HS_OK) return st;
+    for (int i = 0; i < count; i++)
+        if ((list[i].type & CL_DEVICE_TYPE_GPU) && seen++ == n) {
+            snprintf(spec, size, "%d", list[i].index);
+            free(list);
+            return HS_OK;
+        }
+    free(list);
+    return hs_fail(HS_ERR_USAGE, "-gpu %d: %s (-gpu counts GPUs from 0, -1 is the CPU; "
+                   "`hirestyle devices` lists the devices)", n,
+                   seen ? "there are not that many GPUs" : "there is no GPU");
+}
+
 int cli_open_context(const cli_common *common, hs_context **ctx)
 {
-    hs_status st = hs_context_create(&common->context, ctx);
+    hs_context_options options = common->context;
+    char spec[16];
+    hs_status st = HS_OK;
+    if (common->gpu_given && common->gpu < 0) options.device_type = HS_DEVICE_CPU;
+    else if (common->gpu_given && (st = nth_gpu(common->gpu, spec, sizeof spec)) == HS_OK)
+        options.device = spec;
+    if (st == HS_OK) st = hs_context_create(&options, ctx);
     if (st == HS_OK) return 0;
     cli_report(st);
     if (st == HS_ERR_USAGE) cli_print_devices(1);

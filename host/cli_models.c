@@ -215,20 +215,26 @@ static void models_help(void)
            "                         ncnn/ subfolders)\n");
 }
 
+static const cli_option models_options[] = {
+    {"models-dir", 0, NULL, CLI_VALUE, 1},
+    {"help", 'h', NULL, CLI_FLAG, CLI_HELP},
+};
+
+static int set_models_dir(void *state, const cli_option *o, const char *spelling,
+                          const char *value)
+{
+    (void)o, (void)spelling;
+    *(const char **)state = value;
+    return 0;
+}
+
 int cli_models(int argc, char **argv)
 {
     const char *models_dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is(argv[i], "--help", "-h")) {
-            models_help();
-            return 0;
-        }
-        if (!cli_is(argv[i], "--models-dir", NULL)) {
-            fprintf(stderr, "hirestyle models: unknown option '%s' (see --help)\n", argv[i]);
-            return HS_ERR_USAGE;
-        }
-        if (!(models_dir = cli_value(argc, argv, &i))) return HS_ERR_USAGE;
-    }
+    cli_table table = CLI_TABLE(models_options, set_models_dir, &models_dir);
+    int rc = cli_parse("models", argc, argv, &table, 1);
+    if (rc == CLI_HELP) models_help();
+    if (rc) return rc == CLI_HELP ? 0 : rc;
     folder_list *folders = malloc(sizeof *folders);
     if (!folders) return cli_report(hs_fail(HS_ERR_INTERNAL, "out of host memory"));
     model_folders(models_dir, folders);

@@ -37,54 +37,52 @@ static void run_help(void)
 }
 
 typedef struct run_args {
-    hs_style_job job;
+    hs_style_job job; /* the output is job.output */
     cli_common common;
-    const char *output, *model;
+    const char *model;
     int scale, tile, save_intermediate;
     int adapt_steps; /* --adapt-upscaler: fine-tune the upscaler on the painting first */
 } run_args;
 
-/* 1 used, 0 not a run option, -1 bad value. */
-static int run_option(run_args *a, int argc, char **argv, int *i)
+enum run_option { R_UPSCALE = 1, R_UPSCALE_MODEL, R_TILE, R_SAVE_INTERMEDIATE, R_ADAPT };
+
+static const cli_option run_options[] = {
+    {"upscale", 0, NULL, CLI_VALUE, R_UPSCALE},
+    {"upscale-model", 0, NULL, CLI_VALUE, R_UPSCALE_MODEL},
+    {"tile", 't', NULL, CLI_VALUE, R_TILE},
+    {"save-intermediate", 0, NULL, CLI_FLAG, R_SAVE_INTERMEDIATE},
+    {"adapt-upscaler", 0, NULL, CLI_OPTIONAL_COUNT, R_ADAPT},
+};
+
+static int set_run_option(void *state, const cli_option *o, const char *spelling,
+                          const char *value)
 {
-    const char *arg = argv[*i], *v;
-    if (cli_is(arg, "--save-intermediate", NULL)) return a->save_intermediate = 1;
-    if (cli_is(arg, "--adapt-upscaler", NULL)) { /* an optional step count */
+    run_args *a = state;
+    switch (o->id) {
+    case R_UPSCALE_MODEL: a->model = value; return 0;
+    case R_TILE: return cli_parse_int(spelling, value, 0, 65535, &a->tile);
+    case R_SAVE_INTERMEDIATE: a->save_intermediate = 1; return 0;
+    case R_ADAPT:
         a->adapt_steps = ADAPT_DEFAULT_STEPS;
-        if (*i + 1 < argc && argv[*i + 1][0] >= '0' && argv[*i + 1][0] <= '9')
-            return cli_parse_int(arg, argv[++*i], 1, 1000000, &a->adapt_steps) ? -1 : 1;
-        return 1;
+        return value ? cli_parse_int(spelling, value, 1, 1000000, &a->adapt_steps) : 0;
     }
-    if (!cli_is(arg, "--upscale", NULL) && !cli_is(arg, "--upscale-model", NULL) &&
-        !cli_is(arg, "--tile", "-t") && !cli_is(arg, "--output", "-o"))
-        return 0;
-    if (!(v = cli_value(argc, argv, i))) return -1;
-    if (cli_is(arg, "--upscale-model", NULL)) a->model = v;
-    else if (cli_is(arg, "--output", "-o")) a->output = v;
-    else if (cli_is(arg, "--tile", "-t")) return cli_parse_int(arg, v, 0, 65535, &a->tile) ? -1 : 1;
-    else if (cli_parse_int(arg, v, 1, 8, &a->scale) || a->scale == 5 || a->scale == 6 ||
-             a->scale == 7)
-        return fprintf(stderr, "hirestyle: --upscale takes 1, 2, 3, 4 or 8\n"), -1;
-    return 1;
+    if (cli_parse_int(spelling, value, 1, 8, &a->scale) || (a->scale >= 5 && a->scale <= 7)) {
+        fprintf(stderr, "hirestyle: %s takes 1, 2, 3, 4 or 8\n", spelling);
+        return -1;
+    }
+    return 0;
 }
 
 static int parse(run_args *a, int argc, char **argv)
 {
     cli_style_job_defaults(&a->job);
     a->job.image_size = 1024;
-    a->output = "out.png";
     a->scale = 4;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is(argv[i], "--help", "-h")) {
-            run_help();
-            return -1;
-        }
-        int used = cli_common_option(&a->common, argc, argv, &i);
-        if (!used) used = cli_style_option(&a->job, argc, argv, &i);
-        if (!used) used = run_option(a, argc, argv, &i);
-        if (!used) fprintf(stderr, "hirestyle run: unknown option '%s' (see --help)\n", argv[i]);
-        if (used <= 0) return HS_ERR_USAGE;
-    }
+    cli_table tables[] = {CLI_TABLE(run_options, set_run_option, a),
+                          cli_style_table(&a->job), cli_common_table(&a->common)};
+    int rc = cli_parse("run", argc, argv, tables, 3);
+    if (rc == CLI_HELP) run_help();
+    if (rc) return rc;
     return cli_style_check(&a->job) ? HS_ERR_USAGE : 0;
 }
 
@@ -118,7 +116,7 @@ static hs_status upscale(hs_context *ctx, run_args *a, const char *model, const 
     if (st == HS_OK && !a->common.quiet)
         fprintf(stderr, "hirestyle: upscaling %dx%d x%d with %s\n", in->width, in->height,
                 net.scale, model);
-    hs_upscale_options opts = {a->tile, show_tiles, a, HS_UPSCALE_PRE_PAD};
+    hs_upscale_options opts = {a->tile, show_tiles, a, HS_UPSCALE_PRE_PAD, 0};
     if (st == HS_OK) st = hs_upscale_image(&net, in, &opts, out);
     hs_net_free(&net);
     return st;
@@ -140,16 +138,15 @@ int cli_run(int argc, char **argv)
 {
     run_args a = {0};
     int rc = parse(&a, argc, argv);
-    if (rc) return rc < 0 ? 0 : rc;
+    if (rc) return rc == CLI_HELP ? 0 : rc;
     a.job.quiet = a.common.quiet;
     a.job.verbose = a.common.context.verbose;
     a.job.argc = argc;
     a.job.argv = argv;
-    a.job.output = a.output;
     char styled[4096], style_model[4096], sr_model[4096];
     /* everything that can fail early, before minutes of work */
-    hs_status st = cli_check_output_format(a.output, 0);
-    cli_output_with(a.output, "styled", styled, sizeof styled);
+    hs_status st = cli_check_output_format(a.job.output, 0);
+    cli_output_with(a.job.output, "styled", styled, sizeof styled);
     if (st == HS_OK) st = hs_style_job_weights(&a.job, style_model, sizeof style_model);
     if (st == HS_OK && a.scale > 1)
         st = a.model || a.adapt_steps /* an ncnn model cannot be adapted */
@@ -166,7 +163,7 @@ int cli_run(int argc, char **argv)
     st = a.scale > 1 ? check_upscaler(ctx, &a, sr_model) : HS_OK;
     if (st == HS_OK) st = hs_style_job_run(ctx, &a.job, &painting);
     /* the painting is written before upscaling, so that no failure loses it */
-    const char *painted = a.scale == 1 ? a.output : styled;
+    const char *painted = a.scale == 1 ? a.job.output : styled;
     hs_status saved =
         painting.pixels ? cli_save_image(painted, &painting, style_model, argc, argv, NULL) : st;
     if (st == HS_ERR_INTERRUPTED && saved == HS_OK)
@@ -178,13 +175,13 @@ int cli_run(int argc, char **argv)
         st = hs_fail(HS_ERR_INTERRUPTED, "interrupted before upscaling");
     if (st == HS_OK && a.scale > 1) st = upscale(ctx, &a, sr_model, &painting, &result);
     if (st == HS_OK && a.scale > 1)
-        st = cli_save_image(a.output, &result, sr_model, argc, argv, NULL);
+        st = cli_save_image(a.job.output, &result, sr_model, argc, argv, NULL);
     if (st == HS_OK && a.scale > 1 && !a.save_intermediate) unlink(styled);
     if (st != HS_OK && painted_whole)
         st = hs_fail_context(st, "the painting is kept in %s; upscaling", styled);
     hs_context_destroy(ctx);
     if (st == HS_OK && !a.common.quiet)
-        printf("wrote %s (%dx%d)%s%s in %.0f s\n", a.output,
+        printf("wrote %s (%dx%d)%s%s in %.0f s\n", a.job.output,
                a.scale > 1 ? result.width : painting.width,
                a.scale > 1 ? result.height : painting.height,
                a.save_intermediate && a.scale > 1 ? " and " : "",

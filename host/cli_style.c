@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void style_help(void)
 {
@@ -17,7 +18,8 @@ static void style_help(void)
         "content image and its Gram matrices a blend of the style images.\n\n"
         "Images:\n"
         "  -c, --content FILE          content image, PNG, JPEG, WebP or TIFF (required)\n"
-        "  -s, --style A[,B...]        style images, the same formats (required)\n"
+        "  -s, --style A[,B...]        style images, the same formats (required); give it\n"
+        "                              again to add more\n"
         "      --style-blend-weights W[,W...]  weight per style image, normalised to sum 1\n"
         "                              (default: equal)\n"
         "  -o, --output FILE           .png, .jpg, .webp or .tif (default: out.png)\n"
@@ -37,7 +39,8 @@ static void style_help(void)
         "                              never)\n"
         "      --optimizer adam|lbfgs  (default: adam)\n"
         "      --learning-rate F       Adam step on RGB in [0,1] (default: 0.02)\n"
-        "      --init content|random|image  starting image (default: content)\n"
+        "      --init content|random|image  starting image: image is --init-image, or the\n"
+        "                              content without it, as neural-style's (default: content)\n"
         "      --init-image FILE       the starting image for --init image\n"
         "      --seed N                random seed of --init random and the jitter (default: 1)\n"
         "      --jitter | --no-jitter  move the image by -2..+1 px each step, against the grid\n"
@@ -60,6 +63,13 @@ static void style_help(void)
         "      --save-every N          also save OUTPUT_<iter>.png every N iterations (default: 0,\n"
         "                              never)\n");
     cli_common_help();
+    printf("\n"
+           "Options take --name=value too; each is given once, but --style adds to the list.\n"
+           "neural-style's names work where they mean the same: -content_image, -style_image,\n"
+           "-style_blend_weights, -output_image, -image_size, -num_iterations, -content_weight,\n"
+           "-style_weight, -tv_weight, -init, -init_image, -original_colors 0|1, -save_iter,\n"
+           "-print_iter, -seed, -optimizer, -style_scale, -content_layers, -style_layers and\n"
+           "-gpu N (-1: the CPU). -s 4 is refused: here -s is --style, not a scale.\n");
 }
 
 void cli_style_job_defaults(hs_style_job *job)
@@ -76,100 +86,160 @@ void cli_style_job_defaults(hs_style_job *job)
     job->init = HS_INIT_CONTENT;
     job->seed = 1;
     job->print_every = 50;
+    job->output = "out.png";
 }
 
-/* Split a comma list of file names in place (argv strings are writable). */
-static int split_files(char *list, const char **out, int capacity)
+enum style_option {
+    S_CONTENT = 1, S_STYLE, S_BLEND, S_OUTPUT, S_IMAGE_SIZE, S_START_SIZE, S_SCALE_STEP,
+    S_STYLE_SCALE, S_ORIGINAL_COLORS, S_ITERS, S_ITERS_FINE, S_BLOCK, S_OPTIMIZER,
+    S_LEARNING_RATE, S_INIT, S_INIT_IMAGE, S_SEED, S_JITTER, S_WEIGHTS, S_CONTENT_WEIGHT,
+    S_STYLE_WEIGHT, S_TV_WEIGHT, S_CONTENT_LAYERS, S_STYLE_LAYERS, S_PRINT_EVERY, S_SAVE_EVERY,
+};
+
+/* The third column is neural-style's name where it means the same. */
+static const cli_option style_options[] = {
+    {"content", 'c', "content_image", CLI_VALUE, S_CONTENT},
+    {"style", 's', "style_image", CLI_LIST, S_STYLE},
+    {"style-blend-weights", 0, "style_blend_weights", CLI_VALUE, S_BLEND},
+    {"output", 'o', "output_image", CLI_VALUE, S_OUTPUT},
+    {"image-size", 0, "image_size", CLI_VALUE, S_IMAGE_SIZE},
+    {"start-size", 0, NULL, CLI_VALUE, S_START_SIZE},
+    {"scale-step", 0, NULL, CLI_VALUE, S_SCALE_STEP},
+    {"style-scale", 0, "style_scale", CLI_VALUE, S_STYLE_SCALE},
+    {"original-colors", 0, NULL, CLI_FLAG, S_ORIGINAL_COLORS},
+    {NULL, 0, "original_colors", CLI_VALUE, S_ORIGINAL_COLORS}, /* -original_colors 0|1 */
+    {"iters", 'n', "num_iterations", CLI_VALUE, S_ITERS},
+    {"num-iterations", 0, NULL, CLI_VALUE, S_ITERS},
+    {"iters-fine", 0, NULL, CLI_VALUE, S_ITERS_FINE},
+    {"block", 0, NULL, CLI_VALUE, S_BLOCK},
+    {"optimizer", 0, "optimizer", CLI_VALUE, S_OPTIMIZER},
+    {"learning-rate", 0, NULL, CLI_VALUE, S_LEARNING_RATE}, /* neural-style's is for 0..255 */
+    {"init", 0, "init", CLI_VALUE, S_INIT},
+    {"init-image", 0, "init_image", CLI_VALUE, S_INIT_IMAGE},
+    {"seed", 0, "seed", CLI_VALUE, S_SEED},
+    {"jitter", 0, NULL, CLI_FLAG, S_JITTER},
+    {"no-jitter", 0, NULL, CLI_FLAG, S_JITTER},
+    {"weights", 0, NULL, CLI_VALUE, S_WEIGHTS},
+    {"content-weight", 0, "content_weight", CLI_VALUE, S_CONTENT_WEIGHT},
+    {"style-weight", 0, "style_weight", CLI_VALUE, S_STYLE_WEIGHT},
+    {"tv-weight", 0, "tv_weight", CLI_VALUE, S_TV_WEIGHT},
+    {"content-layers", 0, "content_layers", CLI_VALUE, S_CONTENT_LAYERS},
+    {"style-layers", 0, "style_layers", CLI_VALUE, S_STYLE_LAYERS},
+    {"print-every", 0, "print_iter", CLI_VALUE, S_PRINT_EVERY},
+    {"save-every", 0, "save_iter", CLI_VALUE, S_SAVE_EVERY},
+};
+
+/* Add a comma list of file names to the style images (the list is split
+ * in place: argv strings are writable). */
+static int add_styles(hs_style_job *job, const char *spelling, char *list)
 {
-    int n = 0;
     for (char *save = NULL, *item = strtok_r(list, ",", &save); item;
          item = strtok_r(NULL, ",", &save)) {
-        if (n == capacity) return -1;
-        out[n++] = item;
+        if (job->style_count == HS_STYLE_MAX_IMAGES) {
+            fprintf(stderr, "hirestyle: %s: at most %d style images\n", spelling,
+                    HS_STYLE_MAX_IMAGES);
+            return -1;
+        }
+        job->styles[job->style_count++] = item;
     }
-    return n;
-}
-
-/* One option at argv[*i]; 1 used, 0 not ours, -1 bad. */
-int cli_style_option(hs_style_job *job, int argc, char **argv, int *i)
-{
-    const char *a = argv[*i];
-    char *v;
-    int seed;
-#define VALUE() ((v = (char *)cli_value(argc, argv, i)) != NULL)
-    if (cli_is(a, "--content", "-c")) return VALUE() ? (job->content = v, 1) : -1;
-    if (cli_is(a, "--style", "-s")) {
-        if (!VALUE()) return -1;
-        job->style_count = split_files(v, job->styles, HS_STYLE_MAX_IMAGES);
-        if (job->style_count < 1)
-            fprintf(stderr, "hirestyle: --style takes 1 to %d files\n", HS_STYLE_MAX_IMAGES);
-        return job->style_count < 1 ? -1 : 1;
-    }
-    if (cli_is(a, "--style-blend-weights", NULL))
-        return VALUE() && (job->blend_count = cli_parse_float_list(a, v, job->blend,
-                                                                    HS_STYLE_MAX_IMAGES)) > 0 ? 1 : -1;
-    if (cli_is(a, "--image-size", NULL))
-        return VALUE() && !cli_parse_int(a, v, 16, 65536, &job->image_size) ? 1 : -1;
-    if (cli_is(a, "--style-scale", NULL)) {
-        if (!VALUE() || cli_parse_float(a, v, &job->style_scale)) return -1;
-        if (job->style_scale > 0 && job->style_scale <= 16) return 1;
-        return fprintf(stderr, "hirestyle: --style-scale is above 0 and at most 16\n"), -1;
-    }
-    if (cli_is(a, "--original-colors", NULL)) return job->original_colors = 1;
-    if (cli_is(a, "--iters", "-n") || cli_is(a, "--num-iterations", NULL))
-        return VALUE() && (job->iterations_count = cli_parse_int_list(
-                               a, v, 1, 1000000, job->iterations, HS_SCHEDULE_MAX_SCALES)) > 0
-                   ? 1
-                   : -1;
-    if (cli_is(a, "--iters-fine", NULL))
-        return VALUE() && !cli_parse_int(a, v, 1, 1000000, &job->iterations_fine) ? 1 : -1;
-    if (cli_is(a, "--start-size", NULL))
-        return VALUE() && !cli_parse_int(a, v, 16, 65536, &job->start_size) ? 1 : -1;
-    if (cli_is(a, "--scale-step", NULL)) {
-        if (!VALUE() || cli_parse_float(a, v, &job->scale_step)) return -1;
-        if (job->scale_step > 1 && job->scale_step <= 16) return 1;
-        return fprintf(stderr, "hirestyle: --scale-step is above 1 and at most 16\n"), -1;
-    }
-    if (cli_is(a, "--block", NULL))
-        return VALUE() && !cli_parse_int(a, v, 0, 65536, &job->block) ? 1 : -1;
-    if (cli_is(a, "--optimizer", NULL)) {
-        if (!VALUE()) return -1;
-        if (strcmp(v, "adam") == 0) job->optimizer = HS_OPT_ADAM;
-        else if (strcmp(v, "lbfgs") == 0) job->optimizer = HS_OPT_LBFGS;
-        else return fprintf(stderr, "hirestyle: --optimizer is adam or lbfgs, not '%s'\n", v), -1;
-        return 1;
-    }
-    if (cli_is(a, "--learning-rate", NULL)) return VALUE() && !cli_parse_float(a, v, &job->learning_rate) ? 1 : -1;
-    if (cli_is(a, "--init", NULL)) {
-        if (!VALUE()) return -1;
-        if (strcmp(v, "content") == 0) job->init = HS_INIT_CONTENT;
-        else if (strcmp(v, "random") == 0) job->init = HS_INIT_RANDOM;
-        else if (strcmp(v, "image") == 0) job->init = HS_INIT_IMAGE;
-        else return fprintf(stderr, "hirestyle: --init is content, random or image, not '%s'\n", v), -1;
-        return 1;
-    }
-    if (cli_is(a, "--init-image", NULL)) return VALUE() ? (job->init_image = v, 1) : -1;
-    if (cli_is(a, "--seed", NULL)) {
-        if (!VALUE() || cli_parse_int(a, v, 0, 2147483647, &seed)) return -1;
-        job->seed = (unsigned)seed;
-        return 1;
-    }
-    if (cli_is(a, "--jitter", NULL)) return job->jitter = 1;
-    if (cli_is(a, "--no-jitter", NULL)) return (job->jitter = 0), 1;
-    if (cli_is(a, "--weights", NULL)) return VALUE() ? (job->weights = v, 1) : -1;
-    if (cli_is(a, "--content-weight", NULL)) return VALUE() && !cli_parse_float(a, v, &job->content_weight) ? 1 : -1;
-    if (cli_is(a, "--style-weight", NULL)) return VALUE() && !cli_parse_float(a, v, &job->style_weight) ? 1 : -1;
-    if (cli_is(a, "--tv-weight", NULL)) return VALUE() && !cli_parse_float(a, v, &job->tv_weight) ? 1 : -1;
-    if (cli_is(a, "--content-layers", NULL)) return VALUE() ? (job->content_layers = v, 1) : -1;
-    if (cli_is(a, "--style-layers", NULL)) return VALUE() ? (job->style_layers = v, 1) : -1;
-    if (cli_is(a, "--print-every", NULL)) return VALUE() && !cli_parse_int(a, v, 0, 1000000, &job->print_every) ? 1 : -1;
-    if (cli_is(a, "--save-every", NULL)) return VALUE() && !cli_parse_int(a, v, 0, 1000000, &job->save_every) ? 1 : -1;
-#undef VALUE
     return 0;
 }
 
+/* -s is neural-style's style image here, and realesrgan's scale elsewhere:
+ * a number that is no file was meant as a scale. */
+static int check_not_scale(const char *spelling, const char *value)
+{
+    if (strcmp(spelling, "-s") != 0 || !value[0] || strspn(value, "0123456789") != strlen(value) ||
+        access(value, F_OK) == 0)
+        return 0;
+    fprintf(stderr, "hirestyle: -s %s: -s is --style here (a style image), not realesrgan's "
+            "scale: write --style FILE, or --upscale %s for the scale (`hirestyle run`; "
+            "`hirestyle upscale --scale %s` for a photo)\n", value, value, value);
+    return -1;
+}
+
+/* A choice among `names` (NULL-terminated): its index, or -1 after saying so. */
+static int choice(const char *spelling, const char *value, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(value, names[i]) == 0) return i;
+    fprintf(stderr, "hirestyle: %s is %s", spelling, names[0]);
+    for (int i = 1; names[i]; i++) fprintf(stderr, "%s%s", names[i + 1] ? ", " : " or ", names[i]);
+    fprintf(stderr, ", not '%s'\n", value);
+    return -1;
+}
+
+static int in_range(const char *spelling, float v, float above, float most)
+{
+    if (v > above && v <= most) return 0;
+    fprintf(stderr, "hirestyle: %s is above %g and at most %g\n", spelling, above, most);
+    return -1;
+}
+
+static int set_style_option(void *state, const cli_option *o, const char *spelling,
+                            const char *value)
+{
+    hs_style_job *job = state;
+    const char *n = spelling;
+    char *v = (char *)value; /* argv strings are writable */
+    int k;
+    switch (o->id) {
+    case S_CONTENT: job->content = v; return 0;
+    case S_STYLE: return check_not_scale(n, v) || add_styles(job, n, v) ? -1 : 0;
+    case S_BLEND:
+        job->blend_count = cli_parse_float_list(n, v, job->blend, HS_STYLE_MAX_IMAGES);
+        return job->blend_count > 0 ? 0 : -1;
+    case S_OUTPUT: job->output = v; return 0;
+    case S_IMAGE_SIZE: return cli_parse_int(n, v, 16, 65536, &job->image_size);
+    case S_START_SIZE: return cli_parse_int(n, v, 16, 65536, &job->start_size);
+    case S_SCALE_STEP:
+        return cli_parse_float(n, v, &job->scale_step) || in_range(n, job->scale_step, 1, 16);
+    case S_STYLE_SCALE:
+        return cli_parse_float(n, v, &job->style_scale) || in_range(n, job->style_scale, 0, 16);
+    case S_ORIGINAL_COLORS: /* a flag, or neural-style's -original_colors 0|1 */
+        job->original_colors = 1;
+        return v ? cli_parse_int(n, v, 0, 1, &job->original_colors) : 0;
+    case S_ITERS:
+        job->iterations_count =
+            cli_parse_int_list(n, v, 1, 1000000, job->iterations, HS_SCHEDULE_MAX_SCALES);
+        return job->iterations_count > 0 ? 0 : -1;
+    case S_ITERS_FINE: return cli_parse_int(n, v, 1, 1000000, &job->iterations_fine);
+    case S_BLOCK: return cli_parse_int(n, v, 0, 65536, &job->block);
+    case S_OPTIMIZER:
+        if ((k = choice(n, v, (const char *const[]){"adam", "lbfgs", NULL})) < 0) return -1;
+        job->optimizer = k ? HS_OPT_LBFGS : HS_OPT_ADAM;
+        return 0;
+    case S_LEARNING_RATE: return cli_parse_float(n, v, &job->learning_rate);
+    case S_INIT:
+        if ((k = choice(n, v, (const char *const[]){"content", "random", "image", NULL})) < 0)
+            return -1;
+        job->init = k == 0 ? HS_INIT_CONTENT : k == 1 ? HS_INIT_RANDOM : HS_INIT_IMAGE;
+        return 0;
+    case S_INIT_IMAGE: job->init_image = v; return 0;
+    case S_SEED:
+        if (cli_parse_int(n, v, 0, 2147483647, &k)) return -1;
+        job->seed = (unsigned)k;
+        return 0;
+    case S_JITTER: job->jitter = strcmp(o->name, "jitter") == 0; return 0;
+    case S_WEIGHTS: job->weights = v; return 0;
+    case S_CONTENT_WEIGHT: return cli_parse_float(n, v, &job->content_weight);
+    case S_STYLE_WEIGHT: return cli_parse_float(n, v, &job->style_weight);
+    case S_TV_WEIGHT: return cli_parse_float(n, v, &job->tv_weight);
+    case S_CONTENT_LAYERS: job->content_layers = v; return 0;
+    case S_STYLE_LAYERS: job->style_layers = v; return 0;
+    case S_PRINT_EVERY: return cli_parse_int(n, v, 0, 1000000, &job->print_every);
+    case S_SAVE_EVERY: return cli_parse_int(n, v, 0, 1000000, &job->save_every);
+    }
+    return -1;
+}
+
+cli_table cli_style_table(hs_style_job *job)
+{
+    return CLI_TABLE(style_options, set_style_option, job);
+}
+
 /* Checks that need all options: required files, consistent counts. */
-int cli_style_check(const hs_style_job *job)
+int cli_style_check(hs_style_job *job)
 {
     if (!job->content || job->style_count == 0) {
         fprintf(stderr, "hirestyle: --content and --style are required (see --help)\n");
@@ -180,10 +250,8 @@ int cli_style_check(const hs_style_job *job)
                 job->style_count, job->blend_count);
         return -1;
     }
-    if (job->init == HS_INIT_IMAGE && !job->init_image) {
-        fprintf(stderr, "hirestyle: --init image needs --init-image FILE\n");
-        return -1;
-    }
+    /* as neural-style's -init image: the content image unless another is given */
+    if (job->init == HS_INIT_IMAGE && !job->init_image) job->init = HS_INIT_CONTENT;
     return 0;
 }
 
@@ -192,23 +260,12 @@ int cli_style(int argc, char **argv)
     hs_style_job job;
     cli_style_job_defaults(&job);
     cli_common common = {0};
-    const char *output = "out.png";
-    for (int i = 1; i < argc; i++) {
-        int used = cli_common_option(&common, argc, argv, &i);
-        if (!used) used = cli_style_option(&job, argc, argv, &i);
-        if (!used && cli_is(argv[i], "--output", "-o")) {
-            output = cli_value(argc, argv, &i);
-            used = output ? 1 : -1;
-        }
-        if (!used && cli_is(argv[i], "--help", "-h")) {
-            style_help();
-            return 0;
-        }
-        if (!used) fprintf(stderr, "hirestyle style: unknown option '%s' (see --help)\n", argv[i]);
-        if (used <= 0) return HS_ERR_USAGE;
-    }
+    cli_table tables[] = {cli_style_table(&job), cli_common_table(&common)};
+    int rc = cli_parse("style", argc, argv, tables, 2);
+    if (rc == CLI_HELP) style_help();
+    if (rc) return rc == CLI_HELP ? 0 : rc;
     if (cli_style_check(&job)) return HS_ERR_USAGE;
-    job.output = output;
+    const char *output = job.output;
     job.quiet = common.quiet;
     job.verbose = common.context.verbose;
     job.argc = argc;
@@ -219,7 +276,7 @@ int cli_style(int argc, char **argv)
     if (st == HS_OK) st = hs_style_job_weights(&job, model, sizeof model);
     if (st != HS_OK) return cli_report(st);
     hs_context *ctx;
-    int rc = cli_open_context(&common, &ctx);
+    rc = cli_open_context(&common, &ctx);
     if (rc) return rc;
     cli_catch_interrupt();
     double start = hs_seconds();

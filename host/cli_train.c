@@ -89,70 +89,91 @@ static void help(void)
     cli_common_help();
 }
 
-/* 1 when argv[*i] was one of ours, 0 when not, -1 on a bad value (printed). */
-static int used(int parse_result) { return parse_result < 0 ? -1 : 1; }
+enum train_option {
+    T_DATA = 1, T_VAL, T_OUTPUT, T_WEIGHTS, T_RESUME, T_ARCH, T_BLOCKS, T_FEATURES, T_SCALE,
+    T_STEPS, T_BATCH, T_PATCH, T_LR, T_GAMMA, T_MILESTONES, T_CLIP, T_EMA, T_SEED, T_SAVE_EVERY,
+    T_VAL_EVERY, T_VAL_SIZE, T_MAX_SIDE, T_BLUR, T_NOISE, T_JPEG, T_PIXEL, T_PERCEPTUAL,
+    T_PERCEPTUAL_LAYERS, T_GAN, T_GAN_START, T_LR_D, T_DISC_FEATURES,
+};
 
-static int parse_option(train_args *a, int argc, char **argv, int *i)
+static const cli_option train_options[] = {
+    {"data", 0, NULL, CLI_VALUE, T_DATA},
+    {"val", 0, NULL, CLI_VALUE, T_VAL},
+    {"output", 'o', NULL, CLI_VALUE, T_OUTPUT},
+    {"weights", 'w', NULL, CLI_VALUE, T_WEIGHTS},
+    {"resume", 0, NULL, CLI_VALUE, T_RESUME},
+    {"arch", 0, NULL, CLI_VALUE, T_ARCH},
+    {"blocks", 0, NULL, CLI_VALUE, T_BLOCKS},
+    {"features", 0, NULL, CLI_VALUE, T_FEATURES},
+    {"scale", 's', NULL, CLI_VALUE, T_SCALE},
+    {"steps", 0, NULL, CLI_VALUE, T_STEPS},
+    {"batch", 0, NULL, CLI_VALUE, T_BATCH},
+    {"patch", 0, NULL, CLI_VALUE, T_PATCH},
+    {"lr", 0, NULL, CLI_VALUE, T_LR},
+    {"gamma", 0, NULL, CLI_VALUE, T_GAMMA},
+    {"milestones", 0, NULL, CLI_VALUE, T_MILESTONES},
+    {"clip", 0, NULL, CLI_VALUE, T_CLIP},
+    {"ema", 0, NULL, CLI_VALUE, T_EMA},
+    {"seed", 0, NULL, CLI_VALUE, T_SEED},
+    {"save-every", 0, NULL, CLI_VALUE, T_SAVE_EVERY},
+    {"val-every", 0, NULL, CLI_VALUE, T_VAL_EVERY},
+    {"val-size", 0, NULL, CLI_VALUE, T_VAL_SIZE},
+    {"max-side", 0, NULL, CLI_VALUE, T_MAX_SIDE},
+    {"blur", 0, NULL, CLI_VALUE, T_BLUR},
+    {"noise", 0, NULL, CLI_VALUE, T_NOISE},
+    {"jpeg", 0, NULL, CLI_VALUE, T_JPEG},
+    {"pixel", 0, NULL, CLI_VALUE, T_PIXEL},
+    {"perceptual", 0, NULL, CLI_VALUE, T_PERCEPTUAL},
+    {"perceptual-layers", 0, NULL, CLI_VALUE, T_PERCEPTUAL_LAYERS},
+    {"gan", 0, NULL, CLI_VALUE, T_GAN},
+    {"gan-start", 0, NULL, CLI_VALUE, T_GAN_START},
+    {"lr-d", 0, NULL, CLI_VALUE, T_LR_D},
+    {"disc-features", 0, NULL, CLI_VALUE, T_DISC_FEATURES},
+};
+
+static int set_option(void *state, const cli_option *o, const char *n, const char *v)
 {
-    const char *arg = argv[*i], *v;
+    train_args *a = state;
     hs_train_recipe *r = &a->recipe;
     hs_sr_shape *sh = &a->shape;
-    /* options with a value: take it first */
-    static const char *const with_value[] = {
-        "--data", "--val", "--output", "-o", "--weights", "-w", "--resume", "--arch", "--blocks",
-        "--features", "--scale", "-s", "--steps", "--batch", "--patch", "--lr", "--gamma",
-        "--milestones", "--clip", "--ema", "--seed", "--save-every", "--val-every", "--val-size",
-        "--max-side", "--blur", "--noise", "--jpeg", "--pixel", "--perceptual",
-        "--perceptual-layers", "--gan", "--gan-start", "--lr-d", "--disc-features"};
-    int known = 0;
-    for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
-        known |= strcmp(arg, with_value[k]) == 0;
-    if (!known) return 0;
-    if (!(v = cli_value(argc, argv, i))) return -1;
-    if (cli_is(arg, "--data", NULL)) a->data = v;
-    else if (cli_is(arg, "--val", NULL)) a->val = v;
-    else if (cli_is(arg, "--output", "-o")) a->output = v;
-    else if (cli_is(arg, "--weights", "-w")) a->weights = v;
-    else if (cli_is(arg, "--resume", NULL)) a->resume = v;
-    else if (cli_is(arg, "--arch", NULL)) sh->arch = v, a->arch_given = 1;
-    else if (cli_is(arg, "--blocks", NULL))
-        return a->arch_given = 1, used(cli_parse_int(arg, v, 0, 256, &sh->blocks));
-    else if (cli_is(arg, "--features", NULL))
-        return a->arch_given = 1, used(cli_parse_int(arg, v, 1, 1024, &sh->features));
-    else if (cli_is(arg, "--scale", "-s"))
-        return a->arch_given = 1, used(cli_parse_int(arg, v, 1, 8, &sh->scale));
-    else if (cli_is(arg, "--steps", NULL)) return used(cli_parse_int(arg, v, 1, 100000000, &r->steps));
-    else if (cli_is(arg, "--batch", NULL)) return used(cli_parse_int(arg, v, 1, 4096, &r->batch));
-    else if (cli_is(arg, "--patch", NULL)) return used(cli_parse_int(arg, v, 8, 4096, &r->patch));
-    else if (cli_is(arg, "--lr", NULL)) return used(cli_parse_float(arg, v, &r->lr));
-    else if (cli_is(arg, "--gamma", NULL)) return used(cli_parse_float(arg, v, &r->gamma));
-    else if (cli_is(arg, "--milestones", NULL)) {
-        int n = cli_parse_int_list(arg, v, 1, 100000000, r->milestones, HS_TRAIN_MAX_MILESTONES);
-        if (n < 0) return -1;
-        r->milestone_count = n;
+    switch (o->id) {
+    case T_DATA: a->data = v; return 0;
+    case T_VAL: a->val = v; return 0;
+    case T_OUTPUT: a->output = v; return 0;
+    case T_WEIGHTS: a->weights = v; return 0;
+    case T_RESUME: a->resume = v; return 0;
+    case T_ARCH: sh->arch = v, a->arch_given = 1; return 0;
+    case T_BLOCKS: a->arch_given = 1; return cli_parse_int(n, v, 0, 256, &sh->blocks);
+    case T_FEATURES: a->arch_given = 1; return cli_parse_int(n, v, 1, 1024, &sh->features);
+    case T_SCALE: a->arch_given = 1; return cli_parse_int(n, v, 1, 8, &sh->scale);
+    case T_STEPS: return cli_parse_int(n, v, 1, 100000000, &r->steps);
+    case T_BATCH: return cli_parse_int(n, v, 1, 4096, &r->batch);
+    case T_PATCH: return cli_parse_int(n, v, 8, 4096, &r->patch);
+    case T_LR: return cli_parse_float(n, v, &r->lr);
+    case T_GAMMA: return cli_parse_float(n, v, &r->gamma);
+    case T_MILESTONES:
+        r->milestone_count =
+            cli_parse_int_list(n, v, 1, 100000000, r->milestones, HS_TRAIN_MAX_MILESTONES);
+        return r->milestone_count < 0;
+    case T_CLIP: return cli_parse_float(n, v, &a->config.clip);
+    case T_EMA: return cli_parse_float(n, v, &a->config.ema_decay);
+    case T_SEED: return cli_parse_int(n, v, 0, 2147483647, &a->seed);
+    case T_SAVE_EVERY: return cli_parse_int(n, v, 0, 100000000, &r->save_every);
+    case T_VAL_EVERY: return cli_parse_int(n, v, 0, 100000000, &r->val_every);
+    case T_VAL_SIZE: return cli_parse_int(n, v, 16, 4096, &r->val_size);
+    case T_MAX_SIDE: return cli_parse_int(n, v, 16, 65535, &a->max_side);
+    case T_BLUR: return cli_parse_float(n, v, &r->degradation.blur);
+    case T_NOISE: return cli_parse_float(n, v, &r->degradation.noise);
+    case T_JPEG: return cli_parse_int(n, v, 1, 100, &r->degradation.jpeg_min);
+    case T_PIXEL: return cli_parse_float(n, v, &a->gan.pixel);
+    case T_PERCEPTUAL: return cli_parse_float(n, v, &a->gan.perceptual);
+    case T_PERCEPTUAL_LAYERS: a->gan.layers = v; return 0;
+    case T_GAN: return cli_parse_float(n, v, &a->gan.adversarial);
+    case T_GAN_START: return cli_parse_int(n, v, 0, 100000000, &a->gan.gan_start);
+    case T_LR_D: return cli_parse_float(n, v, &a->gan.lr_d);
+    case T_DISC_FEATURES: return cli_parse_int(n, v, 1, 512, &a->gan.disc_features);
     }
-    else if (cli_is(arg, "--clip", NULL)) return used(cli_parse_float(arg, v, &a->config.clip));
-    else if (cli_is(arg, "--ema", NULL)) return used(cli_parse_float(arg, v, &a->config.ema_decay));
-    else if (cli_is(arg, "--seed", NULL)) return used(cli_parse_int(arg, v, 0, 2147483647, &a->seed));
-    else if (cli_is(arg, "--save-every", NULL))
-        return used(cli_parse_int(arg, v, 0, 100000000, &r->save_every));
-    else if (cli_is(arg, "--val-every", NULL))
-        return used(cli_parse_int(arg, v, 0, 100000000, &r->val_every));
-    else if (cli_is(arg, "--val-size", NULL)) return used(cli_parse_int(arg, v, 16, 4096, &r->val_size));
-    else if (cli_is(arg, "--max-side", NULL)) return used(cli_parse_int(arg, v, 16, 65535, &a->max_side));
-    else if (cli_is(arg, "--blur", NULL)) return used(cli_parse_float(arg, v, &r->degradation.blur));
-    else if (cli_is(arg, "--noise", NULL)) return used(cli_parse_float(arg, v, &r->degradation.noise));
-    else if (cli_is(arg, "--jpeg", NULL)) return used(cli_parse_int(arg, v, 1, 100, &r->degradation.jpeg_min));
-    else if (cli_is(arg, "--pixel", NULL)) return used(cli_parse_float(arg, v, &a->gan.pixel));
-    else if (cli_is(arg, "--perceptual", NULL)) return used(cli_parse_float(arg, v, &a->gan.perceptual));
-    else if (cli_is(arg, "--perceptual-layers", NULL)) a->gan.layers = v;
-    else if (cli_is(arg, "--gan", NULL)) return used(cli_parse_float(arg, v, &a->gan.adversarial));
-    else if (cli_is(arg, "--gan-start", NULL))
-        return used(cli_parse_int(arg, v, 0, 100000000, &a->gan.gan_start));
-    else if (cli_is(arg, "--lr-d", NULL)) return used(cli_parse_float(arg, v, &a->gan.lr_d));
-    else if (cli_is(arg, "--disc-features", NULL))
-        return used(cli_parse_int(arg, v, 1, 512, &a->gan.disc_features));
-    return 1;
+    return -1;
 }
 
 /* The options together; HS_ERR_USAGE with a message when they disagree. */
@@ -185,23 +206,14 @@ static hs_status check_args(const train_args *a)
     return HS_OK;
 }
 
-/* 0 to go on, -1 after --help, else the exit code. */
+/* 0 to go on, CLI_HELP after --help, else the exit code. */
 static int parse_args(train_args *a, int argc, char **argv)
 {
     defaults(a);
-    for (int i = 1; i < argc; i++) {
-        if (cli_is(argv[i], "--help", "-h")) {
-            help();
-            return -1;
-        }
-        int rc = cli_common_option(&a->common, argc, argv, &i);
-        if (rc == 0) rc = parse_option(a, argc, argv, &i);
-        if (rc < 0) return HS_ERR_USAGE;
-        if (rc == 0) {
-            fprintf(stderr, "hirestyle train-sr: unknown option '%s' (see --help)\n", argv[i]);
-            return HS_ERR_USAGE;
-        }
-    }
+    cli_table tables[] = {CLI_TABLE(train_options, set_option, a), cli_common_table(&a->common)};
+    int rc = cli_parse("train-sr", argc, argv, tables, 2);
+    if (rc == CLI_HELP) help();
+    if (rc) return rc;
     hs_status st = check_args(a);
     return st == HS_OK ? 0 : cli_report(st);
 }
@@ -275,7 +287,7 @@ int cli_train_sr(int argc, char **argv)
 {
     train_args a;
     int rc = parse_args(&a, argc, argv);
-    if (rc) return rc < 0 ? 0 : rc;
+    if (rc) return rc == CLI_HELP ? 0 : rc;
     char command[4096], sample[PATH_SIZE];
     cli_command_line(argc, argv, command, sizeof command);
     sample_path(a.output, sample, sizeof sample);

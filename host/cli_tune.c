@@ -18,29 +18,26 @@ static void tune_help(void)
     cli_common_help();
 }
 
+static const cli_option tune_options[] = {{"candidates", 0, NULL, CLI_VALUE, 1}};
+
+static int set_candidates(void *state, const cli_option *o, const char *spelling,
+                          const char *value)
+{
+    (void)o;
+    return cli_parse_int(spelling, value, 1, 10000, state);
+}
+
 int cli_tune(int argc, char **argv)
 {
     cli_common common = {0};
     int candidates = 60;
-    for (int i = 1; i < argc; i++) {
-        int used = cli_common_option(&common, argc, argv, &i);
-        if (used < 0) return HS_ERR_USAGE;
-        if (used) continue;
-        const char *value;
-        if (cli_is(argv[i], "--help", "-h")) {
-            tune_help();
-            return 0;
-        } else if (cli_is(argv[i], "--candidates", NULL)) {
-            if (!(value = cli_value(argc, argv, &i)) ||
-                cli_parse_int("--candidates", value, 1, 10000, &candidates))
-                return HS_ERR_USAGE;
-        } else {
-            fprintf(stderr, "hirestyle tune: unknown option '%s'\n", argv[i]);
-            return HS_ERR_USAGE;
-        }
-    }
+    cli_table tables[] = {CLI_TABLE(tune_options, set_candidates, &candidates),
+                          cli_common_table(&common)};
+    int rc = cli_parse("tune", argc, argv, tables, 2);
+    if (rc == CLI_HELP) tune_help();
+    if (rc) return rc == CLI_HELP ? 0 : rc;
     hs_context *ctx;
-    int rc = cli_open_context(&common, &ctx);
+    rc = cli_open_context(&common, &ctx);
     if (rc) return rc;
     rc = cli_report(hs_tune_gemm(ctx, candidates, common.quiet));
     hs_context_destroy(ctx);

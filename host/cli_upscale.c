@@ -1,6 +1,6 @@
 /* cli_upscale.c — `hirestyle upscale`: enlarge one image with a GAN
  * super-resolution network, in the manner of realesrgan-ncnn-vulkan
- * (-i -o -s -t -m -g). The tiling and the out-of-memory retry are
+ * (-i -o -s -t -n -g -f -j -x; its -m, a folder, is --models-dir here). The tiling and the out-of-memory retry are
  * upscale.c's; this file reads the options, finds the weights file, shows
  * progress on a terminal and writes the result atomically (PNG, JPEG, WebP
  * or TIFF, with the input's ICC profile and EXIF; a PNG also gets the
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PATH_SIZE 4096
@@ -26,6 +27,8 @@ typedef struct upscale_args {
     cli_common common;
     const char *input, *output, *model, *models_dir;
     int scale, scale_given, tile;
+    int tta;              /* -x: the mean of the 8 flips and rotations */
+    int threads[3];       /* -j load:proc:save */
     hs_save_options save; /* -f, --quality, --bits */
 } upscale_args;
 
@@ -57,65 +60,113 @@ static void upscale_help(void)
            "                         most half the device memory (less under\n"
            "                         HIRESTYLE_MEMORY_LIMIT_MB) and no tensor over its largest\n"
            "                         allocation or 2^31 floats (default: 0). When the device\n"
-           "                         runs out of memory the tile is halved and retried.\n",
+           "                         runs out of memory the tile is halved and retried.\n"
+           "  -x, --tta              test-time augmentation: the mean of the outputs for the\n"
+           "                         8 flips and quarter turns of the image (8x the time)\n"
+           "  -j, --threads L:P:S    realesrgan-ncnn-vulkan's load:proc:save threads: checked,\n"
+           "                         then unused (one image is loaded, upscaled, saved)\n",
            DEFAULT_SCALE);
     cli_common_help();
+    printf("\n"
+           "Options take --name=value too, each given once. The one-letter ones are\n"
+           "realesrgan-ncnn-vulkan's; its -m is a folder of models: write --models-dir DIR.\n");
 }
 
-/* 0 to go on, else the exit code (-1: --help was shown, exit 0). */
-static int parse_option(upscale_args *a, int argc, char **argv, int *i)
+enum upscale_option {
+    U_INPUT = 1, U_OUTPUT, U_MODEL, U_MODELS_DIR, U_SCALE, U_TILE, U_FORMAT, U_QUALITY, U_BITS,
+    U_TTA, U_THREADS,
+};
+
+/* Named as realesrgan-ncnn-vulkan's where they mean the same. */
+static const cli_option upscale_options[] = {
+    {"input", 'i', NULL, CLI_VALUE, U_INPUT},
+    {"output", 'o', NULL, CLI_VALUE, U_OUTPUT},
+    {"model", 'm', NULL, CLI_VALUE, U_MODEL},
+    {"name", 'n', NULL, CLI_VALUE, U_MODEL},
+    {"models-dir", 0, NULL, CLI_VALUE, U_MODELS_DIR},
+    {"scale", 's', NULL, CLI_VALUE, U_SCALE},
+    {"tile", 't', NULL, CLI_VALUE, U_TILE},
+    {"format", 'f', NULL, CLI_VALUE, U_FORMAT},
+    {"quality", 0, NULL, CLI_VALUE, U_QUALITY},
+    {"bits", 0, NULL, CLI_VALUE, U_BITS},
+    {"tta", 'x', NULL, CLI_FLAG, U_TTA},
+    {"threads", 'j', NULL, CLI_VALUE, U_THREADS},
+};
+
+/* -j load:proc:save as realesrgan-ncnn-vulkan takes it, each 1 to 64. */
+static int parse_threads(const char *spelling, const char *value, int threads[3])
 {
-    const char *arg = argv[*i], *value;
-    if (cli_is(arg, "--help", "-h")) {
-        upscale_help();
+    int n = 0, used = 0;
+    if (sscanf(value, "%d:%d:%d%n", &threads[0], &threads[1], &threads[2], &n) == 3 &&
+        value[n] == '\0')
+        used = 1;
+    for (int k = 0; used && k < 3; k++) used = threads[k] >= 1 && threads[k] <= 64;
+    if (used) return 0;
+    fprintf(stderr, "hirestyle: %s takes load:proc:save thread counts from 1 to 64, e.g. 1:2:2, "
+            "not '%s'\n", spelling, value);
+    return -1;
+}
+
+/* -s is realesrgan's scale here; a style image was meant for `style`. */
+static int parse_scale(const char *spelling, const char *value, int *scale)
+{
+    if (strcmp(spelling, "-s") == 0 && strspn(value, "0123456789") != strlen(value)) {
+        fprintf(stderr, "hirestyle: -s %s: -s is --scale here (realesrgan's), not neural-style's "
+                "style image: write --scale N, or `hirestyle style --style FILE` to paint\n",
+                value);
         return -1;
     }
-    const char **text = cli_is(arg, "--input", "-i")        ? &a->input
-                        : cli_is(arg, "--output", "-o")     ? &a->output
-                        : cli_is(arg, "--model", "-m")      ? &a->model
-                        : cli_is(arg, "--name", "-n")       ? &a->model
-                        : cli_is(arg, "--models-dir", NULL) ? &a->models_dir
-                                                            : NULL;
-    int is_scale = cli_is(arg, "--scale", "-s"), is_tile = cli_is(arg, "--tile", "-t");
-    int is_format = cli_is(arg, "--format", "-f"), is_quality = cli_is(arg, "--quality", NULL);
-    int is_bits = cli_is(arg, "--bits", NULL);
-    if (!text && !is_scale && !is_tile && !is_format && !is_quality && !is_bits) {
-        fprintf(stderr, "hirestyle upscale: unknown option '%s' (see --help)\n", arg);
-        return HS_ERR_USAGE;
+    if (cli_parse_int(spelling, value, 2, 8, scale)) return -1;
+    if (*scale == 2 || *scale == 3 || *scale == 4 || *scale == 8) return 0;
+    fprintf(stderr, "hirestyle: %s takes 2, 3, 4 or 8, not %d\n", spelling, *scale);
+    return -1;
+}
+
+/* realesrgan-ncnn-vulkan's -m is a folder of models, hirestyle's the model. */
+static int check_model(const char *spelling, const char *value)
+{
+    struct stat st;
+    if (stat(value, &st) != 0 || !S_ISDIR(st.st_mode)) return 0;
+    fprintf(stderr, "hirestyle: %s %s is a folder: write --models-dir %s for a folder of models "
+            "(realesrgan-ncnn-vulkan's -m), with -n NAME\n", spelling, value, value);
+    return -1;
+}
+
+static int set_option(void *state, const cli_option *o, const char *spelling, const char *value)
+{
+    upscale_args *a = state;
+    switch (o->id) {
+    case U_INPUT: a->input = value; return 0;
+    case U_OUTPUT: a->output = value; return 0;
+    case U_MODEL: a->model = value; return check_model(spelling, value);
+    case U_MODELS_DIR: a->models_dir = value; return 0;
+    case U_SCALE: a->scale_given = 1; return parse_scale(spelling, value, &a->scale);
+    case U_TILE: return cli_parse_int(spelling, value, 0, HS_IMAGE_MAX_SIDE, &a->tile);
+    case U_QUALITY: return cli_parse_int(spelling, value, 1, 100, &a->save.quality);
+    case U_TTA: a->tta = 1; return 0;
+    case U_THREADS: return parse_threads(spelling, value, a->threads);
+    case U_BITS:
+        if (!cli_parse_int(spelling, value, 8, 16, &a->save.bits) &&
+            (a->save.bits == 8 || a->save.bits == 16))
+            return 0;
+        fprintf(stderr, "hirestyle: %s takes 8 or 16, not '%s'\n", spelling, value);
+        return -1;
+    case U_FORMAT:
+        if ((a->save.format = hs_image_format_from_name(value))) return 0;
+        fprintf(stderr, "hirestyle: %s takes png, jpg, webp or tif, not '%s'\n", spelling, value);
+        return -1;
     }
-    if (!(value = cli_value(argc, argv, i))) return HS_ERR_USAGE;
-    if (text) *text = value;
-    if (is_tile && cli_parse_int(arg, value, 0, HS_IMAGE_MAX_SIDE, &a->tile)) return HS_ERR_USAGE;
-    if (is_quality && cli_parse_int(arg, value, 1, 100, &a->save.quality)) return HS_ERR_USAGE;
-    if (is_bits && (cli_parse_int(arg, value, 8, 16, &a->save.bits) ||
-                    (a->save.bits != 8 && a->save.bits != 16))) {
-        fprintf(stderr, "hirestyle: %s takes 8 or 16, not '%s'\n", arg, value);
-        return HS_ERR_USAGE;
-    }
-    if (is_format && !(a->save.format = hs_image_format_from_name(value))) {
-        fprintf(stderr, "hirestyle: %s takes png, jpg, webp or tif, not '%s'\n", arg, value);
-        return HS_ERR_USAGE;
-    }
-    if (is_scale) {
-        if (cli_parse_int(arg, value, 2, 8, &a->scale)) return HS_ERR_USAGE;
-        if (a->scale != 2 && a->scale != 3 && a->scale != 4 && a->scale != 8) {
-            fprintf(stderr, "hirestyle: %s takes 2, 3, 4 or 8, not %d\n", arg, a->scale);
-            return HS_ERR_USAGE;
-        }
-        a->scale_given = 1;
-    }
-    return 0;
+    return -1;
 }
 
 static int parse_args(upscale_args *a, int argc, char **argv)
 {
-    *a = (upscale_args){.scale = DEFAULT_SCALE};
-    for (int i = 1; i < argc; i++) {
-        int used = cli_common_option(&a->common, argc, argv, &i);
-        if (used < 0) return HS_ERR_USAGE;
-        int rc = used ? 0 : parse_option(a, argc, argv, &i);
-        if (rc) return rc;
-    }
+    *a = (upscale_args){.scale = DEFAULT_SCALE, .threads = {1, 2, 2}};
+    cli_table tables[] = {CLI_TABLE(upscale_options, set_option, a),
+                          cli_common_table(&a->common)};
+    int rc = cli_parse("upscale", argc, argv, tables, 2);
+    if (rc == CLI_HELP) upscale_help();
+    if (rc) return rc;
     if (!a->input || !a->output) {
         fprintf(stderr, "hirestyle upscale: -i IN and -o OUT are required (see --help)\n");
         return HS_ERR_USAGE;
@@ -192,7 +243,7 @@ static hs_status upscale_file(hs_context *ctx, const upscale_args *a, const char
     hs_status st = hs_net_load(ctx, model, &net);
     if (st != HS_OK) return st;
     st = cli_check_sr_model(&net, model, a->scale_given ? a->scale : 0);
-    hs_upscale_options opts = {a->tile, show_progress, progress, HS_UPSCALE_PRE_PAD};
+    hs_upscale_options opts = {a->tile, show_progress, progress, HS_UPSCALE_PRE_PAD, a->tta};
     if (st == HS_OK) st = hs_upscale_image(&net, in, &opts, out);
     if (st != HS_OK) st = hs_fail_context(st, "%s", a->input);
     hs_net_free(&net);
@@ -221,7 +272,7 @@ int cli_upscale(int argc, char **argv)
 {
     upscale_args a;
     int rc = parse_args(&a, argc, argv);
-    if (rc) return rc < 0 ? 0 : rc;
+    if (rc) return rc == CLI_HELP ? 0 : rc;
     char model[PATH_SIZE];
     hs_image in = {0}, out = {0};
     hs_load_options load = {.max_pixels = input_pixel_budget(&a), .keep_16bit = 1};

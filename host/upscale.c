@@ -499,7 +499,8 @@ static hs_status upscale_colour(hs_net *net, const hs_image *in, const hs_upscal
     output_sink sink = {.pixels = deep ? NULL : big.pixels,
                         .samples16 = deep ? hs_image_samples16(&big) : NULL,
                         .width = big.width, .height = big.height};
-    if (st == HS_OK) st = upscale_rgb(net, source, opts, &sink);
+    if (st == HS_OK)
+        st = opts->tta ? hs_upscale_tta(net, source, opts, &big) : upscale_rgb(net, source, opts, &sink);
     hs_image_free(&rgb);
     if (st == HS_OK) *out = big;
     else hs_image_free(&big);

@@ -41,6 +41,10 @@ typedef struct hs_upscale_options {
      * on the right and bottom up to a multiple of hs_upscale_alignment, and
      * its tiles are multiples of that alignment. */
     int pre_pad;
+    /* Test-time augmentation (realesrgan-ncnn-vulkan's -x): the mean of the
+     * outputs for the 8 flips and quarter turns of the image, each turned
+     * back (upscale_tta.c). 8 times the work. */
+    int tta;
 } hs_upscale_options;
 
 /* How many input pixels of context a tile needs on each side: the receptive
@@ -71,6 +75,11 @@ hs_status hs_upscale_tile_memory(const hs_net *net, int tile, int width, int hei
  * restarted, down to HS_UPSCALE_MIN_TILE. */
 hs_status hs_upscale_image(hs_net *net, const hs_image *in, const hs_upscale_options *opts,
                            hs_image *out);
+
+/* The colour of an RGB image with opts->tta: into `out`, allocated as
+ * out->width = scale·width etc. with the image's depth (upscale_tta.c). */
+hs_status hs_upscale_tta(hs_net *net, const hs_image *rgb, const hs_upscale_options *opts,
+                         hs_image *out);
 
 /* The raw output of the net for an RGB image, before rounding: planes
  * holds 3 × (scale·height) × (scale·width) floats (planar RGB, white =

@@ -34,6 +34,7 @@ no_file() {
 mkdir -p "$work/data" "$work/val" "$work/empty"
 cp "$root/tools/examples/dog.jpg" "$root/tools/examples/scream.jpg" "$work/data/"
 cp "$root/tools/examples/starry_night.jpg" "$work/val/"
+# (an option is given once: "${tiny[@]/24/32}" changes the patch)
 tiny=(--arch srresnet --blocks 1 --features 8 --scale 2 --patch 24 --batch 2 --max-side 160)
 ckpt=$work/model.safetensors
 
@@ -50,7 +51,7 @@ expect "empty data" 2 "no images" "$hirestyle" train-sr --data "$work/empty" -o 
 expect "missing folder" 3 "$work/no/model.safetensors" "$hirestyle" train-sr --data "$work/data" \
     -o "$work/no/model.safetensors"
 expect "patch vs scale" 2 "multiple of the scale" "$hirestyle" train-sr --data "$work/data" \
-    -o "$ckpt" "${tiny[@]}" --patch 25
+    -o "$ckpt" "${tiny[@]/24/25}"
 expect "missing weights" 4 "nothing.safetensors" "$hirestyle" train-sr --data "$work/data" \
     -o "$ckpt" -w nothing.safetensors
 expect "resume a model" 4 "not a train-sr checkpoint" "$hirestyle" train-sr --data "$work/data" \
@@ -100,7 +101,7 @@ no_file "Ctrl-C: no temporaries" "$ckpt.tmp"
 
 # Perceptual and adversarial losses after an L1 warm-up; a GAN run cannot be resumed yet.
 expect_ok "GAN run" "$hirestyle" train-sr --data "$work/data" -o "$work/gan.safetensors" \
-    "${tiny[@]}" --patch 32 --steps 4 --gan-start 2 --perceptual 1 --gan 0.1 --pixel 0.5
+    "${tiny[@]/24/32}" --steps 4 --gan-start 2 --perceptual 1 --gan 0.1 --pixel 0.5
 expect "GAN resume" 2 "a checkpoint does not hold the discriminator" "$hirestyle" train-sr \
     --data "$work/data" -o "$work/gan.safetensors" --resume "$work/gan.safetensors" --gan 0.1
 

@@ -141,7 +141,7 @@ static float *upscale_floats(hs_net *net, const hs_image *rgb, int tile)
 {
     size_t n = 3 * (size_t)rgb->width * rgb->height * net->scale * net->scale;
     float *out = host_floats(n);
-    hs_upscale_options opts = {tile, NULL, NULL, 0};
+    hs_upscale_options opts = {tile, NULL, NULL, 0, 0};
     HS_CHECK(hs_upscale_floats(net, rgb, &opts, out));
     return out;
 }
@@ -541,6 +541,152 @@ START_TEST(test_rrdn_weight_gradients_match_torch)
 }
 END_TEST
 
+/* ---- Test-time augmentation (-x) ------------------------------------------------------------ */
+
+/* A w×h grid of cells of `size` bytes (cell (x, y) at y*w + x) turned a
+ * quarter clockwise: h×w cells, the bottom-left cell first. */
+static void *turn_clockwise(const void *in, int w, int h, size_t size)
+{
+    unsigned char *out = malloc((size_t)w * h * size);
+    ck_assert_ptr_nonnull(out);
+    for (int y = 0; y < w; y++)
+        for (int x = 0; x < h; x++)
+            memcpy(out + ((size_t)y * h + x) * size,
+                   (const unsigned char *)in + ((size_t)(h - 1 - x) * w + y) * size, size);
+    return out;
+}
+
+/* The grid mirrored left to right, in place. */
+static void mirror(void *cells, int w, int h, size_t size)
+{
+    unsigned char *c = cells, swap[16];
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w / 2; x++) {
+            unsigned char *a = c + ((size_t)y * w + x) * size;
+            unsigned char *b = c + ((size_t)y * w + w - 1 - x) * size;
+            memcpy(swap, a, size), memcpy(a, b, size), memcpy(b, swap, size);
+        }
+}
+
+/* An RGB image turned `turns` quarters clockwise, then mirrored if asked. */
+static hs_image oriented(const hs_image *in, int turns, int mirrored)
+{
+    hs_image out = *in;
+    out.pixels = malloc((size_t)in->width * in->height * 3);
+    ck_assert_ptr_nonnull(out.pixels);
+    memcpy(out.pixels, in->pixels, (size_t)in->width * in->height * 3);
+    for (int k = 0; k < turns; k++) {
+        uint8_t *turned = turn_clockwise(out.pixels, out.width, out.height, 3);
+        free(out.pixels);
+        out.pixels = turned;
+        int w = out.width;
+        out.width = out.height, out.height = w;
+    }
+    if (mirrored) mirror(out.pixels, out.width, out.height, 3);
+    return out;
+}
+
+/* One w×h float plane oriented back: mirrored if it was, then turned the
+ * rest of the way round. */
+static float *plane_back(const float *plane, int w, int h, int turns, int mirrored)
+{
+    float *cells = host_floats((size_t)w * h);
+    memcpy(cells, plane, (size_t)w * h * sizeof *cells);
+    if (mirrored) mirror(cells, w, h, sizeof *cells);
+    for (int k = turns; k % 4; k++) {
+        float *turned = turn_clockwise(cells, w, h, sizeof *cells);
+        free(cells);
+        cells = turned;
+        int t = w;
+        w = h, h = t;
+    }
+    return cells;
+}
+
+/* -x is the mean of the net's float outputs for the 8 orientations, each
+ * turned back, rounded once: here made by hand with turns and mirrors
+ * written independently of upscale_tta.c, on a 13×9 image (not square, so
+ * that a turn in the wrong direction cannot pass). */
+START_TEST(test_tta_is_the_mean_of_eight_orientations)
+{
+    char weights[PATH_SIZE];
+    find_weights("esrgan-slim-x2.safetensors", weights);
+    hs_net net = load_net(weights);
+    hs_image rgb = random_image(13, 9, 3, 21);
+    int s = net.scale, W = rgb.width * s, H = rgb.height * s;
+    size_t plane = (size_t)W * H;
+    double *sum = calloc(3 * plane, sizeof *sum);
+    ck_assert_ptr_nonnull(sum);
+    for (int mirrored = 0; mirrored < 2; mirrored++)
+        for (int turns = 0; turns < 4; turns++) {
+            hs_image in = oriented(&rgb, turns, mirrored);
+            float *out = upscale_floats(&net, &in, 0);
+            for (int c = 0; c < 3; c++) {
+                float *back = plane_back(out + c * plane, in.width * s, in.height * s, turns,
+                                         mirrored);
+                for (size_t i = 0; i < plane; i++) sum[c * plane + i] += back[i];
+                free(back);
+            }
+            free(out);
+            hs_image_free(&in);
+        }
+    hs_image tta = {0}, plain = {0};
+    hs_upscale_options with_tta = {0, NULL, NULL, 0, 1}, without = {0, NULL, NULL, 0, 0};
+    HS_CHECK(hs_upscale_image(&net, &rgb, &with_tta, &tta));
+    HS_CHECK(hs_upscale_image(&net, &rgb, &without, &plain));
+    ck_assert_int_eq(tta.width, W);
+    ck_assert_int_eq(tta.height, H);
+    int worst = 0, changed = 0;
+    for (size_t i = 0; i < plane; i++)
+        for (int c = 0; c < 3; c++) {
+            double v = round(sum[c * plane + i] / 8 / (net.output_range / 255.0));
+            int expected = v < 0 ? 0 : v > 255 ? 255 : (int)v;
+            worst = abs(tta.pixels[i * 3 + c] - expected) > worst
+                        ? abs(tta.pixels[i * 3 + c] - expected) : worst;
+            changed = abs(tta.pixels[i * 3 + c] - plain.pixels[i * 3 + c]) > changed
+                          ? abs(tta.pixels[i * 3 + c] - plain.pixels[i * 3 + c]) : changed;
+        }
+    printf("tta: %d levels from the mean made by hand; %d levels from one pass\n", worst, changed);
+    ck_assert_int_le(worst, 1); /* float sums in another order: a rounding step at most */
+    ck_assert_int_ge(changed, 2); /* the net is not symmetric: the mean differs from one pass */
+    hs_image_free(&tta);
+    hs_image_free(&plain);
+    hs_image_free(&rgb);
+    free(sum);
+    hs_net_free(&net);
+}
+END_TEST
+
+/* A net that commutes with every flip and turn (nearest-neighbour ×2, and
+ * the reflection pre-padding around it) gives the same bytes with -x as
+ * without, on a grey image with alpha (the alpha is enlarged once). */
+START_TEST(test_tta_of_a_symmetric_net_changes_nothing)
+{
+    const char *text = "hirestyle-graph 1\n"
+                       "nearest 2 input_scale=0.00392156863 mean=0,0,0 std=1,1,1 order=rgb "
+                       "scale=2 output_range=1\n"
+                       "Input    image 0 1 image c=3\n"
+                       "Upsample up 1 1 image up factor=2\n";
+    hs_weights none = {0};
+    hs_net net;
+    HS_CHECK(hs_graph_parse(test_ctx, "nearest.graph", text, &none, &net));
+    hs_image in = random_image(11, 7, 2, 5), tta = {0}, plain = {0};
+    hs_upscale_options with_tta = {0, NULL, NULL, HS_UPSCALE_PRE_PAD, 1};
+    hs_upscale_options without = {0, NULL, NULL, HS_UPSCALE_PRE_PAD, 0};
+    HS_CHECK(hs_upscale_image(&net, &in, &with_tta, &tta));
+    HS_CHECK(hs_upscale_image(&net, &in, &without, &plain));
+    ck_assert_int_eq(tta.channels, 2);
+    ck_assert_int_eq(tta.width, 22);
+    ck_assert_int_eq(plain.height, 14);
+    ck_assert_mem_eq(tta.pixels, plain.pixels, (size_t)22 * 14 * 2);
+    ck_assert_int_eq(plain.pixels[(5 * 22 + 3) * 2], in.pixels[(2 * 11 + 1) * 2]); /* nearest */
+    hs_image_free(&tta);
+    hs_image_free(&plain);
+    hs_image_free(&in);
+    hs_net_free(&net);
+}
+END_TEST
+
 /* ---- Tiling ---------------------------------------------------------------------------- */
 
 static int count_tiles(void *arg, int done, int total, int tile)
@@ -567,7 +713,7 @@ static void check_tiling(const char *weights)
 
     int calls[3] = {0};
     hs_image one = {0}, many = {0};
-    hs_upscale_options untiled = {0, NULL, NULL, 0}, tiles = {12, count_tiles, calls, 0};
+    hs_upscale_options untiled = {0, NULL, NULL, 0, 0}, tiles = {12, count_tiles, calls, 0, 0};
     HS_CHECK(hs_upscale_image(&net, &rgb, &untiled, &one));
     HS_CHECK(hs_upscale_image(&net, &rgb, &tiles, &many));
     ck_assert_int_eq(calls[0], 12);
@@ -642,7 +788,7 @@ START_TEST(test_grey_and_alpha)
     find_weights("esrgan-slim-x4.safetensors", weights);
     hs_net net = load_net(weights);
     static const int channel_cases[] = {1, 2, 4};
-    hs_upscale_options opts = {0, NULL, NULL, 0};
+    hs_upscale_options opts = {0, NULL, NULL, 0, 0};
     for (int k = 0; k < 3; k++) {
         int channels = channel_cases[k];
         hs_image in = random_image(9, 7, channels, 20u + (unsigned)k), out, rgb, big, expected;
@@ -683,7 +829,7 @@ START_TEST(test_sixteen_bit)
     hs_image rgba8 = random_image(9, 7, 4, 31u), rgb8, rgba16, out, alpha16, big_alpha;
     HS_CHECK(hs_image_convert(&rgba8, 3, &rgb8));
     HS_CHECK(hs_image_convert_bits(&rgba8, 16, &rgba16));
-    hs_upscale_options opts = {0, NULL, NULL, 0};
+    hs_upscale_options opts = {0, NULL, NULL, 0, 0};
     HS_CHECK(hs_upscale_image(&net, &rgba16, &opts, &out));
     ck_assert_int_eq(hs_image_bits(&out), 16);
     ck_assert_int_eq(out.channels, 4);
@@ -828,7 +974,7 @@ START_TEST(test_cli_upscales_an_rgba_png)
     HS_CHECK(hs_image_load(out_path, &got));
     find_weights("esrgan-slim-x4.safetensors", weights);
     hs_net net = load_net(weights);
-    hs_upscale_options opts = {0, NULL, NULL, HS_UPSCALE_PRE_PAD}; /* as the CLI */
+    hs_upscale_options opts = {0, NULL, NULL, HS_UPSCALE_PRE_PAD, 0}; /* as the CLI */
     HS_CHECK(hs_upscale_image(&net, &in, &opts, &want));
     ck_assert_int_eq(got.width, 36);
     ck_assert_int_eq(got.height, 28);
@@ -868,7 +1014,7 @@ START_TEST(test_cli_formats)
     HS_CHECK(hs_image_load_with(tif, &deep, &got));
     find_weights("esrgan-slim-x2.safetensors", weights);
     hs_net net = load_net(weights);
-    hs_upscale_options opts = {0, NULL, NULL, HS_UPSCALE_PRE_PAD}; /* as the CLI */
+    hs_upscale_options opts = {0, NULL, NULL, HS_UPSCALE_PRE_PAD, 0}; /* as the CLI */
     HS_CHECK(hs_upscale_image(&net, &in, &opts, &want));
     ck_assert_int_eq(hs_image_bits(&got), 16);
     ck_assert_mem_eq(got.pixels, want.pixels, (size_t)18 * 14 * 3 * 2);
@@ -1028,6 +1174,9 @@ int main(void)
     tcase_add_test(tiling, test_tiling_srresnet);
     tcase_add_test(tiling, test_tiling_rrdn);
     tcase_add_test(tiling, test_margins);
+    TCase *tta = new_case(s, "tta");
+    tcase_add_test(tta, test_tta_is_the_mean_of_eight_orientations);
+    tcase_add_test(tta, test_tta_of_a_symmetric_net_changes_nothing);
     TCase *channels = new_case(s, "channels");
     tcase_add_test(channels, test_grey_and_alpha);
     tcase_add_test(channels, test_sixteen_bit);
