@@ -94,6 +94,30 @@ int cli_interrupted(void);
 /* The upscaling progress line (when show) and whether to stop (Ctrl-C). */
 int cli_tile_progress(int show, int done, int total, int tile);
 
+/* ---- Folders of images (cli_batch.c) ---- */
+/* This process's share of a folder: every count-th image from index. */
+typedef struct cli_shard {
+    int index, count; /* -1, 0: not given */
+} cli_shard;
+/* --shard I/N: 0, or -1 after saying what is wrong. */
+int cli_parse_shard(const char *spelling, const char *value, cli_shard *shard);
+/* The shard when --shard did not give it: from SLURM_ARRAY_TASK_ID (less
+ * SLURM_ARRAY_TASK_MIN) of SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX
+ * of --shards N (shard->count) or $HIRESTYLE_SHARDS; else 0 of 1. */
+hs_status cli_shard_from_env(cli_shard *shard);
+typedef struct cli_batch {
+    char **names; /* this shard's image files in the folder, by name */
+    int count;
+    int total;    /* images in the folder, all shards together */
+} cli_batch;
+int cli_is_folder(const char *path);
+hs_status cli_batch_list(const char *dir, const cli_shard *shard, cli_batch *batch);
+void cli_batch_free(cli_batch *batch);
+/* OUT_DIR/STEM.EXT for an input file NAME, EXT that of format (AUTO: png). */
+void cli_batch_output(const char *out_dir, const char *name, hs_image_format format, char *path,
+                      size_t size);
+hs_status cli_make_folder(const char *dir);
+
 int cli_devices(int argc, char **argv);
 int cli_style(int argc, char **argv);
 /* The style options, shared by `style` and `run` (the output included:

@@ -1,4 +1,5 @@
-/* cli_upscale.c — `hirestyle upscale`: enlarge one image with a GAN
+/* cli_upscale.c — `hirestyle upscale`: enlarge an image, or a folder of them
+ * (this shard's share: cli_batch.c), with a GAN
  * super-resolution network, in the manner of realesrgan-ncnn-vulkan
  * (-i -o -s -t -n -g -f -j -x; its -m, a folder, is --models-dir here). The tiling and the out-of-memory retry are
  * upscale.c's; this file reads the options, finds the weights file, shows
@@ -29,6 +30,8 @@ typedef struct upscale_args {
     int scale, scale_given, tile;
     int tta;              /* -x: the mean of the 8 flips and rotations */
     int threads[3];       /* -j load:proc:save */
+    int overwrite;        /* folders: redo the images whose output exists */
+    cli_shard shard;      /* folders: this process's share */
     hs_save_options save; /* -f, --quality, --bits */
 } upscale_args;
 
@@ -40,7 +43,9 @@ static void upscale_help(void)
            "overlapping tiles that give the same result as one piece. Grey images stay grey;\n"
            "alpha is enlarged bicubically.\n\n"
            "Options:\n"
-           "  -i, --input FILE       PNG, JPEG, WebP or TIFF image to enlarge (required)\n"
+           "  -i, --input FILE|DIR   PNG, JPEG, WebP or TIFF image to enlarge, or a folder of\n"
+           "                         them: each is written to the folder -o names, as\n"
+           "                         NAME.png (or -f's format) (required)\n"
            "  -o, --output FILE      image to write, replaced atomically, in the format of\n"
            "                         its extension; keeps the input's ICC profile and EXIF\n"
            "                         (required)\n"
@@ -64,7 +69,15 @@ static void upscale_help(void)
            "  -x, --tta              test-time augmentation: the mean of the outputs for the\n"
            "                         8 flips and quarter turns of the image (8x the time)\n"
            "  -j, --threads L:P:S    realesrgan-ncnn-vulkan's load:proc:save threads: checked,\n"
-           "                         then unused (one image is loaded, upscaled, saved)\n",
+           "                         then unused (one image is loaded, upscaled, saved)\n"
+           "Folders: the net is loaded once; a bad image is reported and the others go on\n"
+           "(the exit code is the first failure's, after a summary).\n"
+           "      --overwrite        redo images whose output exists (default: skip them)\n"
+           "      --shard I/N        upscale every N-th image from the I-th (from 0), by name:\n"
+           "                         N processes or machines share a folder (default: from\n"
+           "                         SLURM_ARRAY_TASK_ID/_MIN/_COUNT, or JOB_COMPLETION_INDEX\n"
+           "                         of --shards N or $HIRESTYLE_SHARDS)\n"
+           "      --shards N         the shard count for JOB_COMPLETION_INDEX (Kubernetes)\n",
            DEFAULT_SCALE);
     cli_common_help();
     printf("\n"
@@ -74,7 +87,7 @@ static void upscale_help(void)
 
 enum upscale_option {
     U_INPUT = 1, U_OUTPUT, U_MODEL, U_MODELS_DIR, U_SCALE, U_TILE, U_FORMAT, U_QUALITY, U_BITS,
-    U_TTA, U_THREADS,
+    U_TTA, U_THREADS, U_OVERWRITE, U_SHARD, U_SHARDS,
 };
 
 /* Named as realesrgan-ncnn-vulkan's where they mean the same. */
@@ -91,6 +104,9 @@ static const cli_option upscale_options[] = {
     {"bits", 0, NULL, CLI_VALUE, U_BITS},
     {"tta", 'x', NULL, CLI_FLAG, U_TTA},
     {"threads", 'j', NULL, CLI_VALUE, U_THREADS},
+    {"overwrite", 0, NULL, CLI_FLAG, U_OVERWRITE},
+    {"shard", 0, NULL, CLI_VALUE, U_SHARD},
+    {"shards", 0, NULL, CLI_VALUE, U_SHARDS},
 };
 
 /* -j load:proc:save as realesrgan-ncnn-vulkan takes it, each 1 to 64. */
@@ -145,6 +161,9 @@ static int set_option(void *state, const cli_option *o, const char *spelling, co
     case U_QUALITY: return cli_parse_int(spelling, value, 1, 100, &a->save.quality);
     case U_TTA: a->tta = 1; return 0;
     case U_THREADS: return parse_threads(spelling, value, a->threads);
+    case U_OVERWRITE: a->overwrite = 1; return 0;
+    case U_SHARD: return cli_parse_shard(spelling, value, &a->shard);
+    case U_SHARDS: return cli_parse_int(spelling, value, 1, 1000000, &a->shard.count);
     case U_BITS:
         if (!cli_parse_int(spelling, value, 8, 16, &a->save.bits) &&
             (a->save.bits == 8 || a->save.bits == 16))
@@ -161,7 +180,7 @@ static int set_option(void *state, const cli_option *o, const char *spelling, co
 
 static int parse_args(upscale_args *a, int argc, char **argv)
 {
-    *a = (upscale_args){.scale = DEFAULT_SCALE, .threads = {1, 2, 2}};
+    *a = (upscale_args){.scale = DEFAULT_SCALE, .threads = {1, 2, 2}, .shard = {-1, 0}};
     cli_table tables[] = {CLI_TABLE(upscale_options, set_option, a),
                           cli_common_table(&a->common)};
     int rc = cli_parse("upscale", argc, argv, tables, 2);
@@ -236,27 +255,24 @@ static int show_progress(void *arg, int done, int total, int tile)
 
 /* ---- The command --------------------------------------------------------------- */
 
-static hs_status upscale_file(hs_context *ctx, const upscale_args *a, const char *model,
-                              const hs_image *in, hs_image *out, progress_state *progress)
+/* The net, checked to be super-resolution of the scale asked for. */
+static hs_status load_upscaler(hs_context *ctx, const upscale_args *a, const char *model,
+                               hs_net *net)
 {
-    hs_net net;
-    hs_status st = hs_net_load(ctx, model, &net);
+    hs_status st = hs_net_load(ctx, model, net);
     if (st != HS_OK) return st;
-    st = cli_check_sr_model(&net, model, a->scale_given ? a->scale : 0);
-    hs_upscale_options opts = {a->tile, show_progress, progress, HS_UPSCALE_PRE_PAD, a->tta};
-    if (st == HS_OK) st = hs_upscale_image(&net, in, &opts, out);
-    if (st != HS_OK) st = hs_fail_context(st, "%s", a->input);
-    hs_net_free(&net);
+    st = cli_check_sr_model(net, model, a->scale_given ? a->scale : 0);
+    if (st != HS_OK) hs_net_free(net);
     return st;
 }
 
 /* The output format can hold --bits. */
-static hs_status check_bits(const upscale_args *a)
+static hs_status check_bits(const upscale_args *a, const char *output)
 {
-    hs_image_format format = a->save.format ? a->save.format : hs_image_format_from_path(a->output);
+    hs_image_format format = a->save.format ? a->save.format : hs_image_format_from_path(output);
     if (a->save.bits == 16 && !hs_image_format_has_16bit(format))
         return hs_fail(HS_ERR_USAGE, "%s: %s holds 8 bits per sample; --bits 16 needs PNG or TIFF",
-                       a->output, hs_image_format_label(format));
+                       output, hs_image_format_label(format));
     return HS_OK;
 }
 
@@ -268,36 +284,149 @@ static int64_t input_pixel_budget(const upscale_args *a)
     return (int64_t)(HS_IMAGE_MAX_BYTES / 4) / (scale * scale);
 }
 
+/* Upscale `in` (loaded from input) and write it to output. */
+static hs_status upscale_to(hs_net *net, const upscale_args *a, const char *model,
+                            const char *input, const hs_image *in, const char *output,
+                            progress_state *progress, int argc, char **argv)
+{
+    hs_image out = {0};
+    hs_upscale_options opts = {a->tile, show_progress, progress, HS_UPSCALE_PRE_PAD, a->tta};
+    hs_status st = hs_upscale_image(net, in, &opts, &out);
+    if (st != HS_OK) st = hs_fail_context(st, "%s", input);
+    if (st == HS_OK) st = hs_image_copy_meta(&out, in);
+    if (st == HS_OK) st = cli_save_image(output, &out, model, argc, argv, &a->save);
+    hs_image_free(&out);
+    return st;
+}
+
+/* -i FILE -o FILE: everything checked before the context is made. */
+static int upscale_one(const upscale_args *a, int argc, char **argv)
+{
+    char model[PATH_SIZE];
+    hs_image in = {0};
+    hs_load_options load = {.max_pixels = input_pixel_budget(a), .keep_16bit = 1};
+    hs_status st = cli_check_output_format(a->output, a->save.format);
+    if (st == HS_OK) st = check_bits(a, a->output);
+    if (st == HS_OK) st = cli_find_sr_model(a->model, a->models_dir, a->scale, model, sizeof model);
+    if (st == HS_OK) st = hs_image_load_with(a->input, &load, &in);
+    if (st != HS_OK) return cli_report(st);
+    hs_context *ctx;
+    int rc = cli_open_context(&a->common, &ctx);
+    if (rc) {
+        hs_image_free(&in);
+        return rc;
+    }
+    progress_state progress = {!a->common.quiet && isatty(STDERR_FILENO), 0, 0};
+    cli_catch_interrupt();
+    double start = hs_seconds();
+    hs_net net;
+    int scale = 0;
+    st = load_upscaler(ctx, a, model, &net);
+    if (st == HS_OK) {
+        scale = net.scale;
+        st = upscale_to(&net, a, model, a->input, &in, a->output, &progress, argc, argv);
+        hs_net_free(&net);
+    }
+    hs_context_destroy(ctx);
+    if (st == HS_OK && !a->common.quiet)
+        printf("wrote %s: %dx%d from %dx%d with %s, %d tile%s of %d px, %.1f s\n", a->output,
+               in.width * scale, in.height * scale, in.width, in.height, model,
+               progress.tiles, progress.tiles == 1 ? "" : "s", progress.tile,
+               hs_seconds() - start);
+    hs_image_free(&in);
+    return cli_report(st);
+}
+
+/* What a folder run did, for the summary. */
+typedef struct batch_tally {
+    int done, skipped, failed;
+    hs_status first_failure;
+    double start;
+} batch_tally;
+
+/* One image of a folder: skipped when its output exists (unless
+ * --overwrite), else loaded, upscaled and written; a failure is reported
+ * and counted, and the batch goes on (Ctrl-C stops it). */
+static hs_status upscale_entry(hs_net *net, const upscale_args *a, const char *model,
+                               const cli_batch *batch, int i, batch_tally *t, int argc,
+                               char **argv)
+{
+    char input[PATH_SIZE], output[PATH_SIZE];
+    snprintf(input, sizeof input, "%s/%s", a->input, batch->names[i]);
+    cli_batch_output(a->output, batch->names[i], a->save.format, output, sizeof output);
+    if (!a->overwrite && access(output, F_OK) == 0) {
+        t->skipped++;
+        return HS_OK;
+    }
+    hs_image in = {0};
+    hs_load_options load = {.max_pixels = input_pixel_budget(a), .keep_16bit = 1};
+    progress_state progress = {!a->common.quiet && isatty(STDERR_FILENO), 0, 0};
+    double start = hs_seconds();
+    hs_status st = hs_image_load_with(input, &load, &in);
+    if (st == HS_OK)
+        st = upscale_to(net, a, model, input, &in, output, &progress, argc, argv);
+    hs_image_free(&in);
+    if (st == HS_ERR_INTERRUPTED) return st;
+    if (st != HS_OK) {
+        cli_report(st);
+        if (!t->failed++) t->first_failure = st;
+        return HS_OK;
+    }
+    t->done++;
+    if (!a->common.quiet) {
+        int left = batch->count - i - 1;
+        double per_image = (hs_seconds() - t->start) / (i + 1 - t->skipped);
+        printf("[%d/%d] wrote %s, %.1f s; about %.0f s left\n", i + 1, batch->count, output,
+               hs_seconds() - start, per_image * left);
+        fflush(stdout);
+    }
+    return HS_OK;
+}
+
+/* -i DIR -o DIR: every image of this shard, the net loaded once. */
+static int upscale_folder(upscale_args *a, int argc, char **argv)
+{
+    char model[PATH_SIZE], probe[PATH_SIZE];
+    cli_batch batch = {0};
+    hs_status st = cli_shard_from_env(&a->shard);
+    if (st == HS_OK) st = cli_make_folder(a->output);
+    cli_batch_output(a->output, "probe", a->save.format, probe, sizeof probe);
+    if (st == HS_OK) st = cli_check_output_format(probe, a->save.format);
+    if (st == HS_OK) st = check_bits(a, probe);
+    if (st == HS_OK) st = cli_find_sr_model(a->model, a->models_dir, a->scale, model, sizeof model);
+    if (st == HS_OK) st = cli_batch_list(a->input, &a->shard, &batch);
+    if (st != HS_OK) return cli_report(st);
+    if (!a->common.quiet)
+        printf("upscaling %d of the %d images in %s%s into %s\n", batch.count, batch.total,
+               a->input, a->shard.count > 1 ? " (this shard's)" : "", a->output);
+    hs_context *ctx;
+    int rc = cli_open_context(&a->common, &ctx);
+    if (rc) {
+        cli_batch_free(&batch);
+        return rc;
+    }
+    cli_catch_interrupt();
+    batch_tally t = {.start = hs_seconds()};
+    hs_net net;
+    st = load_upscaler(ctx, a, model, &net);
+    int loaded = st == HS_OK;
+    for (int i = 0; st == HS_OK && i < batch.count; i++)
+        st = upscale_entry(&net, a, model, &batch, i, &t, argc, argv);
+    if (loaded) hs_net_free(&net);
+    hs_context_destroy(ctx);
+    cli_batch_free(&batch);
+    if (st != HS_OK) return cli_report(st);
+    if (!a->common.quiet || t.failed)
+        fprintf(t.failed ? stderr : stdout, "%s%d upscaled, %d skipped (output already there%s), "
+                "%d failed, in %.1f s\n", t.failed ? "hirestyle: " : "", t.done, t.skipped,
+                a->overwrite ? "" : "; --overwrite redoes them", t.failed, hs_seconds() - t.start);
+    return t.failed ? (int)t.first_failure : 0;
+}
+
 int cli_upscale(int argc, char **argv)
 {
     upscale_args a;
     int rc = parse_args(&a, argc, argv);
     if (rc) return rc == CLI_HELP ? 0 : rc;
-    char model[PATH_SIZE];
-    hs_image in = {0}, out = {0};
-    hs_load_options load = {.max_pixels = input_pixel_budget(&a), .keep_16bit = 1};
-    hs_status st = cli_check_output_format(a.output, a.save.format);
-    if (st == HS_OK) st = check_bits(&a);
-    if (st == HS_OK) st = cli_find_sr_model(a.model, a.models_dir, a.scale, model, sizeof model);
-    if (st == HS_OK) st = hs_image_load_with(a.input, &load, &in);
-    if (st != HS_OK) return cli_report(st);
-    hs_context *ctx;
-    if ((rc = cli_open_context(&a.common, &ctx))) {
-        hs_image_free(&in);
-        return rc;
-    }
-    progress_state progress = {!a.common.quiet && isatty(STDERR_FILENO), 0, 0};
-    cli_catch_interrupt();
-    double start = hs_seconds();
-    st = upscale_file(ctx, &a, model, &in, &out, &progress);
-    hs_context_destroy(ctx);
-    if (st == HS_OK) st = hs_image_copy_meta(&out, &in);
-    if (st == HS_OK) st = cli_save_image(a.output, &out, model, argc, argv, &a.save);
-    if (st == HS_OK && !a.common.quiet)
-        printf("wrote %s: %dx%d from %dx%d with %s, %d tile%s of %d px, %.1f s\n", a.output,
-               out.width, out.height, in.width, in.height, model, progress.tiles,
-               progress.tiles == 1 ? "" : "s", progress.tile, hs_seconds() - start);
-    hs_image_free(&in);
-    hs_image_free(&out);
-    return cli_report(st);
+    return cli_is_folder(a.input) ? upscale_folder(&a, argc, argv) : upscale_one(&a, argc, argv);
 }

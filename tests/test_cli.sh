@@ -205,6 +205,55 @@ expect "-x upscales the 8 orientations" 0 "" "$hirestyle" upscale -i "$work/smal
     -o "$work/x.png" -m esrgan-slim-x2 -x
 [[ -s $work/x.png ]] || { failed=$((failed + 1)); echo "FAIL -x: no output"; }
 
+# Folders: every image, a corrupt one reported without stopping the others
+# (exit 3 at the end, with a summary), outputs already there skipped.
+mkdir -p "$work/in"
+/usr/bin/python3 -c 'import sys; from PIL import Image
+im = Image.open(sys.argv[1]).convert("RGB")
+for i in range(7): im.crop((i * 20, 0, i * 20 + 96, 64)).resize((24, 16)).save(f"{sys.argv[2]}/p{i}.png")' \
+    "$examples/dog.jpg" "$work/in"
+head -c 300 "$examples/dog.jpg" >"$work/in/bad.jpg"
+echo "not an image, not listed" >"$work/in/notes.txt"
+expect "folder with a corrupt image" 3 "7 upscaled, 0 skipped" "$hirestyle" upscale -i "$work/in" \
+    -o "$work/out" -m esrgan-slim-x2
+grep -qF "bad.jpg: truncated or corrupt JPEG" "$work/stderr" && [[ $(ls "$work/out" | wc -l) -eq 7 ]] ||
+    { failed=$((failed + 1)); echo "FAIL folder: not 7 outputs or no report"; ls "$work/out"; }
+rm "$work/out/p3.png"
+expect "folder again" 3 "1 upscaled, 6 skipped" "$hirestyle" upscale -i "$work/in" -o "$work/out" \
+    -m esrgan-slim-x2
+[[ -s $work/out/p3.png ]] || { failed=$((failed + 1)); echo "FAIL folder again: p3.png"; }
+rm "$work/in/bad.jpg"
+expect "folder --overwrite" 0 "" "$hirestyle" upscale -i "$work/in" -o "$work/out" \
+    -m esrgan-slim-x2 --overwrite -f jpg
+grep -qF "7 upscaled, 0 skipped" "$work/stdout" && is_jpeg "$work/out/p6.jpg" ||
+    { failed=$((failed + 1)); echo "FAIL folder --overwrite"; cat "$work/stdout"; }
+
+# Shards: four processes at once (as a Slurm array or an Indexed Job would
+# run them) upscale every image exactly once between them.
+pids=()
+for i in 0 1 2 3; do
+    "$hirestyle" upscale -i "$work/in" -o "$work/sharded" -m esrgan-slim-x2 --shard "$i/4" \
+        >"$work/shard$i" 2>&1 &
+    pids+=($!)
+done
+shard_rc=0
+for pid in "${pids[@]}"; do wait "$pid" || shard_rc=1; done
+done_list=$(sed -n 's/.*wrote .*\/\(p[0-9]*\.png\),.*/\1/p' "$work"/shard? | sort)
+if [[ $shard_rc -eq 0 && $done_list == "$(cd "$work/in" && ls p*.png | sort)" &&
+      $(ls "$work/sharded" | wc -l) -eq 7 ]]; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1)); echo "FAIL 4 shards: rc $shard_rc, did:"; echo "$done_list"
+fi
+expect "shard from Slurm" 0 "" env SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_MIN=1 \
+    SLURM_ARRAY_TASK_COUNT=4 "$hirestyle" upscale -i "$work/in" -o "$work/slurm" -m esrgan-slim-x2
+[[ $(ls "$work/slurm") == "$(printf 'p1.png\np5.png')" ]] ||
+    { failed=$((failed + 1)); echo "FAIL shard from Slurm:"; ls "$work/slurm"; }
+expect "Indexed Job without a count" 2 "--shards N or HIRESTYLE_SHARDS" env JOB_COMPLETION_INDEX=1 \
+    "$hirestyle" upscale -i "$work/in" -o "$work/k8s" -m esrgan-slim-x2
+expect "bad shard" 2 "--shard takes I/N" "$hirestyle" upscale -i "$work/in" -o "$work/k8s" \
+    --shard 4/4
+
 # Ctrl-C while upscaling: tests/test_upscale.c (signalled at the first tile's progress line).
 
 # hirestyle graph: a net as text; a broken graph names its line.

@@ -1,0 +1,146 @@
+/* cli_batch.c — folders of images for `upscale -i DIR -o DIR`: the images
+ * of a folder in name order, this process's share of them when the work
+ * is spread over several (--shard, Slurm job arrays, Kubernetes Indexed
+ * Jobs), the output beside them, and the tally printed at the end. */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int cli_is_folder(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A file name the image readers take, by its extension; no hidden files. */
+static int is_image_name(const char *name)
+{
+    return name[0] != '.' && hs_image_format_from_path(name) != HS_FORMAT_AUTO;
+}
+
+hs_status cli_batch_list(const char *dir, const cli_shard *shard, cli_batch *batch)
+{
+    *batch = (cli_batch){0};
+    DIR *d = opendir(dir);
+    if (!d) return hs_fail(HS_ERR_IO, "%s: cannot open the folder: %s", dir, strerror(errno));
+    int capacity = 0, total = 0;
+    hs_status st = HS_OK;
+    for (struct dirent *e; st == HS_OK && (e = readdir(d));) {
+        if (!is_image_name(e->d_name)) continue;
+        if (batch->count == capacity) {
+            capacity = capacity ? 2 * capacity : 64;
+            char **grown = realloc(batch->names, (size_t)capacity * sizeof *grown);
+            if (!grown) st = hs_fail(HS_ERR_TOO_LARGE, "%s: out of host memory", dir);
+            else batch->names = grown;
+        }
+        if (st == HS_OK && !(batch->names[batch->count++] = strdup(e->d_name)))
+            st = hs_fail(HS_ERR_TOO_LARGE, "%s: out of host memory", dir);
+    }
+    closedir(d);
+    if (st == HS_OK && batch->count)
+        qsort(batch->names, (size_t)batch->count, sizeof *batch->names, by_name);
+    /* this shard's share: every count-th name from its index, in name order */
+    for (int i = 0; st == HS_OK && i < batch->count; i++) {
+        if (shard->count > 1 && i % shard->count != shard->index) free(batch->names[i]);
+        else batch->names[total++] = batch->names[i];
+    }
+    if (st == HS_OK) batch->total = batch->count, batch->count = total;
+    if (st != HS_OK) cli_batch_free(batch);
+    return st;
+}
+
+void cli_batch_free(cli_batch *batch)
+{
+    for (int i = 0; i < batch->count; i++) free(batch->names[i]);
+    free(batch->names);
+    *batch = (cli_batch){0};
+}
+
+void cli_batch_output(const char *out_dir, const char *name, hs_image_format format, char *path,
+                      size_t size)
+{
+    static const char *const extensions[] = {
+        [HS_FORMAT_PNG] = "png", [HS_FORMAT_JPEG] = "jpg", [HS_FORMAT_WEBP] = "webp",
+        [HS_FORMAT_TIFF] = "tif"};
+    const char *dot = strrchr(name, '.');
+    snprintf(path, size, "%s/%.*s.%s", out_dir, dot ? (int)(dot - name) : (int)strlen(name), name,
+             extensions[format ? format : HS_FORMAT_PNG]);
+}
+
+hs_status cli_make_folder(const char *dir)
+{
+    if (cli_is_folder(dir)) return HS_OK;
+    if (mkdir(dir, 0777) == 0 || (errno == EEXIST && cli_is_folder(dir))) return HS_OK; /* or a
+                                                                  shard beside us made it */
+    return hs_fail(HS_ERR_IO, "%s: cannot make the output folder: %s", dir, strerror(errno));
+}
+
+/* ---- Shards ------------------------------------------------------------------------ */
+
+/* A whole number from text; 0, or -1 when it is not one. */
+static int whole(const char *text, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = text ? strtol(text, &end, 10) : -1;
+    if (!text || errno || end == text || *end || v < 0 || v > 1000000) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int cli_parse_shard(const char *spelling, const char *value, cli_shard *shard)
+{
+    char index[16], count[16];
+    const char *slash = strchr(value, '/');
+    if (slash && slash - value < (int)sizeof index && strlen(slash + 1) < sizeof count) {
+        snprintf(index, sizeof index, "%.*s", (int)(slash - value), value);
+        snprintf(count, sizeof count, "%s", slash + 1);
+        if (!whole(index, &shard->index) && !whole(count, &shard->count) && shard->count >= 1 &&
+            shard->index < shard->count)
+            return 0;
+    }
+    fprintf(stderr, "hirestyle: %s takes I/N, the shard I from 0 of N, not '%s'\n", spelling,
+            value);
+    return -1;
+}
+
+hs_status cli_shard_from_env(cli_shard *shard)
+{
+    if (shard->count > 0 && shard->index >= 0) return HS_OK; /* --shard I/N */
+    const char *slurm = getenv("SLURM_ARRAY_TASK_ID"), *k8s = getenv("JOB_COMPLETION_INDEX");
+    int id, min = 0;
+    if (slurm) {
+        if (whole(slurm, &id) || whole(getenv("SLURM_ARRAY_TASK_COUNT"), &shard->count) ||
+            (getenv("SLURM_ARRAY_TASK_MIN") && whole(getenv("SLURM_ARRAY_TASK_MIN"), &min)))
+            return hs_fail(HS_ERR_USAGE, "SLURM_ARRAY_TASK_ID, _MIN and _COUNT must be whole "
+                           "numbers");
+        shard->index = id - min;
+    } else if (k8s) {
+        if (whole(k8s, &shard->index))
+            return hs_fail(HS_ERR_USAGE, "JOB_COMPLETION_INDEX='%s' is not a whole number", k8s);
+        if (shard->count == 0 && whole(getenv("HIRESTYLE_SHARDS"), &shard->count))
+            return hs_fail(HS_ERR_USAGE, "JOB_COMPLETION_INDEX is set: give the number of "
+                           "shards with --shards N or HIRESTYLE_SHARDS (the Job's completions)");
+    } else if (shard->count > 0) {
+        return hs_fail(HS_ERR_USAGE, "--shards %d: this shard's index comes from "
+                       "JOB_COMPLETION_INDEX, which is not set (or write --shard I/N)",
+                       shard->count);
+    } else {
+        *shard = (cli_shard){0, 1};
+        return HS_OK;
+    }
+    if (shard->count < 1 || shard->index < 0 || shard->index >= shard->count)
+        return hs_fail(HS_ERR_USAGE, "shard %d of %d from %s: the index must be below the count",
+                       shard->index, shard->count, slurm ? "Slurm" : "JOB_COMPLETION_INDEX");
+    return HS_OK;
+}
