@@ -132,8 +132,10 @@ int cli_upscale(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_graph(int argc, char **argv);
 int cli_train_sr(int argc, char **argv);
-/* `run --adapt-upscaler` (cli_train.c): the model fine-tuned for `steps` on
- * the painting (hs_sr_adapt), its held-out PSNR before and after printed. */
+/* `run --adapt-upscaler` and `upscale --adapt` (cli_train.c): the model
+ * fine-tuned for `steps` on the picture (hs_sr_adapt), its held-out PSNR
+ * before and after printed. */
+#define CLI_ADAPT_DEFAULT_STEPS 30
 hs_status cli_adapt_upscaler(hs_context *ctx, const char *model, const hs_image *painting,
                              int steps, int quiet, hs_net *net);
 /* HS_ERR_USAGE unless the model can be adapted (a safetensors file). */

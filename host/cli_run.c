@@ -10,8 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ADAPT_DEFAULT_STEPS 30
-
 static void run_help(void)
 {
     printf("usage: hirestyle run --content C --style A[,B...] [OPTIONS] -o out.png\n\n"
@@ -32,7 +30,7 @@ static void run_help(void)
            "                             .safetensors model) for N steps (default: %d) on\n"
            "                             crops of the painting (see `hirestyle train-sr`)\n"
            "  -o, --output FILE          the result, .png, .jpg, .webp or .tif (default:\n"
-           "                             out.png)\n", ADAPT_DEFAULT_STEPS);
+           "                             out.png)\n", CLI_ADAPT_DEFAULT_STEPS);
     cli_common_help();
 }
 
@@ -63,7 +61,7 @@ static int set_run_option(void *state, const cli_option *o, const char *spelling
     case R_TILE: return cli_parse_int(spelling, value, 0, 65535, &a->tile);
     case R_SAVE_INTERMEDIATE: a->save_intermediate = 1; return 0;
     case R_ADAPT:
-        a->adapt_steps = ADAPT_DEFAULT_STEPS;
+        a->adapt_steps = CLI_ADAPT_DEFAULT_STEPS;
         return value ? cli_parse_int(spelling, value, 1, 1000000, &a->adapt_steps) : 0;
     }
     if (cli_parse_int(spelling, value, 1, 8, &a->scale) || (a->scale >= 5 && a->scale <= 7)) {

@@ -335,7 +335,7 @@ hs_status cli_adapt_upscaler(hs_context *ctx, const char *model, const hs_image 
                           .progress = !quiet && isatty(STDERR_FILENO), .stop = cli_interrupted};
     hs_adapt_report report;
     if (!quiet)
-        fprintf(stderr, "hirestyle: adapting %s to the painting, %d steps\n", model, steps);
+        fprintf(stderr, "hirestyle: adapting %s to the picture, %d steps\n", model, steps);
     hs_status st = hs_sr_adapt(ctx, model, painting, &o, net, &report);
     if (st == HS_OK && !quiet)
         fprintf(stderr, "hirestyle: adapted in %d steps (%.2f s/step): PSNR-Y on the held-out "

@@ -29,6 +29,7 @@ typedef struct upscale_args {
     const char *input, *output, *model, *models_dir;
     int scale, scale_given, tile;
     int tta;              /* -x: the mean of the 8 flips and rotations */
+    int adapt_steps;      /* --adapt: fine-tune the model on each image first */
     int threads[3];       /* -j load:proc:save */
     int overwrite;        /* folders: redo the images whose output exists */
     cli_shard shard;      /* folders: this process's share */
@@ -68,6 +69,10 @@ static void upscale_help(void)
            "                         runs out of memory the tile is halved and retried.\n"
            "  -x, --tta              test-time augmentation: the mean of the outputs for the\n"
            "                         8 flips and quarter turns of the image (8x the time)\n"
+           "      --adapt [N]        first fine-tune the model (a .safetensors one) for N\n"
+           "                         steps (default: %d) on crops of the image itself, so\n"
+           "                         that it learns the image's own texture (internal\n"
+           "                         learning; e.g. for paintings; see `hirestyle train-sr`)\n"
            "  -j, --threads L:P:S    realesrgan-ncnn-vulkan's load:proc:save threads: checked,\n"
            "                         then unused (one image is loaded, upscaled, saved)\n"
            "Folders: the net is loaded once; a bad image is reported and the others go on\n"
@@ -78,7 +83,7 @@ static void upscale_help(void)
            "                         SLURM_ARRAY_TASK_ID/_MIN/_COUNT, or JOB_COMPLETION_INDEX\n"
            "                         of --shards N or $HIRESTYLE_SHARDS)\n"
            "      --shards N         the shard count for JOB_COMPLETION_INDEX (Kubernetes)\n",
-           DEFAULT_SCALE);
+           DEFAULT_SCALE, CLI_ADAPT_DEFAULT_STEPS);
     cli_common_help();
     printf("\n"
            "Options take --name=value too, each given once. The one-letter ones are\n"
@@ -87,7 +92,7 @@ static void upscale_help(void)
 
 enum upscale_option {
     U_INPUT = 1, U_OUTPUT, U_MODEL, U_MODELS_DIR, U_SCALE, U_TILE, U_FORMAT, U_QUALITY, U_BITS,
-    U_TTA, U_THREADS, U_OVERWRITE, U_SHARD, U_SHARDS,
+    U_TTA, U_ADAPT, U_THREADS, U_OVERWRITE, U_SHARD, U_SHARDS,
 };
 
 /* Named as realesrgan-ncnn-vulkan's where they mean the same. */
@@ -103,6 +108,7 @@ static const cli_option upscale_options[] = {
     {"quality", 0, NULL, CLI_VALUE, U_QUALITY},
     {"bits", 0, NULL, CLI_VALUE, U_BITS},
     {"tta", 'x', NULL, CLI_FLAG, U_TTA},
+    {"adapt", 0, NULL, CLI_OPTIONAL_COUNT, U_ADAPT},
     {"threads", 'j', NULL, CLI_VALUE, U_THREADS},
     {"overwrite", 0, NULL, CLI_FLAG, U_OVERWRITE},
     {"shard", 0, NULL, CLI_VALUE, U_SHARD},
@@ -160,6 +166,9 @@ static int set_option(void *state, const cli_option *o, const char *spelling, co
     case U_TILE: return cli_parse_int(spelling, value, 0, HS_IMAGE_MAX_SIDE, &a->tile);
     case U_QUALITY: return cli_parse_int(spelling, value, 1, 100, &a->save.quality);
     case U_TTA: a->tta = 1; return 0;
+    case U_ADAPT:
+        a->adapt_steps = CLI_ADAPT_DEFAULT_STEPS;
+        return value ? cli_parse_int(spelling, value, 1, 1000000, &a->adapt_steps) : 0;
     case U_THREADS: return parse_threads(spelling, value, a->threads);
     case U_OVERWRITE: a->overwrite = 1; return 0;
     case U_SHARD: return cli_parse_shard(spelling, value, &a->shard);
@@ -284,14 +293,21 @@ static int64_t input_pixel_budget(const upscale_args *a)
     return (int64_t)(HS_IMAGE_MAX_BYTES / 4) / (scale * scale);
 }
 
-/* Upscale `in` (loaded from input) and write it to output. */
+/* Upscale `in` (loaded from input) with net, or with --adapt a copy of
+ * the model fitted to `in`, and write it to output. */
 static hs_status upscale_to(hs_net *net, const upscale_args *a, const char *model,
                             const char *input, const hs_image *in, const char *output,
                             progress_state *progress, int argc, char **argv)
 {
     hs_image out = {0};
     hs_upscale_options opts = {a->tile, show_progress, progress, HS_UPSCALE_PRE_PAD, a->tta};
-    hs_status st = hs_upscale_image(net, in, &opts, &out);
+    hs_net adapted;
+    hs_status st = a->adapt_steps ? cli_adapt_upscaler(net->ctx, model, in, a->adapt_steps,
+                                                       a->common.quiet, &adapted)
+                                  : HS_OK;
+    int use_adapted = a->adapt_steps && st == HS_OK;
+    if (st == HS_OK) st = hs_upscale_image(use_adapted ? &adapted : net, in, &opts, &out);
+    if (use_adapted) hs_net_free(&adapted);
     if (st != HS_OK) st = hs_fail_context(st, "%s", input);
     if (st == HS_OK) st = hs_image_copy_meta(&out, in);
     if (st == HS_OK) st = cli_save_image(output, &out, model, argc, argv, &a->save);
@@ -308,6 +324,7 @@ static int upscale_one(const upscale_args *a, int argc, char **argv)
     hs_status st = cli_check_output_format(a->output, a->save.format);
     if (st == HS_OK) st = check_bits(a, a->output);
     if (st == HS_OK) st = cli_find_sr_model(a->model, a->models_dir, a->scale, model, sizeof model);
+    if (st == HS_OK && a->adapt_steps) st = cli_check_adaptable(model);
     if (st == HS_OK) st = hs_image_load_with(a->input, &load, &in);
     if (st != HS_OK) return cli_report(st);
     hs_context *ctx;
@@ -394,6 +411,7 @@ static int upscale_folder(upscale_args *a, int argc, char **argv)
     if (st == HS_OK) st = cli_check_output_format(probe, a->save.format);
     if (st == HS_OK) st = check_bits(a, probe);
     if (st == HS_OK) st = cli_find_sr_model(a->model, a->models_dir, a->scale, model, sizeof model);
+    if (st == HS_OK && a->adapt_steps) st = cli_check_adaptable(model);
     if (st == HS_OK) st = cli_batch_list(a->input, &a->shard, &batch);
     if (st != HS_OK) return cli_report(st);
     if (!a->common.quiet)

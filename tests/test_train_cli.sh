@@ -2,8 +2,8 @@
 # `hirestyle train-sr` from the command line: wrong options and inputs give
 # one clear line and their exit code and leave nothing behind; a short run
 # from scratch lowers its loss, its checkpoint upscales and resumes; Ctrl-C
-# saves a checkpoint and exits 9; `run --adapt-upscaler` fits the upscaler
-# to the painting. Usage: test_train_cli.sh BUILD/hirestyle SOURCE_ROOT
+# saves a checkpoint and exits 9; `run --adapt-upscaler` and `upscale
+# --adapt` fit the upscaler to the picture. Usage: test_train_cli.sh BUILD/hirestyle SOURCE_ROOT
 set -uo pipefail
 hirestyle=$1
 root=$2
@@ -108,9 +108,16 @@ expect "GAN resume" 2 "a checkpoint does not hold the discriminator" "$hirestyle
 # run --adapt-upscaler: the upscaler is fitted to the painting before enlarging it.
 expect_ok "run --adapt-upscaler" "$hirestyle" run -c "$root/tools/examples/dog.jpg" \
     -s "$root/tools/examples/scream.jpg" --image-size 340 --iters 2 --upscale 4 \
-    --upscale-model esrgan-slim-x4 --adapt-upscaler 3 -o "$work/run.png"
+    --upscale-model esrgan-slim-x4 --adapt-upscaler 3 --save-intermediate -o "$work/run.png"
 grep -qF "adapted in 3 steps" "$work/stderr" && [[ -s $work/run.png ]] || fail "run --adapt-upscaler: no report"
+# upscale --adapt: the same for any picture, here that painting.
+expect_ok "upscale --adapt" "$hirestyle" upscale -i "$work/run_styled.png" -o "$work/adapted.png" \
+    -m esrgan-slim-x4 --adapt=3
+grep -qF "adapted in 3 steps" "$work/stderr" && [[ -s $work/adapted.png ]] || fail "upscale --adapt: no report"
 printf '7767517\n' >"$work/model.param"
+expect "upscale --adapt an ncnn model" 2 "only safetensors models can be adapted" "$hirestyle" \
+    upscale -i "$work/run_styled.png" -o "$work/adapted2.png" -m "$work/model.param" --adapt
+no_file "upscale --adapt an ncnn model: nothing written" "$work/adapted2"
 expect "adapt an ncnn model" 2 "only safetensors models can be adapted" "$hirestyle" run \
     -c "$root/tools/examples/dog.jpg" -s "$root/tools/examples/scream.jpg" --image-size 340 \
     --iters 2 --upscale-model "$work/model.param" --adapt-upscaler -o "$work/run2.png"
