@@ -1,8 +1,9 @@
 /* bench_style.c — `hirestyle bench style`: seconds per style-transfer
  * iteration and where they go (forward, loss terms, backward, Adam step),
- * the peak device memory and the process's peak resident memory, per
- * feature network at a given image size, with the loss evaluated on the
- * whole image or in blocks of given sides (what blocks cost).
+ * the device buffers created per iteration, the peak device memory and the
+ * process's peak resident memory, per feature network at a given image
+ * size, with the loss evaluated on the whole image or in blocks of given
+ * sides (what blocks cost).
  * The images are random: the time does not depend on what they show.
  * tools/bench_style_torch.py times the same iteration in PyTorch. */
 #include "bench.h"
@@ -49,12 +50,14 @@ static hs_status bench_network(hs_context *ctx, const char *weights, int size, i
     if (st == HS_OK) st = hs_style_create(&net, &p, &content, styles, NULL, 1, &s);
     if (st == HS_OK) st = hs_style_optimize(s, &x, 2, NULL, NULL); /* warm up */
     hs_style_timing timing = {0};
+    size_t created = ctx->buffers_created;
     double start = hs_seconds();
     if (st == HS_OK) {
         hs_style_set_timing(s, &timing);
         st = hs_style_optimize(s, &x, iterations, NULL, NULL);
     }
     double per = (hs_seconds() - start) / iterations;
+    double buffers = (double)(ctx->buffers_created - created) / iterations;
     char blocks[16] = "whole";
     if (block == HS_STYLE_BLOCK_AUTO) snprintf(blocks, sizeof blocks, "auto");
     else if (block) snprintf(blocks, sizeof blocks, "%d px", block);
@@ -64,9 +67,9 @@ static hs_status bench_network(hs_context *ctx, const char *weights, int size, i
         snprintf(phases, sizeof phases, "%8.3f %8.3f %8.3f", timing.forward / iterations,
                  timing.backward / iterations, timing.loss / iterations);
     if (st == HS_OK)
-        printf("%-9s %5dx%-5d %-8s %8.3f %s %8.3f %9.0f %8.0f\n", net.arch, size, h, blocks, per,
-               phases, timing.step / iterations, hs_memory_peak(ctx) / 1048576.0,
-               hs_peak_rss_mib());
+        printf("%-9s %5dx%-5d %-8s %8.3f %s %8.3f %9.1f %9.0f %8.0f\n", net.arch, size, h,
+               blocks, per, phases, timing.step / iterations, buffers,
+               hs_memory_peak(ctx) / 1048576.0, hs_peak_rss_mib());
     fflush(stdout);
     hs_style_destroy(s);
     hs_tensor_free(&content);
@@ -80,8 +83,8 @@ hs_status hs_bench_style(hs_context *ctx, const char *const *weights, int count,
                          const int *blocks, int block_count, int iterations)
 {
     printf("device: %s (%s)\n", ctx->dev.name, ctx->dev.platform_name);
-    printf("%-9s %-11s %-8s %8s %8s %8s %8s %8s %9s %8s\n", "network", "image", "blocks",
-           "s/iter", "forward", "backward", "loss", "step", "peak MiB", "RSS MiB");
+    printf("%-9s %-11s %-8s %8s %8s %8s %8s %8s %9s %9s %8s\n", "network", "image", "blocks",
+           "s/iter", "forward", "backward", "loss", "step", "buffers", "peak MiB", "RSS MiB");
     for (int i = 0; i < count; i++)
         for (int b = 0; b < block_count; b++)
             HS_TRY(bench_network(ctx, weights[i], size, blocks[b], iterations));

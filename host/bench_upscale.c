@@ -1,6 +1,6 @@
-/* bench_upscale.c — `hirestyle bench upscale`: output megapixels per second
- * peak device memory and the process's peak resident memory of the
- * esrgan-{thick,medium,slim}-x4 generators
+/* bench_upscale.c — `hirestyle bench upscale`: output megapixels per second,
+ * device buffers created per run, peak device memory and the process's peak
+ * resident memory of the esrgan-{thick,medium,slim}-x4 generators
  * (upscale.c with the tile it picks) on a size×size image of random pixels.
  * The peak counts everything on the device: weights, conv scratch, tiles.
  * Each model gets one warm-up run on a 64×64 image (kernel builds), then
@@ -73,17 +73,19 @@ static hs_status bench_model(hs_context *ctx, const char *model, const hs_image 
     hs_peak_rss_reset();
     HS_TRY(hs_net_load(ctx, path, &net));
     int tile = 0;
-    double seconds = 0;
+    double seconds = 0, buffers = 0;
     hs_status st = warm_up(&net);
     if (st == HS_OK) st = hs_upscale_pick_tile(&net, img->width, img->height, &tile);
     if (st == HS_OK) {
         hs_memory_reset_peak(ctx);
+        size_t created = ctx->buffers_created;
         st = hs_bench_median(ctx, upscale_once, &(upscale_run){&net, img}, 0, repeat, &seconds);
+        buffers = (double)(ctx->buffers_created - created) / repeat;
     }
     if (st == HS_OK) {
         double megapixels = (double)img->width * img->height * net.scale * net.scale * 1e-6;
-        printf("%-17s %5d %5d %9.2f %8.3f %9.1f %9.1f %8.0f\n", model, img->width, tile,
-               seconds, megapixels / seconds, hs_memory_peak(ctx) / 1048576.0,
+        printf("%-17s %5d %5d %9.2f %8.3f %8.0f %9.1f %9.1f %8.0f\n", model, img->width, tile,
+               seconds, megapixels / seconds, buffers, hs_memory_peak(ctx) / 1048576.0,
                weight_bytes(&net) / 1048576.0, hs_peak_rss_mib());
         fflush(stdout);
     }
@@ -96,8 +98,8 @@ hs_status hs_bench_upscale(hs_context *ctx, int size, int repeat)
     hs_image img = random_rgb(size);
     if (!img.pixels) return hs_fail(HS_ERR_TOO_LARGE, "bench upscale: out of host memory");
     printf("device: %s (%s)\n", ctx->dev.name, ctx->dev.platform_name);
-    printf("%-17s %5s %5s %9s %8s %9s %9s %8s\n", "model", "size", "tile", "seconds", "MP/s",
-           "peak MiB", "weights", "RSS MiB");
+    printf("%-17s %5s %5s %9s %8s %8s %9s %9s %8s\n", "model", "size", "tile", "seconds", "MP/s",
+           "buffers", "peak MiB", "weights", "RSS MiB");
     hs_status st = HS_OK;
     for (size_t i = 0; st == HS_OK && i < sizeof models / sizeof models[0]; i++)
         st = bench_model(ctx, models[i], &img, repeat);

@@ -1,8 +1,9 @@
 /* context.c — one device, its queue, its kernels and the memory accounting.
  *
  * Every device buffer goes through hs_buffer_alloc so the context knows the
- * bytes in use and their peak: the benchmarks report it and the planners
- * (style transfer, tiling) check their estimates against it. When no
+ * bytes in use and the most it held (with the buffers buffer_pool.c keeps):
+ * the benchmarks report it and the planners (style transfer, tiling) check
+ * their estimates against it. When no
  * device was chosen and the kernels do not build on the best-ranked one,
  * the next one is tried, with a warning.
  */
@@ -126,12 +127,31 @@ size_t hs_memory_peak(const hs_context *ctx) { return ctx->mem_peak; }
 void hs_memory_reset_peak(hs_context *ctx)
 {
     hs_pool_drain(ctx); /* the pool may hold up to the old peak */
-    ctx->mem_peak = ctx->mem_in_use;
+    ctx->mem_peak = ctx->live_peak = ctx->mem_in_use;
 }
 
 hs_status hs_finish(hs_context *ctx)
 {
     HS_CL_CHECK_WAIT(clFinish(ctx->queue), "clFinish");
+    return HS_OK;
+}
+
+/* `bytes` more held: refused past the memory limit, which pooled buffers
+ * make room for first. */
+static hs_status claim(hs_context *ctx, size_t bytes)
+{
+    while (ctx->mem_limit && ctx->mem_in_use + ctx->pool_bytes + bytes > ctx->mem_limit &&
+           ctx->pool_count > 0)
+        hs_pool_release_oldest(ctx);
+    if (ctx->mem_limit && ctx->mem_in_use + ctx->pool_bytes + bytes > ctx->mem_limit)
+        return hs_fail(HS_ERR_DEVICE_MEMORY,
+                       "out of device memory: %.1f MiB more would pass "
+                       "HIRESTYLE_MEMORY_LIMIT_MB=%zu",
+                       bytes / 1048576.0, ctx->mem_limit >> 20);
+    ctx->mem_in_use += bytes;
+    if (ctx->mem_in_use > ctx->live_peak) ctx->live_peak = ctx->mem_in_use;
+    if (ctx->mem_in_use + ctx->pool_bytes > ctx->mem_peak)
+        ctx->mem_peak = ctx->mem_in_use + ctx->pool_bytes;
     return HS_OK;
 }
 
@@ -146,13 +166,18 @@ hs_status hs_buffer_alloc(hs_context *ctx, size_t bytes, cl_mem *out)
         return hs_fail(HS_ERR_TOO_LARGE,
                        "a buffer of %.1f MiB holds more than 2^31-1 floats, the most the kernels "
                        "index", bytes / 1048576.0);
-    HS_TRY(hs_memory_claim(ctx, bytes));
+    HS_TRY(claim(ctx, bytes));
     cl_int err;
     *out = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    if (err != CL_SUCCESS && ctx->pool_count > 0) { /* the pool's buffers may be in the way */
+        hs_pool_drain(ctx);
+        *out = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    }
     if (err != CL_SUCCESS) {
-        hs_memory_release(ctx, bytes);
+        ctx->mem_in_use -= bytes;
         return hs_cl_fail(err, "allocating a device buffer");
     }
+    ctx->buffers_created++;
     return HS_OK;
 }
 
@@ -161,22 +186,8 @@ void hs_buffer_free(hs_context *ctx, cl_mem buf, size_t bytes)
     if (!buf) return;
     if (bytes == 0) bytes = sizeof(float);
     clReleaseMemObject(buf);
-    hs_memory_release(ctx, bytes);
+    ctx->mem_in_use -= bytes;
 }
-
-hs_status hs_memory_claim(hs_context *ctx, size_t bytes)
-{
-    if (ctx->mem_limit && ctx->mem_in_use + bytes > ctx->mem_limit)
-        return hs_fail(HS_ERR_DEVICE_MEMORY,
-                       "out of device memory: %.1f MiB more would pass "
-                       "HIRESTYLE_MEMORY_LIMIT_MB=%zu",
-                       bytes / 1048576.0, ctx->mem_limit >> 20);
-    ctx->mem_in_use += bytes;
-    if (ctx->mem_in_use > ctx->mem_peak) ctx->mem_peak = ctx->mem_in_use;
-    return HS_OK;
-}
-
-void hs_memory_release(hs_context *ctx, size_t bytes) { ctx->mem_in_use -= bytes; }
 
 hs_status hs_scratch(hs_context *ctx, size_t bytes, cl_mem *out)
 {

@@ -52,7 +52,7 @@ typedef struct hs_kernel_entry {
     size_t max_group; /* CL_KERNEL_WORK_GROUP_SIZE */
 } hs_kernel_entry;
 
-/* A freed tensor buffer kept for the next tensor of the same size. */
+/* A buffer given back, kept for the next request of the same size (buffer_pool.c). */
 typedef struct hs_pooled_buffer { cl_mem buf; size_t bytes; } hs_pooled_buffer;
 
 struct hs_context {
@@ -70,10 +70,13 @@ struct hs_context {
     cl_mem gemm_pack;           /* our GEMM's panel copies (host/gemm_kernel.c) */
     size_t gemm_pack_bytes;
     size_t gemm_group_max;      /* CL_KERNEL_WORK_GROUP_SIZE of gemm_tiles, 0: not asked yet */
-    size_t mem_in_use, mem_peak; /* bytes of live buffers, and their most */
-    hs_pooled_buffer *pool;     /* freed tensor buffers, oldest first (host/tensor.c) */
+    size_t mem_in_use;          /* bytes of live buffers */
+    size_t live_peak;           /* their most since the last reset */
+    size_t mem_peak;            /* the most of live and pooled buffers together */
+    size_t buffers_created;     /* clCreateBuffer calls: the benchmarks count them */
+    hs_pooled_buffer *pool;     /* buffers given back, oldest first (host/buffer_pool.c) */
     int pool_count, pool_capacity;
-    size_t pool_bytes;          /* held by the pool: mem_in_use + pool_bytes <= mem_peak */
+    size_t pool_bytes;          /* held by the pool */
     size_t mem_limit;           /* $HIRESTYLE_MEMORY_LIMIT_MB, else 0: the device's own */
     int gemm_own;               /* GEMMs by our kernel (1) or CLBlast (0), see gemm.c */
     int gemm_checked[2];        /* self-check of CLBlast [0] and ours [1]: 0 not yet, 1 good, -1 bad */
@@ -104,14 +107,17 @@ hs_status hs_launch(hs_context *ctx, const char *name, int dims, const size_t *g
 
 /* A device buffer of at least `bytes`, valid until the next call. */
 hs_status hs_scratch(hs_context *ctx, size_t bytes, cl_mem *out);
-/* Raw buffer allocation counted in the context's memory statistics. */
+/* Raw buffer allocation counted in the context's memory statistics: for
+ * buffers that live long (scratch, weights of a benchmark). */
 hs_status hs_buffer_alloc(hs_context *ctx, size_t bytes, cl_mem *out);
 void hs_buffer_free(hs_context *ctx, cl_mem buf, size_t bytes);
-/* The statistics alone: `bytes` more in use (refused past the memory limit)
- * or fewer, for buffers that change hands without an allocation. */
-hs_status hs_memory_claim(hs_context *ctx, size_t bytes);
-void hs_memory_release(hs_context *ctx, size_t bytes);
-/* Releases every buffer the tensor pool holds (host/tensor.c). */
+/* A buffer of `bytes` kept by the pool, else a new one; given back when done
+ * with, even while queued kernels still use it (the queue is in order).
+ * Tensors and every short-lived buffer go through these (host/buffer_pool.c). */
+hs_status hs_pool_take(hs_context *ctx, size_t bytes, cl_mem *out);
+void hs_pool_give(hs_context *ctx, cl_mem buf, size_t bytes);
+/* Releases the oldest kept buffer, or all of them. */
+void hs_pool_release_oldest(hs_context *ctx);
 void hs_pool_drain(hs_context *ctx);
 
 /* Build (or load from the cache) the program for the context's device. */

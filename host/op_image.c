@@ -27,10 +27,10 @@ hs_status hs_image_to_tensor(hs_tensor *out, const uint8_t *pixels, int width, i
     HS_TRY(hs_check_shape("image to tensor", out, 1, 3, height, width));
     size_t size = hs_tensor_count(out);
     cl_mem bytes;
-    HS_TRY(hs_buffer_alloc(out->ctx, size, &bytes));
-    /* Released right after enqueueing: OpenCL keeps it until the kernel is done. */
+    HS_TRY(hs_pool_take(out->ctx, size, &bytes));
+    /* Given back right after enqueueing: the next user's kernels queue after these. */
     hs_status st = upload_and_convert(out, bytes, pixels, norm);
-    hs_buffer_free(out->ctx, bytes, size);
+    hs_pool_give(out->ctx, bytes, size);
     return st;
 }
 
@@ -52,9 +52,9 @@ hs_status hs_tensor_to_image(uint8_t *pixels, const hs_tensor *in, const hs_norm
     HS_TRY(hs_check_shape("tensor to image", in, 1, 3, in->h, in->w));
     size_t size = hs_tensor_count(in);
     cl_mem bytes;
-    HS_TRY(hs_buffer_alloc(in->ctx, size, &bytes));
+    HS_TRY(hs_pool_take(in->ctx, size, &bytes));
     hs_status st = convert_and_download(pixels, bytes, in, norm);
-    hs_buffer_free(in->ctx, bytes, size);
+    hs_pool_give(in->ctx, bytes, size);
     return st;
 }
 

@@ -15,7 +15,7 @@ hs_status hs_reduce_begin(hs_context *ctx, size_t n, const hs_tensor *result, hs
     size_t groups = (n + ctx->reduce_group - 1) / ctx->reduce_group;
     if (groups > REDUCE_MAX_GROUPS) groups = REDUCE_MAX_GROUPS;
     *r = (hs_reduction){NULL, groups, groups * ctx->reduce_group, ctx->reduce_group};
-    return hs_buffer_alloc(ctx, groups * sizeof(float), &r->partials);
+    return hs_pool_take(ctx, groups * sizeof(float), &r->partials);
 }
 
 hs_status hs_reduce_end(hs_context *ctx, hs_reduction *r, hs_status pass1, hs_tensor *result,
@@ -25,8 +25,8 @@ hs_status hs_reduce_end(hs_context *ctx, hs_reduction *r, hs_status pass1, hs_te
     if (st == HS_OK)
         st = hs_launch(ctx, "sum_partials", 1, &r->local, &r->local, ARG_MEM(result->buf),
                        ARG_MEM(r->partials), ARG_FLOAT(scale), ARG_INT(r->groups), ARG_END);
-    /* Released now, freed by OpenCL once the queued kernels are done with it. */
-    hs_buffer_free(ctx, r->partials, r->groups * sizeof(float));
+    /* Given back now: the next user's kernels queue after these. */
+    hs_pool_give(ctx, r->partials, r->groups * sizeof(float));
     r->partials = NULL;
     return st;
 }

@@ -440,5 +440,6 @@ hs_status hs_style_job_run(hs_context *ctx, const hs_style_job *job, hs_image *r
     hs_tensor_free(&x);
     free_images(&im);
     hs_net_free(&net);
+    hs_memory_trim(ctx);
     return st;
 }

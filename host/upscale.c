@@ -535,7 +535,9 @@ hs_status hs_upscale_image(hs_net *net, const hs_image *in, const hs_upscale_opt
 {
     HS_TRY(check_sizes(net, in));
     hs_image colour = {0}, alpha = {0}, result = {0};
-    HS_TRY(upscale_colour(net, in, opts, &colour));
+    hs_status colour_st = upscale_colour(net, in, opts, &colour);
+    hs_memory_trim(net->ctx); /* the tiles' buffers */
+    HS_TRY(colour_st);
     if (in->channels == 3) {
         *out = colour;
         return HS_OK;

@@ -128,10 +128,15 @@ size_t hs_memory_available(const hs_context *ctx);
 size_t hs_memory_largest_buffer(const hs_context *ctx);
 /* The kernels index with int: no tensor, buffer or launch holds more items. */
 #define HS_MAX_ELEMENTS ((size_t)2147483647)
-/* Bytes of device memory currently held by tensors, and the peak since reset. */
+/* Bytes of device memory in live buffers (tensors, scratch), and the most
+ * the context held since the last reset, counting the freed buffers it
+ * keeps for reuse. Resetting the peak releases those. */
 size_t hs_memory_in_use(const hs_context *ctx);
 size_t hs_memory_peak(const hs_context *ctx);
 void hs_memory_reset_peak(hs_context *ctx);
+/* The end of a job: releases the freed buffers kept for reuse and returns
+ * free host memory to the system. */
+void hs_memory_trim(hs_context *ctx);
 
 /* ---- Tensors ----------------------------------------------------------------
  * float32, NCHW, contiguous, each in a buffer of its own. A zeroed struct is

@@ -1,9 +1,10 @@
 /* ops_tensor.c — tensor allocation: freed buffers are pooled and reused for
- * tensors of the same size (host/tensor.c), and the memory accounting stays
- * exact: hs_memory_in_use counts live tensors only, reuse never raises the
- * peak, and a reused buffer holds what is written to it. No tensor or buffer
- * holds more than 2^31-1 floats (the kernels index with int), whatever the
- * device's largest allocation. */
+ * tensors of the same size (host/buffer_pool.c), and the memory accounting
+ * stays exact: hs_memory_in_use counts live tensors only, reuse never raises
+ * the peak, a reused buffer holds what is written to it, and the buffers the
+ * pool keeps count in the peak and against the memory limit. No tensor or
+ * buffer holds more than 2^31-1 floats (the kernels index with int), whatever
+ * the device's largest allocation. */
 #include "engine.h"
 #include "harness.h"
 
@@ -95,10 +96,58 @@ START_TEST(tensor_refuses_more_than_int_elements)
 }
 END_TEST
 
+/* Kept buffers are held memory: the peak counts them, the pool holds at most
+ * an eighth past the live peak, a memory limit makes them give way, and
+ * hs_memory_trim releases them. Rows of 64 floats, at least as many bytes
+ * as the context holds already, so that those eighths are predictable. */
+START_TEST(tensor_pool_counts_what_it_keeps)
+{
+    test_setup();
+    hs_memory_trim(test_ctx);
+    hs_memory_reset_peak(test_ctx);
+    size_t base = hs_memory_in_use(test_ctx);
+    int rows = 64;
+    while (bytes_of(1, 1, rows, 64) < base) rows *= 2;
+    size_t big = bytes_of(1, 1, rows, 64), half = big / 2;
+    ck_assert_int_eq(test_ctx->pool_count, 0);
+    hs_tensor a, b, c, d;
+    HS_CHECK(hs_tensor_alloc(test_ctx, &a, 1, 1, rows, 64));
+    HS_CHECK(hs_tensor_alloc(test_ctx, &b, 1, 1, rows, 64));
+    hs_tensor_free(&a);
+    hs_tensor_free(&b);
+    ck_assert_uint_eq(hs_memory_in_use(test_ctx), base);
+    ck_assert_uint_eq(test_ctx->pool_bytes, 2 * big);
+    ck_assert_uint_eq(hs_memory_peak(test_ctx), base + 2 * big);
+
+    /* A new size while both are kept would pass the live peak by more than an
+     * eighth: the oldest makes room, and the peak does not move. */
+    HS_CHECK(hs_tensor_alloc(test_ctx, &c, 1, 1, rows, 32));
+    ck_assert_uint_eq(test_ctx->pool_bytes, big);
+    ck_assert_uint_eq(hs_memory_peak(test_ctx), base + 2 * big);
+    hs_tensor_free(&c);
+    ck_assert_uint_eq(test_ctx->pool_bytes, big + half);
+
+    /* Under a limit the kept buffers would pass, the oldest gives way. */
+    size_t limit = test_ctx->mem_limit;
+    test_ctx->mem_limit = base + big + half;
+    HS_CHECK(hs_tensor_alloc(test_ctx, &d, 1, 1, rows, 16));
+    ck_assert_uint_eq(test_ctx->pool_bytes, half);
+    ck_assert_uint_le(hs_memory_in_use(test_ctx) + test_ctx->pool_bytes, test_ctx->mem_limit);
+    hs_tensor_free(&d);
+    test_ctx->mem_limit = limit;
+
+    hs_memory_trim(test_ctx);
+    ck_assert_int_eq(test_ctx->pool_count, 0);
+    ck_assert_uint_eq(test_ctx->pool_bytes, 0);
+    ck_assert_uint_eq(hs_memory_in_use(test_ctx), base);
+}
+END_TEST
+
 void add_tensor_tests(Suite *s)
 {
     TCase *tc = tcase_create("tensor");
     tcase_add_test(tc, tensor_pool_keeps_accounting_exact);
     tcase_add_test(tc, tensor_refuses_more_than_int_elements);
+    tcase_add_test(tc, tensor_pool_counts_what_it_keeps);
     suite_add_tcase(s, tc);
 }

@@ -104,7 +104,7 @@ bench_style() {
     peer tools/bench_style_torch.py "${weights[@]}" --image-size "$s" | tee "$work/theirs"
     echo "== s/iter, PyTorch / hirestyle (above 1: hirestyle is faster); peak RSS MiB"
     printf "%-9s %8s %8s %7s %9s %9s %9s\n" network ours torch ratio "our RSS" "(device)" "torch RSS"
-    # ours: network image blocks s/iter fwd bwd loss step peak_MiB RSS; theirs: network image
+    # ours: network image blocks s/iter fwd bwd loss step buffers peak_MiB RSS; theirs: network image
     # s/iter ... RSS
     awk 'NR == FNR { if ($1 == "vgg19" || $1 == "resnet50") { t[$1] = $3; r[$1] = $NF }; next }
          ($1 in t) { printf "%-9s %8.3f %8.3f  x%5.2f %9.0f %9.0f %9.0f\n", $1, $4, t[$1],
@@ -120,11 +120,11 @@ bench_upscale() {
     peer tools/bench_upscale_torch.py --size "$s" --repeat "$rep" | tee "$work/theirs"
     echo "== output MP/s, hirestyle / PyTorch (above 1: hirestyle is faster); peak RSS MiB"
     printf "%-17s %8s %8s %7s %9s %9s %9s\n" model ours torch ratio "our RSS" "(device)" "torch RSS"
-    # ours: model size tile seconds MP/s peak weights RSS; theirs: model size seconds MP/s RSS
+    # ours: model size tile seconds MP/s buffers peak weights RSS; theirs: model size seconds MP/s RSS
     awk 'NR == FNR { if ($1 ~ /^esrgan-/) { torch[$1] = $4; rss[$1] = $5 }; next }
          $1 ~ /^esrgan-/ && ($1 in torch) {
              printf "%-17s %8.3f %8.3f  x%5.2f %9.0f %9.0f %9.0f\n", $1, $5, torch[$1],
-                    $5 / torch[$1], $8, $6, rss[$1] }' \
+                    $5 / torch[$1], $9, $7, rss[$1] }' \
         "$work/theirs" "$work/ours"
 }
 
