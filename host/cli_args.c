@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +28,14 @@ int cli_parse_float(const char *option, const char *text, float *out)
     char *end;
     errno = 0;
     double v = strtod(text, &end);
-    if (errno || end == text || *end || !isfinite(v)) {
+    if (end == text || *end || isnan(v)) {
         fprintf(stderr, "hirestyle: %s takes a number, not '%s'\n", option, text);
+        return -1;
+    }
+    /* what a float cannot hold would become infinity or 0, not the value asked for */
+    if (errno == ERANGE || fabs(v) > FLT_MAX || (v != 0 && (float)v == 0)) {
+        fprintf(stderr, "hirestyle: %s %s is out of a float's range (magnitudes from %.2g to "
+                "%.2g, or 0)\n", option, text, FLT_TRUE_MIN, FLT_MAX);
         return -1;
     }
     *out = (float)v;

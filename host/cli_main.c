@@ -41,7 +41,8 @@ static void usage(FILE *out)
                  "3 unreadable file, 4 missing or invalid weights, 5 no OpenCL platform or\n"
                  "usable device, 6 kernel build failure, 7 too large for device or host\n"
                  "memory, 8 out of device memory, 9 interrupted, 10 a kernel the device lacks\n"
-                 "the resources to launch, 11 a kernel or driver failure on the device.\n");
+                 "the resources to launch, 11 a kernel or driver failure on the device,\n"
+                 "12 the loss became infinite or NaN.\n");
 }
 
 enum { COMMON_DEVICE = 1, COMMON_DEVICE_TYPE, COMMON_VERBOSE, COMMON_QUIET };

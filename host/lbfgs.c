@@ -117,6 +117,8 @@ hs_status hs_lbfgs(hs_tensor *x, int iterations, int history, hs_objective objec
     for (int i = 0; i < 4 && rc == HS_OK; i++) rc = hs_tensor_alloc_like(all[i], x);
     float f = 0, f_new = 0;
     if (rc == HS_OK) rc = objective(user, x, &f, &g);
+    /* later points are accepted only where f drops, so only this one can be non-finite */
+    if (rc == HS_OK && !isfinite(f)) rc = hs_fail(HS_ERR_NOT_FINITE, "the objective is %g", f);
     for (int it = 1; rc == HS_OK && it <= iterations; it++) {
         double slope;
         rc = direction(&st, &g, &d);

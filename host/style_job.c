@@ -38,7 +38,8 @@ static hs_status parse_layers(const char *list, char (*names)[48], float *weight
             *colon = '\0';
             char *end;
             w = strtof(colon + 1, &end);
-            if (*end || !(w >= 0)) return hs_fail(HS_ERR_USAGE, "bad layer weight in '%s'", list);
+            if (*end || !(w >= 0) || !isfinite(w))
+                return hs_fail(HS_ERR_USAGE, "bad layer weight in '%s'", list);
         }
         snprintf(names[*count], 48, "%s", item);
         if (weights) weights[*count] = w;
@@ -231,7 +232,8 @@ typedef struct job_progress {
     int scale;                   /* index of the current scale */
     int iteration;               /* counted over all scales, for --save-every */
     double work_done, start;     /* Σ work × iterations finished, and when it began */
-    hs_status save_status;
+    hs_status save_status;       /* of a failed snapshot, which stops the run */
+    char save_error[1024];       /* its message: stopping records one of its own */
 } job_progress;
 
 /* "[###   ] 2/4  it 31/100  loss 1.23e+04  0.52 s/it  12:34 left": 80 columns. */
@@ -278,7 +280,10 @@ static int on_step(void *user, int it, const hs_style_losses *l, const hs_tensor
         snprintf(suffix, sizeof suffix, "%d", jp->iteration);
         cli_output_with(job->output, suffix, path, sizeof path);
         jp->save_status = save_image(jp, path, x);
-        if (jp->save_status != HS_OK) return 1;
+        if (jp->save_status != HS_OK) {
+            snprintf(jp->save_error, sizeof jp->save_error, "%s", hs_last_error());
+            return 1;
+        }
     }
     if (cli_interrupted()) {
         if (jp->tty && !job->quiet) fputc('\n', stderr);
@@ -424,10 +429,11 @@ hs_status hs_style_job_run(hs_context *ctx, const hs_style_job *job, hs_image *r
         note_small_styles(job, &plan, im.styles);
     }
     job_progress jp = {job, &plan, &im.content_sized, model, isatty(STDERR_FILENO), 0, 0, 0,
-                       hs_seconds(), HS_OK};
+                       hs_seconds(), HS_OK, ""};
     if (st == HS_OK) st = run_scales(&net, job, &p, &plan, &im, &jp, &x);
     if (st == HS_ERR_INTERRUPTED && jp.save_status != HS_OK) {
-        st = jp.save_status;
+        st = hs_fail(jp.save_status, "snapshot after iteration %d: %s", jp.iteration,
+                     jp.save_error);
     } else if ((st == HS_OK || st == HS_ERR_INTERRUPTED) && x.buf) {
         /* interrupted: the result so far is still the caller's to write */
         hs_status interrupted = st;

@@ -1,10 +1,13 @@
 /* style_optimize.c — the optimisers of style transfer: Adam (with the
  * moving average of its iterates, state in style_state.c; with the
  * jitter, x clamped to [0,1] after each step) and L-BFGS (deterministic
- * objective, so no jitter; x clamped once at the end). */
+ * objective, so no jitter; x clamped once at the end). A non-finite loss
+ * stops either (HS_ERR_NOT_FINITE), x left at the last finite iterate. */
 #include "lbfgs.h"
 #include "style_internal.h"
 #include "timer.h"
+
+#include <math.h>
 
 /* Jitter shift in -2..+1: the stride-2 layers' phase changes every step. */
 static int jitter_shift(hs_style *s)
@@ -23,6 +26,14 @@ static hs_status update_average(hs_style_state *state, const hs_tensor *x)
     return hs_axpby(&state->average, (float)decay, &state->average, (float)(1 - decay), x);
 }
 
+/* A loss past float range stops the run: the painting would go on as garbage. */
+static hs_status not_finite(const hs_style_losses *l, int iteration)
+{
+    return hs_fail(HS_ERR_NOT_FINITE, "the loss became %g at iteration %d (content %g, style %g, "
+                   "tv %g): lower --style-weight, --content-weight, --tv-weight or "
+                   "--learning-rate", l->total, iteration, l->content, l->style, l->tv);
+}
+
 static hs_status adam(hs_style *s, hs_tensor *x, int iterations, hs_style_state *state,
                       hs_style_progress progress, void *user)
 {
@@ -32,6 +43,7 @@ static hs_status adam(hs_style *s, hs_tensor *x, int iterations, hs_style_state 
         int dx = s->p.jitter ? jitter_shift(s) : 0, dy = s->p.jitter ? jitter_shift(s) : 0;
         hs_style_losses losses;
         st = hs_style_evaluate(s, x, dx, dy, &losses, &grad);
+        if (st == HS_OK && !isfinite(losses.total)) st = not_finite(&losses, it);
         hs_adam_params a = {s->p.learning_rate, 0.9f, 0.999f, 1e-8f, ++state->step};
         double lap = hs_seconds();
         if (st == HS_OK) st = hs_adam_step(x, &grad, &state->m, &state->v, a);
@@ -75,7 +87,9 @@ hs_status hs_style_optimize_from(hs_style *s, hs_tensor *x, int iterations, hs_s
 {
     if (s->p.optimizer == HS_OPT_ADAM) return adam(s, x, iterations, state, progress, user);
     lbfgs_user u = {.s = s, .progress = progress, .user = user};
-    HS_TRY(hs_lbfgs(x, iterations, s->p.lbfgs_history, objective, lbfgs_progress, &u));
+    hs_status st = hs_lbfgs(x, iterations, s->p.lbfgs_history, objective, lbfgs_progress, &u);
+    if (st == HS_ERR_NOT_FINITE) return not_finite(&u.last, 1); /* at the starting point */
+    HS_TRY(st);
     return hs_clamp(x, 0.0f, 1.0f);
 }
 

@@ -182,7 +182,7 @@ static hs_status one_step(hs_trainer *t, const hs_train_recipe *r, const hs_trai
     HS_TRY(hs_tensor_write(&s->target, s->host_target));
     HS_TRY(hs_trainer_step(t, &s->input, &s->target, lr, &loss, &norm));
     if (!isfinite(loss))
-        return hs_fail(HS_ERR_INTERNAL, "the loss became %g at step %d: lower --lr or set --clip",
+        return hs_fail(HS_ERR_NOT_FINITE, "the loss became %g at step %d: lower --lr or set --clip",
                        loss, t->step);
     s->recent[s->recent_count++ % 100] = loss;
     return HS_OK;

@@ -42,6 +42,8 @@ typedef enum hs_status {
                                    * (CL_OUT_OF_RESOURCES: registers, local memory) */
     HS_ERR_DEVICE_FAULT = 11,     /* queued work failed on the device: a faulting
                                    * kernel or a driver error, found at a wait */
+    HS_ERR_NOT_FINITE = 12,       /* the loss became infinite or NaN: a weight or
+                                   * the learning rate too large for floats */
 } hs_status;
 
 /* The message of the last failure on this thread ("" if none). */

@@ -136,6 +136,33 @@ fi
 expect "painting as GIF" 2 "name the output .png, .jpg, .webp or .tif" "${style[@]}" -o "$work/k.gif"
 no_file "painting as GIF" "$work/k.gif"
 
+# Numbers a float cannot hold are refused, not turned into infinity or 0.
+expect "weight beyond float" 2 "--style-weight 1e39 is out of a float's range" "${style[@]}" \
+    --style-weight 1e39 -o "$work/o.png"
+expect "negative weight beyond float" 2 "out of a float's range" "${style[@]}" --tv-weight -1e39 \
+    -o "$work/o.png"
+expect "weight below float" 2 "out of a float's range" "${style[@]}" --content-weight 1e-50 \
+    -o "$work/o.png"
+expect "layer weight beyond float" 2 "bad layer weight" "${style[@]}" \
+    --style-layers conv1_relu:1e39,res2c -o "$work/o.png"
+no_file "numbers beyond float" "$work/o"
+
+# A loss beyond float range stops the run with its cause, writing nothing.
+for optimizer in adam lbfgs; do
+    expect "infinite loss ($optimizer)" 12 "the loss became inf" "${style[@]}" --style-weight 3e38 \
+        --optimizer $optimizer -o "$work/o.png"
+    no_file "infinite loss ($optimizer)" "$work/o"
+done
+
+# A snapshot that cannot be written stops the run and says why.
+mkdir "$work/q_1.png"
+expect "failed snapshot" 3 "q_1.png" "${style[@]}" --save-every 1 -o "$work/q.png"
+if grep -qF "stopped after iteration" "$work/stderr"; then
+    failed=$((failed + 1))
+    echo "FAIL failed snapshot: the cause is hidden:"; sed 's/^/    /' "$work/stderr" | head
+fi
+no_file "failed snapshot" "$work/q.png"
+
 # Ctrl-C: stop at once, keep the last --save-every image, write the painting so far.
 "$hirestyle" style -c "$examples/dog.jpg" -s "$examples/scream.jpg" --image-size 48 -n 100000 \
     --save-every 1 -o "$work/j.png" >"$work/stdout" 2>"$work/stderr" &
