@@ -117,6 +117,35 @@ void cli_batch_free(cli_batch *batch);
 void cli_batch_output(const char *out_dir, const char *name, hs_image_format format, char *path,
                       size_t size);
 hs_status cli_make_folder(const char *dir);
+/* --overwrite, --shard I/N and --shards N, the options of every folder run. */
+typedef struct cli_batch_options {
+    int overwrite;     /* redo the images whose output exists */
+    cli_shard shard;   /* this process's share */
+} cli_batch_options;
+cli_table cli_batch_table(cli_batch_options *options);
+/* Before the slow part: -o is a folder (made when missing) where images of
+ * `format` (AUTO: png) can be written, *probe such an image's path; the
+ * shard (cli_shard_from_env); this shard's images of in_dir. */
+hs_status cli_batch_prepare(const char *in_dir, const char *out_dir, hs_image_format format,
+                            cli_batch_options *options, cli_batch *batch, char *probe,
+                            size_t probe_size);
+/* One image of a folder, from input to output: HS_OK, or a status whose
+ * message is recorded (the loop reports it and goes on). */
+typedef hs_status (*cli_batch_step)(void *state, const char *input, const char *output);
+typedef struct cli_batch_job {
+    const cli_batch *batch;
+    const char *in_dir, *out_dir;
+    hs_image_format format;        /* of the outputs; AUTO: png */
+    const cli_batch_options *options;
+    int quiet;
+    const char *done_word;         /* "upscaled", "painted": for the summary */
+} cli_batch_job;
+/* Every image of the batch through step: those whose output exists skipped
+ * (unless --overwrite), a failure reported and counted without stopping
+ * the others, "[i/n] wrote OUTPUT, T s; about S s left" after each, a
+ * summary at the end. Ctrl-C stops it (exit 9); else the exit code is the
+ * first failure's, or 0. */
+int cli_batch_run(const cli_batch_job *job, cli_batch_step step, void *state);
 
 int cli_devices(int argc, char **argv);
 int cli_style(int argc, char **argv);
@@ -126,6 +155,8 @@ int cli_style(int argc, char **argv);
 void cli_style_job_defaults(hs_style_job *job);
 cli_table cli_style_table(hs_style_job *job);
 int cli_style_check(hs_style_job *job);
+/* The help lines of --content DIR's options. */
+void cli_style_batch_help(void);
 int cli_bench(int argc, char **argv);
 int cli_tune(int argc, char **argv);
 int cli_upscale(int argc, char **argv);

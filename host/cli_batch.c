@@ -1,8 +1,11 @@
-/* cli_batch.c — folders of images for `upscale -i DIR -o DIR`: the images
- * of a folder in name order, this process's share of them when the work
- * is spread over several (--shard, Slurm job arrays, Kubernetes Indexed
- * Jobs), the output beside them, and the tally printed at the end. */
+/* cli_batch.c — folders of images for `upscale -i DIR -o DIR` and
+ * `style`/`run --content DIR -o DIR`: the images of a folder in name
+ * order, this process's share of them when the work is spread over several
+ * (--shard, Slurm job arrays, Kubernetes Indexed Jobs), the output of each,
+ * and the loop that skips what is done, reports a bad image without
+ * stopping, shows [i/n] with the time left and prints the tally. */
 #include "cli.h"
+#include "timer.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int cli_is_folder(const char *path)
 {
@@ -143,4 +147,91 @@ hs_status cli_shard_from_env(cli_shard *shard)
         return hs_fail(HS_ERR_USAGE, "shard %d of %d from %s: the index must be below the count",
                        shard->index, shard->count, slurm ? "Slurm" : "JOB_COMPLETION_INDEX");
     return HS_OK;
+}
+
+/* ---- The options and the loop ---------------------------------------------------- */
+
+enum batch_option { B_OVERWRITE = 1, B_SHARD, B_SHARDS };
+
+static const cli_option batch_options[] = {
+    {"overwrite", 0, NULL, CLI_FLAG, B_OVERWRITE},
+    {"shard", 0, NULL, CLI_VALUE, B_SHARD},
+    {"shards", 0, NULL, CLI_VALUE, B_SHARDS},
+};
+
+static int set_batch_option(void *state, const cli_option *o, const char *spelling,
+                            const char *value)
+{
+    cli_batch_options *b = state;
+    switch (o->id) {
+    case B_OVERWRITE: b->overwrite = 1; return 0;
+    case B_SHARD: return cli_parse_shard(spelling, value, &b->shard);
+    case B_SHARDS: return cli_parse_int(spelling, value, 1, 1000000, &b->shard.count);
+    }
+    return -1;
+}
+
+cli_table cli_batch_table(cli_batch_options *options)
+{
+    *options = (cli_batch_options){0, {-1, 0}};
+    return CLI_TABLE(batch_options, set_batch_option, options);
+}
+
+hs_status cli_batch_prepare(const char *in_dir, const char *out_dir, hs_image_format format,
+                            cli_batch_options *options, cli_batch *batch, char *probe,
+                            size_t probe_size)
+{
+    *batch = (cli_batch){0};
+    if (!cli_is_folder(out_dir) && hs_image_format_from_path(out_dir))
+        return hs_fail(HS_ERR_USAGE, "-o %s: %s is a folder, so -o names the folder to write "
+                       "into", out_dir, in_dir);
+    cli_batch_output(out_dir, "probe", format, probe, probe_size);
+    hs_status st = cli_shard_from_env(&options->shard);
+    if (st == HS_OK) st = cli_make_folder(out_dir);
+    if (st == HS_OK) st = cli_check_output_format(probe, format);
+    return st == HS_OK ? cli_batch_list(in_dir, &options->shard, batch) : st;
+}
+
+int cli_batch_run(const cli_batch_job *job, cli_batch_step step, void *state)
+{
+    const cli_batch *batch = job->batch;
+    int done = 0, skipped = 0, failed = 0;
+    hs_status first_failure = HS_OK, st = HS_OK;
+    double start = hs_seconds();
+    for (int i = 0; st == HS_OK && i < batch->count; i++) {
+        char input[4096], output[4096];
+        snprintf(input, sizeof input, "%s/%s", job->in_dir, batch->names[i]);
+        cli_batch_output(job->out_dir, batch->names[i], job->format, output, sizeof output);
+        if (!job->options->overwrite && access(output, F_OK) == 0) {
+            skipped++;
+            continue;
+        }
+        if (cli_interrupted()) {
+            st = hs_fail(HS_ERR_INTERRUPTED, "interrupted before %s", input);
+            break;
+        }
+        double image_start = hs_seconds();
+        st = step(state, input, output);
+        if (st == HS_ERR_INTERRUPTED) break;
+        if (st != HS_OK) { /* reported, counted, and the batch goes on */
+            cli_report(st);
+            if (!failed++) first_failure = st;
+            st = HS_OK;
+            continue;
+        }
+        done++;
+        if (!job->quiet) {
+            double per_image = (hs_seconds() - start) / (i + 1 - skipped);
+            printf("[%d/%d] wrote %s, %.1f s; about %.0f s left\n", i + 1, batch->count, output,
+                   hs_seconds() - image_start, per_image * (batch->count - i - 1));
+            fflush(stdout);
+        }
+    }
+    if (st != HS_OK) return cli_report(st);
+    if (!job->quiet || failed)
+        fprintf(failed ? stderr : stdout, "%s%d %s, %d skipped (output already there%s), "
+                "%d failed, in %.1f s\n", failed ? "hirestyle: " : "", done, job->done_word,
+                skipped, job->options->overwrite ? "" : "; --overwrite redoes them", failed,
+                hs_seconds() - start);
+    return failed ? (int)first_failure : 0;
 }

@@ -1,5 +1,7 @@
 /* cli_run.c — `hirestyle run`: style transfer at a working size, then
- * super-resolution to the final size, on one device, in one command. */
+ * super-resolution to the final size, on one device, in one command; for
+ * one photo or a folder of them (the style net, style targets and the
+ * upscaler prepared once). */
 #include "cli.h"
 #include "style_job.h"
 #include "timer.h"
@@ -12,7 +14,8 @@
 
 static void run_help(void)
 {
-    printf("usage: hirestyle run --content C --style A[,B...] [OPTIONS] -o out.png\n\n"
+    printf("usage: hirestyle run --content C --style A[,B...] [OPTIONS] -o out.png\n"
+           "       hirestyle run --content DIR --style A[,B...] [OPTIONS] -o DIR\n\n"
            "Paint the content photo in the style of the style images, then enlarge the\n"
            "painting with a GAN super-resolution network: a high-resolution print in one\n"
            "command. Takes every `hirestyle style` option (see `hirestyle style --help`;\n"
@@ -30,13 +33,16 @@ static void run_help(void)
            "                             .safetensors model) for N steps (default: %d) on\n"
            "                             crops of the painting (see `hirestyle train-sr`)\n"
            "  -o, --output FILE          the result, .png, .jpg, .webp or .tif (default:\n"
-           "                             out.png)\n", CLI_ADAPT_DEFAULT_STEPS);
+           "                             out.png), or the folder of --content DIR's results\n",
+           CLI_ADAPT_DEFAULT_STEPS);
+    cli_style_batch_help();
     cli_common_help();
 }
 
 typedef struct run_args {
     hs_style_job job; /* the output is job.output */
     cli_common common;
+    cli_batch_options batch; /* --content DIR: --overwrite, --shard */
     const char *model;
     int scale, tile, save_intermediate;
     int adapt_steps; /* --adapt-upscaler: fine-tune the upscaler on the painting first */
@@ -76,9 +82,9 @@ static int parse(run_args *a, int argc, char **argv)
     cli_style_job_defaults(&a->job);
     a->job.image_size = 1024;
     a->scale = 4;
-    cli_table tables[] = {CLI_TABLE(run_options, set_run_option, a),
-                          cli_style_table(&a->job), cli_common_table(&a->common)};
-    int rc = cli_parse("run", argc, argv, tables, 3);
+    cli_table tables[] = {CLI_TABLE(run_options, set_run_option, a), cli_style_table(&a->job),
+                          cli_batch_table(&a->batch), cli_common_table(&a->common)};
+    int rc = cli_parse("run", argc, argv, tables, 4);
     if (rc == CLI_HELP) run_help();
     if (rc) return rc;
     return cli_style_check(&a->job) ? HS_ERR_USAGE : 0;
@@ -88,36 +94,6 @@ static int show_tiles(void *arg, int done, int total, int tile)
 {
     const run_args *a = arg;
     return cli_tile_progress(!a->common.quiet && isatty(STDERR_FILENO), done, total, tile);
-}
-
-/* The super-resolution weights load and fit --upscale: checked before the
- * minutes of painting. */
-static hs_status check_upscaler(hs_context *ctx, const run_args *a, const char *model)
-{
-    hs_net net;
-    hs_status st = hs_net_load(ctx, model, &net);
-    if (st != HS_OK) return st;
-    st = cli_check_sr_model(&net, model, a->scale);
-    hs_net_free(&net);
-    return st;
-}
-
-static hs_status upscale(hs_context *ctx, run_args *a, const char *model, const hs_image *in,
-                         hs_image *out)
-{
-    hs_net net;
-    hs_status st = a->adapt_steps ? cli_adapt_upscaler(ctx, model, in, a->adapt_steps,
-                                                       a->common.quiet, &net)
-                                  : hs_net_load(ctx, model, &net);
-    if (st != HS_OK) return st;
-    st = cli_check_sr_model(&net, model, a->scale);
-    if (st == HS_OK && !a->common.quiet)
-        fprintf(stderr, "hirestyle: upscaling %dx%d x%d with %s\n", in->width, in->height,
-                net.scale, model);
-    hs_upscale_options opts = {a->tile, show_tiles, a, HS_UPSCALE_PRE_PAD, 0};
-    if (st == HS_OK) st = hs_upscale_image(&net, in, &opts, out);
-    hs_net_free(&net);
-    return st;
 }
 
 /* The upscaler of paintings unless --upscale-model names one (or
@@ -132,6 +108,122 @@ static hs_status default_upscaler(int scale, char *path, size_t size)
     return cli_find_sr_model(NULL, NULL, scale, path, size);
 }
 
+/* What the photos of a run share: the painter, the upscaler (loaded once,
+ * unless --adapt-upscaler fine-tunes one per painting) and the names of
+ * their weights. */
+typedef struct run_session {
+    run_args *a;
+    hs_context *ctx;
+    hs_style_batch *painter;
+    hs_net upscaler;
+    int has_upscaler;
+    char sr_model[4096];
+    int folder; /* an interrupted painting is not written: a rerun paints it again */
+    int argc;
+    char **argv;
+    int width, height; /* of the last result */
+} run_session;
+
+/* The painter, and the upscaler loaded and checked to fit --upscale before
+ * the minutes of painting. */
+static hs_status session_open(run_session *s)
+{
+    run_args *a = s->a;
+    hs_status st = HS_OK;
+    if (a->scale > 1) {
+        st = hs_net_load(s->ctx, s->sr_model, &s->upscaler);
+        s->has_upscaler = st == HS_OK;
+        if (st == HS_OK) st = cli_check_sr_model(&s->upscaler, s->sr_model, a->scale);
+        if (s->has_upscaler && a->adapt_steps) { /* checked only: each painting adapts its own */
+            hs_net_free(&s->upscaler);
+            s->has_upscaler = 0;
+        }
+    }
+    return st == HS_OK ? hs_style_batch_open(s->ctx, &a->job, &s->painter) : st;
+}
+
+static void session_close(run_session *s)
+{
+    hs_style_batch_close(s->painter);
+    if (s->has_upscaler) hs_net_free(&s->upscaler);
+}
+
+static hs_status enlarge(run_session *s, const hs_image *in, hs_image *out)
+{
+    run_args *a = s->a;
+    hs_net adapted, *net = a->adapt_steps ? &adapted : &s->upscaler;
+    hs_status st = a->adapt_steps ? cli_adapt_upscaler(s->ctx, s->sr_model, in, a->adapt_steps,
+                                                       a->common.quiet, &adapted)
+                                  : HS_OK;
+    if (st != HS_OK) return st;
+    st = cli_check_sr_model(net, s->sr_model, a->scale);
+    if (st == HS_OK && !a->common.quiet)
+        fprintf(stderr, "hirestyle: upscaling %dx%d x%d with %s\n", in->width, in->height,
+                net->scale, s->sr_model);
+    hs_upscale_options opts = {a->tile, show_tiles, a, HS_UPSCALE_PRE_PAD, 0};
+    if (st == HS_OK) st = hs_upscale_image(net, in, &opts, out);
+    if (a->adapt_steps) hs_net_free(&adapted);
+    return st;
+}
+
+/* One photo: painted, the painting written (before upscaling, so that no
+ * failure loses it), enlarged and written to output. */
+static hs_status run_photo(run_session *s, const char *content, const char *output)
+{
+    run_args *a = s->a;
+    const char *style_model = hs_style_batch_model(s->painter);
+    char styled[4096];
+    cli_output_with(output, "styled", styled, sizeof styled);
+    const char *painted = a->scale == 1 ? output : styled;
+    hs_image painting = {0}, result = {0};
+    hs_status st = hs_style_batch_paint(s->painter, content, output, &painting);
+    if (st == HS_ERR_INTERRUPTED && painting.pixels && !s->folder) {
+        hs_status saved = cli_save_image(painted, &painting, style_model, s->argc, s->argv, NULL);
+        if (saved == HS_OK)
+            st = hs_fail(HS_ERR_INTERRUPTED, "interrupted: wrote the painting so far to %s",
+                         painted);
+    } else if (st == HS_OK) {
+        st = cli_save_image(painted, &painting, style_model, s->argc, s->argv, NULL);
+    }
+    int painted_whole = st == HS_OK && a->scale > 1;
+    if (painted_whole && cli_interrupted())
+        st = hs_fail(HS_ERR_INTERRUPTED, "interrupted before upscaling");
+    if (st == HS_OK && a->scale > 1) st = enlarge(s, &painting, &result);
+    if (st == HS_OK && a->scale > 1)
+        st = cli_save_image(output, &result, s->sr_model, s->argc, s->argv, NULL);
+    if (st == HS_OK && a->scale > 1 && !a->save_intermediate) unlink(styled);
+    if (st != HS_OK && painted_whole)
+        st = hs_fail_context(st, "the painting is kept in %s; upscaling", styled);
+    const hs_image *last = a->scale > 1 ? &result : &painting;
+    s->width = last->width;
+    s->height = last->height;
+    hs_image_free(&painting);
+    hs_image_free(&result);
+    return st;
+}
+
+static hs_status run_entry(void *state, const char *input, const char *output)
+{
+    return run_photo(state, input, output);
+}
+
+/* The weights of both nets, and the output (a file, or for a folder of
+ * photos a folder and this shard's list), checked before the context. */
+static hs_status check_first(run_args *a, run_session *s, int folder, cli_batch *batch)
+{
+    char style_model[4096], probe[4096];
+    hs_status st = folder ? cli_batch_prepare(a->job.content, a->job.output, 0, &a->batch, batch,
+                                              probe, sizeof probe)
+                          : cli_check_output_format(a->job.output, 0);
+    if (st == HS_OK) st = hs_style_job_weights(&a->job, style_model, sizeof style_model);
+    if (st == HS_OK && a->scale > 1)
+        st = a->model || a->adapt_steps /* an ncnn model cannot be adapted */
+                 ? cli_find_sr_model(a->model, NULL, a->scale, s->sr_model, sizeof s->sr_model)
+                 : default_upscaler(a->scale, s->sr_model, sizeof s->sr_model);
+    if (st == HS_OK && a->scale > 1 && a->adapt_steps) st = cli_check_adaptable(s->sr_model);
+    return st;
+}
+
 int cli_run(int argc, char **argv)
 {
     run_args a = {0};
@@ -141,50 +233,42 @@ int cli_run(int argc, char **argv)
     a.job.verbose = a.common.context.verbose;
     a.job.argc = argc;
     a.job.argv = argv;
-    char styled[4096], style_model[4096], sr_model[4096];
+    run_session s = {.a = &a, .folder = cli_is_folder(a.job.content), .argc = argc, .argv = argv};
+    cli_batch batch = {0};
     /* everything that can fail early, before minutes of work */
-    hs_status st = cli_check_output_format(a.job.output, 0);
-    cli_output_with(a.job.output, "styled", styled, sizeof styled);
-    if (st == HS_OK) st = hs_style_job_weights(&a.job, style_model, sizeof style_model);
-    if (st == HS_OK && a.scale > 1)
-        st = a.model || a.adapt_steps /* an ncnn model cannot be adapted */
-                 ? cli_find_sr_model(a.model, NULL, a.scale, sr_model, sizeof sr_model)
-                 : default_upscaler(a.scale, sr_model, sizeof sr_model);
-    if (st == HS_OK && a.scale > 1 && a.adapt_steps) st = cli_check_adaptable(sr_model);
-    if (st != HS_OK) return cli_report(st);
-    hs_context *ctx;
-    if ((rc = cli_open_context(&a.common, &ctx))) return rc;
+    hs_status st = check_first(&a, &s, s.folder, &batch);
+    if (st != HS_OK) {
+        cli_batch_free(&batch);
+        return cli_report(st);
+    }
+    if (s.folder && !a.common.quiet)
+        printf("painting and enlarging %d of the %d images in %s%s into %s\n", batch.count,
+               batch.total, a.job.content, a.batch.shard.count > 1 ? " (this shard's)" : "",
+               a.job.output);
+    if ((rc = cli_open_context(&a.common, &s.ctx))) {
+        cli_batch_free(&batch);
+        return rc;
+    }
     cli_catch_interrupt();
-
     double start = hs_seconds();
-    hs_image painting = {0}, result = {0};
-    st = a.scale > 1 ? check_upscaler(ctx, &a, sr_model) : HS_OK;
-    if (st == HS_OK) st = hs_style_job_run(ctx, &a.job, &painting);
-    /* the painting is written before upscaling, so that no failure loses it */
-    const char *painted = a.scale == 1 ? a.job.output : styled;
-    hs_status saved =
-        painting.pixels ? cli_save_image(painted, &painting, style_model, argc, argv, NULL) : st;
-    if (st == HS_ERR_INTERRUPTED && saved == HS_OK)
-        st = hs_fail(HS_ERR_INTERRUPTED, "interrupted: wrote the painting so far to %s", painted);
-    else if (st == HS_OK)
-        st = saved;
-    int painted_whole = st == HS_OK && a.scale > 1;
-    if (painted_whole && cli_interrupted())
-        st = hs_fail(HS_ERR_INTERRUPTED, "interrupted before upscaling");
-    if (st == HS_OK && a.scale > 1) st = upscale(ctx, &a, sr_model, &painting, &result);
-    if (st == HS_OK && a.scale > 1)
-        st = cli_save_image(a.job.output, &result, sr_model, argc, argv, NULL);
-    if (st == HS_OK && a.scale > 1 && !a.save_intermediate) unlink(styled);
-    if (st != HS_OK && painted_whole)
-        st = hs_fail_context(st, "the painting is kept in %s; upscaling", styled);
-    hs_context_destroy(ctx);
-    if (st == HS_OK && !a.common.quiet)
-        printf("wrote %s (%dx%d)%s%s in %.0f s\n", a.job.output,
-               a.scale > 1 ? result.width : painting.width,
-               a.scale > 1 ? result.height : painting.height,
-               a.save_intermediate && a.scale > 1 ? " and " : "",
-               a.save_intermediate && a.scale > 1 ? styled : "", hs_seconds() - start);
-    hs_image_free(&painting);
-    hs_image_free(&result);
+    st = session_open(&s);
+    if (st == HS_OK && s.folder) {
+        cli_batch_job job = {&batch, a.job.content, a.job.output, 0, &a.batch, a.common.quiet,
+                             "painted and enlarged"};
+        rc = cli_batch_run(&job, run_entry, &s);
+    } else if (st == HS_OK) {
+        st = run_photo(&s, a.job.content, a.job.output);
+    }
+    session_close(&s);
+    hs_context_destroy(s.ctx);
+    cli_batch_free(&batch);
+    if (s.folder && st == HS_OK) return rc;
+    if (st == HS_OK && !a.common.quiet) {
+        char styled[4096];
+        cli_output_with(a.job.output, "styled", styled, sizeof styled);
+        int kept = a.save_intermediate && a.scale > 1;
+        printf("wrote %s (%dx%d)%s%s in %.0f s\n", a.job.output, s.width, s.height,
+               kept ? " and " : "", kept ? styled : "", hs_seconds() - start);
+    }
     return cli_report(st);
 }

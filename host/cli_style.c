@@ -13,11 +13,14 @@
 static void style_help(void)
 {
     printf(
-        "usage: hirestyle style --content C.jpg --style A.jpg[,B.jpg...] [OPTIONS] -o out.png\n\n"
+        "usage: hirestyle style --content C.jpg --style A.jpg[,B.jpg...] [OPTIONS] -o out.png\n"
+        "       hirestyle style --content DIR --style A.jpg[,B.jpg...] [OPTIONS] -o DIR\n\n"
         "Gatys et al.'s style transfer: optimise an image so that its deep features match the\n"
         "content image and its Gram matrices a blend of the style images.\n\n"
         "Images:\n"
-        "  -c, --content FILE          content image, PNG, JPEG, WebP or TIFF (required)\n"
+        "  -c, --content FILE|DIR      content image, PNG, JPEG, WebP or TIFF, or a folder of\n"
+        "                              them, each painted to the folder -o names as NAME.png\n"
+        "                              (required)\n"
         "  -s, --style A[,B...]        style images, the same formats (required); give it\n"
         "                              again to add more\n"
         "      --style-blend-weights W[,W...]  weight per style image, normalised to sum 1\n"
@@ -62,6 +65,7 @@ static void style_help(void)
         "                              (default: 50)\n"
         "      --save-every N          also save OUTPUT_<iter>.png every N iterations (default: 0,\n"
         "                              never)\n");
+    cli_style_batch_help();
     cli_common_help();
     printf("\n"
            "Options take --name=value too; each is given once, but --style adds to the list.\n"
@@ -255,13 +259,89 @@ int cli_style_check(hs_style_job *job)
     return 0;
 }
 
+void cli_style_batch_help(void)
+{
+    printf("Folders (--content DIR -o DIR): the network, the style images and their targets\n"
+           "are prepared once; a bad image is reported and the others go on (the exit code\n"
+           "is the first failure's, after a summary); Ctrl-C writes no half-painted image.\n"
+           "      --overwrite             redo the images whose output exists (default: skip)\n"
+           "      --shard I/N             paint every N-th image from the I-th (from 0), by\n"
+           "                              name, so N processes share a folder (default: from\n"
+           "                              SLURM_ARRAY_TASK_ID/_MIN/_COUNT, or\n"
+           "                              JOB_COMPLETION_INDEX of --shards N or\n"
+           "                              $HIRESTYLE_SHARDS)\n"
+           "      --shards N              the shard count for JOB_COMPLETION_INDEX\n");
+}
+
+/* What every photo of a folder shares. */
+typedef struct folder_state {
+    hs_style_batch *painter;
+    int argc;
+    char **argv;
+} folder_state;
+
+/* One photo of a folder, painted and written (cli_batch_run); interrupted,
+ * nothing is written, so that a rerun paints it again. */
+static hs_status paint_entry(void *state, const char *input, const char *output)
+{
+    const folder_state *f = state;
+    hs_image painting = {0};
+    hs_status st = hs_style_batch_paint(f->painter, input, output, &painting);
+    if (st == HS_OK)
+        st = cli_save_image(output, &painting, hs_style_batch_model(f->painter), f->argc, f->argv,
+                            NULL);
+    hs_image_free(&painting);
+    return st;
+}
+
+/* --content DIR -o DIR: every photo of this shard with the same styles. */
+static int style_folder(hs_style_job *job, cli_common *common, cli_batch_options *options,
+                        int argc, char **argv)
+{
+    char model[4096], probe[4096];
+    cli_batch batch = {0};
+    hs_status st = cli_batch_prepare(job->content, job->output, 0, options, &batch, probe,
+                                     sizeof probe);
+    if (st == HS_OK) st = hs_style_job_weights(job, model, sizeof model);
+    if (st != HS_OK) {
+        cli_batch_free(&batch);
+        return cli_report(st);
+    }
+    if (!common->quiet)
+        printf("painting %d of the %d images in %s%s into %s\n", batch.count, batch.total,
+               job->content, options->shard.count > 1 ? " (this shard's)" : "", job->output);
+    hs_context *ctx;
+    int rc = cli_open_context(common, &ctx);
+    if (rc) {
+        cli_batch_free(&batch);
+        return rc;
+    }
+    cli_catch_interrupt();
+    hs_style_batch *painter;
+    st = hs_style_batch_open(ctx, job, &painter);
+    if (st == HS_OK) {
+        folder_state f = {painter, argc, argv};
+        cli_batch_job run = {&batch, job->content, job->output, 0, options, common->quiet,
+                             "painted"};
+        rc = cli_batch_run(&run, paint_entry, &f);
+        hs_style_batch_close(painter);
+    } else {
+        rc = cli_report(st);
+    }
+    hs_context_destroy(ctx);
+    cli_batch_free(&batch);
+    return rc;
+}
+
 int cli_style(int argc, char **argv)
 {
     hs_style_job job;
     cli_style_job_defaults(&job);
     cli_common common = {0};
-    cli_table tables[] = {cli_style_table(&job), cli_common_table(&common)};
-    int rc = cli_parse("style", argc, argv, tables, 2);
+    cli_batch_options options;
+    cli_table tables[] = {cli_style_table(&job), cli_batch_table(&options),
+                          cli_common_table(&common)};
+    int rc = cli_parse("style", argc, argv, tables, 3);
     if (rc == CLI_HELP) style_help();
     if (rc) return rc == CLI_HELP ? 0 : rc;
     if (cli_style_check(&job)) return HS_ERR_USAGE;
@@ -270,6 +350,7 @@ int cli_style(int argc, char **argv)
     job.verbose = common.context.verbose;
     job.argc = argc;
     job.argv = argv;
+    if (cli_is_folder(job.content)) return style_folder(&job, &common, &options, argc, argv);
 
     char model[4096];
     hs_status st = cli_check_output_format(output, 0);

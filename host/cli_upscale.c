@@ -31,8 +31,7 @@ typedef struct upscale_args {
     int tta;              /* -x: the mean of the 8 flips and rotations */
     int adapt_steps;      /* --adapt: fine-tune the model on each image first */
     int threads[3];       /* -j load:proc:save */
-    int overwrite;        /* folders: redo the images whose output exists */
-    cli_shard shard;      /* folders: this process's share */
+    cli_batch_options batch; /* folders: --overwrite, --shard */
     hs_save_options save; /* -f, --quality, --bits */
 } upscale_args;
 
@@ -92,7 +91,7 @@ static void upscale_help(void)
 
 enum upscale_option {
     U_INPUT = 1, U_OUTPUT, U_MODEL, U_MODELS_DIR, U_SCALE, U_TILE, U_FORMAT, U_QUALITY, U_BITS,
-    U_TTA, U_ADAPT, U_THREADS, U_OVERWRITE, U_SHARD, U_SHARDS,
+    U_TTA, U_ADAPT, U_THREADS,
 };
 
 /* Named as realesrgan-ncnn-vulkan's where they mean the same. */
@@ -110,9 +109,6 @@ static const cli_option upscale_options[] = {
     {"tta", 'x', NULL, CLI_FLAG, U_TTA},
     {"adapt", 0, NULL, CLI_OPTIONAL_COUNT, U_ADAPT},
     {"threads", 'j', NULL, CLI_VALUE, U_THREADS},
-    {"overwrite", 0, NULL, CLI_FLAG, U_OVERWRITE},
-    {"shard", 0, NULL, CLI_VALUE, U_SHARD},
-    {"shards", 0, NULL, CLI_VALUE, U_SHARDS},
 };
 
 /* -j load:proc:save as realesrgan-ncnn-vulkan takes it, each 1 to 64. */
@@ -170,9 +166,6 @@ static int set_option(void *state, const cli_option *o, const char *spelling, co
         a->adapt_steps = CLI_ADAPT_DEFAULT_STEPS;
         return value ? cli_parse_int(spelling, value, 1, 1000000, &a->adapt_steps) : 0;
     case U_THREADS: return parse_threads(spelling, value, a->threads);
-    case U_OVERWRITE: a->overwrite = 1; return 0;
-    case U_SHARD: return cli_parse_shard(spelling, value, &a->shard);
-    case U_SHARDS: return cli_parse_int(spelling, value, 1, 1000000, &a->shard.count);
     case U_BITS:
         if (!cli_parse_int(spelling, value, 8, 16, &a->save.bits) &&
             (a->save.bits == 8 || a->save.bits == 16))
@@ -189,10 +182,10 @@ static int set_option(void *state, const cli_option *o, const char *spelling, co
 
 static int parse_args(upscale_args *a, int argc, char **argv)
 {
-    *a = (upscale_args){.scale = DEFAULT_SCALE, .threads = {1, 2, 2}, .shard = {-1, 0}};
+    *a = (upscale_args){.scale = DEFAULT_SCALE, .threads = {1, 2, 2}};
     cli_table tables[] = {CLI_TABLE(upscale_options, set_option, a),
-                          cli_common_table(&a->common)};
-    int rc = cli_parse("upscale", argc, argv, tables, 2);
+                          cli_batch_table(&a->batch), cli_common_table(&a->common)};
+    int rc = cli_parse("upscale", argc, argv, tables, 3);
     if (rc == CLI_HELP) upscale_help();
     if (rc) return rc;
     if (!a->input || !a->output) {
@@ -354,50 +347,27 @@ static int upscale_one(const upscale_args *a, int argc, char **argv)
     return cli_report(st);
 }
 
-/* What a folder run did, for the summary. */
-typedef struct batch_tally {
-    int done, skipped, failed;
-    hs_status first_failure;
-    double start;
-} batch_tally;
+/* What every image of a folder shares. */
+typedef struct folder_state {
+    hs_net *net;
+    const upscale_args *a;
+    const char *model;
+    int argc;
+    char **argv;
+} folder_state;
 
-/* One image of a folder: skipped when its output exists (unless
- * --overwrite), else loaded, upscaled and written; a failure is reported
- * and counted, and the batch goes on (Ctrl-C stops it). */
-static hs_status upscale_entry(hs_net *net, const upscale_args *a, const char *model,
-                               const cli_batch *batch, int i, batch_tally *t, int argc,
-                               char **argv)
+/* One image of a folder: loaded, upscaled and written (cli_batch_run). */
+static hs_status upscale_entry(void *state, const char *input, const char *output)
 {
-    char input[PATH_SIZE], output[PATH_SIZE];
-    snprintf(input, sizeof input, "%s/%s", a->input, batch->names[i]);
-    cli_batch_output(a->output, batch->names[i], a->save.format, output, sizeof output);
-    if (!a->overwrite && access(output, F_OK) == 0) {
-        t->skipped++;
-        return HS_OK;
-    }
+    const folder_state *f = state;
     hs_image in = {0};
-    hs_load_options load = {.max_pixels = input_pixel_budget(a), .keep_16bit = 1};
-    progress_state progress = {!a->common.quiet && isatty(STDERR_FILENO), 0, 0};
-    double start = hs_seconds();
+    hs_load_options load = {.max_pixels = input_pixel_budget(f->a), .keep_16bit = 1};
+    progress_state progress = {!f->a->common.quiet && isatty(STDERR_FILENO), 0, 0};
     hs_status st = hs_image_load_with(input, &load, &in);
     if (st == HS_OK)
-        st = upscale_to(net, a, model, input, &in, output, &progress, argc, argv);
+        st = upscale_to(f->net, f->a, f->model, input, &in, output, &progress, f->argc, f->argv);
     hs_image_free(&in);
-    if (st == HS_ERR_INTERRUPTED) return st;
-    if (st != HS_OK) {
-        cli_report(st);
-        if (!t->failed++) t->first_failure = st;
-        return HS_OK;
-    }
-    t->done++;
-    if (!a->common.quiet) {
-        int left = batch->count - i - 1;
-        double per_image = (hs_seconds() - t->start) / (i + 1 - t->skipped);
-        printf("[%d/%d] wrote %s, %.1f s; about %.0f s left\n", i + 1, batch->count, output,
-               hs_seconds() - start, per_image * left);
-        fflush(stdout);
-    }
-    return HS_OK;
+    return st;
 }
 
 /* -i DIR -o DIR: every image of this shard, the net loaded once. */
@@ -405,18 +375,18 @@ static int upscale_folder(upscale_args *a, int argc, char **argv)
 {
     char model[PATH_SIZE], probe[PATH_SIZE];
     cli_batch batch = {0};
-    hs_status st = cli_shard_from_env(&a->shard);
-    if (st == HS_OK) st = cli_make_folder(a->output);
-    cli_batch_output(a->output, "probe", a->save.format, probe, sizeof probe);
-    if (st == HS_OK) st = cli_check_output_format(probe, a->save.format);
+    hs_status st = cli_batch_prepare(a->input, a->output, a->save.format, &a->batch, &batch, probe,
+                                     sizeof probe);
     if (st == HS_OK) st = check_bits(a, probe);
     if (st == HS_OK) st = cli_find_sr_model(a->model, a->models_dir, a->scale, model, sizeof model);
     if (st == HS_OK && a->adapt_steps) st = cli_check_adaptable(model);
-    if (st == HS_OK) st = cli_batch_list(a->input, &a->shard, &batch);
-    if (st != HS_OK) return cli_report(st);
+    if (st != HS_OK) {
+        cli_batch_free(&batch);
+        return cli_report(st);
+    }
     if (!a->common.quiet)
         printf("upscaling %d of the %d images in %s%s into %s\n", batch.count, batch.total,
-               a->input, a->shard.count > 1 ? " (this shard's)" : "", a->output);
+               a->input, a->batch.shard.count > 1 ? " (this shard's)" : "", a->output);
     hs_context *ctx;
     int rc = cli_open_context(&a->common, &ctx);
     if (rc) {
@@ -424,21 +394,20 @@ static int upscale_folder(upscale_args *a, int argc, char **argv)
         return rc;
     }
     cli_catch_interrupt();
-    batch_tally t = {.start = hs_seconds()};
     hs_net net;
     st = load_upscaler(ctx, a, model, &net);
-    int loaded = st == HS_OK;
-    for (int i = 0; st == HS_OK && i < batch.count; i++)
-        st = upscale_entry(&net, a, model, &batch, i, &t, argc, argv);
-    if (loaded) hs_net_free(&net);
+    if (st == HS_OK) {
+        folder_state f = {&net, a, model, argc, argv};
+        cli_batch_job job = {&batch, a->input, a->output, a->save.format, &a->batch,
+                             a->common.quiet, "upscaled"};
+        rc = cli_batch_run(&job, upscale_entry, &f);
+        hs_net_free(&net);
+    } else {
+        rc = cli_report(st);
+    }
     hs_context_destroy(ctx);
     cli_batch_free(&batch);
-    if (st != HS_OK) return cli_report(st);
-    if (!a->common.quiet || t.failed)
-        fprintf(t.failed ? stderr : stdout, "%s%d upscaled, %d skipped (output already there%s), "
-                "%d failed, in %.1f s\n", t.failed ? "hirestyle: " : "", t.done, t.skipped,
-                a->overwrite ? "" : "; --overwrite redoes them", t.failed, hs_seconds() - t.start);
-    return t.failed ? (int)t.first_failure : 0;
+    return rc;
 }
 
 int cli_upscale(int argc, char **argv)

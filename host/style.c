@@ -127,9 +127,9 @@ static hs_status content_targets(hs_style *s, const hs_tensor *content)
     return HS_OK;
 }
 
-/* T_l = Σ_k w_k · Gram_l(style_k), weights normalised to sum 1. */
+/* T_l = Σ_k w_k · Gram_l(style_k), weights normalised to sum 1, into *t. */
 static hs_status style_targets(hs_style *s, const hs_tensor *const *styles, const float *blend,
-                               int count)
+                               int count, hs_style_targets *t)
 {
     double total = 0;
     for (int k = 0; k < count; k++) total += blend ? blend[k] : 1.0;
@@ -140,7 +140,7 @@ static hs_status style_targets(hs_style *s, const hs_tensor *const *styles, cons
         hs_tensor grams[HS_STYLE_MAX_LAYERS] = {{0}};
         st = hs_style_statistics(s, styles[k], s->block, grams, NULL);
         for (int i = 0; st == HS_OK && i < s->p.layers.style_count; i++) {
-            hs_tensor *target = &s->style_target[i];
+            hs_tensor *target = &t->gram[i];
             if (!target->buf) st = hs_tensor_alloc_like(target, &grams[i]);
             if (st == HS_OK && k == 0) st = hs_tensor_fill(target, 0.0f);
             if (st == HS_OK) st = hs_axpy(target, w, &grams[i]);
@@ -148,7 +148,7 @@ static hs_status style_targets(hs_style *s, const hs_tensor *const *styles, cons
         for (int i = 0; i < HS_STYLE_MAX_LAYERS; i++) hs_tensor_free(&grams[i]);
     }
     for (int i = 0; st == HS_OK && i < s->p.layers.style_count; i++)
-        st = term_scale(s->p.mode, &s->style_target[i], &s->scalar, &s->style_scale[i]);
+        st = term_scale(s->p.mode, &t->gram[i], &s->scalar, &t->scale[i]);
     return st;
 }
 
@@ -201,19 +201,17 @@ static hs_status choose_blocks(hs_style *s, int h, int w)
     return HS_OK;
 }
 
-hs_status hs_style_create(hs_net *net, const hs_style_params *p, const hs_tensor *content,
-                          const hs_tensor *const *styles, const float *blend, int style_count,
-                          hs_style **out)
+/* An objective without targets yet: its layers, and the blocks for h×w. */
+static hs_status style_open(hs_net *net, const hs_style_params *p, int h, int w, hs_style **out)
 {
     *out = NULL;
-    if (style_count < 1 || style_count > HS_STYLE_MAX_IMAGES)
-        return hs_fail(HS_ERR_USAGE, "give 1 to %d style images", HS_STYLE_MAX_IMAGES);
     hs_style *s = calloc(1, sizeof *s);
     if (!s) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     s->net = net;
     s->ctx = net->ctx;
     s->p = *p;
     s->rng = p->seed * 2654435761u + 1u;
+    s->targets = &s->own_targets;
     s->acts = calloc(net->count, sizeof *s->acts);
     s->grads = calloc(net->count, sizeof *s->grads);
     s->wanted = calloc(net->count, 1);
@@ -223,9 +221,7 @@ hs_status hs_style_create(hs_net *net, const hs_style_params *p, const hs_tensor
     if (st == HS_OK) st = find_layers(s);
     for (int i = 0; st == HS_OK && i < p->layers.content_count; i++) s->wanted[s->content_index[i]] = 1;
     for (int i = 0; st == HS_OK && i < p->layers.style_count; i++) s->wanted[s->style_index[i]] = 1;
-    if (st == HS_OK) st = choose_blocks(s, content->h, content->w);
-    if (st == HS_OK) st = content_targets(s, content);
-    if (st == HS_OK) st = style_targets(s, styles, blend, style_count);
+    if (st == HS_OK) st = choose_blocks(s, h, w);
     if (st != HS_OK) {
         hs_style_destroy(s);
         return st;
@@ -234,13 +230,76 @@ hs_status hs_style_create(hs_net *net, const hs_style_params *p, const hs_tensor
     return HS_OK;
 }
 
+static hs_status check_style_count(int style_count)
+{
+    if (style_count < 1 || style_count > HS_STYLE_MAX_IMAGES)
+        return hs_fail(HS_ERR_USAGE, "give 1 to %d style images", HS_STYLE_MAX_IMAGES);
+    return HS_OK;
+}
+
+hs_status hs_style_create(hs_net *net, const hs_style_params *p, const hs_tensor *content,
+                          const hs_tensor *const *styles, const float *blend, int style_count,
+                          hs_style **out)
+{
+    *out = NULL;
+    hs_style *s;
+    HS_TRY(check_style_count(style_count));
+    HS_TRY(style_open(net, p, content->h, content->w, &s));
+    hs_status st = content_targets(s, content);
+    if (st == HS_OK) st = style_targets(s, styles, blend, style_count, &s->own_targets);
+    if (st != HS_OK) {
+        hs_style_destroy(s);
+        return st;
+    }
+    *out = s;
+    return HS_OK;
+}
+
+hs_status hs_style_create_with(hs_net *net, const hs_style_params *p, const hs_tensor *content,
+                               const hs_style_targets *targets, hs_style **out)
+{
+    hs_style *s;
+    HS_TRY(style_open(net, p, content->h, content->w, &s));
+    s->targets = targets;
+    hs_status st = content_targets(s, content);
+    if (st != HS_OK) {
+        hs_style_destroy(s);
+        return st;
+    }
+    *out = s;
+    return HS_OK;
+}
+
+hs_status hs_style_targets_make(hs_net *net, const hs_style_params *p,
+                                const hs_tensor *const *styles, const float *blend,
+                                int style_count, hs_style_targets *out)
+{
+    *out = (hs_style_targets){0};
+    HS_TRY(check_style_count(style_count));
+    /* blocks as the largest style image needs them */
+    int h = 1, w = 1;
+    for (int k = 0; k < style_count; k++) {
+        if (styles[k]->h > h) h = styles[k]->h;
+        if (styles[k]->w > w) w = styles[k]->w;
+    }
+    hs_style *s;
+    HS_TRY(style_open(net, p, h, w, &s));
+    hs_status st = style_targets(s, styles, blend, style_count, out);
+    hs_style_destroy(s);
+    if (st != HS_OK) hs_style_targets_free(out);
+    return st;
+}
+
+void hs_style_targets_free(hs_style_targets *t)
+{
+    for (int i = 0; i < HS_STYLE_MAX_LAYERS; i++) hs_tensor_free(&t->gram[i]);
+}
+
 void hs_style_destroy(hs_style *s)
 {
     if (!s) return;
-    for (int i = 0; i < HS_STYLE_MAX_LAYERS; i++) {
-        hs_tensor_free(&s->content_target[i]);
-        hs_tensor_free(&s->style_target[i]);
-    }
+    for (int i = 0; i < HS_STYLE_MAX_LAYERS; i++) hs_tensor_free(&s->content_target[i]);
+    hs_style_targets_free(&s->own_targets);
     hs_tensor_free(&s->scalar);
     free(s->acts);
     free(s->grads);
@@ -270,8 +329,8 @@ static hs_status content_term(hs_style *s, int i, int want_grad, double *loss)
 static hs_status style_term(hs_style *s, int i, int want_grad, double *loss)
 {
     const hs_tensor *f = &s->acts[s->style_index[i]];
-    const hs_tensor *target = &s->style_target[i];
-    float gs = gram_scale(s->p.mode, f), scale = s->style_scale[i], value;
+    const hs_tensor *target = &s->targets->gram[i];
+    float gs = gram_scale(s->p.mode, f), scale = s->targets->scale[i], value;
     float weight = s->p.layers.style_weight[i];
     hs_tensor gram = {0}, dgram = {0}, df = {0};
     hs_status st = hs_tensor_alloc_like(&gram, target);

@@ -66,6 +66,23 @@ hs_status hs_style_create(hs_net *net, const hs_style_params *p, const hs_tensor
                           hs_style **out);
 void hs_style_destroy(hs_style *s);
 
+/* The style targets alone, T_l = Σ_k w_k Gram_l(style_k) and the scale of
+ * each term: they depend on the style images and the params, not on the
+ * content, so a batch of photos painted with the same styles at the same
+ * scale computes them once. */
+typedef struct hs_style_targets {
+    hs_tensor gram[HS_STYLE_MAX_LAYERS]; /* (1,1,C,C) per style layer */
+    float scale[HS_STYLE_MAX_LAYERS];
+} hs_style_targets;
+hs_status hs_style_targets_make(hs_net *net, const hs_style_params *p,
+                                const hs_tensor *const *styles, const float *blend,
+                                int style_count, hs_style_targets *out);
+void hs_style_targets_free(hs_style_targets *t);
+/* hs_style_create with targets made before: they are borrowed, and must
+ * outlive the style (and come from the same net and layers). */
+hs_status hs_style_create_with(hs_net *net, const hs_style_params *p, const hs_tensor *content,
+                               const hs_style_targets *targets, hs_style **out);
+
 /* L(x) and dL/dx (grad may be NULL), x translated by (dx, dy) first. */
 hs_status hs_style_evaluate(hs_style *s, const hs_tensor *x, int dx, int dy,
                             hs_style_losses *losses, hs_tensor *grad);

@@ -238,13 +238,13 @@ static hs_status style_from_grams(hs_style *s, const hs_tensor *grams, hs_tensor
                                   double *style)
 {
     for (int i = 0; i < s->p.layers.style_count; i++) {
-        float value, scale = s->style_scale[i], weight = s->p.layers.style_weight[i];
-        HS_TRY(hs_mse_loss(&s->scalar, &grams[i], &s->style_target[i], scale));
+        float value, scale = s->targets->scale[i], weight = s->p.layers.style_weight[i];
+        HS_TRY(hs_mse_loss(&s->scalar, &grams[i], &s->targets->gram[i], scale));
         HS_TRY(hs_read_scalar(&s->scalar, &value));
         *style += weight * value;
         if (!dgrams) continue;
         HS_TRY(hs_tensor_alloc_like(&dgrams[i], &grams[i]));
-        HS_TRY(hs_mse_backward(&dgrams[i], &grams[i], &s->style_target[i],
+        HS_TRY(hs_mse_backward(&dgrams[i], &grams[i], &s->targets->gram[i],
                                scale * weight * s->p.style_weight));
     }
     return HS_OK;

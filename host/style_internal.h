@@ -13,8 +13,9 @@ struct hs_style {
     int last;                                   /* deepest layer a loss reads */
     int content_index[HS_STYLE_MAX_LAYERS], style_index[HS_STYLE_MAX_LAYERS];
     hs_tensor content_target[HS_STYLE_MAX_LAYERS]; /* F̂ */
-    hs_tensor style_target[HS_STYLE_MAX_LAYERS];   /* T = Σ w_k G_k, (1,1,C,C) */
-    float content_scale[HS_STYLE_MAX_LAYERS], style_scale[HS_STYLE_MAX_LAYERS];
+    float content_scale[HS_STYLE_MAX_LAYERS];
+    hs_style_targets own_targets;               /* made by hs_style_create */
+    const hs_style_targets *targets;            /* &own_targets, or borrowed */
     unsigned char *wanted;                      /* layers the losses read */
     hs_tensor *acts, *grads;                    /* per layer, during an evaluation */
     hs_tensor scalar;                           /* (1,1,1,1) for loss values */

@@ -228,6 +228,7 @@ typedef struct job_progress {
     const job_plan *plan;
     const hs_image *content_rgb; /* at the current scale, for --original-colors */
     const char *model;
+    const char *output;          /* the painting's file, which names the snapshots */
     int tty;
     int scale;                   /* index of the current scale */
     int iteration;               /* counted over all scales, for --save-every */
@@ -278,7 +279,7 @@ static int on_step(void *user, int it, const hs_style_losses *l, const hs_tensor
     if (job->save_every > 0 && jp->iteration % job->save_every == 0 && !final) {
         char path[4096], suffix[16];
         snprintf(suffix, sizeof suffix, "%d", jp->iteration);
-        cli_output_with(job->output, suffix, path, sizeof path);
+        cli_output_with(jp->output, suffix, path, sizeof path);
         jp->save_status = save_image(jp, path, x);
         if (jp->save_status != HS_OK) {
             snprintf(jp->save_error, sizeof jp->save_error, "%s", hs_last_error());
@@ -319,40 +320,80 @@ static hs_status initial_image(hs_context *ctx, const hs_style_job *job, const h
     return st;
 }
 
-/* The originals of the job's images, on the host. */
-typedef struct job_images {
-    hs_image content, styles[HS_STYLE_MAX_IMAGES];
-    hs_image content_sized;      /* the content at the current scale */
-} job_images;
+/* ---- A batch: what photos painted with the same styles share ------------------
+ *
+ * The net, the params, the style images (decoded once) and the style
+ * targets. The targets of a scale depend only on the side the style images
+ * are fitted to, which is the scale's longer side times --style-scale:
+ * every photo's scale k has the same longer side (the schedule's), whatever
+ * its aspect, so each scale's targets are made for the first photo and
+ * reused by all the others. */
 
-static void free_images(job_images *im)
-{
-    hs_image_free(&im->content);
-    hs_image_free(&im->content_sized);
-    for (int k = 0; k < HS_STYLE_MAX_IMAGES; k++) hs_image_free(&im->styles[k]);
-}
+typedef struct cached_targets {
+    int side;                    /* the style images' longer side they were made at */
+    hs_style_targets targets;
+} cached_targets;
 
-/* The objective at one scale: the content and styles resized, their targets. */
-static hs_status scale_objective(hs_net *net, const hs_style_job *job, hs_style_params p,
-                                 const scale_plan *sp, job_images *im, hs_tensor *content,
-                                 hs_style **s)
+struct hs_style_batch {
+    const hs_style_job *job;
+    char model[4096];
+    hs_net net;
+    hs_style_params p;
+    hs_image styles[HS_STYLE_MAX_IMAGES]; /* the originals, RGB8 on the host */
+    cached_targets cache[HS_SCHEDULE_MAX_SCALES];
+    int cached;                  /* entries of cache filled */
+    int planned;                 /* the plan was printed (for the first photo) */
+};
+
+/* One photo's images: the original and at the current scale. */
+typedef struct photo_images {
+    hs_image content, content_sized;
+} photo_images;
+
+/* The style targets at a style side: from the cache, or made and kept. */
+static hs_status targets_at(hs_style_batch *b, int side, const hs_style_targets **out)
 {
+    for (int i = 0; i < b->cached; i++) {
+        if (b->cache[i].side == side) {
+            *out = &b->cache[i].targets;
+            return HS_OK;
+        }
+    }
+    const hs_style_job *job = b->job;
     hs_tensor styles[HS_STYLE_MAX_IMAGES] = {{0}};
     const hs_tensor *style_ptrs[HS_STYLE_MAX_IMAGES];
-    int side = (int)lround((sp->w > sp->h ? sp->w : sp->h) * job->style_scale);
-    hs_status st = upload_sized(net->ctx, &im->content, sp->w, sp->h, content, &im->content_sized);
+    hs_status st = HS_OK;
     for (int k = 0; st == HS_OK && k < job->style_count; k++) {
         int w, h;
-        hs_schedule_fit(im->styles[k].width, im->styles[k].height, side > 16 ? side : 16, &w, &h);
-        st = upload_sized(net->ctx, &im->styles[k], w, h, &styles[k], NULL);
+        hs_schedule_fit(b->styles[k].width, b->styles[k].height, side, &w, &h);
+        st = upload_sized(b->net.ctx, &b->styles[k], w, h, &styles[k], NULL);
         style_ptrs[k] = &styles[k];
     }
-    p.block = sp->block;
+    /* a schedule has at most HS_SCHEDULE_MAX_SCALES sides: the cache never
+     * needs to drop one, but it would drop the oldest */
+    cached_targets *slot = &b->cache[b->cached < HS_SCHEDULE_MAX_SCALES ? b->cached++ : 0];
+    hs_style_targets_free(&slot->targets);
+    slot->side = side;
     if (st == HS_OK)
-        st = hs_style_create(net, &p, content, style_ptrs, job->blend_count ? job->blend : NULL,
-                             job->style_count, s);
+        st = hs_style_targets_make(&b->net, &b->p, style_ptrs, job->blend_count ? job->blend : NULL,
+                                   job->style_count, &slot->targets);
+    if (st != HS_OK) slot->side = -1;
     for (int k = 0; k < job->style_count; k++) hs_tensor_free(&styles[k]);
+    *out = &slot->targets;
     return st;
+}
+
+/* The objective at one scale: the content resized, the styles' targets. */
+static hs_status scale_objective(hs_style_batch *b, const scale_plan *sp, photo_images *im,
+                                 hs_tensor *content, hs_style **s)
+{
+    int side = (int)lround((sp->w > sp->h ? sp->w : sp->h) * b->job->style_scale);
+    const hs_style_targets *targets;
+    HS_TRY(targets_at(b, side > 16 ? side : 16, &targets));
+    HS_TRY(upload_sized(b->net.ctx, &im->content, sp->w, sp->h, content, &im->content_sized));
+    hs_style_params p = b->p;
+    p.block = sp->block;
+    return hs_style_create_with(&b->net, &p, content, targets, s);
 }
 
 /* x and the optimiser state for scale k: the first from the init, the
@@ -374,9 +415,10 @@ static hs_status start_scale(hs_context *ctx, const hs_style_job *job, const hs_
 }
 
 /* The scales one after another; x ends as the result. */
-static hs_status run_scales(hs_net *net, const hs_style_job *job, const hs_style_params *p,
-                            const job_plan *plan, job_images *im, job_progress *jp, hs_tensor *x)
+static hs_status run_scales(hs_style_batch *b, const job_plan *plan, photo_images *im,
+                            job_progress *jp, hs_tensor *x)
 {
+    const hs_style_job *job = b->job;
     hs_style_state state = {0};
     hs_status st = HS_OK;
     for (int k = 0; st == HS_OK && k < plan->schedule.count; k++) {
@@ -385,8 +427,8 @@ static hs_status run_scales(hs_net *net, const hs_style_job *job, const hs_style
         hs_style *s = NULL;
         jp->scale = k;
         double scale_start = hs_seconds();
-        st = scale_objective(net, job, *p, sp, im, &content, &s);
-        if (st == HS_OK) st = start_scale(net->ctx, job, p, sp, k, &content, x, &state);
+        st = scale_objective(b, sp, im, &content, &s);
+        if (st == HS_OK) st = start_scale(b->net.ctx, job, &b->p, sp, k, &content, x, &state);
         if (st == HS_OK) st = hs_style_optimize_from(s, x, sp->iterations, &state, on_step, jp);
         /* the result of a scale, also when interrupted: the average of its iterates */
         if ((st == HS_OK || st == HS_ERR_INTERRUPTED) && state.average.buf) {
@@ -394,11 +436,12 @@ static hs_status run_scales(hs_net *net, const hs_style_job *job, const hs_style
             if (averaged != HS_OK) st = averaged;
         }
         jp->work_done += sp->work * sp->iterations;
-        if (st == HS_OK) hs_style_rate_store(net, (hs_seconds() - scale_start) / (sp->work * sp->iterations));
+        if (st == HS_OK)
+            hs_style_rate_store(&b->net, (hs_seconds() - scale_start) / (sp->work * sp->iterations));
         if (st == HS_OK && job->save_every > 0 && k + 1 < plan->schedule.count) {
             char path[4096], suffix[16];
             snprintf(suffix, sizeof suffix, "%dpx", plan->schedule.side[k]);
-            cli_output_with(job->output, suffix, path, sizeof path);
+            cli_output_with(jp->output, suffix, path, sizeof path);
             st = save_image(jp, path, x);
         }
         hs_style_destroy(s);
@@ -408,29 +451,58 @@ static hs_status run_scales(hs_net *net, const hs_style_job *job, const hs_style
     return st;
 }
 
-hs_status hs_style_job_run(hs_context *ctx, const hs_style_job *job, hs_image *result)
+hs_status hs_style_batch_open(hs_context *ctx, const hs_style_job *job, hs_style_batch **out)
 {
-    char model[4096];
-    HS_TRY(hs_style_job_weights(job, model, sizeof model));
-    hs_net net;
-    HS_TRY(hs_net_load(ctx, model, &net));
-    hs_style_params p;
-    job_plan plan;
-    job_images im = {0};
-    hs_tensor x = {0};
-    hs_status st = job_params(job, net.arch, &p);
-    int style_side = (int)lround(job->image_size * job->style_scale);
-    if (st == HS_OK) st = load_rgb(job->content, job->image_size, &im.content);
-    for (int k = 0; st == HS_OK && k < job->style_count; k++)
-        st = load_rgb(job->styles[k], style_side > 16 ? style_side : 16, &im.styles[k]);
-    if (st == HS_OK) st = make_plan(job, &net, &p, &im.content, &plan);
-    if (st == HS_OK && !job->quiet) {
-        print_plan(&plan, model, net.arch, &p);
-        note_small_styles(job, &plan, im.styles);
+    *out = NULL;
+    hs_style_batch *b = calloc(1, sizeof *b);
+    if (!b) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
+    b->job = job;
+    hs_status st = hs_style_job_weights(job, b->model, sizeof b->model);
+    if (st == HS_OK) st = hs_net_load(ctx, b->model, &b->net);
+    if (st != HS_OK) {
+        free(b);
+        return st;
     }
-    job_progress jp = {job, &plan, &im.content_sized, model, isatty(STDERR_FILENO), 0, 0, 0,
-                       hs_seconds(), HS_OK, ""};
-    if (st == HS_OK) st = run_scales(&net, job, &p, &plan, &im, &jp, &x);
+    st = job_params(job, b->net.arch, &b->p);
+    int style_side = (int)lround(job->image_size * job->style_scale);
+    for (int k = 0; st == HS_OK && k < job->style_count; k++)
+        st = load_rgb(job->styles[k], style_side > 16 ? style_side : 16, &b->styles[k]);
+    if (st != HS_OK) {
+        hs_style_batch_close(b);
+        return st;
+    }
+    *out = b;
+    return HS_OK;
+}
+
+void hs_style_batch_close(hs_style_batch *b)
+{
+    if (!b) return;
+    for (int i = 0; i < b->cached; i++) hs_style_targets_free(&b->cache[i].targets);
+    for (int k = 0; k < HS_STYLE_MAX_IMAGES; k++) hs_image_free(&b->styles[k]);
+    hs_context *ctx = b->net.ctx;
+    hs_net_free(&b->net);
+    hs_memory_trim(ctx);
+    free(b);
+}
+
+hs_status hs_style_batch_paint(hs_style_batch *b, const char *content, const char *output,
+                               hs_image *result)
+{
+    const hs_style_job *job = b->job;
+    job_plan plan;
+    photo_images im = {0};
+    hs_tensor x = {0};
+    hs_status st = load_rgb(content, job->image_size, &im.content);
+    if (st == HS_OK) st = make_plan(job, &b->net, &b->p, &im.content, &plan);
+    if (st == HS_OK && !job->quiet && !b->planned) {
+        print_plan(&plan, b->model, b->net.arch, &b->p);
+        note_small_styles(job, &plan, b->styles);
+        b->planned = 1;
+    }
+    job_progress jp = {job, &plan, &im.content_sized, b->model, output, isatty(STDERR_FILENO),
+                       0, 0, 0, hs_seconds(), HS_OK, ""};
+    if (st == HS_OK) st = run_scales(b, &plan, &im, &jp, &x);
     if (st == HS_ERR_INTERRUPTED && jp.save_status != HS_OK) {
         st = hs_fail(jp.save_status, "snapshot after iteration %d: %s", jp.iteration,
                      jp.save_error);
@@ -444,8 +516,21 @@ hs_status hs_style_job_run(hs_context *ctx, const hs_style_job *job, hs_image *r
                          plan.schedule.count);
     }
     hs_tensor_free(&x);
-    free_images(&im);
-    hs_net_free(&net);
-    hs_memory_trim(ctx);
+    hs_image_free(&im.content);
+    hs_image_free(&im.content_sized);
+    return st;
+}
+
+const char *hs_style_batch_model(const hs_style_batch *b)
+{
+    return b->model;
+}
+
+hs_status hs_style_job_run(hs_context *ctx, const hs_style_job *job, hs_image *result)
+{
+    hs_style_batch *b;
+    HS_TRY(hs_style_batch_open(ctx, job, &b));
+    hs_status st = hs_style_batch_paint(b, job->content, job->output, result);
+    hs_style_batch_close(b);
     return st;
 }

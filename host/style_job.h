@@ -48,8 +48,24 @@ typedef struct hs_style_job {
 /* The weights file the job will use: --weights, else vgg19 if fetched, else
  * resnet50. */
 hs_status hs_style_job_weights(const hs_style_job *job, char *path, size_t size);
-/* The painting into *result. Interrupted (HS_ERR_INTERRUPTED), *result
- * still holds the image so far when it could be made (pixels not NULL). */
+/* The painting of job->content into *result. Interrupted
+ * (HS_ERR_INTERRUPTED), *result still holds the image so far when it could
+ * be made (pixels not NULL). */
 hs_status hs_style_job_run(hs_context *ctx, const hs_style_job *job, hs_image *result);
+
+/* Several photos painted with the job's styles and options (job->content
+ * and job->output unused): the net, the decoded style images and each
+ * scale's style targets are made once, for the first photo, and shared by
+ * the others. The job must outlive the batch. */
+typedef struct hs_style_batch hs_style_batch;
+hs_status hs_style_batch_open(hs_context *ctx, const hs_style_job *job, hs_style_batch **out);
+/* One photo, as hs_style_job_run; `output` names the --save-every
+ * snapshots (the painting itself is the caller's to write). The plan is
+ * printed for the first photo only. */
+hs_status hs_style_batch_paint(hs_style_batch *b, const char *content, const char *output,
+                               hs_image *result);
+/* The weights file the batch paints with. */
+const char *hs_style_batch_model(const hs_style_batch *b);
+void hs_style_batch_close(hs_style_batch *b);
 
 #endif

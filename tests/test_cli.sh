@@ -281,6 +281,32 @@ expect "Indexed Job without a count" 2 "--shards N or HIRESTYLE_SHARDS" env JOB_
 expect "bad shard" 2 "--shard takes I/N" "$hirestyle" upscale -i "$work/in" -o "$work/k8s" \
     --shard 4/4
 
+# style/run --content DIR: each photo painted with the same styles (the net
+# and the style targets made once), a corrupt one named without stopping
+# the others, a second run skipping all.
+mkdir -p "$work/photos"
+cp "$work/in/p0.png" "$work/in/p1.png" "$work/in/p2.png" "$work/photos/"
+head -c 300 "$examples/dog.jpg" >"$work/photos/broken.jpg"
+paint=("$hirestyle" style --content "$work/photos" -s "$examples/scream.jpg" --image-size 32
+       --start-size 16 -n 3,2)
+expect "style a folder with a corrupt image" 3 "3 painted, 0 skipped" "${paint[@]}" \
+    -o "$work/painted"
+grep -qF "broken.jpg: truncated or corrupt JPEG" "$work/stderr" &&
+    [[ $(ls "$work/painted") == "$(printf 'p0.png\np1.png\np2.png')" ]] &&
+    grep -qF "[4/4] wrote $work/painted/p2.png" "$work/stdout" ||
+    { failed=$((failed + 1)); echo "FAIL style folder: outputs, report or progress"; ls "$work/painted"; }
+expect "style a folder again" 3 "0 painted, 3 skipped" "${paint[@]}" -o "$work/painted"
+expect "style a folder into an image name" 2 "so -o names the folder" "${paint[@]}" \
+    -o "$work/painted.png"
+no_file "style a folder into an image name" "$work/painted.png"
+expect "run a folder, one shard" 0 "" "$hirestyle" run --content "$work/photos" \
+    -s "$examples/scream.jpg" --image-size 32 --start-size 16 -n 3,2 --upscale 2 \
+    --upscale-model esrgan-slim-x2 --shard 1/2 -o "$work/enlarged"
+# names in order: broken.jpg p0 p1 p2; shard 1 of 2 takes p0 and p2
+[[ $(ls "$work/enlarged") == "$(printf 'p0.png\np2.png')" ]] &&
+    grep -qF "2 painted and enlarged, 0 skipped" "$work/stdout" ||
+    { failed=$((failed + 1)); echo "FAIL run folder shard:"; ls "$work/enlarged"; cat "$work/stdout"; }
+
 # Ctrl-C while upscaling: tests/test_upscale.c (signalled at the first tile's progress line).
 
 # hirestyle graph: a net as text; a broken graph names its line.

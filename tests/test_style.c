@@ -253,6 +253,63 @@ START_TEST(blend_is_linear)
 }
 END_TEST
 
+/* Style targets made once (hs_style_targets_make, as a batch of photos
+ * shares them) give every content image, of any size, the loss and
+ * gradient that targets made with it give. */
+START_TEST(shared_targets_match)
+{
+    test_setup();
+    hs_net net;
+    HS_CHECK(hs_net_load(test_ctx, vgg19_random(), &net));
+    hs_style_params p;
+    HS_CHECK(hs_style_defaults("vgg19", &p));
+    p.tv_weight = 0.5f;
+    float *host[4];
+    hs_tensor a = random_image(40, 36, 31, &host[0]), b = random_image(30, 34, 32, &host[1]);
+    hs_tensor contents[2] = {random_image(32, 28, 33, &host[2]), random_image(24, 38, 34, &host[3])};
+    const hs_tensor *both[2] = {&a, &b};
+    const float blend[2] = {0.4f, 0.6f};
+    hs_style_targets shared;
+    HS_CHECK(hs_style_targets_make(&net, &p, both, blend, 2, &shared));
+    for (int k = 0; k < 2; k++) {
+        hs_tensor *c = &contents[k];
+        float *grads[2];
+        hs_style_losses losses[2];
+        for (int way = 0; way < 2; way++) {
+            hs_style *s;
+            if (way == 0) HS_CHECK(hs_style_create(&net, &p, c, both, blend, 2, &s));
+            else HS_CHECK(hs_style_create_with(&net, &p, c, &shared, &s));
+            hs_tensor x, g = upload(NULL, 1, 3, c->h, c->w);
+            float *xs;
+            x = random_image(c->h, c->w, 40 + k, &xs);
+            HS_CHECK(hs_style_evaluate(s, &x, 0, 0, &losses[way], &g));
+            grads[way] = download(&g);
+            hs_tensor_free(&x);
+            hs_tensor_free(&g);
+            free(xs);
+            hs_style_destroy(s);
+        }
+        ck_assert_msg(fabsf(losses[0].style - losses[1].style) <= 1e-5f * losses[0].style &&
+                          fabsf(losses[0].total - losses[1].total) <= 1e-5f * losses[0].total,
+                      "content %d: style loss %.8g with its own targets, %.8g shared", k,
+                      losses[0].style, losses[1].style);
+        size_t n = (size_t)3 * c->h * c->w;
+        double *want = to_doubles(grads[0], n);
+        assert_close("dL/dx with shared targets", grads[1], want, n, 1e-5);
+        free(want);
+        free(grads[0]);
+        free(grads[1]);
+    }
+    hs_style_targets_free(&shared);
+    hs_tensor *all[4] = {&a, &b, &contents[0], &contents[1]};
+    for (int k = 0; k < 4; k++) {
+        hs_tensor_free(all[k]);
+        free(host[k]);
+    }
+    hs_net_free(&net);
+}
+END_TEST
+
 /* ---- Block-wise evaluation ---------------------------------------------------- */
 
 /* Loss and gradient of x (jittered by (1, -2)) for two blended styles of other
@@ -601,6 +658,7 @@ int main(void)
     tcase_add_test(objective, vgg19_objective);
     tcase_add_test(objective, resnet50_objective);
     tcase_add_test(objective, blend_is_linear);
+    tcase_add_test(objective, shared_targets_match);
     tcase_add_test(objective, lbfgs_decreases);
     tcase_add_test(objective, vgg19_blocks_shallow);
     tcase_add_test(objective, vgg19_blocks);
