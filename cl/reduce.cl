@@ -45,3 +45,9 @@ void dot_partials(__global float *partials, __global const float *a, __global co
     float total = group_sum(part, acc);
     if (get_local_id(0) == 0) partials[get_group_id(0)] = total;
 }
+
+/* sums[index] += value[0] (one work-item does it) */
+__kernel void add_element(__global float *sums, int index, __global const float *value)
+{
+    if (get_global_id(0) == 0) sums[index] += value[0];
+}

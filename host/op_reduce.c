@@ -1,6 +1,6 @@
 /* op_reduce.c — host side of cl/reduce.cl: sum and dot product into a
- * one-element tensor, with a fixed summation tree (see cl/reduce.cl), and
- * reading that element back. */
+ * one-element tensor, with a fixed summation tree (see cl/reduce.cl),
+ * reading that element back, and adding it into an element of another. */
 #include "reduce.h"
 
 /* Pass-1 groups: one per REDUCE_GROUP elements, at most this many. */
@@ -58,4 +58,14 @@ hs_status hs_read_scalar(const hs_tensor *t, float *value)
 {
     HS_TRY(hs_check_shape("read scalar", t, 1, 1, 1, 1));
     return hs_tensor_read(t, value);
+}
+
+hs_status hs_add_element(hs_tensor *sums, int index, const hs_tensor *value)
+{
+    HS_TRY(hs_check_shape("add element", value, 1, 1, 1, 1));
+    if (index < 0 || (size_t)index >= hs_tensor_count(sums))
+        return hs_fail(HS_ERR_INTERNAL, "add element: index %d outside %zu elements", index,
+                       hs_tensor_count(sums));
+    return hs_launch_1d(sums->ctx, "add_element", 1, ARG_MEM(sums->buf), ARG_INT(index),
+                        ARG_MEM(value->buf), ARG_END);
 }

@@ -218,6 +218,7 @@ static hs_status style_open(hs_net *net, const hs_style_params *p, int h, int w,
     hs_status st = s->acts && s->grads && s->wanted ? HS_OK
                                                      : hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     if (st == HS_OK) st = hs_tensor_alloc(s->ctx, &s->scalar, 1, 1, 1, 1);
+    if (st == HS_OK) st = hs_tensor_alloc(s->ctx, &s->terms, 1, 1, 1, HS_STYLE_SLOTS);
     if (st == HS_OK) st = find_layers(s);
     for (int i = 0; st == HS_OK && i < p->layers.content_count; i++) s->wanted[s->content_index[i]] = 1;
     for (int i = 0; st == HS_OK && i < p->layers.style_count; i++) s->wanted[s->style_index[i]] = 1;
@@ -301,6 +302,7 @@ void hs_style_destroy(hs_style *s)
     for (int i = 0; i < HS_STYLE_MAX_LAYERS; i++) hs_tensor_free(&s->content_target[i]);
     hs_style_targets_free(&s->own_targets);
     hs_tensor_free(&s->scalar);
+    hs_tensor_free(&s->terms);
     free(s->acts);
     free(s->grads);
     free(s->wanted);
@@ -308,15 +310,18 @@ void hs_style_destroy(hs_style *s)
     free(s);
 }
 
+hs_status hs_style_gather(hs_style *s, int slot)
+{
+    return hs_add_element(&s->terms, slot, &s->scalar);
+}
 
-/* loss += weight * term; with grad, grads[layer] += weight * dterm/dF. */
-static hs_status content_term(hs_style *s, int i, int want_grad, double *loss)
+/* The term into its slot; with grad, grads[layer] += weight * dterm/dF. */
+static hs_status content_term(hs_style *s, int i, int want_grad)
 {
     const hs_tensor *f = &s->acts[s->content_index[i]];
-    float scale = s->content_scale[i], value;
+    float scale = s->content_scale[i];
     HS_TRY(hs_mse_loss(&s->scalar, f, &s->content_target[i], scale));
-    HS_TRY(hs_read_scalar(&s->scalar, &value));
-    *loss += value;
+    HS_TRY(hs_style_gather(s, HS_STYLE_CONTENT_SLOT(i)));
     if (!want_grad) return HS_OK;
     hs_tensor g;
     HS_TRY(hs_tensor_alloc_like(&g, f));
@@ -326,18 +331,17 @@ static hs_status content_term(hs_style *s, int i, int want_grad, double *loss)
     return st;
 }
 
-static hs_status style_term(hs_style *s, int i, int want_grad, double *loss)
+static hs_status style_term(hs_style *s, int i, int want_grad)
 {
     const hs_tensor *f = &s->acts[s->style_index[i]];
     const hs_tensor *target = &s->targets->gram[i];
-    float gs = gram_scale(s->p.mode, f), scale = s->targets->scale[i], value;
+    float gs = gram_scale(s->p.mode, f), scale = s->targets->scale[i];
     float weight = s->p.layers.style_weight[i];
     hs_tensor gram = {0}, dgram = {0}, df = {0};
     hs_status st = hs_tensor_alloc_like(&gram, target);
     if (st == HS_OK) st = hs_gram_forward(&gram, f, gs);
     if (st == HS_OK) st = hs_mse_loss(&s->scalar, &gram, target, scale);
-    if (st == HS_OK) st = hs_read_scalar(&s->scalar, &value);
-    if (st == HS_OK) *loss += weight * value;
+    if (st == HS_OK) st = hs_style_gather(s, HS_STYLE_STYLE_SLOT(i));
     if (st == HS_OK && want_grad) {
         st = hs_tensor_alloc_like(&dgram, target);
         if (st == HS_OK) st = hs_mse_backward(&dgram, &gram, target, scale * weight * s->p.style_weight);
@@ -364,20 +368,19 @@ hs_status hs_style_lap(hs_style *s, double *phase, double *since)
 }
 
 /* Forward, the loss terms, and (with grad) the backward to dL/d(shifted x). */
-static hs_status evaluate_network(hs_style *s, const hs_tensor *xs, hs_style_losses *losses,
-                                  hs_tensor *dxs)
+static hs_status evaluate_network(hs_style *s, const hs_tensor *xs, hs_tensor *dxs)
 {
     hs_tensor input = {0}, dinput = {0};
-    double content = 0, style = 0, lap = hs_seconds();
+    double lap = hs_seconds();
     hs_style_timing unused = {0}, *t = s->timing ? s->timing : &unused;
     hs_status st = hs_tensor_alloc_like(&input, xs);
     if (st == HS_OK) st = hs_normalize_forward(&input, xs, &s->net->norm);
     if (st == HS_OK) st = hs_net_forward(s->net, &input, s->last, dxs != NULL, s->wanted, s->acts);
     if (st == HS_OK) st = hs_style_lap(s, &t->forward, &lap);
     for (int i = 0; st == HS_OK && i < s->p.layers.content_count; i++)
-        st = content_term(s, i, dxs != NULL, &content);
+        st = content_term(s, i, dxs != NULL);
     for (int i = 0; st == HS_OK && i < s->p.layers.style_count; i++)
-        st = style_term(s, i, dxs != NULL, &style);
+        st = style_term(s, i, dxs != NULL);
     if (st == HS_OK) st = hs_style_lap(s, &t->loss, &lap);
     if (st == HS_OK && dxs) {
         st = hs_tensor_alloc_like(&dinput, xs);
@@ -389,9 +392,23 @@ static hs_status evaluate_network(hs_style *s, const hs_tensor *xs, hs_style_los
     hs_net_release(s->net, s->grads);
     hs_tensor_free(&input);
     hs_tensor_free(&dinput);
+    return st;
+}
+
+/* The losses from the terms gathered on the device: one read. */
+static hs_status read_losses(hs_style *s, hs_style_losses *losses)
+{
+    float terms[HS_STYLE_SLOTS];
+    HS_TRY(hs_tensor_read(&s->terms, terms));
+    double content = 0, style = 0;
+    for (int i = 0; i < s->p.layers.content_count; i++) content += terms[HS_STYLE_CONTENT_SLOT(i)];
+    for (int i = 0; i < s->p.layers.style_count; i++)
+        style += s->p.layers.style_weight[i] * terms[HS_STYLE_STYLE_SLOT(i)];
     losses->content = (float)(s->p.content_weight * content);
     losses->style = (float)(s->p.style_weight * style);
-    return st;
+    losses->tv = terms[HS_STYLE_TV_SLOT];
+    losses->total = losses->content + losses->style + losses->tv;
+    return HS_OK;
 }
 
 hs_status hs_style_evaluate(hs_style *s, const hs_tensor *x, int dx, int dy,
@@ -400,8 +417,8 @@ hs_status hs_style_evaluate(hs_style *s, const hs_tensor *x, int dx, int dy,
     hs_tensor shifted = {0}, dshifted = {0}, dtv = {0};
     int moved = dx != 0 || dy != 0;
     const hs_tensor *xs = x;
-    hs_status st = HS_OK;
-    if (moved) {
+    hs_status st = hs_tensor_fill(&s->terms, 0.0f);
+    if (st == HS_OK && moved) {
         st = hs_tensor_alloc_like(&shifted, x);
         if (st == HS_OK) st = hs_translate_reflect(&shifted, x, dx, dy);
         xs = &shifted;
@@ -409,19 +426,18 @@ hs_status hs_style_evaluate(hs_style *s, const hs_tensor *x, int dx, int dy,
     if (st == HS_OK && grad && moved) st = hs_tensor_alloc_like(&dshifted, x);
     hs_tensor *dxs = grad ? (moved ? &dshifted : grad) : NULL;
     int whole = s->block == 0 || (x->h <= s->block && x->w <= s->block);
-    if (st == HS_OK && whole) st = evaluate_network(s, xs, losses, dxs);
-    else if (st == HS_OK) st = hs_style_evaluate_blocks(s, xs, losses, dxs);
+    if (st == HS_OK && whole) st = evaluate_network(s, xs, dxs);
+    else if (st == HS_OK) st = hs_style_evaluate_blocks(s, xs, dxs);
     if (st == HS_OK && grad && moved) st = hs_translate_reflect_backward(grad, &dshifted, dx, dy);
 
-    losses->tv = 0;
     if (st == HS_OK && s->p.tv_weight != 0) {
         st = hs_tv_loss(&s->scalar, x, s->p.tv_weight);
-        if (st == HS_OK) st = hs_read_scalar(&s->scalar, &losses->tv);
+        if (st == HS_OK) st = hs_style_gather(s, HS_STYLE_TV_SLOT);
         if (st == HS_OK && grad) st = hs_tensor_alloc_like(&dtv, x);
         if (st == HS_OK && grad) st = hs_tv_backward(&dtv, x, s->p.tv_weight);
         if (st == HS_OK && grad) st = hs_axpy(grad, 1.0f, &dtv);
     }
-    losses->total = losses->content + losses->style + losses->tv;
+    if (st == HS_OK) st = read_losses(s, losses);
     hs_tensor_free(&shifted);
     hs_tensor_free(&dshifted);
     hs_tensor_free(&dtv);

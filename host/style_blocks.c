@@ -165,16 +165,16 @@ static hs_status seed_inner(hs_style *s, int index, const layer_span *ly, const 
     return st;
 }
 
-/* The content terms on the block's inner part: their value into *loss and,
- * with want_grad, their seeds. */
+/* The content terms on the block's inner part: their value into their slots
+ * and, with want_grad, their seeds. */
 static hs_status content_terms(hs_style *s, const image_block *b, const hs_tensor *shapes, int height,
-                               int width, int want_grad, double *loss)
+                               int width, int want_grad)
 {
     for (int i = 0; i < s->p.layers.content_count; i++) {
         int index = s->content_index[i];
         hs_tensor inner = {0}, target = {0}, g = {0};
         layer_span ly, lx;
-        float value, scale = s->content_scale[i];
+        float scale = s->content_scale[i];
         if (!inner_span(s, b, shapes, index, height, width, &ly, &lx)) continue;
         hs_status st = inner_features(s, index, &ly, &lx, &inner);
         if (st == HS_OK) st = hs_tensor_alloc_like(&target, &inner);
@@ -182,8 +182,7 @@ static hs_status content_terms(hs_style *s, const image_block *b, const hs_tenso
             st = hs_copy_region(&target, 0, 0, &s->content_target[i], ly.whole, lx.whole,
                                 ly.count, lx.count, 0);
         if (st == HS_OK) st = hs_mse_loss(&s->scalar, &inner, &target, scale);
-        if (st == HS_OK) st = hs_read_scalar(&s->scalar, &value);
-        if (st == HS_OK) *loss += value;
+        if (st == HS_OK) st = hs_style_gather(s, HS_STYLE_CONTENT_SLOT(i));
         if (st == HS_OK && want_grad) st = hs_tensor_alloc_like(&g, &inner);
         if (st == HS_OK && want_grad)
             st = hs_mse_backward(&g, &inner, &target, scale * s->p.content_weight);
@@ -219,11 +218,11 @@ static hs_status style_seeds(hs_style *s, const image_block *b, const hs_tensor 
 
 static hs_status backward_block(hs_style *s, const hs_tensor *input, image_block *b,
                                  const hs_tensor *shapes, const hs_tensor *dgrams,
-                                 hs_tensor *dinput, double *content)
+                                 hs_tensor *dinput)
 {
     hs_tensor dcrop = {0};
     HS_TRY(forward_block(s, input, b, 1));
-    HS_TRY(content_terms(s, b, shapes, input->h, input->w, 1, content));
+    HS_TRY(content_terms(s, b, shapes, input->h, input->w, 1));
     HS_TRY(style_seeds(s, b, shapes, input->h, input->w, dgrams));
     hs_status st = hs_tensor_alloc_like(&dcrop, &b->input);
     if (st == HS_OK) st = hs_net_backward(s->net, &b->input, s->acts, s->grads, s->last, &dcrop);
@@ -233,15 +232,13 @@ static hs_status backward_block(hs_style *s, const hs_tensor *input, image_block
     return st;
 }
 
-/* dL/dG for every style term, and the style loss, from the whole Grams. */
-static hs_status style_from_grams(hs_style *s, const hs_tensor *grams, hs_tensor *dgrams,
-                                  double *style)
+/* dL/dG for every style term, and the terms, from the whole Grams. */
+static hs_status style_from_grams(hs_style *s, const hs_tensor *grams, hs_tensor *dgrams)
 {
     for (int i = 0; i < s->p.layers.style_count; i++) {
-        float value, scale = s->targets->scale[i], weight = s->p.layers.style_weight[i];
+        float scale = s->targets->scale[i], weight = s->p.layers.style_weight[i];
         HS_TRY(hs_mse_loss(&s->scalar, &grams[i], &s->targets->gram[i], scale));
-        HS_TRY(hs_read_scalar(&s->scalar, &value));
-        *style += weight * value;
+        HS_TRY(hs_style_gather(s, HS_STYLE_STYLE_SLOT(i)));
         if (!dgrams) continue;
         HS_TRY(hs_tensor_alloc_like(&dgrams[i], &grams[i]));
         HS_TRY(hs_mse_backward(&dgrams[i], &grams[i], &s->targets->gram[i],
@@ -250,17 +247,15 @@ static hs_status style_from_grams(hs_style *s, const hs_tensor *grams, hs_tensor
     return HS_OK;
 }
 
-hs_status hs_style_evaluate_blocks(hs_style *s, const hs_tensor *xs, hs_style_losses *losses,
-                                   hs_tensor *dxs)
+hs_status hs_style_evaluate_blocks(hs_style *s, const hs_tensor *xs, hs_tensor *dxs)
 {
     hs_tensor grams[HS_STYLE_MAX_LAYERS] = {{0}}, dgrams[HS_STYLE_MAX_LAYERS] = {{0}};
     hs_tensor input = {0}, dinput = {0};
     hs_tensor *shapes = calloc((size_t)s->net->count, sizeof *shapes);
-    double content = 0, style = 0;
     if (!shapes) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     hs_status st = hs_net_shapes(s->net, xs->h, xs->w, shapes);
     if (st == HS_OK) st = hs_style_statistics(s, xs, s->block, grams, NULL);
-    if (st == HS_OK) st = style_from_grams(s, grams, dxs ? dgrams : NULL, &style);
+    if (st == HS_OK) st = style_from_grams(s, grams, dxs ? dgrams : NULL);
     if (st == HS_OK) st = hs_tensor_alloc_like(&input, xs);
     if (st == HS_OK) st = hs_normalize_forward(&input, xs, &s->net->norm);
     if (st == HS_OK && dxs) st = hs_tensor_alloc_like(&dinput, xs);
@@ -270,10 +265,10 @@ hs_status hs_style_evaluate_blocks(hs_style *s, const hs_tensor *xs, hs_style_lo
         for (int bx = 0; st == HS_OK && bx < cols; bx++) {
             image_block b = {span_of(s->halo, by, s->block, xs->h), span_of(s->halo, bx, s->block, xs->w), {0}};
             if (dxs) {
-                st = backward_block(s, &input, &b, shapes, dgrams, &dinput, &content);
+                st = backward_block(s, &input, &b, shapes, dgrams, &dinput);
             } else { /* the content terms need only the forward */
                 st = forward_block(s, &input, &b, 0);
-                if (st == HS_OK) st = content_terms(s, &b, shapes, xs->h, xs->w, 0, &content);
+                if (st == HS_OK) st = content_terms(s, &b, shapes, xs->h, xs->w, 0);
             }
             hs_net_release(s->net, s->acts);
             hs_net_release(s->net, s->grads);
@@ -287,8 +282,6 @@ hs_status hs_style_evaluate_blocks(hs_style *s, const hs_tensor *xs, hs_style_lo
     hs_tensor_free(&input);
     hs_tensor_free(&dinput);
     free(shapes);
-    losses->content = (float)(s->p.content_weight * content);
-    losses->style = (float)(s->p.style_weight * style);
     return st;
 }
 

@@ -19,6 +19,7 @@ struct hs_style {
     unsigned char *wanted;                      /* layers the losses read */
     hs_tensor *acts, *grads;                    /* per layer, during an evaluation */
     hs_tensor scalar;                           /* (1,1,1,1) for loss values */
+    hs_tensor terms;                            /* (1,1,1,HS_STYLE_SLOTS), see below */
     unsigned rng;                               /* jitter */
     /* Block-wise evaluation (style_blocks.c) */
     int block;                                  /* inner block side; 0: whole images */
@@ -26,6 +27,17 @@ struct hs_style {
     hs_footprint *footprints;                   /* of layers 0..last */
     hs_style_timing *timing;                    /* NULL unless benchmarking */
 };
+
+/* The loss terms of an evaluation add up on the device in s->terms, read
+ * back once at its end: a read waits for the queue, and one per term held
+ * the host back five times an iteration. Slot of content term i, style
+ * term i (unweighted), and the total variation. */
+#define HS_STYLE_CONTENT_SLOT(i) (i)
+#define HS_STYLE_STYLE_SLOT(i) (HS_STYLE_MAX_LAYERS + (i))
+#define HS_STYLE_TV_SLOT (2 * HS_STYLE_MAX_LAYERS)
+#define HS_STYLE_SLOTS (2 * HS_STYLE_MAX_LAYERS + 1)
+/* terms[slot] += the value in s->scalar */
+hs_status hs_style_gather(hs_style *s, int slot);
 
 /* The Gram scale of a loss layer with the given (whole-image) shape. */
 float hs_style_gram_scale(const hs_style *s, const hs_tensor *shape);
@@ -35,9 +47,9 @@ float hs_style_gram_scale(const hs_style *s, const hs_tensor *shape);
  * features[content_count] (may be NULL) every content layer, whole. */
 hs_status hs_style_statistics(hs_style *s, const hs_tensor *image, int block, hs_tensor *grams,
                               hs_tensor *features);
-/* The loss of xs and (dxs not NULL) its gradient, block by block. */
-hs_status hs_style_evaluate_blocks(hs_style *s, const hs_tensor *xs, hs_style_losses *losses,
-                                   hs_tensor *dxs);
+/* The loss terms of xs into s->terms and (dxs not NULL) its gradient, block
+ * by block. */
+hs_status hs_style_evaluate_blocks(hs_style *s, const hs_tensor *xs, hs_tensor *dxs);
 
 /* With timing on: wait for the device and add the seconds since *since to
  * *phase, then restart *since. */

@@ -290,6 +290,9 @@ hs_status hs_tv_loss(hs_tensor *loss, const hs_tensor *x, float scale);
 hs_status hs_tv_backward(hs_tensor *dx, const hs_tensor *x, float scale);
 /* Read a one-element tensor to the host (waits for the queue). */
 hs_status hs_read_scalar(const hs_tensor *t, float *value);
+/* sums[index] += value, value (1,1,1,1): reductions gathered on the device,
+ * so that several come back in one read (the terms of a loss). */
+hs_status hs_add_element(hs_tensor *sums, int index, const hs_tensor *value);
 
 /* Adam, in place: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²;
  * param -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps). t counts from 1. */

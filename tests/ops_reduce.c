@@ -1,5 +1,6 @@
 /* ops_reduce.c — sum and dot product against a double-precision reference,
- * and their determinism: the same input must give the same bits twice. */
+ * and their determinism: the same input must give the same bits twice; and
+ * the element-wise add that gathers them. */
 #include "harness.h"
 
 #include <math.h>
@@ -83,6 +84,30 @@ START_TEST(sum_of_nchw)
 }
 END_TEST
 
+/* hs_add_element adds into one element of a 4-D tensor and leaves the rest. */
+START_TEST(add_element)
+{
+    test_setup();
+    int n = 2 * 3 * 1 * 5;
+    float *sums = host_floats(n), value = -0.375f;
+    fill_random(sums, n, 41, -1, 1);
+    hs_tensor tsums = upload(sums, 2, 3, 1, 5), tvalue = upload(&value, 1, 1, 1, 1);
+    HS_CHECK(hs_add_element(&tsums, 17, &tvalue));
+    HS_CHECK(hs_add_element(&tsums, 17, &tvalue));
+    HS_CHECK(hs_add_element(&tsums, n - 1, &tvalue));
+    float *got = download(&tsums);
+    for (int i = 0; i < n; i++) {
+        float want = sums[i] + (i == 17 ? 2 * value : i == n - 1 ? value : 0.0f);
+        ck_assert_msg(fabsf(got[i] - want) <= 1e-6f, "element %d: got %.9g, want %.9g", i, got[i],
+                      want);
+    }
+    ck_assert_int_eq(hs_add_element(&tsums, n, &tvalue), HS_ERR_INTERNAL);
+    ck_assert_int_eq(hs_add_element(&tvalue, 0, &tsums), HS_ERR_INTERNAL);
+    free(sums); free(got);
+    hs_tensor_free(&tsums); hs_tensor_free(&tvalue);
+}
+END_TEST
+
 /* A result that is not (1,1,1,1), or dot operands of different shapes, fail. */
 START_TEST(bad_shapes)
 {
@@ -102,6 +127,7 @@ void add_reduce_tests(Suite *s)
     TCase *tc = tcase_create("reduce");
     tcase_add_loop_test(tc, sum_and_dot, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, sum_of_nchw);
+    tcase_add_test(tc, add_element);
     tcase_add_test(tc, bad_shapes);
     suite_add_tcase(s, tc);
 }
