@@ -100,7 +100,7 @@ static size_t group_size(hs_context *ctx, size_t tiles, size_t panels)
     }
     size_t cap = ctx->gemm_group_max < 64 ? ctx->gemm_group_max : 64;
     size_t want = 4 * (size_t)ctx->dev.compute_units;
-    size_t group = 1;
+    size_t group = cap < 8 ? cap : 8; /* fewer tiles than 8 leave items idle */
     while (group * 2 <= cap && group < tiles) group *= 2;
     while (group > 8 && panels * ((tiles + group - 1) / group) < want) group /= 2;
     return group;
