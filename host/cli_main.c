@@ -34,8 +34,10 @@ static void usage(FILE *out)
     for (int i = 0; i < command_count; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nRun `hirestyle COMMAND --help` for a command's options, with their defaults.\n"
-                 "Environment: HIRESTYLE_DEVICE (default device), HIRESTYLE_WEIGHTS (weights\n"
-                 "directory), HIRESTYLE_MEMORY_LIMIT_MB (cap on device memory),\n"
+                 "Environment: HIRESTYLE_DEVICE (default device), HIRESTYLE_WEIGHTS (the\n"
+                 "first weights folder searched, before $XDG_DATA_HOME/hirestyle/weights,\n"
+                 "PREFIX/share/hirestyle/weights and ./weights; tools/fetch_weights.sh writes\n"
+                 "there), HIRESTYLE_MEMORY_LIMIT_MB (cap on device memory),\n"
                  "HIRESTYLE_KERNEL_DIR (kernel sources instead of the built-in ones).\n"
                  "\nExit codes: 0 done, 1 internal error, 2 bad option or unknown device,\n"
                  "3 unreadable file, 4 missing or invalid weights, 5 no OpenCL platform or\n"

