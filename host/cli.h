@@ -6,6 +6,7 @@
 
 #include "hirestyle.h"
 #include "image_io.h"
+#include "job.h"
 #include "net.h"
 #include "style_job.h"
 
@@ -78,17 +79,12 @@ int cli_parse_float(const char *option, const char *text, float *out);
 int cli_parse_int_list(const char *option, const char *text, int min, int max, int *out,
                        int capacity);
 int cli_parse_float_list(const char *option, const char *text, float *out, int capacity);
-/* The command line as one string, quoted where needed, for the PNG. */
-void cli_command_line(int argc, char **argv, char *out, size_t size);
-/* Save atomically in the format of `options` (NULL: all defaults, the
- * format from the name's extension); a PNG gets the command and the model
- * in tEXt chunks. */
+/* hs_job_save and hs_job_output_with (job.h), under the CLI's names. */
 hs_status cli_save_image(const char *path, const hs_image *img, const char *model, int argc,
                          char **argv, const hs_save_options *options);
-/* OUTPUT with "_suffix" before its extension: painting.jpg, "300" ->
- * painting_300.jpg (snapshots, each scale, the painting before upscaling). */
 void cli_output_with(const char *output, const char *suffix, char *path, size_t size);
-/* Ctrl-C sets a flag that long work polls, so it stops cleanly. */
+/* Ctrl-C requests the library's stop (hs_request_stop), which long work
+ * polls, so it stops cleanly. */
 void cli_catch_interrupt(void);
 int cli_interrupted(void);
 /* The upscaling progress line (when show) and whether to stop (Ctrl-C). */
@@ -150,9 +146,9 @@ int cli_batch_run(const cli_batch_job *job, cli_batch_step step, void *state);
 int cli_devices(int argc, char **argv);
 int cli_style(int argc, char **argv);
 /* The style options, shared by `style` and `run` (the output included:
- * job->output); cli_style_check: the options together, -1 after saying
- * what is wrong (it also resolves neural-style's -init image). */
-void cli_style_job_defaults(hs_style_job *job);
+ * job->output; defaults: hs_style_job_defaults); cli_style_check: the
+ * options together, -1 after saying what is wrong (it also resolves
+ * neural-style's -init image). */
 cli_table cli_style_table(hs_style_job *job);
 int cli_style_check(hs_style_job *job);
 /* The help lines of --content DIR's options. */

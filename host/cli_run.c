@@ -79,7 +79,7 @@ static int set_run_option(void *state, const cli_option *o, const char *spelling
 
 static int parse(run_args *a, int argc, char **argv)
 {
-    cli_style_job_defaults(&a->job);
+    hs_style_job_defaults(&a->job);
     a->job.image_size = 1024;
     a->scale = 4;
     cli_table tables[] = {CLI_TABLE(run_options, set_run_option, a), cli_style_table(&a->job),

@@ -76,23 +76,6 @@ static void style_help(void)
            "-gpu N (-1: the CPU). -s 4 is refused: here -s is --style, not a scale.\n");
 }
 
-void cli_style_job_defaults(hs_style_job *job)
-{
-    memset(job, 0, sizeof *job);
-    job->image_size = 512;
-    job->style_scale = 1.0f;
-    job->start_size = 256;
-    job->scale_step = 2.0f;
-    job->block = -1;
-    job->optimizer = HS_OPT_ADAM;
-    job->learning_rate = job->content_weight = job->style_weight = job->tv_weight = NAN;
-    job->jitter = -1;
-    job->init = HS_INIT_CONTENT;
-    job->seed = 1;
-    job->print_every = 50;
-    job->output = "out.png";
-}
-
 enum style_option {
     S_CONTENT = 1, S_STYLE, S_BLEND, S_OUTPUT, S_IMAGE_SIZE, S_START_SIZE, S_SCALE_STEP,
     S_STYLE_SCALE, S_ORIGINAL_COLORS, S_ITERS, S_ITERS_FINE, S_BLOCK, S_OPTIMIZER,
@@ -336,7 +319,7 @@ static int style_folder(hs_style_job *job, cli_common *common, cli_batch_options
 int cli_style(int argc, char **argv)
 {
     hs_style_job job;
-    cli_style_job_defaults(&job);
+    hs_style_job_defaults(&job);
     cli_common common = {0};
     cli_batch_options options;
     cli_table tables[] = {cli_style_table(&job), cli_batch_table(&options),

@@ -289,7 +289,7 @@ int cli_train_sr(int argc, char **argv)
     int rc = parse_args(&a, argc, argv);
     if (rc) return rc == CLI_HELP ? 0 : rc;
     char command[4096], sample[PATH_SIZE];
-    cli_command_line(argc, argv, command, sizeof command);
+    hs_job_command_line(argc, argv, command, sizeof command);
     sample_path(a.output, sample, sizeof sample);
     hs_train_recipe *r = &a.recipe;
     r->checkpoint = a.output;

@@ -1,8 +1,8 @@
 /* style_job.c — see style_job.h. */
 #include "style_job.h"
 
-#include "cli.h"
 #include "engine.h"
+#include "job.h"
 #include "style_schedule.h"
 #include "timer.h"
 
@@ -11,6 +11,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+void hs_style_job_defaults(hs_style_job *job)
+{
+    memset(job, 0, sizeof *job);
+    job->image_size = 512;
+    job->style_scale = 1.0f;
+    job->start_size = 256;
+    job->scale_step = 2.0f;
+    job->block = -1;
+    job->optimizer = HS_OPT_ADAM;
+    job->learning_rate = job->content_weight = job->style_weight = job->tv_weight = NAN;
+    job->jitter = -1;
+    job->init = HS_INIT_CONTENT;
+    job->seed = 1;
+    job->print_every = 50;
+    job->output = "out.png";
+}
 
 hs_status hs_style_job_weights(const hs_style_job *job, char *path, size_t size)
 {
@@ -263,7 +280,7 @@ static hs_status save_image(const job_progress *jp, const char *path, const hs_t
     hs_image img = {0};
     HS_TRY(download_image(x, &img));
     if (jp->job->original_colors) keep_content_colors(&img, jp->content_rgb);
-    hs_status st = cli_save_image(path, &img, jp->model, jp->job->argc, jp->job->argv, NULL);
+    hs_status st = hs_job_save(path, &img, jp->model, jp->job->argc, jp->job->argv, NULL);
     hs_image_free(&img);
     return st;
 }
@@ -279,14 +296,14 @@ static int on_step(void *user, int it, const hs_style_losses *l, const hs_tensor
     if (job->save_every > 0 && jp->iteration % job->save_every == 0 && !final) {
         char path[4096], suffix[16];
         snprintf(suffix, sizeof suffix, "%d", jp->iteration);
-        cli_output_with(jp->output, suffix, path, sizeof path);
+        hs_job_output_with(jp->output, suffix, path, sizeof path);
         jp->save_status = save_image(jp, path, x);
         if (jp->save_status != HS_OK) {
             snprintf(jp->save_error, sizeof jp->save_error, "%s", hs_last_error());
             return 1;
         }
     }
-    if (cli_interrupted()) {
+    if (hs_stop_requested()) {
         if (jp->tty && !job->quiet) fputc('\n', stderr);
         return 1;
     }
@@ -441,7 +458,7 @@ static hs_status run_scales(hs_style_batch *b, const job_plan *plan, photo_image
         if (st == HS_OK && job->save_every > 0 && k + 1 < plan->schedule.count) {
             char path[4096], suffix[16];
             snprintf(suffix, sizeof suffix, "%dpx", plan->schedule.side[k]);
-            cli_output_with(jp->output, suffix, path, sizeof path);
+            hs_job_output_with(jp->output, suffix, path, sizeof path);
             st = save_image(jp, path, x);
         }
         hs_style_destroy(s);

@@ -45,6 +45,8 @@ typedef struct hs_style_job {
     char **argv;
 } hs_style_job;
 
+/* The defaults `hirestyle style` has (out.png, 512 px, 300 iterations...). */
+void hs_style_job_defaults(hs_style_job *job);
 /* The weights file the job will use: --weights, else vgg19 if fetched, else
  * resnet50. */
 hs_status hs_style_job_weights(const hs_style_job *job, char *path, size_t size);

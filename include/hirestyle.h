@@ -6,7 +6,8 @@
  *   - devices and the compute context (one device, one queue, one program);
  *   - tensors: float32 NCHW buffers on the device;
  *   - ops: forward and backward pairs, argument order (outputs, inputs, params);
- *   - jobs: what the commands do, file to file (hs_job_upscale).
+ *   - jobs: what the commands do, file to file (hs_job_style, hs_job_upscale,
+ *     hs_job_run).
  * Networks, style transfer and upscaling have their own headers in host/,
  * which are not installed. A program links with
  *   cc prog.c $(pkg-config --cflags --libs hirestyle)
@@ -357,6 +358,36 @@ typedef struct hs_upscale_request {
     void *user;
 } hs_upscale_request;
 hs_status hs_job_upscale(hs_context *ctx, const hs_upscale_request *request);
+
+/* `hirestyle style` and `hirestyle run`: the content photo painted in the
+ * style of the style images (coarse to fine, from 256 px or the size if
+ * smaller, each scale twice the last, as the CLI's defaults), written to
+ * output; hs_job_run then enlarges the painting before writing it. Unset
+ * fields (0, NULL) take the CLI's defaults. Unless quiet, the plan and the
+ * progress go to stderr as the CLI prints them. */
+typedef struct hs_style_request {
+    const char *content, *output;
+    const char *const *styles;  /* style image files */
+    int style_count;            /* 1 to 8 */
+    const float *blend;         /* a weight per style, normalised; NULL: equal */
+    const char *weights;        /* the feature network, path or name; NULL: vgg19 when
+                                 * found, else resnet50 */
+    int image_size;             /* the painting's longer side; 0: 512 */
+    int iterations;             /* of the first scale (finer ones a third of the
+                                 * scale before, at least 20); 0: 300 */
+    int upscale;                /* hs_job_run: 2, 3, 4 or 8; 0: 4 */
+    const char *upscale_model;  /* hs_job_run: path or name; NULL: esrgan-thick-x{upscale} */
+    int quiet;
+} hs_style_request;
+hs_status hs_job_style(hs_context *ctx, const hs_style_request *request);
+hs_status hs_job_run(hs_context *ctx, const hs_style_request *request);
+
+/* Ask the running job to stop at its next step (an iteration, a tile), which
+ * then returns HS_ERR_INTERRUPTED and writes nothing: safe to call from a
+ * signal handler (Ctrl-C). The request stays until hs_clear_stop. */
+void hs_request_stop(void);
+void hs_clear_stop(void);
+int hs_stop_requested(void);
 
 #ifdef __cplusplus
 }
