@@ -163,6 +163,8 @@ int cli_train_sr(int argc, char **argv);
  * fine-tuned for `steps` on the picture (hs_sr_adapt), its held-out PSNR
  * before and after printed. */
 #define CLI_ADAPT_DEFAULT_STEPS 30
+/* The steps of --adapt-upscaler / --adapt [N]: N, or the default without one. */
+int cli_parse_adapt_steps(const char *spelling, const char *value, int *steps);
 hs_status cli_adapt_upscaler(hs_context *ctx, const char *model, const hs_image *painting,
                              int steps, int quiet, hs_net *net);
 /* HS_ERR_USAGE unless the model can be adapted (a safetensors file). */

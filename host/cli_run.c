@@ -66,9 +66,7 @@ static int set_run_option(void *state, const cli_option *o, const char *spelling
     case R_UPSCALE_MODEL: a->model = value; return 0;
     case R_TILE: return cli_parse_int(spelling, value, 0, 65535, &a->tile);
     case R_SAVE_INTERMEDIATE: a->save_intermediate = 1; return 0;
-    case R_ADAPT:
-        a->adapt_steps = CLI_ADAPT_DEFAULT_STEPS;
-        return value ? cli_parse_int(spelling, value, 1, 1000000, &a->adapt_steps) : 0;
+    case R_ADAPT: return cli_parse_adapt_steps(spelling, value, &a->adapt_steps);
     }
     if (cli_parse_int(spelling, value, 1, 8, &a->scale) || (a->scale >= 5 && a->scale <= 7)) {
         fprintf(stderr, "hirestyle: %s takes 1, 2, 3, 4 or 8\n", spelling);

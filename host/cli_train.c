@@ -328,6 +328,12 @@ hs_status cli_check_adaptable(const char *model)
     return HS_OK;
 }
 
+int cli_parse_adapt_steps(const char *spelling, const char *value, int *steps)
+{
+    *steps = CLI_ADAPT_DEFAULT_STEPS;
+    return value ? cli_parse_int(spelling, value, 1, 1000000, steps) : 0;
+}
+
 hs_status cli_adapt_upscaler(hs_context *ctx, const char *model, const hs_image *painting,
                              int steps, int quiet, hs_net *net)
 {

@@ -162,9 +162,7 @@ static int set_option(void *state, const cli_option *o, const char *spelling, co
     case U_TILE: return cli_parse_int(spelling, value, 0, HS_IMAGE_MAX_SIDE, &a->tile);
     case U_QUALITY: return cli_parse_int(spelling, value, 1, 100, &a->save.quality);
     case U_TTA: a->tta = 1; return 0;
-    case U_ADAPT:
-        a->adapt_steps = CLI_ADAPT_DEFAULT_STEPS;
-        return value ? cli_parse_int(spelling, value, 1, 1000000, &a->adapt_steps) : 0;
+    case U_ADAPT: return cli_parse_adapt_steps(spelling, value, &a->adapt_steps);
     case U_THREADS: return parse_threads(spelling, value, a->threads);
     case U_BITS:
         if (!cli_parse_int(spelling, value, 8, 16, &a->save.bits) &&
