@@ -26,7 +26,7 @@ typedef struct train_args {
 static void defaults(train_args *a)
 {
     memset(a, 0, sizeof *a);
-    a->shape = (hs_sr_shape){"srresnet", 16, 64, 4};
+    a->shape = (hs_sr_shape){"srresnet", 16, 64, 4, 1};
     a->recipe = (hs_train_recipe){.steps = 1000, .batch = 4, .patch = 96, .lr = 2e-4f,
                                   .gamma = 0.5f, .save_every = 500, .val_every = 500,
                                   .val_size = 256};
@@ -55,6 +55,9 @@ static void help(void)
            "  --blocks N            residual blocks (srresnet) or body convs (srvgg) (16)\n"
            "  --features N          channels (64)\n"
            "  --scale N             2 or 4 (srvgg 1-8) (4)\n"
+           "  --global-skip S       srresnet: bicubic (the output is added to the input\n"
+           "                        enlarged bicubically: learns fast) or none (SRGAN's\n"
+           "                        (tanh + 1) / 2 output) (bicubic)\n"
            "  --resume CHECKPOINT   continue a run: weights, Adam, EMA and random state\n"
            "  --steps N             total steps, a resumed run's included (1000)\n"
            "  --batch N             patches per step (4)\n"
@@ -91,7 +94,7 @@ static void help(void)
 
 enum train_option {
     T_DATA = 1, T_VAL, T_OUTPUT, T_WEIGHTS, T_RESUME, T_ARCH, T_BLOCKS, T_FEATURES, T_SCALE,
-    T_STEPS, T_BATCH, T_PATCH, T_LR, T_GAMMA, T_MILESTONES, T_CLIP, T_EMA, T_SEED, T_SAVE_EVERY,
+    T_GLOBAL_SKIP,    T_STEPS, T_BATCH, T_PATCH, T_LR, T_GAMMA, T_MILESTONES, T_CLIP, T_EMA, T_SEED, T_SAVE_EVERY,
     T_VAL_EVERY, T_VAL_SIZE, T_MAX_SIDE, T_BLUR, T_NOISE, T_JPEG, T_PIXEL, T_PERCEPTUAL,
     T_PERCEPTUAL_LAYERS, T_GAN, T_GAN_START, T_LR_D, T_DISC_FEATURES,
 };
@@ -106,6 +109,7 @@ static const cli_option train_options[] = {
     {"blocks", 0, NULL, CLI_VALUE, T_BLOCKS},
     {"features", 0, NULL, CLI_VALUE, T_FEATURES},
     {"scale", 's', NULL, CLI_VALUE, T_SCALE},
+    {"global-skip", 0, NULL, CLI_VALUE, T_GLOBAL_SKIP},
     {"steps", 0, NULL, CLI_VALUE, T_STEPS},
     {"batch", 0, NULL, CLI_VALUE, T_BATCH},
     {"patch", 0, NULL, CLI_VALUE, T_PATCH},
@@ -146,6 +150,14 @@ static int set_option(void *state, const cli_option *o, const char *n, const cha
     case T_BLOCKS: a->arch_given = 1; return cli_parse_int(n, v, 0, 256, &sh->blocks);
     case T_FEATURES: a->arch_given = 1; return cli_parse_int(n, v, 1, 1024, &sh->features);
     case T_SCALE: a->arch_given = 1; return cli_parse_int(n, v, 1, 8, &sh->scale);
+    case T_GLOBAL_SKIP:
+        a->arch_given = 1;
+        if (strcmp(v, "bicubic") != 0 && strcmp(v, "none") != 0) {
+            fprintf(stderr, "hirestyle: %s takes bicubic or none, not '%s'\n", n, v);
+            return -1;
+        }
+        sh->bicubic_skip = strcmp(v, "bicubic") == 0;
+        return 0;
     case T_STEPS: return cli_parse_int(n, v, 1, 100000000, &r->steps);
     case T_BATCH: return cli_parse_int(n, v, 1, 4096, &r->batch);
     case T_PATCH: return cli_parse_int(n, v, 8, 4096, &r->patch);

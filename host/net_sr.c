@@ -2,7 +2,8 @@
  * ("Architectures: tensor names and graphs") as layer lists (net.h):
  *   rrdn      esrgan-thick: residual-in-residual dense blocks, TF depth_to_space;
  *   rdn       esrgan-medium/-slim: residual dense blocks, nearest upsampling;
- *   srresnet  SRGAN generator: PReLU, torch pixel shuffle, (tanh + 1) / 2;
+ *   srresnet  SRGAN generator: PReLU, torch pixel shuffle, (tanh + 1) / 2, or
+ *             a linear output plus the input enlarged bicubically;
  *   rrdbnet   ESRGAN / Real-ESRGAN: LeakyReLU, nearest ×2 twice (x4 files only);
  *   srvgg     Real-ESRGAN's SRVGGNetCompact (realesr-general-x4v3): a chain of
  *             convs and PReLUs, torch pixel shuffle, plus the input upsampled.
@@ -218,7 +219,10 @@ hs_status hs_build_srresnet(hs_net_builder *b)
 {
     int blocks = meta_int(b, "num_blocks", 1, 256), features = meta_int(b, "num_feat", 1, 4096);
     meta_expect(b, "pixel_shuffle", "torch");
-    meta_expect(b, "output_activation", "tanh_half");
+    const char *skip = hs_weights_meta(b->weights, "global_skip");
+    int bicubic_skip = skip && strcmp(skip, "none") != 0;
+    if (bicubic_skip) meta_expect(b, "global_skip", "bicubic");
+    meta_expect(b, "output_activation", bicubic_skip ? "none" : "tanh_half");
     int s = read_sr_meta(b, 2, 8);
     if (b->status == HS_OK && s != 2 && s != 4 && s != 8)
         b->status = hs_fail(HS_ERR_WEIGHTS, "%s: metadata 'scale' is %d; srresnet takes 2, 4 or 8",
@@ -239,7 +243,14 @@ hs_status hs_build_srresnet(hs_net_builder *b)
         h = hs_build_pixel_shuffle(b, name, h, 2, HS_SHUFFLE_TORCH);
         h = prelu(b, h, "up.%d.prelu", j);
     }
-    hs_build_tanh_half(b, "tail.tanh_half", conv(b, h, 3, 9, "tail"));
+    h = conv(b, h, 3, 9, "tail");
+    if (!bicubic_skip) {
+        hs_build_tanh_half(b, "tail.tanh_half", h);
+        return b->status;
+    }
+    hs_layer base = {.kind = HS_LAYER_INTERP, .name = "base", .input_count = 1, .channels = 3,
+                     .interp = {HS_INTERP_BICUBIC, s, 1}};
+    add(b, h, 1.0f, hs_build_layer(b, &base), 1.0f, "tail.add");
     return b->status;
 }
 

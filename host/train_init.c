@@ -65,12 +65,15 @@ static void meta_int(init_state *s, const char *key, int value)
     meta(s, key, text);
 }
 
-/* SRGAN's generator as net_sr.c builds it (no batch norm). */
-static void srresnet(init_state *s, int blocks, int f, int scale)
+/* SRGAN's generator as net_sr.c builds it (no batch norm); with bicubic_skip
+ * its output is added to the input enlarged bicubically, so training starts
+ * from bicubic upscaling and learns what it misses. */
+static void srresnet(init_state *s, int blocks, int f, int scale, int bicubic_skip)
 {
     char name[64];
     meta(s, "pixel_shuffle", "torch");
-    meta(s, "output_activation", "tanh_half");
+    meta(s, "output_activation", bicubic_skip ? "none" : "tanh_half");
+    meta(s, "global_skip", bicubic_skip ? "bicubic" : "none");
     meta_int(s, "num_blocks", blocks);
     conv(s, "head", f, 3, 9, 1.0f);
     prelu(s, "head.prelu", f);
@@ -89,7 +92,7 @@ static void srresnet(init_state *s, int blocks, int f, int scale)
         snprintf(name, sizeof name, "up.%d.prelu", j);
         prelu(s, name, f);
     }
-    conv(s, "tail", 3, f, 9, 0.1f); /* tanh starts near its linear middle */
+    conv(s, "tail", 3, f, 9, 0.1f); /* near tanh's linear middle, or near bicubic */
 }
 
 /* Real-ESRGAN's SRVGGNetCompact (body.N names). */
@@ -135,7 +138,7 @@ hs_status hs_sr_init_weights(const hs_sr_shape *shape, uint64_t seed, hs_weights
     meta(&s, "std", "1,1,1");
     meta_int(&s, "scale", shape->scale);
     meta_int(&s, "num_feat", shape->features);
-    if (is_srresnet) srresnet(&s, shape->blocks, shape->features, shape->scale);
+    if (is_srresnet) srresnet(&s, shape->blocks, shape->features, shape->scale, shape->bicubic_skip);
     else srvgg(&s, shape->blocks, shape->features, shape->scale);
     if (s.status != HS_OK) hs_weights_free(out);
     return s.status;

@@ -112,7 +112,7 @@ static hs_status copy_meta(const hs_weights *w, hs_weights *meta)
 static hs_status create_state(hs_trainer *t, const hs_weights *w, int resume)
 {
     if (resume) {
-        uint64_t step;
+        uint64_t step = 0;
         HS_TRY(meta_u64(w, "train.step", &step));
         HS_TRY(meta_u64(w, "train.rng", &t->rng));
         if (step > INT32_MAX) return hs_fail(HS_ERR_WEIGHTS, "%s: train.step is too large", w->path);

@@ -44,6 +44,8 @@ typedef struct hs_sr_shape {
     int blocks;       /* srresnet: residual blocks; srvgg: convs in the body */
     int features;
     int scale;        /* srresnet 2, 4, 8; srvgg 1..8 */
+    int bicubic_skip; /* srresnet: a linear output added to the input's bicubic
+                         enlargement, instead of SRGAN's (tanh + 1) / 2 */
 } hs_sr_shape;
 /* A weights file in memory for `shape`, He-initialised from seed (the
  * second conv of each residual block scaled by 0.1, biases 0, PReLU slopes

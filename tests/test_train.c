@@ -137,7 +137,16 @@ static void check_steps_against_torch(const hs_sr_shape *shape, float clip, int 
 START_TEST(test_srresnet_steps_match_torch)
 {
     setenv("HIRESTYLE_GEMM", "clblast", 1);
-    check_steps_against_torch(&(hs_sr_shape){"srresnet", 1, 8, 2}, 0.0f, 2, 7, 6);
+    check_steps_against_torch(&(hs_sr_shape){"srresnet", 1, 8, 2, 0}, 0.0f, 2, 7, 6);
+    unsetenv("HIRESTYLE_GEMM");
+}
+END_TEST
+
+/* The from-scratch default: a linear output over the input's bicubic enlargement. */
+START_TEST(test_srresnet_bicubic_skip_steps_match_torch)
+{
+    setenv("HIRESTYLE_GEMM", "clblast", 1);
+    check_steps_against_torch(&(hs_sr_shape){"srresnet", 1, 8, 4, 1}, 0.0f, 2, 5, 7);
     unsetenv("HIRESTYLE_GEMM");
 }
 END_TEST
@@ -145,7 +154,7 @@ END_TEST
 /* clip 1e-3: far below the gradients' norm, so every step is clipped. */
 START_TEST(test_srvgg_clipped_steps_match_torch)
 {
-    check_steps_against_torch(&(hs_sr_shape){"srvgg", 2, 8, 2}, 1e-3f, 2, 6, 7);
+    check_steps_against_torch(&(hs_sr_shape){"srvgg", 2, 8, 2, 0}, 1e-3f, 2, 6, 7);
 }
 END_TEST
 
@@ -194,7 +203,7 @@ START_TEST(test_resume_is_exact)
     hs_train_images data = {0};
     tiny_images(&data);
     hs_weights init;
-    HS_CHECK(hs_sr_init_weights(&(hs_sr_shape){"srresnet", 1, 8, 2}, 3, &init));
+    HS_CHECK(hs_sr_init_weights(&(hs_sr_shape){"srresnet", 1, 8, 2, 0}, 3, &init));
     hs_train_recipe r = {.steps = 5, .batch = 2, .patch = 16, .lr = 1e-3f, .gamma = 0.5f,
                          .milestones = {3}, .milestone_count = 1,
                          .degradation = {1.0f, 5.0f, 70}};
@@ -274,7 +283,7 @@ START_TEST(test_adapt_improves_held_out_psnr)
 {
     test_setup();
     hs_weights init;
-    HS_CHECK(hs_sr_init_weights(&(hs_sr_shape){"srresnet", 1, 8, 2}, 5, &init));
+    HS_CHECK(hs_sr_init_weights(&(hs_sr_shape){"srresnet", 1, 8, 2, 0}, 5, &init));
     char model[4096];
     snprintf(model, sizeof model, "%s", scratch_path("adapt.safetensors"));
     HS_CHECK(hs_weights_save(model, &init));
@@ -350,6 +359,7 @@ int main(void)
     suite_add_tcase(s, io);
     TCase *torch = tcase_create("torch");
     tcase_add_test(torch, test_srresnet_steps_match_torch);
+    tcase_add_test(torch, test_srresnet_bicubic_skip_steps_match_torch);
     tcase_add_test(torch, test_srvgg_clipped_steps_match_torch);
     suite_add_tcase(s, torch);
     TCase *resume = tcase_create("resume");

@@ -196,9 +196,13 @@ class SRResNet(Net):
         for j in range(nup):
             h = prelu(F.pixel_shuffle(conv(h, w, "up.%d" % j), 2), w["up.%d.prelu" % j])
         y = conv(h, w, "tail")
+        skip = m.get("global_skip", "none")
         act = m.get("output_activation", "tanh_half")
-        if act != "tanh_half":
-            raise ValueError("srresnet: output_activation %s unsupported" % act)
+        if skip == "bicubic" and act == "none":
+            return y + F.interpolate(x, scale_factor=r, mode="bicubic", align_corners=False)
+        if skip != "none" or act != "tanh_half":
+            raise ValueError("srresnet: global_skip %s with output_activation %s unsupported"
+                             % (skip, act))
         return (torch.tanh(y) + 1) / 2
 
 
