@@ -8,6 +8,7 @@
 #include "image_io.h"
 #include "job.h"
 #include "net.h"
+#include "progress.h"
 #include "style_job.h"
 
 #include <stddef.h>
@@ -87,8 +88,41 @@ void cli_output_with(const char *output, const char *suffix, char *path, size_t 
  * polls, so it stops cleanly. */
 void cli_catch_interrupt(void);
 int cli_interrupted(void);
-/* The upscaling progress line (when show) and whether to stop (Ctrl-C). */
-int cli_tile_progress(int show, int done, int total, int tile);
+
+/* ---- Progress beside the terminal line (cli_progress.c) ---- */
+typedef struct cli_web cli_web;
+typedef struct cli_progress {
+    int json;                 /* --json: events as JSON lines on stdout */
+    int web, web_port;        /* --web [PORT] */
+    const char *web_host;     /* --web-host; default 127.0.0.1 */
+    hs_progress sinks;        /* --json's and --web's, for the jobs to report to */
+    cli_web *server;
+} cli_progress;
+/* --json, and with web --web [PORT] and --web-host HOST; the help lines. */
+cli_table cli_progress_table(cli_progress *p, int web);
+void cli_progress_help(int web);
+/* After parsing: --json makes the command quiet (stdout is JSON's) and adds
+ * its sink; --web starts the server (HS_ERR_USAGE when the address cannot
+ * be had) and prints its address. */
+hs_status cli_progress_start(cli_progress *p, cli_common *common);
+void cli_progress_stop(cli_progress *p);
+/* With --json: an {"event":"error"} line (cli_report), and the last line,
+ * {"event":"end","status":CODE} (main). */
+void cli_progress_error(hs_status status, const char *message);
+void cli_progress_end(int code);
+/* Upscaling's bar (tiles, MP/s, time left) and events: cli_tiles_progress
+ * is the hs_upscale_progress callback, and returns whether to stop (Ctrl-C). */
+typedef struct cli_tiles {
+    const hs_progress *events;
+    int show;                 /* the bar, on a terminal */
+    hs_terminal terminal;
+    double start, megapixels; /* of the whole output */
+    int width, height;
+    int tiles, tile;          /* the last count and side, for the summary */
+} cli_tiles;
+void cli_tiles_begin(cli_tiles *t, const cli_progress *p, int quiet, const hs_image *in,
+                     int scale);
+int cli_tiles_progress(void *arg, int done, int total, int tile);
 
 /* ---- Folders of images (cli_batch.c) ---- */
 /* This process's share of a folder: every count-th image from index. */
@@ -135,10 +169,11 @@ typedef struct cli_batch_job {
     const cli_batch_options *options;
     int quiet;
     const char *done_word;         /* "upscaled", "painted": for the summary */
+    const hs_progress *events;     /* told of each image done; NULL: none */
 } cli_batch_job;
 /* Every image of the batch through step: those whose output exists skipped
  * (unless --overwrite), a failure reported and counted without stopping
- * the others, "[i/n] wrote OUTPUT, T s; about S s left" after each, a
+ * the others, "[i/n] wrote OUTPUT, T s; M:SS left" after each (80 columns), a
  * summary at the end. Ctrl-C stops it (exit 9); else the exit code is the
  * first failure's, or 0. */
 int cli_batch_run(const cli_batch_job *job, cli_batch_step step, void *state);

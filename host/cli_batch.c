@@ -192,6 +192,28 @@ hs_status cli_batch_prepare(const char *in_dir, const char *out_dir, hs_image_fo
     return st == HS_OK ? cli_batch_list(in_dir, &options->shard, batch) : st;
 }
 
+/* Image i written: its line on stdout (unless quiet) and its event. */
+static void report_image(const cli_batch_job *job, int i, int skipped, const char *output,
+                         double start, double image_start)
+{
+    double now = hs_seconds();
+    hs_progress_event e = hs_progress_event_of(HS_PHASE_BATCH);
+    e.step = i + 1;
+    e.steps = job->batch->count;
+    e.name = output;
+    e.seconds_per_step = now - image_start;
+    e.elapsed = now - start;
+    e.eta = e.elapsed / (i + 1 - skipped) * (e.steps - e.step);
+    e.fraction = (double)e.step / e.steps;
+    if (!job->quiet) {
+        char line[80];
+        hs_progress_line(&e, line, sizeof line);
+        printf("%s\n", line);
+        fflush(stdout);
+    }
+    hs_progress_emit(job->events, &e);
+}
+
 int cli_batch_run(const cli_batch_job *job, cli_batch_step step, void *state)
 {
     const cli_batch *batch = job->batch;
@@ -220,12 +242,7 @@ int cli_batch_run(const cli_batch_job *job, cli_batch_step step, void *state)
             continue;
         }
         done++;
-        if (!job->quiet) {
-            double per_image = (hs_seconds() - start) / (i + 1 - skipped);
-            printf("[%d/%d] wrote %s, %.1f s; about %.0f s left\n", i + 1, batch->count, output,
-                   hs_seconds() - image_start, per_image * (batch->count - i - 1));
-            fflush(stdout);
-        }
+        report_image(job, i, skipped, output, start, image_start);
     }
     if (st != HS_OK) return cli_report(st);
     if (!job->quiet || failed)

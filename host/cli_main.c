@@ -103,7 +103,10 @@ void cli_common_help(void)
 
 int cli_report(hs_status status)
 {
-    if (status != HS_OK) fprintf(stderr, "hirestyle: %s\n", hs_last_error());
+    if (status != HS_OK) {
+        fprintf(stderr, "hirestyle: %s\n", hs_last_error());
+        cli_progress_error(status, hs_last_error());
+    }
     return (int)status;
 }
 
@@ -167,7 +170,11 @@ int main(int argc, char **argv)
         return 0;
     }
     for (int i = 0; i < command_count; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            int code = commands[i].run(argc - 1, argv + 1);
+            cli_progress_end(code);
+            return code;
+        }
     fprintf(stderr, "hirestyle: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return HS_ERR_USAGE;

@@ -1,6 +1,6 @@
 /* cli_output.c — what the commands share for their results: saving (the
- * command recorded in a PNG: job_output.c), the names of extra outputs, the
- * tile progress line and Ctrl-C, which requests the library's stop. */
+ * command recorded in a PNG: job_output.c), the names of extra outputs and
+ * Ctrl-C, which requests the library's stop. */
 #include "cli.h"
 
 #include <signal.h>
@@ -32,13 +32,4 @@ hs_status cli_save_image(const char *path, const hs_image *img, const char *mode
 void cli_output_with(const char *output, const char *suffix, char *path, size_t size)
 {
     hs_job_output_with(output, suffix, path, size);
-}
-
-int cli_tile_progress(int show, int done, int total, int tile)
-{
-    if (show) {
-        fprintf(stderr, "\rhirestyle: upscaling, tile %d of %d (%d px)   ", done, total, tile);
-        if (done == total || cli_interrupted()) fputc('\n', stderr);
-    }
-    return cli_interrupted(); /* Ctrl-C: stop between tiles, write nothing */
 }

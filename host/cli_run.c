@@ -36,6 +36,7 @@ static void run_help(void)
            "                             out.png), or the folder of --content DIR's results\n",
            CLI_ADAPT_DEFAULT_STEPS);
     cli_style_batch_help();
+    cli_progress_help(1);
     cli_common_help();
 }
 
@@ -43,6 +44,7 @@ typedef struct run_args {
     hs_style_job job; /* the output is job.output */
     cli_common common;
     cli_batch_options batch; /* --content DIR: --overwrite, --shard */
+    cli_progress progress;   /* --json, --web */
     const char *model;
     int scale, tile, save_intermediate;
     int adapt_steps; /* --adapt-upscaler: fine-tune the upscaler on the painting first */
@@ -81,17 +83,12 @@ static int parse(run_args *a, int argc, char **argv)
     a->job.image_size = 1024;
     a->scale = 4;
     cli_table tables[] = {CLI_TABLE(run_options, set_run_option, a), cli_style_table(&a->job),
-                          cli_batch_table(&a->batch), cli_common_table(&a->common)};
-    int rc = cli_parse("run", argc, argv, tables, 4);
+                          cli_batch_table(&a->batch), cli_progress_table(&a->progress, 1),
+                          cli_common_table(&a->common)};
+    int rc = cli_parse("run", argc, argv, tables, 5);
     if (rc == CLI_HELP) run_help();
     if (rc) return rc;
     return cli_style_check(&a->job) ? HS_ERR_USAGE : 0;
-}
-
-static int show_tiles(void *arg, int done, int total, int tile)
-{
-    const run_args *a = arg;
-    return cli_tile_progress(!a->common.quiet && isatty(STDERR_FILENO), done, total, tile);
 }
 
 /* The upscaler of paintings unless --upscale-model names one (or
@@ -158,7 +155,9 @@ static hs_status enlarge(run_session *s, const hs_image *in, hs_image *out)
     if (st == HS_OK && !a->common.quiet)
         fprintf(stderr, "hirestyle: upscaling %dx%d x%d with %s\n", in->width, in->height,
                 net->scale, s->sr_model);
-    hs_upscale_options opts = {a->tile, show_tiles, a, HS_UPSCALE_PRE_PAD, 0};
+    cli_tiles tiles;
+    cli_tiles_begin(&tiles, &a->progress, a->common.quiet, in, net->scale);
+    hs_upscale_options opts = {a->tile, cli_tiles_progress, &tiles, HS_UPSCALE_PRE_PAD, 0};
     if (st == HS_OK) st = hs_upscale_image(net, in, &opts, out);
     if (a->adapt_steps) hs_net_free(&adapted);
     return st;
@@ -222,28 +221,28 @@ static hs_status check_first(run_args *a, run_session *s, int folder, cli_batch 
     return st;
 }
 
-int cli_run(int argc, char **argv)
+/* The command, after parsing; a->progress started. */
+static int run_command(run_args *a, int argc, char **argv)
 {
-    run_args a = {0};
-    int rc = parse(&a, argc, argv);
-    if (rc) return rc == CLI_HELP ? 0 : rc;
-    a.job.quiet = a.common.quiet;
-    a.job.verbose = a.common.context.verbose;
-    a.job.argc = argc;
-    a.job.argv = argv;
-    run_session s = {.a = &a, .folder = cli_is_folder(a.job.content), .argc = argc, .argv = argv};
+    a->job.quiet = a->common.quiet;
+    a->job.progress = &a->progress.sinks;
+    a->job.verbose = a->common.context.verbose;
+    a->job.argc = argc;
+    a->job.argv = argv;
+    run_session s = {.a = a, .folder = cli_is_folder(a->job.content), .argc = argc, .argv = argv};
     cli_batch batch = {0};
     /* everything that can fail early, before minutes of work */
-    hs_status st = check_first(&a, &s, s.folder, &batch);
+    int rc;
+    hs_status st = check_first(a, &s, s.folder, &batch);
     if (st != HS_OK) {
         cli_batch_free(&batch);
         return cli_report(st);
     }
-    if (s.folder && !a.common.quiet)
+    if (s.folder && !a->common.quiet)
         printf("painting and enlarging %d of the %d images in %s%s into %s\n", batch.count,
-               batch.total, a.job.content, a.batch.shard.count > 1 ? " (this shard's)" : "",
-               a.job.output);
-    if ((rc = cli_open_context(&a.common, &s.ctx))) {
+               batch.total, a->job.content, a->batch.shard.count > 1 ? " (this shard's)" : "",
+               a->job.output);
+    if ((rc = cli_open_context(&a->common, &s.ctx))) {
         cli_batch_free(&batch);
         return rc;
     }
@@ -251,22 +250,37 @@ int cli_run(int argc, char **argv)
     double start = hs_seconds();
     st = session_open(&s);
     if (st == HS_OK && s.folder) {
-        cli_batch_job job = {&batch, a.job.content, a.job.output, 0, &a.batch, a.common.quiet,
-                             "painted and enlarged"};
+        cli_batch_job job = {&batch, a->job.content, a->job.output, 0, &a->batch, a->common.quiet,
+                             "painted and enlarged", &a->progress.sinks};
         rc = cli_batch_run(&job, run_entry, &s);
     } else if (st == HS_OK) {
-        st = run_photo(&s, a.job.content, a.job.output);
+        st = run_photo(&s, a->job.content, a->job.output);
     }
     session_close(&s);
     hs_context_destroy(s.ctx);
     cli_batch_free(&batch);
     if (s.folder && st == HS_OK) return rc;
-    if (st == HS_OK && !a.common.quiet) {
+    if (st == HS_OK && !a->common.quiet) {
         char styled[4096];
-        cli_output_with(a.job.output, "styled", styled, sizeof styled);
-        int kept = a.save_intermediate && a.scale > 1;
-        printf("wrote %s (%dx%d)%s%s in %.0f s\n", a.job.output, s.width, s.height,
+        cli_output_with(a->job.output, "styled", styled, sizeof styled);
+        int kept = a->save_intermediate && a->scale > 1;
+        printf("wrote %s (%dx%d)%s%s in %.0f s\n", a->job.output, s.width, s.height,
                kept ? " and " : "", kept ? styled : "", hs_seconds() - start);
     }
     return cli_report(st);
+}
+
+int cli_run(int argc, char **argv)
+{
+    run_args a = {0};
+    int rc = parse(&a, argc, argv);
+    if (rc) return rc == CLI_HELP ? 0 : rc;
+    hs_status st = cli_progress_start(&a.progress, &a.common);
+    if (st != HS_OK) {
+        cli_progress_stop(&a.progress);
+        return cli_report(st);
+    }
+    rc = run_command(&a, argc, argv);
+    cli_progress_stop(&a.progress);
+    return rc;
 }

@@ -66,6 +66,7 @@ static void style_help(void)
         "      --save-every N          also save OUTPUT_<iter>.png every N iterations (default: 0,\n"
         "                              never)\n");
     cli_style_batch_help();
+    cli_progress_help(1);
     cli_common_help();
     printf("\n"
            "Options take --name=value too; each is given once, but --style adds to the list.\n"
@@ -279,7 +280,7 @@ static hs_status paint_entry(void *state, const char *input, const char *output)
 
 /* --content DIR -o DIR: every photo of this shard with the same styles. */
 static int style_folder(hs_style_job *job, cli_common *common, cli_batch_options *options,
-                        int argc, char **argv)
+                        const cli_progress *progress, int argc, char **argv)
 {
     char model[4096], probe[4096];
     cli_batch batch = {0};
@@ -305,7 +306,7 @@ static int style_folder(hs_style_job *job, cli_common *common, cli_batch_options
     if (st == HS_OK) {
         folder_state f = {painter, argc, argv};
         cli_batch_job run = {&batch, job->content, job->output, 0, options, common->quiet,
-                             "painted"};
+                             "painted", &progress->sinks};
         rc = cli_batch_run(&run, paint_entry, &f);
         hs_style_batch_close(painter);
     } else {
@@ -316,36 +317,21 @@ static int style_folder(hs_style_job *job, cli_common *common, cli_batch_options
     return rc;
 }
 
-int cli_style(int argc, char **argv)
+/* --content FILE: one painting. */
+static int style_one(hs_style_job *job, const cli_common *common, int argc, char **argv)
 {
-    hs_style_job job;
-    hs_style_job_defaults(&job);
-    cli_common common = {0};
-    cli_batch_options options;
-    cli_table tables[] = {cli_style_table(&job), cli_batch_table(&options),
-                          cli_common_table(&common)};
-    int rc = cli_parse("style", argc, argv, tables, 3);
-    if (rc == CLI_HELP) style_help();
-    if (rc) return rc == CLI_HELP ? 0 : rc;
-    if (cli_style_check(&job)) return HS_ERR_USAGE;
-    const char *output = job.output;
-    job.quiet = common.quiet;
-    job.verbose = common.context.verbose;
-    job.argc = argc;
-    job.argv = argv;
-    if (cli_is_folder(job.content)) return style_folder(&job, &common, &options, argc, argv);
-
+    const char *output = job->output;
     char model[4096];
     hs_status st = cli_check_output_format(output, 0);
-    if (st == HS_OK) st = hs_style_job_weights(&job, model, sizeof model);
+    if (st == HS_OK) st = hs_style_job_weights(job, model, sizeof model);
     if (st != HS_OK) return cli_report(st);
     hs_context *ctx;
-    rc = cli_open_context(&common, &ctx);
+    int rc = cli_open_context(common, &ctx);
     if (rc) return rc;
     cli_catch_interrupt();
     double start = hs_seconds();
     hs_image result = {0};
-    st = hs_style_job_run(ctx, &job, &result);
+    st = hs_style_job_run(ctx, job, &result);
     size_t peak = hs_memory_peak(ctx);
     hs_context_destroy(ctx);
     /* interrupted, the image so far is written too, and the exit code says so */
@@ -354,9 +340,39 @@ int cli_style(int argc, char **argv)
         st = hs_fail(HS_ERR_INTERRUPTED, "interrupted: wrote the painting so far to %s", output);
     else if (st == HS_OK)
         st = saved;
-    if (st == HS_OK && !common.quiet)
+    if (st == HS_OK && !common->quiet)
         printf("wrote %s (%dx%d) in %.1f s, peak device memory %.0f MiB\n", output, result.width,
                result.height, hs_seconds() - start, peak / 1048576.0);
     hs_image_free(&result);
     return cli_report(st);
+}
+
+int cli_style(int argc, char **argv)
+{
+    hs_style_job job;
+    hs_style_job_defaults(&job);
+    cli_common common = {0};
+    cli_batch_options options;
+    cli_progress progress;
+    cli_table tables[] = {cli_style_table(&job), cli_batch_table(&options),
+                          cli_progress_table(&progress, 1), cli_common_table(&common)};
+    int rc = cli_parse("style", argc, argv, tables, 4);
+    if (rc == CLI_HELP) style_help();
+    if (rc) return rc == CLI_HELP ? 0 : rc;
+    if (cli_style_check(&job)) return HS_ERR_USAGE;
+    hs_status st = cli_progress_start(&progress, &common);
+    if (st != HS_OK) {
+        cli_progress_stop(&progress);
+        return cli_report(st);
+    }
+    job.quiet = common.quiet;
+    job.verbose = common.context.verbose;
+    job.argc = argc;
+    job.argv = argv;
+    job.progress = &progress.sinks;
+    rc = cli_is_folder(job.content)
+             ? style_folder(&job, &common, &options, &progress, argc, argv)
+             : style_one(&job, &common, argc, argv);
+    cli_progress_stop(&progress);
+    return rc;
 }

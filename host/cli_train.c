@@ -21,6 +21,7 @@ typedef struct train_args {
     hs_train_recipe recipe;
     hs_train_config config;
     hs_gan_config gan;
+    cli_progress progress; /* --json, --web */
 } train_args;
 
 static void defaults(train_args *a)
@@ -89,6 +90,7 @@ static void help(void)
            "  --gan-start N         no adversarial loss before step N: an L1 warm-up (0)\n"
            "  --lr-d F              the discriminator's learning rate (1e-4)\n"
            "  --disc-features N     the discriminator's first channels (64)\n");
+    cli_progress_help(1);
     cli_common_help();
 }
 
@@ -222,11 +224,13 @@ static hs_status check_args(const train_args *a)
 static int parse_args(train_args *a, int argc, char **argv)
 {
     defaults(a);
-    cli_table tables[] = {CLI_TABLE(train_options, set_option, a), cli_common_table(&a->common)};
-    int rc = cli_parse("train-sr", argc, argv, tables, 2);
+    cli_table tables[] = {CLI_TABLE(train_options, set_option, a),
+                          cli_progress_table(&a->progress, 1), cli_common_table(&a->common)};
+    int rc = cli_parse("train-sr", argc, argv, tables, 3);
     if (rc == CLI_HELP) help();
     if (rc) return rc;
     hs_status st = check_args(a);
+    if (st == HS_OK) st = cli_progress_start(&a->progress, &a->common);
     return st == HS_OK ? 0 : cli_report(st);
 }
 
@@ -310,6 +314,7 @@ int cli_train_sr(int argc, char **argv)
     r->log = a.common.quiet ? NULL : stdout;
     r->progress = !a.common.quiet && isatty(STDERR_FILENO);
     r->stop = cli_interrupted;
+    r->events = &a.progress.sinks;
 
     hs_train_images data = {0}, val = {0};
     hs_status st = check_folder(a.output);
@@ -319,6 +324,7 @@ int cli_train_sr(int argc, char **argv)
     if (st == HS_OK && (rc = cli_open_context(&a.common, &ctx))) {
         hs_train_images_free(&data);
         hs_train_images_free(&val);
+        cli_progress_stop(&a.progress);
         return rc;
     }
     cli_catch_interrupt();
@@ -326,6 +332,7 @@ int cli_train_sr(int argc, char **argv)
     if (ctx) hs_context_destroy(ctx);
     hs_train_images_free(&data);
     hs_train_images_free(&val);
+    cli_progress_stop(&a.progress);
     return cli_report(st);
 }
 

@@ -33,6 +33,7 @@ typedef struct upscale_args {
     int threads[3];       /* -j load:proc:save */
     cli_batch_options batch; /* folders: --overwrite, --shard */
     hs_save_options save; /* -f, --quality, --bits */
+    cli_progress progress; /* --json */
 } upscale_args;
 
 static void upscale_help(void)
@@ -83,6 +84,7 @@ static void upscale_help(void)
            "                         of --shards N or $HIRESTYLE_SHARDS)\n"
            "      --shards N         the shard count for JOB_COMPLETION_INDEX (Kubernetes)\n",
            DEFAULT_SCALE, CLI_ADAPT_DEFAULT_STEPS);
+    cli_progress_help(0);
     cli_common_help();
     printf("\n"
            "Options take --name=value too, each given once. The one-letter ones are\n"
@@ -182,10 +184,13 @@ static int parse_args(upscale_args *a, int argc, char **argv)
 {
     *a = (upscale_args){.scale = DEFAULT_SCALE, .threads = {1, 2, 2}};
     cli_table tables[] = {CLI_TABLE(upscale_options, set_option, a),
-                          cli_batch_table(&a->batch), cli_common_table(&a->common)};
-    int rc = cli_parse("upscale", argc, argv, tables, 3);
+                          cli_batch_table(&a->batch), cli_progress_table(&a->progress, 0),
+                          cli_common_table(&a->common)};
+    int rc = cli_parse("upscale", argc, argv, tables, 4);
     if (rc == CLI_HELP) upscale_help();
     if (rc) return rc;
+    hs_status st = cli_progress_start(&a->progress, &a->common);
+    if (st != HS_OK) return cli_report(st);
     if (!a->input || !a->output) {
         fprintf(stderr, "hirestyle upscale: -i IN and -o OUT are required (see --help)\n");
         return HS_ERR_USAGE;
@@ -238,21 +243,6 @@ hs_status cli_check_sr_model(const hs_net *net, const char *path, int scale)
     return HS_OK;
 }
 
-/* ---- Progress and output --------------------------------------------------------- */
-
-typedef struct progress_state {
-    int show;         /* a terminal and not --quiet */
-    int tiles, tile;  /* the last tiling used */
-} progress_state;
-
-static int show_progress(void *arg, int done, int total, int tile)
-{
-    progress_state *p = arg;
-    p->tiles = total;
-    p->tile = tile;
-    return cli_tile_progress(p->show, done, total, tile);
-}
-
 /* ---- The command --------------------------------------------------------------- */
 
 /* The net, checked to be super-resolution of the scale asked for. */
@@ -288,15 +278,16 @@ static int64_t input_pixel_budget(const upscale_args *a)
  * the model fitted to `in`, and write it to output. */
 static hs_status upscale_to(hs_net *net, const upscale_args *a, const char *model,
                             const char *input, const hs_image *in, const char *output,
-                            progress_state *progress, int argc, char **argv)
+                            cli_tiles *progress, int argc, char **argv)
 {
     hs_image out = {0};
-    hs_upscale_options opts = {a->tile, show_progress, progress, HS_UPSCALE_PRE_PAD, a->tta};
+    hs_upscale_options opts = {a->tile, cli_tiles_progress, progress, HS_UPSCALE_PRE_PAD, a->tta};
     hs_net adapted;
     hs_status st = a->adapt_steps ? cli_adapt_upscaler(net->ctx, model, in, a->adapt_steps,
                                                        a->common.quiet, &adapted)
                                   : HS_OK;
     int use_adapted = a->adapt_steps && st == HS_OK;
+    cli_tiles_begin(progress, &a->progress, a->common.quiet, in, net->scale);
     if (st == HS_OK) st = hs_upscale_image(use_adapted ? &adapted : net, in, &opts, &out);
     if (use_adapted) hs_net_free(&adapted);
     if (st != HS_OK) st = hs_fail_context(st, "%s", input);
@@ -324,7 +315,7 @@ static int upscale_one(const upscale_args *a, int argc, char **argv)
         hs_image_free(&in);
         return rc;
     }
-    progress_state progress = {!a->common.quiet && isatty(STDERR_FILENO), 0, 0};
+    cli_tiles progress;
     cli_catch_interrupt();
     double start = hs_seconds();
     hs_net net;
@@ -360,7 +351,7 @@ static hs_status upscale_entry(void *state, const char *input, const char *outpu
     const folder_state *f = state;
     hs_image in = {0};
     hs_load_options load = {.max_pixels = input_pixel_budget(f->a), .keep_16bit = 1};
-    progress_state progress = {!f->a->common.quiet && isatty(STDERR_FILENO), 0, 0};
+    cli_tiles progress;
     hs_status st = hs_image_load_with(input, &load, &in);
     if (st == HS_OK)
         st = upscale_to(f->net, f->a, f->model, input, &in, output, &progress, f->argc, f->argv);
@@ -397,7 +388,7 @@ static int upscale_folder(upscale_args *a, int argc, char **argv)
     if (st == HS_OK) {
         folder_state f = {&net, a, model, argc, argv};
         cli_batch_job job = {&batch, a->input, a->output, a->save.format, &a->batch,
-                             a->common.quiet, "upscaled"};
+                             a->common.quiet, "upscaled", &a->progress.sinks};
         rc = cli_batch_run(&job, upscale_entry, &f);
         hs_net_free(&net);
     } else {

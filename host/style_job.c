@@ -3,6 +3,7 @@
 
 #include "engine.h"
 #include "job.h"
+#include "progress.h"
 #include "style_schedule.h"
 #include "timer.h"
 
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 void hs_style_job_defaults(hs_style_job *job)
 {
@@ -190,14 +190,6 @@ static hs_status make_plan(const hs_style_job *job, const hs_net *net, const hs_
     return HS_OK;
 }
 
-/* "1:05:00", "12:34" */
-static void format_duration(double seconds, char *out, size_t size)
-{
-    long s = lround(seconds);
-    if (s >= 3600) snprintf(out, size, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-    else snprintf(out, size, "%ld:%02ld", s / 60, s % 60);
-}
-
 static void print_plan(const job_plan *plan, const char *model, const char *arch,
                        const hs_style_params *p)
 {
@@ -210,13 +202,13 @@ static void print_plan(const job_plan *plan, const char *model, const char *arch
         char blocks[32] = "whole", size[24], time[24] = "?";
         if (sp->block) snprintf(blocks, sizeof blocks, "blocks of %d px", sp->block);
         snprintf(size, sizeof size, "%dx%d", sp->w, sp->h);
-        if (plan->rate > 0) format_duration(plan->rate * sp->work * sp->iterations, time, sizeof time);
+        if (plan->rate > 0) hs_progress_duration(plan->rate * sp->work * sp->iterations, time, sizeof time);
         fprintf(stderr, "  %4d. %11s  %10d  %-17s %9.0f MiB  %7s\n", k + 1, size, sp->iterations,
                 blocks, sp->memory / 1048576.0, time);
     }
     if (plan->rate > 0) {
         char total[24];
-        format_duration(plan->rate * plan->work, total, sizeof total);
+        hs_progress_duration(plan->rate * plan->work, total, sizeof total);
         fprintf(stderr, "  about %s in all, at the speed of the last run on this device\n", total);
     } else {
         fprintf(stderr, "  time: first run of %s on this device, estimated as it goes\n", arch);
@@ -246,7 +238,7 @@ typedef struct job_progress {
     const hs_image *content_rgb; /* at the current scale, for --original-colors */
     const char *model;
     const char *output;          /* the painting's file, which names the snapshots */
-    int tty;
+    hs_terminal terminal;        /* unless quiet */
     int scale;                   /* index of the current scale */
     int iteration;               /* counted over all scales, for --save-every */
     double work_done, start;     /* Σ work × iterations finished, and when it began */
@@ -254,32 +246,44 @@ typedef struct job_progress {
     char save_error[1024];       /* its message: stopping records one of its own */
 } job_progress;
 
-/* "[###   ] 2/4  it 31/100  loss 1.23e+04  0.52 s/it  12:34 left": 80 columns. */
-static void print_progress(const job_progress *jp, int it, const hs_style_losses *l)
+/* Iteration `it` of the current scale to the terminal (unless quiet) and
+ * the job's listeners; the time left from the work done so far. */
+static void report_step(job_progress *jp, int it, const hs_style_losses *l)
 {
     const scale_plan *sp = &jp->plan->scale[jp->scale];
     double elapsed = hs_seconds() - jp->start, done = jp->work_done + sp->work * it;
-    double eta = elapsed / done * (jp->plan->work - done), per = elapsed / done * sp->work;
-    int count = jp->plan->schedule.count, last = it == sp->iterations && jp->scale == count - 1;
-    if (jp->tty) {
-        int width = 20, filled = (int)(width * done / jp->plan->work);
-        fprintf(stderr, "\r[%.*s%*s] %d/%d  it %d/%d  loss %-9.3g %6.2f s/it %3d:%02d left ",
-                filled, "####################", width - filled, "", jp->scale + 1, count, it,
-                sp->iterations, l->total, per, (int)eta / 60, (int)eta % 60);
-        if (last) fputc('\n', stderr);
-    } else if (jp->job->print_every > 0 && (it % jp->job->print_every == 0 || it == sp->iterations)) {
-        fprintf(stderr, "scale %d/%d (%dx%d) iteration %d/%d: loss %.6g (content %.4g, style "
-                "%.4g, tv %.4g), %.2f s/it, %.0f s left\n", jp->scale + 1, count, sp->w, sp->h, it,
-                sp->iterations, l->total, l->content, l->style, l->tv, per, eta);
-    }
+    hs_progress_event e = hs_progress_event_of(HS_PHASE_STYLE);
+    e.step = it;
+    e.steps = sp->iterations;
+    e.scale = jp->scale + 1;
+    e.scales = jp->plan->schedule.count;
+    e.width = sp->w;
+    e.height = sp->h;
+    e.loss = l->total;
+    e.content = l->content;
+    e.style = l->style;
+    e.tv = l->tv;
+    e.seconds_per_step = elapsed / done * sp->work;
+    e.elapsed = elapsed;
+    e.eta = elapsed / done * (jp->plan->work - done);
+    e.fraction = done / jp->plan->work;
+    if (!jp->job->quiet) hs_terminal_event(&jp->terminal, &e);
+    hs_progress_emit(jp->job->progress, &e);
+}
+
+/* x as the RGB8 picture the output would be (with the content's colours on request). */
+static hs_status picture(const job_progress *jp, const hs_tensor *x, hs_image *img)
+{
+    HS_TRY(download_image(x, img));
+    if (jp->job->original_colors) keep_content_colors(img, jp->content_rgb);
+    return HS_OK;
 }
 
 /* x written to `path` (with the content's colours on request). */
 static hs_status save_image(const job_progress *jp, const char *path, const hs_tensor *x)
 {
     hs_image img = {0};
-    HS_TRY(download_image(x, &img));
-    if (jp->job->original_colors) keep_content_colors(&img, jp->content_rgb);
+    HS_TRY(picture(jp, x, &img));
     hs_status st = hs_job_save(path, &img, jp->model, jp->job->argc, jp->job->argv, NULL);
     hs_image_free(&img);
     return st;
@@ -291,7 +295,13 @@ static int on_step(void *user, int it, const hs_style_losses *l, const hs_tensor
     job_progress *jp = user;
     const hs_style_job *job = jp->job;
     jp->iteration++;
-    if (!job->quiet) print_progress(jp, it, l);
+    report_step(jp, it, l);
+    if (hs_progress_wants_image(job->progress)) {
+        hs_image img = {0};
+        /* a picture for the web page is no reason to stop the run */
+        if (picture(jp, x, &img) == HS_OK) hs_progress_image(job->progress, &img);
+        hs_image_free(&img);
+    }
     int final = jp->scale == jp->plan->schedule.count - 1 && it == jp->plan->scale[jp->scale].iterations;
     if (job->save_every > 0 && jp->iteration % job->save_every == 0 && !final) {
         char path[4096], suffix[16];
@@ -304,7 +314,7 @@ static int on_step(void *user, int it, const hs_style_losses *l, const hs_tensor
         }
     }
     if (hs_stop_requested()) {
-        if (jp->tty && !job->quiet) fputc('\n', stderr);
+        hs_terminal_break(&jp->terminal);
         return 1;
     }
     return 0;
@@ -517,8 +527,9 @@ hs_status hs_style_batch_paint(hs_style_batch *b, const char *content, const cha
         note_small_styles(job, &plan, b->styles);
         b->planned = 1;
     }
-    job_progress jp = {job, &plan, &im.content_sized, b->model, output, isatty(STDERR_FILENO),
-                       0, 0, 0, hs_seconds(), HS_OK, ""};
+    job_progress jp = {job, &plan, &im.content_sized, b->model, output, {0}, 0, 0, 0,
+                       hs_seconds(), HS_OK, ""};
+    hs_terminal_init(&jp.terminal, job->print_every);
     if (st == HS_OK) st = run_scales(b, &plan, &im, &jp, &x);
     if (st == HS_ERR_INTERRUPTED && jp.save_status != HS_OK) {
         st = hs_fail(jp.save_status, "snapshot after iteration %d: %s", jp.iteration,

@@ -8,6 +8,7 @@
 #define HS_STYLE_JOB_H
 
 #include "image_io.h"
+#include "progress.h"
 #include "style.h"
 #include "style_schedule.h"
 
@@ -40,7 +41,9 @@ typedef struct hs_style_job {
     int print_every, save_every;
     const char *output;         /* the result, NAME.png: --save-every writes NAME_<iter>.png
                                    and each finished scale as NAME_<side>px.png */
-    int quiet, verbose;
+    int quiet, verbose;          /* quiet: no plan, no progress line */
+    const hs_progress *progress; /* also told every iteration, and given the picture
+                                    when it wants one; NULL: none */
     int argc;                   /* recorded in saved PNGs */
     char **argv;
 } hs_style_job;

@@ -111,6 +111,7 @@ typedef struct loop_state {
     int first_step;
     double step_seconds;      /* spent in steps after the first */
     int timed_steps;
+    hs_terminal terminal;     /* when r->progress */
 } loop_state;
 
 static float mean_recent(const loop_state *s)
@@ -140,13 +141,24 @@ static hs_status save(hs_trainer *t, const hs_train_recipe *r, const loop_state 
 }
 
 static hs_status validate(hs_trainer *t, const hs_train_recipe *r, const hs_train_images *val,
-                          const loop_state *s, hs_train_scores *scores)
+                          loop_state *s, hs_train_scores *scores)
 {
     hs_image sample = {0};
-    HS_TRY(hs_train_validate(t, val, r->val_size, scores, r->sample ? &sample : NULL));
+    int keep = r->sample || (r->events && r->events->count);
+    HS_TRY(hs_train_validate(t, val, r->val_size, scores, keep ? &sample : NULL));
     hs_status st = r->sample && sample.pixels ? hs_image_save(r->sample, &sample, NULL) : HS_OK;
+    hs_progress_event e = hs_progress_event_of(HS_PHASE_VALIDATE);
+    e.step = t->step;
+    e.steps = r->steps;
+    e.psnr = scores->psnr;
+    e.ssim = scores->ssim;
+    e.bicubic_psnr = scores->bicubic_psnr;
+    e.bicubic_ssim = scores->bicubic_ssim;
+    e.elapsed = hs_seconds() - s->started;
+    if (r->progress) hs_terminal_event(&s->terminal, &e);
+    hs_progress_emit(r->events, &e);
+    if (sample.pixels) hs_progress_image(r->events, &sample);
     hs_image_free(&sample);
-    if (r->progress) fputc('\n', stderr);
     if (r->log)
         fprintf(r->log, "step %6d  loss %.5f  val PSNR-Y %.3f dB (bicubic %.3f)  SSIM-Y %.4f "
                 "(bicubic %.4f)  %.0f s\n", t->step, mean_recent(s), scores->psnr,
@@ -156,20 +168,27 @@ static hs_status validate(hs_trainer *t, const hs_train_recipe *r, const hs_trai
     return st;
 }
 
-static void show_progress(const hs_trainer *t, const hs_train_recipe *r, const loop_state *s,
-                          float lr)
+/* The step just done to the terminal line and the listeners. */
+static void report_step(const hs_trainer *t, const hs_train_recipe *r, loop_state *s, float lr)
 {
     double spent = hs_seconds() - s->started;
-    int done = t->step - s->first_step, left = r->steps - t->step;
-    double per_step = done ? spent / done : 0, eta = per_step * left;
-    char line[160], gan[64] = "";
-    if (r->gan)
-        snprintf(gan, sizeof gan, "  P %.3f G %.3f D %.3f", r->gan->loss_perceptual,
-                 r->gan->loss_g, r->gan->loss_d);
-    snprintf(line, sizeof line, "step %d/%d  L1 %.4f%s  lr %.1e  %.2f s/step  ETA %d:%02d:%02d",
-             t->step, r->steps, mean_recent(s), gan, lr, per_step, (int)(eta / 3600),
-             (int)fmod(eta / 60, 60), (int)fmod(eta, 60));
-    fprintf(stderr, "\r%-79.79s", line);
+    int done = t->step - s->first_step;
+    hs_progress_event e = hs_progress_event_of(HS_PHASE_TRAIN);
+    e.step = t->step;
+    e.steps = r->steps;
+    e.loss = mean_recent(s);
+    if (r->gan) {
+        e.perceptual = r->gan->loss_perceptual;
+        e.generator = r->gan->loss_g;
+        e.discriminator = r->gan->loss_d;
+    }
+    e.learning_rate = lr;
+    e.seconds_per_step = done ? spent / done : 0;
+    e.elapsed = spent;
+    e.eta = e.seconds_per_step * (r->steps - t->step);
+    e.fraction = (double)t->step / r->steps;
+    if (r->progress) hs_terminal_event(&s->terminal, &e);
+    hs_progress_emit(r->events, &e);
 }
 
 static hs_status one_step(hs_trainer *t, const hs_train_recipe *r, const hs_train_images *train,
@@ -200,20 +219,20 @@ static hs_status loop(hs_trainer *t, const hs_train_recipe *r, const hs_train_im
             s->step_seconds += hs_seconds() - start;
             s->timed_steps++;
         }
-        if (r->progress) show_progress(t, r, s, lr);
+        report_step(t, r, s, lr);
         int last = t->step == r->steps;
         if (val && val->count && (last || (r->val_every && t->step % r->val_every == 0)))
             HS_TRY(validate(t, r, val, s, &scores));
         if (last || (r->save_every && t->step % r->save_every == 0))
             HS_TRY(save(t, r, s, val ? &scores : NULL));
         if (!last && r->stop && r->stop()) {
-            if (r->progress) fputc('\n', stderr);
+            hs_terminal_break(&s->terminal);
             HS_TRY(save(t, r, s, NULL));
             return hs_fail(HS_ERR_INTERRUPTED, "interrupted at step %d%s%s", t->step,
                            r->checkpoint ? ": saved " : "", r->checkpoint ? r->checkpoint : "");
         }
     }
-    if (r->progress) fputc('\n', stderr);
+    hs_terminal_break(&s->terminal);
     return HS_OK;
 }
 
@@ -228,6 +247,7 @@ hs_status hs_train_run(hs_trainer *t, const hs_train_recipe *r, const hs_train_i
         return hs_fail(HS_ERR_USAGE, "--patch %d must be a multiple of the scale (%d)", r->patch, s);
     HS_TRY(check_memory(t, r));
     loop_state state = {.started = hs_seconds(), .first_step = t->step};
+    hs_terminal_init(&state.terminal, 0);
     size_t in_count = (size_t)r->batch * 3 * small * small, out_count = in_count * s * s;
     state.host_input = malloc(in_count * sizeof(float));
     state.host_target = malloc(out_count * sizeof(float));

