@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -57,12 +58,23 @@ static void remove_stale_temporaries(const char *dir)
 }
 
 /* mkstemp creates the file with mode 0600; give it the mode a plain fopen
- * would: 0666 less the umask (which can only be read by setting it). */
-static mode_t new_file_mode(void)
+ * would: 0666 less the umask. The umask can only be read by setting it, so
+ * it is read once: threads saving at the same time must not see each
+ * other's umask(0) (or leave it set). */
+static mode_t file_mode;
+
+static void read_umask(void)
 {
     mode_t mask = umask(0);
     umask(mask);
-    return 0666 & ~mask;
+    file_mode = 0666 & ~mask;
+}
+
+static mode_t new_file_mode(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, read_umask);
+    return file_mode;
 }
 
 /* Once per directory and thread: a batch writing thousands of files into

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,16 +37,17 @@
 /* How long a start waits for another one building the same entry. */
 #define LOCK_WAIT_SECONDS 600
 
+/* Resolved once per process (pthread_once: contexts may be made on several
+ * threads), read-only afterwards. */
 static char cache_dir[4096]; /* "" when there is no cache */
-static int cache_resolved;
+static pthread_once_t cache_resolved = PTHREAD_ONCE_INIT;
 static int cache_warned;
 
 /* One line on stderr for the first cache problem of the process. */
 static void warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void warn_once(const char *fmt, ...)
 {
-    if (cache_warned) return;
-    cache_warned = 1;
+    if (__atomic_exchange_n(&cache_warned, 1, __ATOMIC_SEQ_CST)) return;
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "hirestyle: warning: ");
@@ -102,10 +104,8 @@ static int private_dir(const char *name, char *out, size_t size)
     return why[0] == '\0';
 }
 
-static void resolve(void)
+static void resolve_once(void)
 {
-    if (cache_resolved) return;
-    cache_resolved = 1;
     const char *xdg = getenv("XDG_CACHE_HOME");
     const char *home = getenv("HOME");
     char usual[4096] = "";
@@ -127,6 +127,8 @@ static void resolve(void)
               "every run", usual[0] ? usual : "", why, cache_dir);
     cache_dir[0] = '\0';
 }
+
+static void resolve(void) { pthread_once(&cache_resolved, resolve_once); }
 
 const char *hs_cache_dir(void)
 {
@@ -218,7 +220,10 @@ void hs_cache_write(const char *name, const void *data, size_t len)
     char path[4400], tmp[4500];
     hs_cache_path(name, path, sizeof path);
     if (!path[0]) return;
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    /* one name per writer, threads of one process included */
+    static unsigned writes;
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld-%u", path, (long)getpid(),
+             __atomic_fetch_add(&writes, 1, __ATOMIC_SEQ_CST));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     int ok = fd >= 0 && write_all(fd, data, len) == 0;
     int saved = errno;
@@ -290,11 +295,8 @@ static void pocl_cache_dir(char *out, size_t size)
         out[0] = '\0';
 }
 
-void hs_cache_prepare_driver(void)
+static void prepare_driver_once(void)
 {
-    static int prepared;
-    if (prepared) return;
-    prepared = 1;
     char dir[4096], why[200] = "no cache directory is set";
     pocl_cache_dir(dir, sizeof dir);
     if (dir[0]) check_dir(dir, why, sizeof why);
@@ -307,6 +309,12 @@ void hs_cache_prepare_driver(void)
     }
     warn_once("PoCL's kernel cache %s: %s, and %s is not usable either: PoCL may not start "
               "(set POCL_CACHE_DIR to a writable directory)", dir, why, own);
+}
+
+void hs_cache_prepare_driver(void)
+{
+    static pthread_once_t prepared = PTHREAD_ONCE_INIT;
+    pthread_once(&prepared, prepare_driver_once);
 }
 
 uint64_t hs_hash(uint64_t h, const void *data, size_t n)
