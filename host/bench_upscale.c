@@ -38,7 +38,7 @@ typedef struct upscale_run { hs_net *net; const hs_image *img; } upscale_run;
 static hs_status upscale_once(void *arg)
 {
     const upscale_run *u = arg;
-    hs_upscale_options opts = {0, NULL, NULL, 0, 0};
+    hs_upscale_options opts = {0};
     hs_image out = {0};
     hs_status st = hs_upscale_image(u->net, u->img, &opts, &out);
     hs_image_free(&out);
@@ -49,7 +49,7 @@ static hs_status warm_up(hs_net *net)
 {
     hs_image small = random_rgb(WARM_UP_SIZE), out = {0};
     if (!small.pixels) return hs_fail(HS_ERR_TOO_LARGE, "bench upscale: out of host memory");
-    hs_upscale_options opts = {0, NULL, NULL, 0, 0};
+    hs_upscale_options opts = {0};
     hs_status st = hs_upscale_image(net, &small, &opts, &out);
     hs_image_free(&out);
     hs_image_free(&small);

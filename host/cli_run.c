@@ -157,7 +157,8 @@ static hs_status enlarge(run_session *s, const hs_image *in, hs_image *out)
                 net->scale, s->sr_model);
     cli_tiles tiles;
     cli_tiles_begin(&tiles, &a->progress, a->common.quiet, in, net->scale);
-    hs_upscale_options opts = {a->tile, cli_tiles_progress, &tiles, HS_UPSCALE_PRE_PAD, 0};
+    hs_upscale_options opts = {.tile = a->tile, .progress = cli_tiles_progress,
+                               .progress_arg = &tiles, .pre_pad = HS_UPSCALE_PRE_PAD};
     if (st == HS_OK) st = hs_upscale_image(net, in, &opts, out);
     if (a->adapt_steps) hs_net_free(&adapted);
     return st;

@@ -281,7 +281,9 @@ static hs_status upscale_to(hs_net *net, const upscale_args *a, const char *mode
                             cli_tiles *progress, int argc, char **argv)
 {
     hs_image out = {0};
-    hs_upscale_options opts = {a->tile, cli_tiles_progress, progress, HS_UPSCALE_PRE_PAD, a->tta};
+    hs_upscale_options opts = {.tile = a->tile, .progress = cli_tiles_progress,
+                               .progress_arg = progress, .pre_pad = HS_UPSCALE_PRE_PAD,
+                               .tta = a->tta};
     hs_net adapted;
     hs_status st = a->adapt_steps ? cli_adapt_upscaler(net->ctx, model, in, a->adapt_steps,
                                                        a->common.quiet, &adapted)

@@ -72,7 +72,7 @@ hs_status hs_job_run(hs_context *ctx, const hs_style_request *request)
         st = hs_fail(HS_ERR_USAGE, "%s upscales x%d, not x%d", sr_model, net.scale, scale);
     hs_image painting = {0}, result = {0};
     if (st == HS_OK) st = paint(ctx, request, &painting, model, sizeof model);
-    hs_upscale_options opts = {0, NULL, NULL, HS_UPSCALE_PRE_PAD, 0};
+    hs_upscale_options opts = {.pre_pad = HS_UPSCALE_PRE_PAD};
     if (st == HS_OK) st = hs_upscale_image(&net, &painting, &opts, &result);
     if (st == HS_OK) st = hs_job_save(request->output, &result, sr_model, 0, NULL, NULL);
     hs_net_free(&net);

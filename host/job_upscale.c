@@ -36,8 +36,9 @@ hs_status hs_job_upscale(hs_context *ctx, const hs_upscale_request *request)
         st = hs_fail(HS_ERR_USAGE, "%s: a %s network, not a super-resolution one", model, net.arch);
     else if (request->scale && net.scale != request->scale)
         st = hs_fail(HS_ERR_USAGE, "%s upscales x%d, not x%d", model, net.scale, request->scale);
-    hs_upscale_options opts = {request->tile, request->progress, request->user,
-                               HS_UPSCALE_PRE_PAD, request->tta};
+    hs_upscale_options opts = {.tile = request->tile, .progress = request->progress,
+                               .progress_arg = request->user, .pre_pad = HS_UPSCALE_PRE_PAD,
+                               .tta = request->tta};
     if (st == HS_OK) st = hs_upscale_image(&net, &in, &opts, &out);
     if (st == HS_OK) st = hs_image_copy_meta(&out, &in);
     if (st == HS_OK) st = hs_image_save(request->output, &out, NULL);

@@ -8,6 +8,7 @@
 #include "upscale.h"
 #include "engine.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,25 +333,91 @@ static rect around(const hs_net *net, rect core, int margin, int width, int heig
     return (rect){x0, y0, x1 - x0, y1 - y0};
 }
 
+/* The tiles of one image, shared by the threads that run them: one per net
+ * (hs_upscale_options' peers), each taking the next tile until none is
+ * left or one failed. Tiles are independent and each lands on its own
+ * pixels of the sink, so which net runs which changes nothing. */
+typedef struct tile_share {
+    pthread_mutex_t lock;
+    const hs_image *rgb;
+    rect area;
+    int tile, margin, columns, total;
+    const hs_upscale_options *opts;
+    output_sink *sink;
+    int next, done;     /* the next tile to take; tiles finished */
+    hs_status failure;  /* the first, with its message: the others stop */
+    char message[2048];
+} tile_share;
+
+typedef struct tile_worker {
+    tile_share *share;
+    hs_net *net;
+} tile_worker;
+
+/* Record the first failure (under the lock), so no more tiles are taken. */
+static void share_fail(tile_share *s, hs_status st, const char *message)
+{
+    if (s->failure != HS_OK) return;
+    s->failure = st;
+    snprintf(s->message, sizeof s->message, "%s", message);
+}
+
+/* One net's loop: take a tile, run it, count it and report progress (under
+ * the lock, so the callback is never called from two threads at once). */
+static void *take_tiles(void *arg)
+{
+    tile_worker *w = arg;
+    tile_share *s = w->share;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        int i = s->failure == HS_OK && s->next < s->total ? s->next++ : -1;
+        pthread_mutex_unlock(&s->lock);
+        if (i < 0) return NULL;
+        int x = i % s->columns * s->tile, y = i / s->columns * s->tile;
+        rect core = {s->area.x + x, s->area.y + y, min_int(s->tile, s->area.w - x),
+                     min_int(s->tile, s->area.h - y)};
+        rect region = around(w->net, core, s->margin, s->rgb->width, s->rgb->height);
+        hs_status st = run_tile(w->net, s->rgb, region, core, s->area, s->sink);
+        pthread_mutex_lock(&s->lock);
+        if (st != HS_OK) {
+            share_fail(s, st, hs_last_error());
+        } else if (s->failure == HS_OK) { /* after a stop, no more progress */
+            s->done++;
+            const hs_upscale_options *o = s->opts;
+            if (o->progress && o->progress(o->progress_arg, s->done, s->total, s->tile)) {
+                char why[64];
+                snprintf(why, sizeof why, "interrupted after %d of %d tiles", s->done, s->total);
+                share_fail(s, HS_ERR_INTERRUPTED, why);
+            }
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
 /* The output of `area` of rgb, tile by tile (the context around each tile
- * may reach beyond area, up to the edges of rgb). */
-static hs_status run_tiles(hs_net *net, const hs_image *rgb, rect area, int tile, int margin,
-                           const hs_upscale_options *opts, output_sink *sink)
+ * may reach beyond area, up to the edges of rgb), on nets[0] in this thread
+ * and on each other net in a thread of its own. */
+static hs_status run_tiles(hs_net *const *nets, int net_count, const hs_image *rgb, rect area,
+                           int tile, int margin, const hs_upscale_options *opts,
+                           output_sink *sink)
 {
     int columns = (area.w + tile - 1) / tile, rows = (area.h + tile - 1) / tile;
-    for (int row = 0; row < rows; row++)
-        for (int column = 0; column < columns; column++) {
-            int x = column * tile, y = row * tile;
-            rect core = {area.x + x, area.y + y, min_int(tile, area.w - x),
-                         min_int(tile, area.h - y)};
-            HS_TRY(run_tile(net, rgb, around(net, core, margin, rgb->width, rgb->height), core,
-                            area, sink));
-            if (opts->progress && opts->progress(opts->progress_arg, row * columns + column + 1,
-                                                 rows * columns, tile))
-                return hs_fail(HS_ERR_INTERRUPTED, "interrupted after %d of %d tiles",
-                               row * columns + column + 1, rows * columns);
-        }
-    return HS_OK;
+    tile_share share = {.rgb = rgb, .area = area, .tile = tile, .margin = margin,
+                        .columns = columns, .total = rows * columns, .opts = opts,
+                        .sink = sink, .failure = HS_OK};
+    if (pthread_mutex_init(&share.lock, NULL) != 0)
+        return hs_fail(HS_ERR_INTERNAL, "upscale: pthread_mutex_init failed");
+    tile_worker workers[HS_UPSCALE_MAX_NETS];
+    pthread_t threads[HS_UPSCALE_MAX_NETS];
+    int started = 1; /* workers[0] is this thread */
+    for (int k = 0; k < net_count; k++) workers[k] = (tile_worker){&share, nets[k]};
+    while (started < net_count && started < share.total &&
+           pthread_create(&threads[started], NULL, take_tiles, &workers[started]) == 0)
+        started++; /* a thread that cannot start leaves its tiles to the others */
+    take_tiles(&workers[0]);
+    for (int k = 1; k < started; k++) pthread_join(threads[k], NULL);
+    pthread_mutex_destroy(&share.lock);
+    return share.failure == HS_OK ? HS_OK : hs_fail(share.failure, "%s", share.message);
 }
 
 static hs_status check_sizes(const hs_net *net, const hs_image *in)
@@ -417,14 +484,48 @@ static int usable_tile(const hs_net *net, int tile, const hs_image *rgb)
     return tile >= whole ? align_up(whole, align) : max_int(align, tile / align * align);
 }
 
+/* net and opts' peers: the same model on other contexts, which share the tiles. */
+static hs_status gather_nets(hs_net *net, const hs_upscale_options *opts, hs_net **nets,
+                             int *count)
+{
+    if (opts->peer_count < 0 || opts->peer_count >= HS_UPSCALE_MAX_NETS)
+        return hs_fail(HS_ERR_USAGE, "upscale: %d peer nets; at most %d", opts->peer_count,
+                       HS_UPSCALE_MAX_NETS - 1);
+    nets[0] = net;
+    for (int k = 0; k < opts->peer_count; k++) {
+        hs_net *peer = opts->peers[k];
+        if (peer->count != net->count || peer->scale != net->scale ||
+            peer->border != net->border || strcmp(peer->arch, net->arch) != 0)
+            return hs_fail(HS_ERR_INTERNAL, "upscale: peer net %d is not the same model", k + 1);
+        nets[k + 1] = peer;
+    }
+    *count = opts->peer_count + 1;
+    return HS_OK;
+}
+
+/* The tile side from device memory: the smallest any of the nets' devices allows. */
+static hs_status pick_tile_for_all(hs_net *const *nets, int count, int width, int height,
+                                   int *tile)
+{
+    for (int k = 0; k < count; k++) {
+        int side;
+        HS_TRY(hs_upscale_pick_tile(nets[k], width, height, &side));
+        if (k == 0 || side < *tile) *tile = side;
+    }
+    return HS_OK;
+}
+
 /* The whole RGB image, retried with halved tiles while the memory runs out.
  * Pre-padded as opts says, by reflection; a net that trims borders is padded
  * as its tool pads it (see hs_upscale_options), and a net with global means
- * cut into several tiles gets the whole image's means first. */
+ * cut into several tiles gets the whole image's means first (each net its
+ * own copy, on its own device). */
 static hs_status upscale_rgb(hs_net *net, const hs_image *rgb, const hs_upscale_options *opts,
                              output_sink *sink)
 {
-    int margin, tile = opts->tile;
+    int margin, tile = opts->tile, count = 1;
+    hs_net *nets[HS_UPSCALE_MAX_NETS];
+    HS_TRY(gather_nets(net, opts, nets, &count));
     HS_TRY(hs_upscale_margin(net, &margin));
     if (rgb->channels != 3)
         return hs_fail(HS_ERR_INTERNAL, "upscale: the net takes RGB, not %d channels",
@@ -442,19 +543,20 @@ static hs_status upscale_rgb(hs_net *net, const hs_image *rgb, const hs_upscale_
     const hs_image *source = pad > 0 ? &padded : rgb;
     rect area = {pad, pad, rgb->width, rgb->height};
     hs_status st = HS_OK;
-    hs_tensor *means = calloc((size_t)net->count, sizeof *means);
+    hs_tensor *means = calloc((size_t)count * net->count, sizeof *means);
     if (!means) st = hs_fail(HS_ERR_TOO_LARGE, "upscale: out of host memory");
     if (st == HS_OK && tile == 0)
-        st = trims ? hs_upscale_pick_tile(net, rgb->width, rgb->height, &tile)
-                   : hs_upscale_pick_tile(net, source->width, source->height, &tile);
+        st = trims ? pick_tile_for_all(nets, count, rgb->width, rgb->height, &tile)
+                   : pick_tile_for_all(nets, count, source->width, source->height, &tile);
     tile = usable_tile(net, tile, rgb);
     int pinned = 0;
     while (st == HS_OK) {
         if (!pinned && trims && tile < max_int(rgb->width, rgb->height)) { /* several tiles */
-            st = hs_upscale_pin_means(net, source, tile, means);
+            for (int k = 0; k < count && st == HS_OK; k++)
+                st = hs_upscale_pin_means(nets[k], source, tile, means + k * net->count);
             pinned = st == HS_OK;
         }
-        if (st == HS_OK) st = run_tiles(net, source, area, tile, margin, opts, sink);
+        if (st == HS_OK) st = run_tiles(nets, count, source, area, tile, margin, opts, sink);
         if (!out_of_memory(st)) break;
         if (tile <= HS_UPSCALE_MIN_TILE) {
             st = hs_fail_context(st, "upscale with %d-pixel tiles", tile);
@@ -467,7 +569,7 @@ static hs_status upscale_rgb(hs_net *net, const hs_image *rgb, const hs_upscale_
         tile = smaller;
         st = HS_OK;
     }
-    if (means) hs_upscale_unpin_means(net, means);
+    for (int k = 0; means && k < count; k++) hs_upscale_unpin_means(nets[k], means + k * net->count);
     free(means);
     hs_image_free(&padded);
     return st;
@@ -537,6 +639,7 @@ hs_status hs_upscale_image(hs_net *net, const hs_image *in, const hs_upscale_opt
     hs_image colour = {0}, alpha = {0}, result = {0};
     hs_status colour_st = upscale_colour(net, in, opts, &colour);
     hs_memory_trim(net->ctx); /* the tiles' buffers */
+    for (int k = 0; k < opts->peer_count; k++) hs_memory_trim(opts->peers[k]->ctx);
     HS_TRY(colour_st);
     if (in->channels == 3) {
         *out = colour;

@@ -45,7 +45,17 @@ typedef struct hs_upscale_options {
      * outputs for the 8 flips and quarter turns of the image, each turned
      * back (upscale_tta.c). 8 times the work. */
     int tta;
+    /* The same model loaded on other contexts (devices, or more queues on
+     * one), peer_count of them, at most HS_UPSCALE_MAX_NETS - 1: their
+     * threads take tiles beside the calling one. Tiles are independent, so
+     * the result is the one net's, bit for bit when every context is on
+     * the same device; the tile side from memory is the smallest any
+     * device allows. NULL, 0: the net alone. */
+    hs_net *const *peers;
+    int peer_count;
 } hs_upscale_options;
+
+#define HS_UPSCALE_MAX_NETS 64
 
 /* How many input pixels of context a tile needs on each side: the receptive
  * field of the layer list in input pixels, rounded up; a net that trims

@@ -83,7 +83,7 @@ static hs_net load_model(const char *param)
 static float *upscale_floats(hs_net *net, const hs_image *img, int tile, int pre_pad)
 {
     float *out = host_floats(3 * (size_t)img->width * img->height * net->scale * net->scale);
-    hs_upscale_options opts = {tile, NULL, NULL, pre_pad, 0};
+    hs_upscale_options opts = {.tile = tile, .pre_pad = pre_pad};
     HS_CHECK(hs_upscale_floats(net, img, &opts, out));
     return out;
 }

@@ -9,7 +9,8 @@
  *   - a tiny random rrdn (x3, TF depth_to_space) written here, against nets.py;
  *   - the weight and input gradients of srresnet, rrdbnet and the tiny rrdn
  *     (hs_net_backward_weights) against PyTorch autograd (net_grads.py);
- *   - tiled == untiled on a 37×29 image with 12-pixel tiles;
+ *   - tiled == untiled on a 37×29 image with 12-pixel tiles, and the same
+ *     tiles shared by three contexts (peers) == one context's, bit for bit;
  *   - grey and alpha images, the receptive-field margins;
  *   - bad weights files refused with HS_ERR_WEIGHTS and the file's name;
  *   - the `hirestyle upscale` command end to end: output, exit codes,
@@ -141,7 +142,7 @@ static float *upscale_floats(hs_net *net, const hs_image *rgb, int tile)
 {
     size_t n = 3 * (size_t)rgb->width * rgb->height * net->scale * net->scale;
     float *out = host_floats(n);
-    hs_upscale_options opts = {tile, NULL, NULL, 0, 0};
+    hs_upscale_options opts = {.tile = tile};
     HS_CHECK(hs_upscale_floats(net, rgb, &opts, out));
     return out;
 }
@@ -631,7 +632,7 @@ START_TEST(test_tta_is_the_mean_of_eight_orientations)
             hs_image_free(&in);
         }
     hs_image tta = {0}, plain = {0};
-    hs_upscale_options with_tta = {0, NULL, NULL, 0, 1}, without = {0, NULL, NULL, 0, 0};
+    hs_upscale_options with_tta = {.tta = 1}, without = {0};
     HS_CHECK(hs_upscale_image(&net, &rgb, &with_tta, &tta));
     HS_CHECK(hs_upscale_image(&net, &rgb, &without, &plain));
     ck_assert_int_eq(tta.width, W);
@@ -671,8 +672,8 @@ START_TEST(test_tta_of_a_symmetric_net_changes_nothing)
     hs_net net;
     HS_CHECK(hs_graph_parse(test_ctx, "nearest.graph", text, &none, &net));
     hs_image in = random_image(11, 7, 2, 5), tta = {0}, plain = {0};
-    hs_upscale_options with_tta = {0, NULL, NULL, HS_UPSCALE_PRE_PAD, 1};
-    hs_upscale_options without = {0, NULL, NULL, HS_UPSCALE_PRE_PAD, 0};
+    hs_upscale_options with_tta = {.pre_pad = HS_UPSCALE_PRE_PAD, .tta = 1};
+    hs_upscale_options without = {.pre_pad = HS_UPSCALE_PRE_PAD};
     HS_CHECK(hs_upscale_image(&net, &in, &with_tta, &tta));
     HS_CHECK(hs_upscale_image(&net, &in, &without, &plain));
     ck_assert_int_eq(tta.channels, 2);
@@ -713,7 +714,8 @@ static void check_tiling(const char *weights)
 
     int calls[3] = {0};
     hs_image one = {0}, many = {0};
-    hs_upscale_options untiled = {0, NULL, NULL, 0, 0}, tiles = {12, count_tiles, calls, 0, 0};
+    hs_upscale_options untiled = {0},
+                       tiles = {.tile = 12, .progress = count_tiles, .progress_arg = calls};
     HS_CHECK(hs_upscale_image(&net, &rgb, &untiled, &one));
     HS_CHECK(hs_upscale_image(&net, &rgb, &tiles, &many));
     ck_assert_int_eq(calls[0], 12);
@@ -755,6 +757,69 @@ START_TEST(test_tiling_rrdn)
 }
 END_TEST
 
+/* Peers: the same model on two more contexts of the device take tiles in
+ * threads of their own. The output is the one net's bit for bit, progress
+ * still counts 1, 2, ... on one thread at a time, a stop ends every thread,
+ * and a peer of another model is refused. */
+static int stop_at_five(void *arg, int done, int total, int tile)
+{
+    (void)total, (void)tile;
+    int *calls = arg;
+    ck_assert_int_eq(done, ++calls[0]);
+    return done == 5;
+}
+
+START_TEST(test_peers_share_tiles)
+{
+    char weights[PATH_SIZE], other[PATH_SIZE];
+    find_weights("esrgan-slim-x4.safetensors", weights);
+    find_weights("esrgan-slim-x2.safetensors", other);
+    hs_context_options same_device = {getenv("HIRESTYLE_TEST_DEVICE"), HS_DEVICE_ANY, 0};
+    hs_context *ctxs[2];
+    hs_net net = load_net(weights), nets[2], wrong;
+    hs_net *peers[2] = {&nets[0], &nets[1]};
+    for (int k = 0; k < 2; k++) {
+        HS_CHECK(hs_context_create(&same_device, &ctxs[k]));
+        HS_CHECK(hs_net_load(ctxs[k], weights, &nets[k]));
+    }
+    hs_image rgb = random_image(37, 29, 3, 11);
+    size_t n = 3 * (size_t)37 * 29 * net.scale * net.scale;
+    float *alone = upscale_floats(&net, &rgb, 12), *shared = host_floats(n);
+    int calls[3] = {0};
+    hs_upscale_options opts = {.tile = 12, .progress = count_tiles, .progress_arg = calls,
+                               .peers = peers, .peer_count = 2};
+    for (int k = 0; k < 2; k++) hs_memory_reset_peak(ctxs[k]);
+    HS_CHECK(hs_upscale_floats(&net, &rgb, &opts, shared));
+    ck_assert_int_eq(calls[0], 12);
+    /* a peer ran tiles: its context held more than the weights */
+    ck_assert(hs_memory_peak(ctxs[0]) > hs_memory_in_use(ctxs[0]) ||
+              hs_memory_peak(ctxs[1]) > hs_memory_in_use(ctxs[1]));
+    ck_assert_msg(memcmp(alone, shared, n * sizeof *alone) == 0,
+                  "tiles shared by three contexts differ from one context's");
+
+    int stops[1] = {0};
+    hs_upscale_options stopped = {.tile = 12, .progress = stop_at_five, .progress_arg = stops,
+                                  .peers = peers, .peer_count = 2};
+    ck_assert_int_eq(hs_upscale_floats(&net, &rgb, &stopped, shared), HS_ERR_INTERRUPTED);
+    ck_assert_int_eq(stops[0], 5);
+    ck_assert_ptr_nonnull(strstr(hs_last_error(), "interrupted after 5 of 12 tiles"));
+
+    HS_CHECK(hs_net_load(ctxs[0], other, &wrong));
+    hs_net *mismatched[1] = {&wrong};
+    hs_upscale_options bad = {.tile = 12, .peers = mismatched, .peer_count = 1};
+    ck_assert_int_eq(hs_upscale_floats(&net, &rgb, &bad, shared), HS_ERR_INTERNAL);
+    hs_net_free(&wrong);
+    free(alone);
+    free(shared);
+    hs_image_free(&rgb);
+    for (int k = 0; k < 2; k++) {
+        hs_net_free(&nets[k]);
+        hs_context_destroy(ctxs[k]);
+    }
+    hs_net_free(&net);
+}
+END_TEST
+
 /* Worked out by hand from the graphs of weights/README.md. */
 START_TEST(test_margins)
 {
@@ -788,7 +853,7 @@ START_TEST(test_grey_and_alpha)
     find_weights("esrgan-slim-x4.safetensors", weights);
     hs_net net = load_net(weights);
     static const int channel_cases[] = {1, 2, 4};
-    hs_upscale_options opts = {0, NULL, NULL, 0, 0};
+    hs_upscale_options opts = {0};
     for (int k = 0; k < 3; k++) {
         int channels = channel_cases[k];
         hs_image in = random_image(9, 7, channels, 20u + (unsigned)k), out, rgb, big, expected;
@@ -829,7 +894,7 @@ START_TEST(test_sixteen_bit)
     hs_image rgba8 = random_image(9, 7, 4, 31u), rgb8, rgba16, out, alpha16, big_alpha;
     HS_CHECK(hs_image_convert(&rgba8, 3, &rgb8));
     HS_CHECK(hs_image_convert_bits(&rgba8, 16, &rgba16));
-    hs_upscale_options opts = {0, NULL, NULL, 0, 0};
+    hs_upscale_options opts = {0};
     HS_CHECK(hs_upscale_image(&net, &rgba16, &opts, &out));
     ck_assert_int_eq(hs_image_bits(&out), 16);
     ck_assert_int_eq(out.channels, 4);
@@ -974,7 +1039,7 @@ START_TEST(test_cli_upscales_an_rgba_png)
     HS_CHECK(hs_image_load(out_path, &got));
     find_weights("esrgan-slim-x4.safetensors", weights);
     hs_net net = load_net(weights);
-    hs_upscale_options opts = {0, NULL, NULL, HS_UPSCALE_PRE_PAD, 0}; /* as the CLI */
+    hs_upscale_options opts = {.pre_pad = HS_UPSCALE_PRE_PAD}; /* as the CLI */
     HS_CHECK(hs_upscale_image(&net, &in, &opts, &want));
     ck_assert_int_eq(got.width, 36);
     ck_assert_int_eq(got.height, 28);
@@ -1014,7 +1079,7 @@ START_TEST(test_cli_formats)
     HS_CHECK(hs_image_load_with(tif, &deep, &got));
     find_weights("esrgan-slim-x2.safetensors", weights);
     hs_net net = load_net(weights);
-    hs_upscale_options opts = {0, NULL, NULL, HS_UPSCALE_PRE_PAD, 0}; /* as the CLI */
+    hs_upscale_options opts = {.pre_pad = HS_UPSCALE_PRE_PAD}; /* as the CLI */
     HS_CHECK(hs_upscale_image(&net, &in, &opts, &want));
     ck_assert_int_eq(hs_image_bits(&got), 16);
     ck_assert_mem_eq(got.pixels, want.pixels, (size_t)18 * 14 * 3 * 2);
@@ -1173,6 +1238,7 @@ int main(void)
     tcase_add_test(tiling, test_tiling_rdn);
     tcase_add_test(tiling, test_tiling_srresnet);
     tcase_add_test(tiling, test_tiling_rrdn);
+    tcase_add_test(tiling, test_peers_share_tiles);
     tcase_add_test(tiling, test_margins);
     TCase *tta = new_case(s, "tta");
     tcase_add_test(tta, test_tta_is_the_mean_of_eight_orientations);
