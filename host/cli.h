@@ -147,11 +147,14 @@ void cli_batch_free(cli_batch *batch);
 void cli_batch_output(const char *out_dir, const char *name, hs_image_format format, char *path,
                       size_t size);
 hs_status cli_make_folder(const char *dir);
-/* --overwrite, --shard I/N and --shards N, the options of every folder run. */
+/* --overwrite, --shard I/N, --shards N and -j L:P:S, the options of every
+ * folder run. */
 typedef struct cli_batch_options {
     int overwrite;     /* redo the images whose output exists */
     cli_shard shard;   /* this process's share */
+    int threads[3];    /* -j load:proc:save; proc per device */
 } cli_batch_options;
+#define CLI_DEFAULT_THREADS {1, 1, 2}
 cli_table cli_batch_table(cli_batch_options *options);
 /* Before the slow part: -o is a folder (made when missing) where images of
  * `format` (AUTO: png) can be written, *probe such an image's path; the
@@ -159,9 +162,22 @@ cli_table cli_batch_table(cli_batch_options *options);
 hs_status cli_batch_prepare(const char *in_dir, const char *out_dir, hs_image_format format,
                             cli_batch_options *options, cli_batch *batch, char *probe,
                             size_t probe_size);
-/* One image of a folder, from input to output: HS_OK, or a status whose
- * message is recorded (the loop reports it and goes on). */
-typedef hs_status (*cli_batch_step)(void *state, const char *input, const char *output);
+/* The work on each image of a folder, in three stages (cli_pipeline.c),
+ * each returning HS_OK or a status whose message is recorded (the run
+ * reports it and goes on):
+ *   load, on -j's load threads: decode input into *in (NULL: proc reads
+ *     the input itself);
+ *   proc, on one thread per context (`worker` from 0 to workers - 1):
+ *     the work, *out from *in (in is freed after);
+ *   save, on -j's save threads: write out to output (NULL: proc wrote it). */
+typedef struct cli_batch_stages {
+    hs_status (*load)(void *state, const char *input, hs_image *in);
+    hs_status (*proc)(void *state, int worker, const char *input, const char *output,
+                      const hs_image *in, hs_image *out);
+    hs_status (*save)(void *state, const char *output, const hs_image *out);
+    int workers;
+    hs_context *const *contexts; /* worker k's, for the tally of images per device */
+} cli_batch_stages;
 typedef struct cli_batch_job {
     const cli_batch *batch;
     const char *in_dir, *out_dir;
@@ -171,12 +187,21 @@ typedef struct cli_batch_job {
     const char *done_word;         /* "upscaled", "painted": for the summary */
     const hs_progress *events;     /* told of each image done; NULL: none */
 } cli_batch_job;
-/* Every image of the batch through step: those whose output exists skipped
- * (unless --overwrite), a failure reported and counted without stopping
- * the others, "[i/n] wrote OUTPUT, T s; M:SS left" after each (80 columns), a
- * summary at the end. Ctrl-C stops it (exit 9); else the exit code is the
+/* Every image of the batch through the stages, on their threads: those
+ * whose output exists skipped (unless --overwrite), a failure reported and
+ * counted without stopping the others, "[i/n] wrote OUTPUT, T s; M:SS left"
+ * after each (80 columns), in name order whatever the threads, a summary at
+ * the end (with several workers, the images each did, by device). Ctrl-C
+ * stops it (exit 9): no image is taken after it, the work on those taken
+ * stops, and only finished ones are written; else the exit code is the
  * first failure's, or 0. */
-int cli_batch_run(const cli_batch_job *job, cli_batch_step step, void *state);
+int cli_batch_run(const cli_batch_job *job, const cli_batch_stages *stages, void *state);
+/* One context per device of common's -g (N,M,... lists devices; the same
+ * one twice gives it two), `per_device` (-j's proc count) on each, at most
+ * `capacity`; on failure, print why and return the exit code. */
+int cli_open_contexts(const cli_common *common, int per_device, hs_context **ctxs, int capacity,
+                      int *count);
+void cli_close_contexts(hs_context **ctxs, int count);
 
 int cli_devices(int argc, char **argv);
 int cli_style(int argc, char **argv);

@@ -2,10 +2,9 @@
  * `style`/`run --content DIR -o DIR`: the images of a folder in name
  * order, this process's share of them when the work is spread over several
  * (--shard, Slurm job arrays, Kubernetes Indexed Jobs), the output of each,
- * and the loop that skips what is done, reports a bad image without
- * stopping, shows [i/n] with the time left and prints the tally. */
+ * the options of a folder run and its contexts, one per device and proc
+ * thread. The loop over the images is cli_pipeline.c's. */
 #include "cli.h"
-#include "timer.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -151,13 +150,29 @@ hs_status cli_shard_from_env(cli_shard *shard)
 
 /* ---- The options and the loop ---------------------------------------------------- */
 
-enum batch_option { B_OVERWRITE = 1, B_SHARD, B_SHARDS };
+enum batch_option { B_OVERWRITE = 1, B_SHARD, B_SHARDS, B_THREADS };
 
 static const cli_option batch_options[] = {
     {"overwrite", 0, NULL, CLI_FLAG, B_OVERWRITE},
     {"shard", 0, NULL, CLI_VALUE, B_SHARD},
     {"shards", 0, NULL, CLI_VALUE, B_SHARDS},
+    {"jobs", 'j', NULL, CLI_VALUE, B_THREADS},
+    {"threads", 0, NULL, CLI_VALUE, B_THREADS},
 };
+
+/* -j load:proc:save as realesrgan-ncnn-vulkan takes it, each 1 to 64. */
+static int parse_threads(const char *spelling, const char *value, int threads[3])
+{
+    int n = 0, used = 0;
+    if (sscanf(value, "%d:%d:%d%n", &threads[0], &threads[1], &threads[2], &n) == 3 &&
+        value[n] == '\0')
+        used = 1;
+    for (int k = 0; used && k < 3; k++) used = threads[k] >= 1 && threads[k] <= 64;
+    if (used) return 0;
+    fprintf(stderr, "hirestyle: %s takes load:proc:save thread counts from 1 to 64, e.g. 1:2:2, "
+            "not '%s'\n", spelling, value);
+    return -1;
+}
 
 static int set_batch_option(void *state, const cli_option *o, const char *spelling,
                             const char *value)
@@ -167,13 +182,14 @@ static int set_batch_option(void *state, const cli_option *o, const char *spelli
     case B_OVERWRITE: b->overwrite = 1; return 0;
     case B_SHARD: return cli_parse_shard(spelling, value, &b->shard);
     case B_SHARDS: return cli_parse_int(spelling, value, 1, 1000000, &b->shard.count);
+    case B_THREADS: return parse_threads(spelling, value, b->threads);
     }
     return -1;
 }
 
 cli_table cli_batch_table(cli_batch_options *options)
 {
-    *options = (cli_batch_options){0, {-1, 0}};
+    *options = (cli_batch_options){0, {-1, 0}, CLI_DEFAULT_THREADS};
     return CLI_TABLE(batch_options, set_batch_option, options);
 }
 
@@ -192,63 +208,45 @@ hs_status cli_batch_prepare(const char *in_dir, const char *out_dir, hs_image_fo
     return st == HS_OK ? cli_batch_list(in_dir, &options->shard, batch) : st;
 }
 
-/* Image i written: its line on stdout (unless quiet) and its event. */
-static void report_image(const cli_batch_job *job, int i, int skipped, const char *output,
-                         double start, double image_start)
+/* ---- Contexts: one per device and proc thread -------------------------------------- */
+
+void cli_close_contexts(hs_context **ctxs, int count)
 {
-    double now = hs_seconds();
-    hs_progress_event e = hs_progress_event_of(HS_PHASE_BATCH);
-    e.step = i + 1;
-    e.steps = job->batch->count;
-    e.name = output;
-    e.seconds_per_step = now - image_start;
-    e.elapsed = now - start;
-    e.eta = e.elapsed / (i + 1 - skipped) * (e.steps - e.step);
-    e.fraction = (double)e.step / e.steps;
-    if (!job->quiet) {
-        char line[80];
-        hs_progress_line(&e, line, sizeof line);
-        printf("%s\n", line);
-        fflush(stdout);
-    }
-    hs_progress_emit(job->events, &e);
+    for (int k = 0; k < count; k++) hs_context_destroy(ctxs[k]);
 }
 
-int cli_batch_run(const cli_batch_job *job, cli_batch_step step, void *state)
+int cli_open_contexts(const cli_common *common, int per_device, hs_context **ctxs, int capacity,
+                      int *count)
 {
-    const cli_batch *batch = job->batch;
-    int done = 0, skipped = 0, failed = 0;
-    hs_status first_failure = HS_OK, st = HS_OK;
-    double start = hs_seconds();
-    for (int i = 0; st == HS_OK && i < batch->count; i++) {
-        char input[4096], output[4096];
-        snprintf(input, sizeof input, "%s/%s", job->in_dir, batch->names[i]);
-        cli_batch_output(job->out_dir, batch->names[i], job->format, output, sizeof output);
-        if (!job->options->overwrite && access(output, F_OK) == 0) {
-            skipped++;
-            continue;
-        }
-        if (cli_interrupted()) {
-            st = hs_fail(HS_ERR_INTERRUPTED, "interrupted before %s", input);
-            break;
-        }
-        double image_start = hs_seconds();
-        st = step(state, input, output);
-        if (st == HS_ERR_INTERRUPTED) break;
-        if (st != HS_OK) { /* reported, counted, and the batch goes on */
-            cli_report(st);
-            if (!failed++) first_failure = st;
-            st = HS_OK;
-            continue;
-        }
-        done++;
-        report_image(job, i, skipped, output, start, image_start);
+    *count = 0;
+    const char *list = common->context.device;
+    char specs[1024];
+    snprintf(specs, sizeof specs, "%s", list ? list : "");
+    int devices = 1;
+    for (const char *c = specs; *c; c++) devices += *c == ',';
+    if (devices * per_device > capacity) {
+        fprintf(stderr, "hirestyle: %d devices with %d proc threads each: at most %d contexts\n",
+                devices, per_device, capacity);
+        return HS_ERR_USAGE;
     }
-    if (st != HS_OK) return cli_report(st);
-    if (!job->quiet || failed)
-        fprintf(failed ? stderr : stdout, "%s%d %s, %d skipped (output already there%s), "
-                "%d failed, in %.1f s\n", failed ? "hirestyle: " : "", done, job->done_word,
-                skipped, job->options->overwrite ? "" : "; --overwrite redoes them", failed,
-                hs_seconds() - start);
-    return failed ? (int)first_failure : 0;
+    char *rest = specs;
+    for (int d = 0; d < devices; d++) {
+        char *spec = strsep(&rest, ",");
+        if (list && !*spec) {
+            fprintf(stderr, "hirestyle: --device %s: an empty entry in the list\n", list);
+            cli_close_contexts(ctxs, *count);
+            return HS_ERR_USAGE;
+        }
+        cli_common one = *common;
+        one.context.device = list ? spec : NULL;
+        for (int k = 0; k < per_device; k++) {
+            int rc = cli_open_context(&one, &ctxs[*count]);
+            if (rc) {
+                cli_close_contexts(ctxs, *count);
+                return rc;
+            }
+            (*count)++;
+        }
+    }
+    return 0;
 }

@@ -92,7 +92,8 @@ void cli_common_help(void)
     printf("  -g, --device N|P:D|NAME  device index as listed by `hirestyle devices`,\n"
            "                         platform:device, or part of a platform or device name\n"
            "                         (default: $HIRESTYLE_DEVICE, else the best-ranked\n"
-           "                         device: see `hirestyle devices`)\n"
+           "                         device: see `hirestyle devices`); folders and upscale\n"
+           "                         take a list, N,M,...: the work is spread over them\n"
            "      --device-type T    gpu, cpu or any: pick the best-ranked device of that\n"
            "                         type (default: any, GPUs first)\n"
            "      -gpu N             neural-style's: the N-th GPU from 0; -1 = the CPU\n"
@@ -135,7 +136,11 @@ int cli_open_context(const cli_common *common, hs_context **ctx)
     hs_context_options options = common->context;
     char spec[16];
     hs_status st = HS_OK;
-    if (common->gpu_given && common->gpu < 0) options.device_type = HS_DEVICE_CPU;
+    if (options.device && strchr(options.device, ','))
+        st = hs_fail(HS_ERR_USAGE, "--device %s: a list of devices shares the images of a "
+                     "folder, and upscale's tiles; one picture is painted on one device",
+                     options.device);
+    else if (common->gpu_given && common->gpu < 0) options.device_type = HS_DEVICE_CPU;
     else if (common->gpu_given && (st = nth_gpu(common->gpu, spec, sizeof spec)) == HS_OK)
         options.device = spec;
     if (st == HS_OK) st = hs_context_create(&options, ctx);

@@ -1,7 +1,7 @@
 /* cli_run.c — `hirestyle run`: style transfer at a working size, then
- * super-resolution to the final size, on one device, in one command; for
- * one photo or a folder of them (the style net, style targets and the
- * upscaler prepared once). */
+ * super-resolution to the final size, in one command; for one photo, or a
+ * folder of them spread over the devices (the style net, style targets and
+ * the upscaler prepared once per device). */
 #include "cli.h"
 #include "style_job.h"
 #include "timer.h"
@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -108,6 +109,7 @@ static hs_status default_upscaler(int scale, char *path, size_t size)
  * their weights. */
 typedef struct run_session {
     run_args *a;
+    hs_style_job job; /* a->job; quiet and without progress but for the first context's */
     hs_context *ctx;
     hs_style_batch *painter;
     hs_net upscaler;
@@ -134,7 +136,7 @@ static hs_status session_open(run_session *s)
             s->has_upscaler = 0;
         }
     }
-    return st == HS_OK ? hs_style_batch_open(s->ctx, &a->job, &s->painter) : st;
+    return st == HS_OK ? hs_style_batch_open(s->ctx, &s->job, &s->painter) : st;
 }
 
 static void session_close(run_session *s)
@@ -148,15 +150,15 @@ static hs_status enlarge(run_session *s, const hs_image *in, hs_image *out)
     run_args *a = s->a;
     hs_net adapted, *net = a->adapt_steps ? &adapted : &s->upscaler;
     hs_status st = a->adapt_steps ? cli_adapt_upscaler(s->ctx, s->sr_model, in, a->adapt_steps,
-                                                       a->common.quiet, &adapted)
+                                                       s->job.quiet, &adapted)
                                   : HS_OK;
     if (st != HS_OK) return st;
     st = cli_check_sr_model(net, s->sr_model, a->scale);
-    if (st == HS_OK && !a->common.quiet)
+    if (st == HS_OK && !s->job.quiet)
         fprintf(stderr, "hirestyle: upscaling %dx%d x%d with %s\n", in->width, in->height,
                 net->scale, s->sr_model);
     cli_tiles tiles;
-    cli_tiles_begin(&tiles, &a->progress, a->common.quiet, in, net->scale);
+    cli_tiles_begin(&tiles, s->job.progress ? &a->progress : NULL, s->job.quiet, in, net->scale);
     hs_upscale_options opts = {.tile = a->tile, .progress = cli_tiles_progress,
                                .progress_arg = &tiles, .pre_pad = HS_UPSCALE_PRE_PAD};
     if (st == HS_OK) st = hs_upscale_image(net, in, &opts, out);
@@ -200,9 +202,14 @@ static hs_status run_photo(run_session *s, const char *content, const char *outp
     return st;
 }
 
-static hs_status run_entry(void *state, const char *input, const char *output)
+/* The proc stage of cli_batch_run: the photo painted, enlarged and
+ * written by the worker's session. */
+static hs_status run_entry(void *state, int worker, const char *input, const char *output,
+                           const hs_image *in, hs_image *out)
 {
-    return run_photo(state, input, output);
+    (void)in, (void)out; /* the painter reads the photo, run_photo writes the results */
+    run_session *sessions = state;
+    return run_photo(&sessions[worker], input, output);
 }
 
 /* The weights of both nets, and the output (a file, or for a folder of
@@ -222,7 +229,15 @@ static hs_status check_first(run_args *a, run_session *s, int folder, cli_batch 
     return st;
 }
 
-/* The command, after parsing; a->progress started. */
+#define MAX_SESSIONS 64
+
+static void close_sessions(run_session *sessions, int count)
+{
+    for (int k = 0; k < count; k++) session_close(&sessions[k]);
+}
+
+/* The command, after parsing; a->progress started. A folder gets a session
+ * per context (-g N,M, -j's proc count), a photo one. */
 static int run_command(run_args *a, int argc, char **argv)
 {
     a->job.quiet = a->common.quiet;
@@ -230,42 +245,64 @@ static int run_command(run_args *a, int argc, char **argv)
     a->job.verbose = a->common.context.verbose;
     a->job.argc = argc;
     a->job.argv = argv;
-    run_session s = {.a = a, .folder = cli_is_folder(a->job.content), .argc = argc, .argv = argv};
+    run_session first = {.a = a, .job = a->job, .folder = cli_is_folder(a->job.content),
+                         .argc = argc, .argv = argv};
     cli_batch batch = {0};
     /* everything that can fail early, before minutes of work */
-    int rc;
-    hs_status st = check_first(a, &s, s.folder, &batch);
+    hs_status st = check_first(a, &first, first.folder, &batch);
     if (st != HS_OK) {
         cli_batch_free(&batch);
         return cli_report(st);
     }
-    if (s.folder && !a->common.quiet)
+    if (first.folder && !a->common.quiet)
         printf("painting and enlarging %d of the %d images in %s%s into %s\n", batch.count,
                batch.total, a->job.content, a->batch.shard.count > 1 ? " (this shard's)" : "",
                a->job.output);
-    if ((rc = cli_open_context(&a->common, &s.ctx))) {
+    hs_context *ctxs[MAX_SESSIONS];
+    int count = 1, opened = 0;
+    int rc = first.folder ? cli_open_contexts(&a->common, a->batch.threads[1], ctxs,
+                                              MAX_SESSIONS, &count)
+                          : cli_open_context(&a->common, &ctxs[0]);
+    if (rc) {
         cli_batch_free(&batch);
         return rc;
     }
+    run_session *sessions = calloc((size_t)count, sizeof *sessions);
+    if (!sessions) {
+        cli_close_contexts(ctxs, count);
+        cli_batch_free(&batch);
+        return cli_report(hs_fail(HS_ERR_TOO_LARGE, "out of host memory"));
+    }
     cli_catch_interrupt();
     double start = hs_seconds();
-    st = session_open(&s);
-    if (st == HS_OK && s.folder) {
+    for (; st == HS_OK && opened < count; opened++) {
+        sessions[opened] = first;
+        sessions[opened].ctx = ctxs[opened];
+        if (opened > 0) { /* one session's progress: sinks are not called from two threads */
+            sessions[opened].job.quiet = 1;
+            sessions[opened].job.progress = NULL;
+        }
+        st = session_open(&sessions[opened]);
+    }
+    if (st == HS_OK && first.folder) {
         cli_batch_job job = {&batch, a->job.content, a->job.output, 0, &a->batch, a->common.quiet,
                              "painted and enlarged", &a->progress.sinks};
-        rc = cli_batch_run(&job, run_entry, &s);
+        cli_batch_stages stages = {NULL, run_entry, NULL, count, ctxs};
+        rc = cli_batch_run(&job, &stages, sessions);
     } else if (st == HS_OK) {
-        st = run_photo(&s, a->job.content, a->job.output);
+        st = run_photo(&sessions[0], a->job.content, a->job.output);
     }
-    session_close(&s);
-    hs_context_destroy(s.ctx);
+    int width = sessions[0].width, height = sessions[0].height;
+    close_sessions(sessions, opened);
+    free(sessions);
+    cli_close_contexts(ctxs, count);
     cli_batch_free(&batch);
-    if (s.folder && st == HS_OK) return rc;
+    if (first.folder && st == HS_OK) return rc;
     if (st == HS_OK && !a->common.quiet) {
         char styled[4096];
         cli_output_with(a->job.output, "styled", styled, sizeof styled);
         int kept = a->save_intermediate && a->scale > 1;
-        printf("wrote %s (%dx%d)%s%s in %.0f s\n", a->job.output, s.width, s.height,
+        printf("wrote %s (%dx%d)%s%s in %.0f s\n", a->job.output, width, height,
                kept ? " and " : "", kept ? styled : "", hs_seconds() - start);
     }
     return cli_report(st);

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -246,39 +247,54 @@ int cli_style_check(hs_style_job *job)
 void cli_style_batch_help(void)
 {
     printf("Folders (--content DIR -o DIR): the network, the style images and their targets\n"
-           "are prepared once; a bad image is reported and the others go on (the exit code\n"
-           "is the first failure's, after a summary); Ctrl-C writes no half-painted image.\n"
+           "are prepared once per painter; a bad image is reported and the others go on (the\n"
+           "exit code is the first failure's, after a summary); Ctrl-C writes no half-painted\n"
+           "image.\n"
            "      --overwrite             redo the images whose output exists (default: skip)\n"
            "      --shard I/N             paint every N-th image from the I-th (from 0), by\n"
            "                              name, so N processes share a folder (default: from\n"
            "                              SLURM_ARRAY_TASK_ID/_MIN/_COUNT, or\n"
            "                              JOB_COMPLETION_INDEX of --shards N or\n"
            "                              $HIRESTYLE_SHARDS)\n"
-           "      --shards N              the shard count for JOB_COMPLETION_INDEX\n");
+           "      --shards N              the shard count for JOB_COMPLETION_INDEX\n"
+           "  -j, --jobs L:P:S            threads: P painters per device, each with its\n"
+           "                              own context, S writers; L is unused (each\n"
+           "                              painter reads its photo) (default: 1:1:2);\n"
+           "                              -g N,M,... spreads the photos over the devices\n");
 }
 
-/* What every photo of a folder shares. */
+#define MAX_PAINTERS 64
+
+/* What every photo of a folder shares: a painter per context, each with
+ * its copy of the job (only the first prints its plan and reports progress). */
 typedef struct folder_state {
-    hs_style_batch *painter;
+    hs_style_batch *painters[MAX_PAINTERS];
+    hs_style_job jobs[MAX_PAINTERS];
+    int count;
     int argc;
     char **argv;
 } folder_state;
 
-/* One photo of a folder, painted and written (cli_batch_run); interrupted,
- * nothing is written, so that a rerun paints it again. */
-static hs_status paint_entry(void *state, const char *input, const char *output)
+/* One photo of a folder, painted by the worker's painter (cli_batch_run's
+ * proc stage); interrupted, nothing is written, so that a rerun paints it
+ * again. */
+static hs_status paint_entry(void *state, int worker, const char *input, const char *output,
+                             const hs_image *in, hs_image *painting)
 {
+    (void)in; /* the painter reads the photo itself */
     const folder_state *f = state;
-    hs_image painting = {0};
-    hs_status st = hs_style_batch_paint(f->painter, input, output, &painting);
-    if (st == HS_OK)
-        st = cli_save_image(output, &painting, hs_style_batch_model(f->painter), f->argc, f->argv,
-                            NULL);
-    hs_image_free(&painting);
-    return st;
+    return hs_style_batch_paint(f->painters[worker], input, output, painting);
 }
 
-/* --content DIR -o DIR: every photo of this shard with the same styles. */
+static hs_status save_entry(void *state, const char *output, const hs_image *painting)
+{
+    const folder_state *f = state;
+    return cli_save_image(output, painting, hs_style_batch_model(f->painters[0]), f->argc,
+                          f->argv, NULL);
+}
+
+/* --content DIR -o DIR: every photo of this shard with the same styles,
+ * spread over the contexts (-g N,M and -j's proc count). */
 static int style_folder(hs_style_job *job, cli_common *common, cli_batch_options *options,
                         const cli_progress *progress, int argc, char **argv)
 {
@@ -294,25 +310,38 @@ static int style_folder(hs_style_job *job, cli_common *common, cli_batch_options
     if (!common->quiet)
         printf("painting %d of the %d images in %s%s into %s\n", batch.count, batch.total,
                job->content, options->shard.count > 1 ? " (this shard's)" : "", job->output);
-    hs_context *ctx;
-    int rc = cli_open_context(common, &ctx);
+    hs_context *ctxs[MAX_PAINTERS];
+    int count;
+    int rc = cli_open_contexts(common, options->threads[1], ctxs, MAX_PAINTERS, &count);
     if (rc) {
         cli_batch_free(&batch);
         return rc;
     }
     cli_catch_interrupt();
-    hs_style_batch *painter;
-    st = hs_style_batch_open(ctx, job, &painter);
+    folder_state *f = calloc(1, sizeof *f);
+    st = f ? HS_OK : hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
+    for (; st == HS_OK && f->count < count; f->count++) {
+        f->jobs[f->count] = *job;
+        if (f->count > 0) { /* one painter's progress: sinks are not called from two threads */
+            f->jobs[f->count].quiet = 1;
+            f->jobs[f->count].progress = NULL;
+        }
+        st = hs_style_batch_open(ctxs[f->count], &f->jobs[f->count], &f->painters[f->count]);
+        if (st != HS_OK) break;
+    }
     if (st == HS_OK) {
-        folder_state f = {painter, argc, argv};
+        f->argc = argc;
+        f->argv = argv;
         cli_batch_job run = {&batch, job->content, job->output, 0, options, common->quiet,
                              "painted", &progress->sinks};
-        rc = cli_batch_run(&run, paint_entry, &f);
-        hs_style_batch_close(painter);
+        cli_batch_stages stages = {NULL, paint_entry, save_entry, count, ctxs};
+        rc = cli_batch_run(&run, &stages, f);
     } else {
         rc = cli_report(st);
     }
-    hs_context_destroy(ctx);
+    for (int k = 0; f && k < f->count; k++) hs_style_batch_close(f->painters[k]);
+    free(f);
+    cli_close_contexts(ctxs, count);
     cli_batch_free(&batch);
     return rc;
 }

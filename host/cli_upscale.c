@@ -30,7 +30,6 @@ typedef struct upscale_args {
     int scale, scale_given, tile;
     int tta;              /* -x: the mean of the 8 flips and rotations */
     int adapt_steps;      /* --adapt: fine-tune the model on each image first */
-    int threads[3];       /* -j load:proc:save */
     cli_batch_options batch; /* folders: --overwrite, --shard */
     hs_save_options save; /* -f, --quality, --bits */
     cli_progress progress; /* --json */
@@ -73,10 +72,13 @@ static void upscale_help(void)
            "                         steps (default: %d) on crops of the image itself, so\n"
            "                         that it learns the image's own texture (internal\n"
            "                         learning; e.g. for paintings; see `hirestyle train-sr`)\n"
-           "  -j, --threads L:P:S    realesrgan-ncnn-vulkan's load:proc:save threads: checked,\n"
-           "                         then unused (one image is loaded, upscaled, saved)\n"
-           "Folders: the net is loaded once; a bad image is reported and the others go on\n"
-           "(the exit code is the first failure's, after a summary).\n"
+           "  -j, --jobs L:P:S       threads: L load (decode), P proc per device, S save\n"
+           "                         (encode and write) (default: 1:1:2); each proc thread\n"
+           "                         has its own context and copy of the net. Folders:\n"
+           "                         images go to the proc threads of every -g device; one\n"
+           "                         image: its tiles do (--adapt: on the first alone)\n"
+           "Folders: the net is loaded once per proc thread; a bad image is reported and\n"
+           "the others go on (the exit code is the first failure's, after a summary).\n"
            "      --overwrite        redo images whose output exists (default: skip them)\n"
            "      --shard I/N        upscale every N-th image from the I-th (from 0), by name:\n"
            "                         N processes or machines share a folder (default: from\n"
@@ -93,7 +95,7 @@ static void upscale_help(void)
 
 enum upscale_option {
     U_INPUT = 1, U_OUTPUT, U_MODEL, U_MODELS_DIR, U_SCALE, U_TILE, U_FORMAT, U_QUALITY, U_BITS,
-    U_TTA, U_ADAPT, U_THREADS,
+    U_TTA, U_ADAPT,
 };
 
 /* Named as realesrgan-ncnn-vulkan's where they mean the same. */
@@ -110,22 +112,7 @@ static const cli_option upscale_options[] = {
     {"bits", 0, NULL, CLI_VALUE, U_BITS},
     {"tta", 'x', NULL, CLI_FLAG, U_TTA},
     {"adapt", 0, NULL, CLI_OPTIONAL_COUNT, U_ADAPT},
-    {"threads", 'j', NULL, CLI_VALUE, U_THREADS},
 };
-
-/* -j load:proc:save as realesrgan-ncnn-vulkan takes it, each 1 to 64. */
-static int parse_threads(const char *spelling, const char *value, int threads[3])
-{
-    int n = 0, used = 0;
-    if (sscanf(value, "%d:%d:%d%n", &threads[0], &threads[1], &threads[2], &n) == 3 &&
-        value[n] == '\0')
-        used = 1;
-    for (int k = 0; used && k < 3; k++) used = threads[k] >= 1 && threads[k] <= 64;
-    if (used) return 0;
-    fprintf(stderr, "hirestyle: %s takes load:proc:save thread counts from 1 to 64, e.g. 1:2:2, "
-            "not '%s'\n", spelling, value);
-    return -1;
-}
 
 /* -s is realesrgan's scale here; a style image was meant for `style`. */
 static int parse_scale(const char *spelling, const char *value, int *scale)
@@ -165,7 +152,6 @@ static int set_option(void *state, const cli_option *o, const char *spelling, co
     case U_QUALITY: return cli_parse_int(spelling, value, 1, 100, &a->save.quality);
     case U_TTA: a->tta = 1; return 0;
     case U_ADAPT: return cli_parse_adapt_steps(spelling, value, &a->adapt_steps);
-    case U_THREADS: return parse_threads(spelling, value, a->threads);
     case U_BITS:
         if (!cli_parse_int(spelling, value, 8, 16, &a->save.bits) &&
             (a->save.bits == 8 || a->save.bits == 16))
@@ -182,7 +168,7 @@ static int set_option(void *state, const cli_option *o, const char *spelling, co
 
 static int parse_args(upscale_args *a, int argc, char **argv)
 {
-    *a = (upscale_args){.scale = DEFAULT_SCALE, .threads = {1, 2, 2}};
+    *a = (upscale_args){.scale = DEFAULT_SCALE};
     cli_table tables[] = {CLI_TABLE(upscale_options, set_option, a),
                           cli_batch_table(&a->batch), cli_progress_table(&a->progress, 0),
                           cli_common_table(&a->common)};
@@ -274,36 +260,55 @@ static int64_t input_pixel_budget(const upscale_args *a)
     return (int64_t)(HS_IMAGE_MAX_BYTES / 4) / (scale * scale);
 }
 
-/* Upscale `in` (loaded from input) with net, or with --adapt a copy of
- * the model fitted to `in`, and write it to output. */
-static hs_status upscale_to(hs_net *net, const upscale_args *a, const char *model,
-                            const char *input, const hs_image *in, const char *output,
-                            cli_tiles *progress, int argc, char **argv)
+/* The nets of the contexts, one each, *loaded of them: the same model on
+ * every device and proc thread. */
+static hs_status load_upscalers(hs_context **ctxs, int count, const upscale_args *a,
+                                const char *model, hs_net *nets, int *loaded)
 {
-    hs_image out = {0};
+    for (*loaded = 0; *loaded < count; (*loaded)++) {
+        hs_status st = load_upscaler(ctxs[*loaded], a, model, &nets[*loaded]);
+        if (st != HS_OK) return st;
+    }
+    return HS_OK;
+}
+
+static void free_upscalers(hs_net *nets, int count)
+{
+    for (int k = 0; k < count; k++) hs_net_free(&nets[k]);
+}
+
+/* `in` (loaded from input) upscaled into *out, with its ICC profile and
+ * EXIF: by net, helped by peers (the same model on other contexts) that
+ * take tiles, or with --adapt by a copy of the model fitted to `in`, alone.
+ * The tile events go to `events` (NULL: none). */
+static hs_status upscale_to(hs_net *net, hs_net *const *peers, int peer_count,
+                            const upscale_args *a, const char *model, const char *input,
+                            const hs_image *in, const cli_progress *events, int show,
+                            cli_tiles *progress, hs_image *out)
+{
     hs_upscale_options opts = {.tile = a->tile, .progress = cli_tiles_progress,
                                .progress_arg = progress, .pre_pad = HS_UPSCALE_PRE_PAD,
-                               .tta = a->tta};
+                               .tta = a->tta, .peers = peers,
+                               .peer_count = a->adapt_steps ? 0 : peer_count};
     hs_net adapted;
     hs_status st = a->adapt_steps ? cli_adapt_upscaler(net->ctx, model, in, a->adapt_steps,
                                                        a->common.quiet, &adapted)
                                   : HS_OK;
     int use_adapted = a->adapt_steps && st == HS_OK;
-    cli_tiles_begin(progress, &a->progress, a->common.quiet, in, net->scale);
-    if (st == HS_OK) st = hs_upscale_image(use_adapted ? &adapted : net, in, &opts, &out);
+    cli_tiles_begin(progress, events, !show, in, net->scale);
+    if (st == HS_OK) st = hs_upscale_image(use_adapted ? &adapted : net, in, &opts, out);
     if (use_adapted) hs_net_free(&adapted);
     if (st != HS_OK) st = hs_fail_context(st, "%s", input);
-    if (st == HS_OK) st = hs_image_copy_meta(&out, in);
-    if (st == HS_OK) st = cli_save_image(output, &out, model, argc, argv, &a->save);
-    hs_image_free(&out);
+    if (st == HS_OK) st = hs_image_copy_meta(out, in);
     return st;
 }
 
-/* -i FILE -o FILE: everything checked before the context is made. */
+/* -i FILE -o FILE: everything checked before the contexts are made; with
+ * several (-g N,M, -j's proc count), they share the tiles. */
 static int upscale_one(const upscale_args *a, int argc, char **argv)
 {
     char model[PATH_SIZE];
-    hs_image in = {0};
+    hs_image in = {0}, out = {0};
     hs_load_options load = {.max_pixels = input_pixel_budget(a), .keep_16bit = 1};
     hs_status st = cli_check_output_format(a->output, a->save.format);
     if (st == HS_OK) st = check_bits(a, a->output);
@@ -311,57 +316,75 @@ static int upscale_one(const upscale_args *a, int argc, char **argv)
     if (st == HS_OK && a->adapt_steps) st = cli_check_adaptable(model);
     if (st == HS_OK) st = hs_image_load_with(a->input, &load, &in);
     if (st != HS_OK) return cli_report(st);
-    hs_context *ctx;
-    int rc = cli_open_context(&a->common, &ctx);
+    hs_context *ctxs[HS_UPSCALE_MAX_NETS];
+    int count, loaded = 0;
+    int rc = cli_open_contexts(&a->common, a->batch.threads[1], ctxs, HS_UPSCALE_MAX_NETS, &count);
     if (rc) {
         hs_image_free(&in);
         return rc;
     }
-    cli_tiles progress;
+    cli_tiles progress = {0};
     cli_catch_interrupt();
     double start = hs_seconds();
-    hs_net net;
-    int scale = 0;
-    st = load_upscaler(ctx, a, model, &net);
-    if (st == HS_OK) {
-        scale = net.scale;
-        st = upscale_to(&net, a, model, a->input, &in, a->output, &progress, argc, argv);
-        hs_net_free(&net);
-    }
-    hs_context_destroy(ctx);
+    hs_net nets[HS_UPSCALE_MAX_NETS], *peers[HS_UPSCALE_MAX_NETS];
+    for (int k = 1; k < count; k++) peers[k - 1] = &nets[k];
+    st = load_upscalers(ctxs, count, a, model, nets, &loaded);
+    int scale = st == HS_OK ? nets[0].scale : 0;
+    if (st == HS_OK)
+        st = upscale_to(&nets[0], peers, count - 1, a, model, a->input, &in, &a->progress,
+                        !a->common.quiet, &progress, &out);
+    if (st == HS_OK) st = cli_save_image(a->output, &out, model, argc, argv, &a->save);
+    free_upscalers(nets, loaded);
+    cli_close_contexts(ctxs, count);
     if (st == HS_OK && !a->common.quiet)
-        printf("wrote %s: %dx%d from %dx%d with %s, %d tile%s of %d px, %.1f s\n", a->output,
+        printf("wrote %s: %dx%d from %dx%d with %s, %d tile%s of %d px%s, %.1f s\n", a->output,
                in.width * scale, in.height * scale, in.width, in.height, model,
                progress.tiles, progress.tiles == 1 ? "" : "s", progress.tile,
+               count > 1 && !a->adapt_steps ? " shared by the devices" : "",
                hs_seconds() - start);
     hs_image_free(&in);
+    hs_image_free(&out);
     return cli_report(st);
 }
 
-/* What every image of a folder shares. */
+/* What every image of a folder shares: a net per context. */
 typedef struct folder_state {
-    hs_net *net;
+    hs_net *nets;
+    int workers;
     const upscale_args *a;
     const char *model;
     int argc;
     char **argv;
 } folder_state;
 
-/* One image of a folder: loaded, upscaled and written (cli_batch_run). */
-static hs_status upscale_entry(void *state, const char *input, const char *output)
+/* The stages of cli_batch_run: decode, upscale on the worker's net, write. */
+static hs_status load_entry(void *state, const char *input, hs_image *in)
 {
     const folder_state *f = state;
-    hs_image in = {0};
     hs_load_options load = {.max_pixels = input_pixel_budget(f->a), .keep_16bit = 1};
-    cli_tiles progress;
-    hs_status st = hs_image_load_with(input, &load, &in);
-    if (st == HS_OK)
-        st = upscale_to(f->net, f->a, f->model, input, &in, output, &progress, f->argc, f->argv);
-    hs_image_free(&in);
-    return st;
+    return hs_image_load_with(input, &load, in);
 }
 
-/* -i DIR -o DIR: every image of this shard, the net loaded once. */
+static hs_status upscale_entry(void *state, int worker, const char *input, const char *output,
+                               const hs_image *in, hs_image *out)
+{
+    (void)output;
+    const folder_state *f = state;
+    /* the tile bar and events only when one image is upscaled at a time */
+    int one = f->workers == 1;
+    cli_tiles progress;
+    return upscale_to(&f->nets[worker], NULL, 0, f->a, f->model, input, in,
+                      one ? &f->a->progress : NULL, one && !f->a->common.quiet, &progress, out);
+}
+
+static hs_status save_entry(void *state, const char *output, const hs_image *out)
+{
+    const folder_state *f = state;
+    return cli_save_image(output, out, f->model, f->argc, f->argv, &f->a->save);
+}
+
+/* -i DIR -o DIR: every image of this shard, the net loaded once per
+ * context, the images spread over the contexts. */
 static int upscale_folder(upscale_args *a, int argc, char **argv)
 {
     char model[PATH_SIZE], probe[PATH_SIZE];
@@ -378,25 +401,27 @@ static int upscale_folder(upscale_args *a, int argc, char **argv)
     if (!a->common.quiet)
         printf("upscaling %d of the %d images in %s%s into %s\n", batch.count, batch.total,
                a->input, a->batch.shard.count > 1 ? " (this shard's)" : "", a->output);
-    hs_context *ctx;
-    int rc = cli_open_context(&a->common, &ctx);
+    hs_context *ctxs[HS_UPSCALE_MAX_NETS];
+    int count, loaded = 0;
+    int rc = cli_open_contexts(&a->common, a->batch.threads[1], ctxs, HS_UPSCALE_MAX_NETS, &count);
     if (rc) {
         cli_batch_free(&batch);
         return rc;
     }
     cli_catch_interrupt();
-    hs_net net;
-    st = load_upscaler(ctx, a, model, &net);
+    hs_net nets[HS_UPSCALE_MAX_NETS];
+    st = load_upscalers(ctxs, count, a, model, nets, &loaded);
     if (st == HS_OK) {
-        folder_state f = {&net, a, model, argc, argv};
+        folder_state f = {nets, count, a, model, argc, argv};
         cli_batch_job job = {&batch, a->input, a->output, a->save.format, &a->batch,
                              a->common.quiet, "upscaled", &a->progress.sinks};
-        rc = cli_batch_run(&job, upscale_entry, &f);
-        hs_net_free(&net);
+        cli_batch_stages stages = {load_entry, upscale_entry, save_entry, count, ctxs};
+        rc = cli_batch_run(&job, &stages, &f);
     } else {
         rc = cli_report(st);
     }
-    hs_context_destroy(ctx);
+    free_upscalers(nets, loaded);
+    cli_close_contexts(ctxs, count);
     cli_batch_free(&batch);
     return rc;
 }

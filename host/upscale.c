@@ -569,7 +569,8 @@ static hs_status upscale_rgb(hs_net *net, const hs_image *rgb, const hs_upscale_
         tile = smaller;
         st = HS_OK;
     }
-    for (int k = 0; means && k < count; k++) hs_upscale_unpin_means(nets[k], means + k * net->count);
+    for (int k = 0; means && k < count; k++)
+        hs_upscale_unpin_means(nets[k], means + k * net->count);
     free(means);
     hs_image_free(&padded);
     return st;

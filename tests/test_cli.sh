@@ -281,6 +281,73 @@ expect "Indexed Job without a count" 2 "--shards N or HIRESTYLE_SHARDS" env JOB_
 expect "bad shard" 2 "--shard takes I/N" "$hirestyle" upscale -i "$work/in" -o "$work/k8s" \
     --shard 4/4
 
+# Threads (-j load:proc:save) and contexts (-g N,M: the same device twice
+# here; tests/multi_device.sh mixes PoCL and rusticl): the same pictures as
+# one thread, bit for bit, the lines in name order, each context used.
+# identical A_DIR B_DIR: the same files, with the same pixels.
+identical() {
+    /usr/bin/python3 -c 'import os, sys, numpy as np; from PIL import Image
+a, b = sys.argv[1:3]
+names = sorted(os.listdir(a))
+sys.exit(0 if names and names == sorted(os.listdir(b)) and all(
+    np.array_equal(np.asarray(Image.open(f"{a}/{n}")), np.asarray(Image.open(f"{b}/{n}")))
+    for n in names) else 1)' "$1" "$2"
+}
+in_order() { # in_order FILE N: the lines [1/N] to [N/N], in order
+    [[ $(sed -n 's/^\[\([0-9]*\)\/[0-9]*\] wrote.*/\1/p' "$1" | tr '\n' ' ') == "$(seq -s ' ' 1 "$2") " ]]
+}
+expect "-j 1:1:1" 0 "" "$hirestyle" upscale -i "$work/in" -o "$work/j111" -m esrgan-slim-x2 -j 1:1:1
+expect "-j 2:2:2" 0 "" "$hirestyle" upscale -i "$work/in" -o "$work/j222" -m esrgan-slim-x2 \
+    --jobs 2:2:2
+identical "$work/j111" "$work/j222" && in_order "$work/stdout" 7 &&
+    grep -qE "^images per context: [1-9][0-9]* on .*, [1-9][0-9]* on " "$work/stdout" ||
+    { failed=$((failed + 1)); echo "FAIL -j 2:2:2: not -j 1:1:1's pictures, in order, on both"; cat "$work/stdout"; }
+expect "-g 0,0" 0 "" "$hirestyle" upscale -i "$work/in" -o "$work/g00" -m esrgan-slim-x2 -g 0,0
+identical "$work/j111" "$work/g00" || { failed=$((failed + 1)); echo "FAIL -g 0,0: other pictures"; }
+mkdir -p "$work/one" "$work/shared"
+/usr/bin/python3 -c 'import sys; from PIL import Image
+Image.open(sys.argv[1]).convert("RGB").resize((40, 30)).save(sys.argv[2])' "$examples/dog.jpg" \
+    "$work/crop.png"
+expect "one image, -t 12" 0 "" "$hirestyle" upscale -i "$work/crop.png" -o "$work/one/c.png" \
+    -m esrgan-slim-x2 -t 12 -g 0
+expect "one image, tiles on -g 0,0 -j 1:2:1" 0 "" "$hirestyle" upscale \
+    -i "$work/crop.png" -o "$work/shared/c.png" -m esrgan-slim-x2 -t 12 -g 0,0 -j 1:2:1
+grep -qF "shared by the devices" "$work/stdout" && identical "$work/one" "$work/shared" ||
+    { failed=$((failed + 1)); echo "FAIL tiles shared by 4 contexts: other pixels"; cat "$work/stdout"; }
+expect "-j 0:1:1" 2 "-j takes load:proc:save" "$hirestyle" upscale -i "$work/in" -o "$work/j0" -j 0:1:1
+expect "-g 0," 2 "an empty entry" "$hirestyle" upscale -i "$work/in" -o "$work/g0" -g 0,
+expect "one painting, -g 0,0" 2 "one picture is painted on one device" "${style[@]}" -g 0,0 \
+    -o "$work/k.png"
+no_file "one painting, -g 0,0" "$work/k.png"
+
+# Ctrl-C during a threaded folder: exit 9, every output there whole (a PNG
+# that decodes), no temporaries, and a rerun finishes the rest.
+mkdir -p "$work/many"
+/usr/bin/python3 -c 'import sys; from PIL import Image
+im = Image.open(sys.argv[1]).convert("RGB").resize((96, 72))
+for i in range(12): im.rotate(i * 30).save(f"{sys.argv[2]}/m{i:02}.png")' "$examples/dog.jpg" "$work/many"
+"$hirestyle" upscale -i "$work/many" -o "$work/many-out" -m esrgan-slim-x4 -j 2:2:2 \
+    >"$work/stdout" 2>"$work/stderr" &
+pid=$!
+for _ in $(seq 1 600); do grep -q '^\[' "$work/stdout" 2>/dev/null && break; sleep 0.1; done
+kill -INT $pid
+wait $pid
+rc=$?
+whole=$(/usr/bin/python3 -c 'import os, sys; from PIL import Image
+d = sys.argv[1]
+for n in os.listdir(d): Image.open(f"{d}/{n}").load()
+print(len(os.listdir(d)))' "$work/many-out" 2>&1)
+if [[ $rc -eq 9 && $whole =~ ^[0-9]+$ && $whole -lt 12 ]] && grep -qF "interrupted" "$work/stderr"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1)); echo "FAIL Ctrl-C in a threaded folder: exit $rc, outputs: $whole"
+    sed 's/^/    /' "$work/stderr" | head
+fi
+expect "threaded folder, rerun" 0 "" "$hirestyle" upscale -i "$work/many" -o "$work/many-out" \
+    -m esrgan-slim-x4 -j 2:2:2
+[[ $(ls "$work/many-out" | wc -l) -eq 12 ]] ||
+    { failed=$((failed + 1)); echo "FAIL threaded folder, rerun: not 12 outputs"; ls -a "$work/many-out"; }
+
 # style/run --content DIR: each photo painted with the same styles (the net
 # and the style targets made once), a corrupt one named without stopping
 # the others, a second run skipping all.

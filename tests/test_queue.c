@@ -13,7 +13,8 @@ START_TEST(first_in_first_out)
     hs_queue q;
     ck_assert_int_eq(hs_queue_init(&q, 3), HS_OK);
     for (intptr_t round = 0; round < 4; round++) { /* the ring wraps */
-        for (intptr_t i = 1; i <= 3; i++) ck_assert_int_eq(hs_queue_push(&q, (void *)(round * 10 + i)), 0);
+        for (intptr_t i = 1; i <= 3; i++)
+            ck_assert_int_eq(hs_queue_push(&q, (void *)(round * 10 + i)), 0);
         for (intptr_t i = 1; i <= 3; i++) {
             void *item;
             ck_assert_int_eq(hs_queue_pop(&q, &item), 0);
