@@ -26,6 +26,10 @@ extern const char cli_web_page[];
  * encoding: the page shows no more, and a 4096 px print would take the
  * server's thread seconds of CPU (which the optimiser needs on a CPU device). */
 #define PAGE_SIDE 1024
+/* A picture costs its download on the working thread and its encoding on
+ * the server's: pictures are at least this many times their cost apart,
+ * so that they take at most 1/20 = 5 % of the time. */
+#define COST_SPACING 20.0
 
 /* ---- Curves ---------------------------------------------------------------------
  * Rows of `columns` numbers (x first). When full, every other row is
@@ -73,12 +77,15 @@ struct cli_web {
     char name[256];
     int events;              /* received */
     int iterations;          /* style iterations over all scales: the curves' x */
-    curve losses;            /* x, loss, content, style, tv */
+    curve losses;            /* x, loss, content, style, tv; or training's x, L1, GAN losses */
+    int training;            /* the losses are training's */
     curve scores;            /* x, psnr (validations) */
     double watched;          /* when /status was last asked for */
     hs_image picture;        /* the latest picture, RGB8 */
     double picture_time;
     int picture_serial;      /* 0: none yet */
+    double wanted_at;        /* when a picture was last asked of the work */
+    double download_seconds, encode_seconds; /* what the last picture cost */
     unsigned char *png;      /* picture number png_serial, encoded */
     size_t png_size;
     int png_serial;
@@ -101,6 +108,7 @@ static void on_event(void *user, const hs_progress_event *e)
     } else if (e->phase == HS_PHASE_TRAIN) {
         double row[] = {e->step, e->loss, e->perceptual, e->generator, e->discriminator};
         curve_add(&w->losses, row);
+        w->training = 1;
     } else if (e->phase == HS_PHASE_VALIDATE) {
         curve_add(&w->scores, (double[]){e->step, e->psnr});
     }
@@ -112,8 +120,11 @@ static int wants_image(void *user)
     cli_web *w = user;
     double now = hs_seconds();
     pthread_mutex_lock(&w->lock);
+    double spacing = COST_SPACING * (w->download_seconds + w->encode_seconds);
+    if (spacing < CLI_WEB_PICTURE_SECONDS) spacing = CLI_WEB_PICTURE_SECONDS;
     int wants = now - w->watched < WATCH_SECONDS &&
-                (!w->picture_serial || now - w->picture_time >= CLI_WEB_PICTURE_SECONDS);
+                (!w->picture_serial || now - w->picture_time >= spacing);
+    if (wants) w->wanted_at = now;
     pthread_mutex_unlock(&w->lock);
     return wants;
 }
@@ -132,6 +143,9 @@ static void on_image(void *user, const hs_image *rgb)
         memcpy(w->picture.pixels, rgb->pixels, bytes);
         w->picture_serial++;
         w->picture_time = hs_seconds();
+        /* from wants_image to here: the download (a training sample comes unasked) */
+        if (w->wanted_at > 0) w->download_seconds = w->picture_time - w->wanted_at;
+        w->wanted_at = 0;
     }
     pthread_mutex_unlock(&w->lock);
 }
@@ -159,7 +173,7 @@ static char *status_json(cli_web *w)
     cJSON_AddNumberToObject(o, "image", w->picture_serial);
     cJSON *series = cJSON_AddObjectToObject(o, "series");
     if (series) {
-        curve_json(&w->losses, w->last.phase == HS_PHASE_STYLE ? loss_names : train_names, series);
+        curve_json(&w->losses, w->training ? train_names : loss_names, series);
         curve_json(&w->scores, score_names, series);
     }
     pthread_mutex_unlock(&w->lock);
@@ -221,9 +235,11 @@ static int picture_png(cli_web *w, unsigned char **png, size_t *size)
     if (copy.pixels) {
         char *data = NULL;
         size_t bytes = 0;
+        double start = hs_seconds();
         hs_status st = encode(&copy, &data, &bytes);
         hs_image_free(&copy);
         pthread_mutex_lock(&w->lock);
+        w->encode_seconds = hs_seconds() - start;
         if (st == HS_OK && serial > w->png_serial) {
             free(w->png);
             w->png = (unsigned char *)data;

@@ -11,9 +11,11 @@
  * The server is a progress sink (progress.h). It never makes the work wait:
  * an event updates the state under a mutex (a few copies); the picture is
  * wanted only while someone watches (a /status request in the last few
- * seconds) and at most every CLI_WEB_PICTURE_SECONDS, copied under the
- * mutex, and encoded as PNG (at most 1024 px a side) in the server's
- * thread when a page asks for it. */
+ * seconds) and at most every CLI_WEB_PICTURE_SECONDS, or less often when
+ * a picture's cost (its download by the work, its encoding by the server)
+ * would exceed 5 % of the time between pictures; it is copied under the
+ * mutex, and encoded as PNG (at most 1024 px a side) in the server's thread
+ * when a page asks for it. */
 #ifndef HS_CLI_WEB_H
 #define HS_CLI_WEB_H
 
