@@ -82,20 +82,27 @@ __kernel void col2im_accumulate(__global float *restrict din, int din_offset,
     }
 }
 
-/* out[b][c][p] += bias[c]. One work-item per run of up to `chunk` pixels of
- * one plane bc = b*channels + c: a loop the compiler vectorises, no division
- * per element. */
-__kernel void bias_add(__global float *restrict out, __global const float *restrict bias,
-                       int plane, int channels, int planes, int chunk)
+/* A product's epilogue as a pass of its own (host/gemm.c: after CLBlast;
+ * deconv's bias): for rows x cols values at out[offset + r*ld + p], row r
+ * gets bias[r % channels] when has_bias, then x > 0 ? x : slope * x when
+ * rectify. One work-item per run of up to `chunk` values of one row: a loop
+ * the compiler vectorises, no division per element. */
+__kernel void bias_act(__global float *restrict out, int offset, int ld, int rows, int cols,
+                       int channels, __global const float *restrict bias, int has_bias,
+                       int rectify, float slope, int chunk)
 {
     int seg = get_global_id(0);
-    int bc = get_global_id(1);
+    int r = get_global_id(1);
     int p0 = seg * chunk;
-    if (p0 >= plane || bc >= planes) return;
-    int p1 = min(p0 + chunk, plane);
-    float b = bias[bc % channels];
-    __global float *o = out + (size_t)bc * plane;
-    for (int p = p0; p < p1; p++) o[p] += b;
+    if (p0 >= cols || r >= rows) return;
+    int p1 = min(p0 + chunk, cols);
+    __global float *o = out + offset + (size_t)r * ld;
+    if (has_bias) {
+        float b = bias[r % channels];
+        for (int p = p0; p < p1; p++) o[p] += b;
+    }
+    if (rectify)
+        for (int p = p0; p < p1; p++) o[p] = o[p] > 0.0f ? o[p] : slope * o[p];
 }
 
 /* dbias[c] = sum over b and p of dout[b][c][p], one work-item per channel,

@@ -1,4 +1,5 @@
-/* gemm.cl — our SGEMM for CPU devices: C = alpha·X·Y + beta·C, row-major
+/* gemm.cl — our SGEMM for CPU devices: C = alpha·X·Y + beta·C, row-major,
+ * with an optional epilogue as it stores (a bias per row, an activation)
  * (host/gemm_kernel.c maps op(A), op(B) onto X, Y and drives it).
  *
  * CLBlast's kernels are written for GPUs; on PoCL's CPU device they reach a
@@ -89,10 +90,21 @@ void gemm_stage(__local float *dst, __global const float *y, int rs, int cs, int
     }
 }
 
-/* c[i*ldc + j] = alpha * tile + beta * (same), for the part of the tile
- * inside rows x cols; beta == 0 never reads C. */
+/* The epilogue (host/gemm.c, hs_epilogue) of row i's values x: bias[i]
+ * added when has_bias, then, when rectify, x > 0 ? x : slope * x (ReLU with
+ * slope 0, LeakyReLU): a conv's bias and activation without another pass
+ * over its output. */
+#define GEMM_EPILOGUE __global const float *bias, int has_bias, int rectify, float slope
+floatv gemm_finish(floatv x, int i, GEMM_EPILOGUE)
+{
+    if (has_bias) x += bias[i];
+    return rectify ? select(slope * x, x, x > (floatv)(0.0f)) : x;
+}
+
+/* c[i*ldc + j] = epilogue(alpha * tile + beta * (same)), for the part of
+ * the tile inside rows x cols; beta == 0 never reads C. */
 void gemm_store(__global float *c, int ldc, int rows, int cols, int i0, int j0,
-                const floatv acc[GEMM_MR][GEMM_NV], float alpha, float beta)
+                const floatv acc[GEMM_MR][GEMM_NV], float alpha, float beta, GEMM_EPILOGUE)
 {
     int full = j0 + GEMM_NR <= cols;
     for (int r = 0; r < GEMM_MR && i0 + r < rows; r++) {
@@ -101,14 +113,17 @@ void gemm_store(__global float *c, int ldc, int rows, int cols, int i0, int j0,
             for (int v = 0; v < GEMM_NV; v++) {
                 floatv out = alpha * acc[r][v];
                 if (beta != 0.0f) out += beta * vloadv(v, row);
-                vstorev(out, v, row);
+                vstorev(gemm_finish(out, i0 + r, bias, has_bias, rectify, slope), v, row);
             }
             continue;
         }
         float t[GEMM_NR];
-        for (int v = 0; v < GEMM_NV; v++) vstorev(acc[r][v], v, t);
-        for (int j = 0; j < cols - j0; j++)
-            row[j] = beta != 0.0f ? alpha * t[j] + beta * row[j] : alpha * t[j];
+        for (int v = 0; v < GEMM_NV; v++) vstorev(alpha * acc[r][v], v, t);
+        if (beta != 0.0f)
+            for (int j = 0; j < cols - j0; j++) t[j] += beta * row[j];
+        for (int v = 0; v < GEMM_NV; v++) vstorev(gemm_finish(vloadv(v, t), i0 + r, bias, has_bias,
+                                                 rectify, slope), v, t);
+        for (int j = 0; j < cols - j0; j++) row[j] = t[j];
     }
 }
 
@@ -121,10 +136,11 @@ void gemm_store(__global float *c, int ldc, int rows, int cols, int i0, int j0,
  * store nothing. With `lower` set, so do the tiles wholly above C's
  * diagonal (every row < every column), and a group whose tiles all are
  * returns at once: the lower triangle of a symmetric product for half the
- * work. */
+ * work. The store applies the epilogue (gemm_finish). */
 __kernel void gemm_tiles(__global const float *packed, __global const float *y, int y_off,
                          int y_rs, int y_cs, __global float *c, int c_off, int ldc, int rows,
-                         int cols, int K, float alpha, float beta, int lower)
+                         int cols, int K, float alpha, float beta, int lower,
+                         __global const float *bias, int has_bias, int rectify, float slope)
 {
     __local float ys[GEMM_KC * GEMM_NR];
     int tiles = (rows + GEMM_MR - 1) / GEMM_MR;
@@ -167,5 +183,6 @@ __kernel void gemm_tiles(__global const float *packed, __global const float *y, 
             for (int v = 0; v < GEMM_NV; v++) sum[r][v] += acc[r][v];
     }
     if (active)
-        gemm_store(c + c_off, ldc, rows, cols, tm * GEMM_MR, j0, sum, alpha, beta);
+        gemm_store(c + c_off, ldc, rows, cols, tm * GEMM_MR, j0, sum, alpha, beta, bias,
+                   has_bias, rectify, slope);
 }

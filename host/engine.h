@@ -172,12 +172,38 @@ hs_status hs_gemm_apply_tuning(hs_context *ctx);
  * memory planners count it beside the conv scratch. */
 #define HS_GEMM_PACK_BYTES ((size_t)16 << 20)
 
+/* What a product's store applies to each element of row i, after alpha and
+ * beta: + bias[i] (bias NULL: none), then, when rectify, x > 0 ? x : slope * x
+ * (ReLU: slope 0; LeakyReLU). A conv's bias and activation in its GEMM. */
+typedef struct hs_epilogue { cl_mem bias; int rectify; float slope; } hs_epilogue;
+/* hs_gemm, then the epilogue: in our kernel's store, after CLBlast a pass
+ * over C (the bias_act kernel). ep NULL: plain hs_gemm. */
+hs_status hs_gemm_epilogue(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
+                           hs_matrix a, hs_matrix b, float beta, hs_matrix c,
+                           const hs_epilogue *ep);
+/* conv2d forward (hirestyle.h) into channels channel0 .. channel0+OC-1 of
+ * each image of out (N, C, OH, OW), C >= channel0 + OC (a concat's output,
+ * filled by its producers in place), with the activation act (NULL: none)
+ * applied after the bias as the GEMM stores. */
+typedef struct hs_activation { float slope; } hs_activation; /* x > 0 ? x : slope * x */
+hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *in,
+                                 const hs_tensor *weight, const hs_tensor *bias,
+                                 hs_conv_params p, const hs_activation *act);
+/* The epilogue alone, on rows x cols values at buf[offset + r*ld + j]; row r
+ * takes bias[r % channels]. */
+hs_status hs_epilogue_pass(hs_context *ctx, cl_mem buf, size_t offset, size_t ld, size_t rows,
+                           size_t cols, int channels, const hs_epilogue *ep);
+
 /* Our GEMM kernel (host/gemm_kernel.c): the tile for a device, whether it
- * takes a product (sizes it can index), and the product itself, as hs_gemm. */
+ * takes a product (sizes it can index), and the product itself, as hs_gemm
+ * (hs_gemm_kernel_epilogue: with an epilogue, NULL for none). */
 hs_gemm_blocking hs_gemm_blocking_for(const hs_device_info *dev);
 int hs_gemm_kernel_handles(size_t m, size_t n, size_t k, hs_matrix a, hs_matrix b, hs_matrix c);
 hs_status hs_gemm_kernel(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
                          hs_matrix b, float beta, hs_matrix c);
+hs_status hs_gemm_kernel_epilogue(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
+                                  hs_matrix a, hs_matrix b, float beta, hs_matrix c,
+                                  const hs_epilogue *ep);
 /* As hs_gemm, for a product whose upper triangle the caller does not read
  * (it mirrors a symmetric result from the lower): our kernel skips the
  * tiles wholly above C's diagonal, CLBlast computes them all (gemm.c). */

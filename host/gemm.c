@@ -91,11 +91,30 @@ hs_status hs_gemm_clblast(hs_context *ctx, size_t m, size_t n, size_t k, float a
 hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
                   hs_matrix b, float beta, hs_matrix c)
 {
+    return hs_gemm_epilogue(ctx, m, n, k, alpha, a, b, beta, c, NULL);
+}
+
+hs_status hs_epilogue_pass(hs_context *ctx, cl_mem buf, size_t offset, size_t ld, size_t rows,
+                           size_t cols, int channels, const hs_epilogue *ep)
+{
+    const int chunk = 1024; /* values per work-item of bias_act */
+    size_t segs = (cols + chunk - 1) / chunk;
+    return hs_launch(ctx, "bias_act", 2, (size_t[]){segs, rows}, NULL, ARG_MEM(buf),
+                     ARG_INT(offset), ARG_INT(ld), ARG_INT(rows), ARG_INT(cols), ARG_INT(channels),
+                     ARG_MEM(ep->bias ? ep->bias : buf), ARG_INT(ep->bias != NULL),
+                     ARG_INT(ep->rectify), ARG_FLOAT(ep->slope), ARG_INT(chunk), ARG_END);
+}
+
+hs_status hs_gemm_epilogue(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
+                           hs_matrix a, hs_matrix b, float beta, hs_matrix c,
+                           const hs_epilogue *ep)
+{
     int own = 0;
     HS_TRY(choose(ctx, &own));
     if (own && hs_gemm_kernel_handles(m, n, k, a, b, c))
-        return hs_gemm_kernel(ctx, m, n, k, alpha, a, b, beta, c);
-    return hs_gemm_clblast(ctx, m, n, k, alpha, a, b, beta, c);
+        return hs_gemm_kernel_epilogue(ctx, m, n, k, alpha, a, b, beta, c, ep);
+    HS_TRY(hs_gemm_clblast(ctx, m, n, k, alpha, a, b, beta, c));
+    return ep ? hs_epilogue_pass(ctx, c.buf, c.offset, c.ld, m, n, (int)m, ep) : HS_OK;
 }
 
 hs_status hs_gemm_lower(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,

@@ -6,7 +6,8 @@
  * copy into tiles (gemm_pack_x), also when A is stored transposed (the
  * backward-input GEMMs Wᵀ·dY), which the copy made up to 1.6x faster. The
  * copy of X is kept below HS_GEMM_PACK_BYTES by running K in chunks (beta
- * applies to the first only): A·Bᵀ of feature maps has a long K.
+ * applies to the first only, the epilogue, a bias and activation, to the
+ * last only): A·Bᵀ of feature maps has a long K.
  *
  * The tile shape and K chunk of local memory are chosen from the device's
  * preferred vector width and local memory size before the program is built
@@ -106,10 +107,12 @@ static size_t group_size(hs_context *ctx, size_t tiles, size_t panels)
     return group;
 }
 
-/* One chunk of K, steps k0 .. k0+kc-1; beta applies to the first only;
- * with `lower`, the tiles wholly above C's diagonal are skipped. */
+/* One chunk of K, steps k0 .. k0+kc-1; beta applies to the first only, the
+ * epilogue (NULL: none) to the last only; with `lower`, the tiles wholly
+ * above C's diagonal are skipped. */
 static hs_status run_chunk(hs_context *ctx, const operand_x *x, hs_matrix b, size_t n,
-                           hs_matrix c, size_t k0, size_t kc, float alpha, float beta, int lower)
+                           hs_matrix c, size_t k0, size_t kc, float alpha, float beta, int lower,
+                           const hs_epilogue *ep)
 {
     const hs_gemm_blocking *bl = &ctx->gemm_block;
     size_t nr = (size_t)bl->vw * bl->nv;
@@ -119,11 +122,13 @@ static hs_status run_chunk(hs_context *ctx, const operand_x *x, hs_matrix b, siz
     size_t y_rs = b.trans ? 1 : b.ld, y_cs = b.trans ? b.ld : 1;
     size_t panels = (n + nr - 1) / nr;
     size_t local[2] = {group_size(ctx, x->tiles, panels), 1};
+    cl_mem bias = ep && ep->bias ? ep->bias : c.buf; /* any buffer when unread */
     return hs_launch(ctx, "gemm_tiles", 2, (size_t[]){x->tiles, panels}, local, ARG_MEM(packed),
                      ARG_MEM(b.buf), ARG_INT(b.offset + k0 * y_rs), ARG_INT(y_rs), ARG_INT(y_cs),
                      ARG_MEM(c.buf), ARG_INT(c.offset), ARG_INT(c.ld), ARG_INT(x->rows),
                      ARG_INT(n), ARG_INT(kc), ARG_FLOAT(alpha), ARG_FLOAT(beta),
-                     ARG_INT(lower), ARG_END);
+                     ARG_INT(lower), ARG_MEM(bias), ARG_INT(ep && ep->bias),
+                     ARG_INT(ep && ep->rectify), ARG_FLOAT(ep ? ep->slope : 0.0f), ARG_END);
 }
 
 /* The last element of a rows x cols matrix, and its strides, fit in an int
@@ -145,7 +150,8 @@ int hs_gemm_kernel_handles(size_t m, size_t n, size_t k, hs_matrix a, hs_matrix 
 }
 
 static hs_status gemm_in_chunks(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
-                                hs_matrix a, hs_matrix b, float beta, hs_matrix c, int lower)
+                                hs_matrix a, hs_matrix b, float beta, hs_matrix c, int lower,
+                                const hs_epilogue *ep)
 {
     if (m == 0 || n == 0) return HS_OK;
     size_t mr = (size_t)ctx->gemm_block.mr;
@@ -153,18 +159,25 @@ static hs_status gemm_in_chunks(hs_context *ctx, size_t m, size_t n, size_t k, f
     size_t kc = chunk_k(&x, mr, k);
     for (size_t k0 = 0; k0 < k; k0 += kc)
         HS_TRY(run_chunk(ctx, &x, b, n, c, k0, k - k0 < kc ? k - k0 : kc, alpha,
-                         k0 == 0 ? beta : 1.0f, lower));
+                         k0 == 0 ? beta : 1.0f, lower, k0 + kc >= k ? ep : NULL));
     return HS_OK;
 }
 
 hs_status hs_gemm_kernel(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
                          hs_matrix b, float beta, hs_matrix c)
 {
-    return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 0);
+    return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 0, NULL);
+}
+
+hs_status hs_gemm_kernel_epilogue(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
+                                  hs_matrix a, hs_matrix b, float beta, hs_matrix c,
+                                  const hs_epilogue *ep)
+{
+    return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 0, ep);
 }
 
 hs_status hs_gemm_kernel_lower(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
                                hs_matrix a, hs_matrix b, float beta, hs_matrix c)
 {
-    return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 1);
+    return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 1, NULL);
 }

@@ -6,7 +6,10 @@
  *   backward input: dcol          = Wᵀ (K x OC) · dout[:, band], then col2im
  *   backward weight dW           += dout[:, band] · colᵀ
  * with K = IC*KH*KW and npix = band rows * OW. A 1×1 stride-1 unpadded conv
- * needs no im2col: the image itself is the (IC x H*W) matrix.
+ * needs no im2col: the image itself is the (IC x H*W) matrix. The bias and
+ * an activation are the GEMM's epilogue (hs_gemm_epilogue), applied as it
+ * stores; the output may be a slice of channels of a larger tensor (a
+ * concat's, net.c), each image's at its place.
  */
 #include "engine.h"
 
@@ -66,38 +69,46 @@ static hs_status band_scratch(hs_context *ctx, const conv_geometry *g, cl_mem *c
 hs_status hs_conv2d_forward(hs_tensor *out, const hs_tensor *in, const hs_tensor *weight,
                             const hs_tensor *bias, hs_conv_params p)
 {
+    return hs_conv2d_forward_into(out, 0, in, weight, bias, p, NULL);
+}
+
+hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *in,
+                                 const hs_tensor *weight, const hs_tensor *bias,
+                                 hs_conv_params p, const hs_activation *act)
+{
     hs_context *ctx = in->ctx;
     conv_geometry g;
     HS_TRY(conv_geometry_of(&g, "conv2d", in, weight, p));
-    HS_TRY(hs_check_shape("conv2d output", out, g.batch, g.oc, g.oh, g.ow));
+    if (channel0 < 0 || out->c < channel0 + g.oc)
+        return hs_fail(HS_ERR_INTERNAL, "conv2d: channels %d..%d of a %d-channel output",
+                       channel0, channel0 + g.oc - 1, out->c);
+    HS_TRY(hs_check_shape("conv2d output", out, g.batch, out->c, g.oh, g.ow));
     if (bias) HS_TRY(hs_check_shape("conv2d bias", bias, 1, g.oc, 1, 1));
 
     size_t in_image = (size_t)g.ic * g.h * g.w, out_plane = (size_t)g.oh * g.ow;
     hs_matrix w = {weight->buf, 0, (size_t)g.k, 0};
+    hs_epilogue ep = {bias ? bias->buf : NULL, act != NULL, act ? act->slope : 0.0f};
+    const hs_epilogue *epilogue = bias || act ? &ep : NULL;
     cl_mem col = NULL;
     if (!g.pointwise) HS_TRY(band_scratch(ctx, &g, &col));
     for (int b = 0; b < g.batch; b++) {
-        size_t out_base = (size_t)b * g.oc * out_plane;
+        size_t out_base = ((size_t)b * out->c + channel0) * out_plane;
         if (g.pointwise) {
             hs_matrix x = {in->buf, b * in_image, out_plane, 0};
-            HS_TRY(hs_gemm(ctx, g.oc, out_plane, g.k, 1.0f, w, x, 0.0f,
-                           (hs_matrix){out->buf, out_base, out_plane, 0}));
+            HS_TRY(hs_gemm_epilogue(ctx, g.oc, out_plane, g.k, 1.0f, w, x, 0.0f,
+                                    (hs_matrix){out->buf, out_base, out_plane, 0}, epilogue));
             continue;
         }
         for (int oy0 = 0; oy0 < g.oh; oy0 += g.band) {
             int rows = g.oh - oy0 < g.band ? g.oh - oy0 : g.band;
             size_t npix = (size_t)rows * g.ow;
             HS_TRY(im2col_band(ctx, col, in, b, &g, oy0, rows));
-            HS_TRY(hs_gemm(ctx, g.oc, npix, g.k, 1.0f, w, (hs_matrix){col, 0, npix, 0}, 0.0f,
-                           (hs_matrix){out->buf, out_base + (size_t)oy0 * g.ow, out_plane, 0}));
+            HS_TRY(hs_gemm_epilogue(
+                ctx, g.oc, npix, g.k, 1.0f, w, (hs_matrix){col, 0, npix, 0}, 0.0f,
+                (hs_matrix){out->buf, out_base + (size_t)oy0 * g.ow, out_plane, 0}, epilogue));
         }
     }
-    if (!bias) return HS_OK;
-    const int chunk = 1024; /* pixels per work-item of bias_add */
-    size_t segs = (out_plane + chunk - 1) / chunk;
-    return hs_launch(ctx, "bias_add", 2, (size_t[]){segs, (size_t)g.batch * g.oc}, NULL,
-                     ARG_MEM(out->buf), ARG_MEM(bias->buf), ARG_INT(out_plane), ARG_INT(g.oc),
-                     ARG_INT(g.batch * g.oc), ARG_INT(chunk), ARG_END);
+    return HS_OK;
 }
 
 /* The input rows that output rows oy0 .. oy0+rows-1 read. */

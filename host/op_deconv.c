@@ -3,7 +3,7 @@
  * backward w.r.t. the input (GEMM, then col2im), its backward w.r.t. the
  * input is the conv's forward, and its weight gradient the conv's weight
  * gradient with input and output in swapped roles. No kernels of its own
- * beyond conv.cl's bias_add and bias_backward.
+ * beyond conv.cl's bias_act and bias_backward.
  *
  * weight (IC, OC, KH, KW): the weights of the conv from OC to IC channels.
  * out (N, OC, OH, OW), OH = (H - 1)*stride + KH - 2*pad_h, likewise OW:
@@ -20,11 +20,9 @@ int hs_deconv_out_size(int in, int k, int stride, int pad)
 static hs_status add_bias(hs_tensor *t, const hs_tensor *bias)
 {
     HS_TRY(hs_check_shape("deconv bias", bias, 1, t->c, 1, 1));
-    const int chunk = 1024; /* pixels per work-item of bias_add */
-    size_t plane = (size_t)t->h * t->w, segs = (plane + chunk - 1) / chunk;
-    return hs_launch(t->ctx, "bias_add", 2, (size_t[]){segs, (size_t)t->n * t->c}, NULL,
-                     ARG_MEM(t->buf), ARG_MEM(bias->buf), ARG_INT(plane), ARG_INT(t->c),
-                     ARG_INT(t->n * t->c), ARG_INT(chunk), ARG_END);
+    hs_epilogue ep = {bias->buf, 0, 0.0f};
+    return hs_epilogue_pass(t->ctx, t->buf, 0, (size_t)t->h * t->w, (size_t)t->n * t->c,
+                            (size_t)t->h * t->w, t->c, &ep);
 }
 
 hs_status hs_deconv2d_forward(hs_tensor *out, const hs_tensor *in, const hs_tensor *weight,

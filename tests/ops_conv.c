@@ -1,9 +1,11 @@
-/* ops_conv.c — conv2d forward and backward against a double-precision C
- * reference, and the backward against finite differences; every case
- * through both GEMM implementations (our kernel and CLBlast). */
+/* ops_conv.c — conv2d forward (also into a channel slice, activated) and
+ * backward against a double-precision C reference, and the backward
+ * against finite differences; every case through both GEMM implementations
+ * (our kernel and CLBlast). */
 #include "engine.h"
 #include "harness.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,6 +143,56 @@ START_TEST(conv_forward)
 }
 END_TEST
 
+/* Into a slice (one channel before it, two after, NaN: never written) with
+ * an activation, ReLU or LeakyReLU by turns, fused into the GEMM's store. */
+START_TEST(conv_forward_into)
+{
+    test_setup();
+    int index = _i / TEST_GEMMS;
+    const conv_case *c = &cases[index];
+    test_use_gemm(_i % TEST_GEMMS);
+    if (skip_case(c)) return;
+    int oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
+    int ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
+    int channels = c->oc + 3, channel0 = 1;
+    hs_activation act = {index % 2 ? 0.2f : 0.0f};
+    size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * c->kh * c->kw;
+    size_t plane = (size_t)oh * ow, nout = (size_t)c->n * c->oc * plane;
+    float *in = host_floats(nin), *wt = host_floats(nw), *bias = host_floats(c->oc);
+    fill_random(in, nin, 600 + index, -1, 1);
+    fill_random(wt, nw, 700 + index, -0.5f, 0.5f);
+    fill_random(bias, c->oc, 800 + index, -1, 1);
+
+    hs_tensor tin = upload(in, c->n, c->ic, c->h, c->w), tw = upload(wt, c->oc, c->ic, c->kh, c->kw);
+    hs_tensor tb = upload(bias, 1, c->oc, 1, 1), tout = poisoned(c->n, channels, oh, ow);
+    size_t keep = limit_scratch(c, ow);
+    HS_CHECK(hs_conv2d_forward_into(&tout, channel0, &tin, &tw, c->bias ? &tb : NULL,
+                                    (hs_conv_params){c->stride, c->pad, c->pad}, &act));
+    test_ctx->scratch_limit = keep;
+    float *got = download(&tout), *slice = host_floats(nout);
+    for (int b = 0; b < c->n; b++)
+        for (int ch = 0; ch < channels; ch++) {
+            const float *p = got + ((size_t)b * channels + ch) * plane;
+            int inside = ch >= channel0 && ch < channel0 + c->oc;
+            if (inside) memcpy(slice + ((size_t)b * c->oc + ch - channel0) * plane, p,
+                               plane * sizeof(float));
+            for (size_t i = 0; !inside && i < plane; i++)
+                ck_assert_msg(isnan(p[i]), "%s wrote channel %d, outside its slice",
+                              with_gemm("conv2d forward into"), ch);
+        }
+
+    double *din = to_doubles(in, nin), *dw = to_doubles(wt, nw), *db = to_doubles(bias, c->oc);
+    double *want = host_doubles(nout);
+    conv_ref(c, din, dw, c->bias ? db : NULL, want);
+    for (size_t i = 0; i < nout; i++) want[i] = want[i] > 0 ? want[i] : act.slope * want[i];
+    assert_close(with_gemm("conv2d forward into a slice, activated"), slice, want, nout, 1e-5);
+
+    free(in); free(wt); free(bias); free(got); free(slice); free(din); free(dw); free(db);
+    free(want);
+    hs_tensor_free(&tin); hs_tensor_free(&tw); hs_tensor_free(&tb); hs_tensor_free(&tout);
+}
+END_TEST
+
 START_TEST(conv_backward)
 {
     test_setup();
@@ -198,6 +250,7 @@ void add_conv_tests(Suite *s)
     tcase_add_checked_fixture(tc, NULL, test_default_gemm);
     int n = (int)(sizeof cases / sizeof cases[0]);
     tcase_add_loop_test(tc, conv_forward, 0, n * TEST_GEMMS);
+    tcase_add_loop_test(tc, conv_forward_into, 0, n * TEST_GEMMS);
     tcase_add_loop_test(tc, conv_backward, 0, n * TEST_GEMMS);
     suite_add_tcase(s, tc);
 }

@@ -1,8 +1,11 @@
 /* ops_gemm.c — hs_gemm against a double-precision reference, through each
  * implementation ($HIRESTYLE_GEMM=own: cl/gemm.cl, =clblast), for A·B, A·Bᵀ,
  * Aᵀ·B and Aᵀ·Bᵀ, with alpha, beta (beta = 0 on a NaN-filled C, which must
- * not be read), offsets and padded leading dimensions. Every float of C's
- * buffer outside the product (offset, row padding) must be left as it was. */
+ * not be read), offsets and padded leading dimensions; every other case with
+ * an epilogue (hs_gemm_epilogue: a bias per row, then LeakyReLU). Every
+ * float of C's buffer outside the product (offset, row padding) must be
+ * left as it was. */
+#include "engine.h"
 #include "harness.h"
 
 #include <math.h>
@@ -53,9 +56,12 @@ static double at(const float *x, const stored *s, int trans, int i, int j)
     return trans ? x[s->offset + (size_t)j * s->ld + i] : x[s->offset + (size_t)i * s->ld + j];
 }
 
+/* The epilogue of the reference: NULL bias = none. */
+typedef struct ref_epilogue { const float *bias; float slope; } ref_epilogue;
+
 static void gemm_ref(const gemm_case *g, int ta, int tb, const float *a, const stored *sa,
                      const float *b, const stored *sb, const float *c0, const stored *sc,
-                     double *want)
+                     const ref_epilogue *ep, double *want)
 {
     for (size_t i = 0; i < sc->count; i++) want[i] = c0[i];
     for (int i = 0; i < g->m; i++)
@@ -63,7 +69,9 @@ static void gemm_ref(const gemm_case *g, int ta, int tb, const float *a, const s
             double s = 0;
             for (int p = 0; p < g->k; p++) s += at(a, sa, ta, i, p) * at(b, sb, tb, p, j);
             size_t ci = sc->offset + (size_t)i * sc->ld + j;
-            want[ci] = g->alpha * s + (g->beta != 0.0f ? g->beta * (double)c0[ci] : 0.0);
+            double x = g->alpha * s + (g->beta != 0.0f ? g->beta * (double)c0[ci] : 0.0);
+            if (ep) x += ep->bias[i];
+            want[ci] = !ep || x > 0 ? x : ep->slope * x;
         }
 }
 
@@ -99,25 +107,31 @@ START_TEST(gemm_product)
     fill_random(c0, sc.count, 37 + _i, -1, 1);
     if (g->beta == 0.0f)
         for (size_t i = 0; i < sc.count; i++) c0[i] = NAN;
+    int with_epilogue = (_i / (TRANS_COUNT * 2)) % 2;
+    float *bias = host_floats((size_t)g->m);
+    fill_random(bias, (size_t)g->m, 41 + _i, -1, 1);
+    ref_epilogue ref_ep = {bias, 0.3f};
 
     hs_tensor ta_ = upload(a, 1, 1, 1, (int)sa.count), tb_ = upload(b, 1, 1, 1, (int)sb.count);
-    hs_tensor tc = upload(c0, 1, 1, 1, (int)sc.count);
-    HS_CHECK(hs_gemm(test_ctx, g->m, g->n, g->k, g->alpha,
-                     (hs_matrix){ta_.buf, sa.offset, sa.ld, ta},
-                     (hs_matrix){tb_.buf, sb.offset, sb.ld, tb}, g->beta,
-                     (hs_matrix){tc.buf, sc.offset, sc.ld, 0}));
+    hs_tensor tc = upload(c0, 1, 1, 1, (int)sc.count), tbias = upload(bias, 1, g->m, 1, 1);
+    hs_epilogue ep = {tbias.buf, 1, ref_ep.slope};
+    HS_CHECK(hs_gemm_epilogue(test_ctx, g->m, g->n, g->k, g->alpha,
+                              (hs_matrix){ta_.buf, sa.offset, sa.ld, ta},
+                              (hs_matrix){tb_.buf, sb.offset, sb.ld, tb}, g->beta,
+                              (hs_matrix){tc.buf, sc.offset, sc.ld, 0},
+                              with_epilogue ? &ep : NULL));
     float *got = download(&tc);
 
     double *want = host_doubles(sc.count);
-    gemm_ref(g, ta, tb, a, &sa, b, &sb, c0, &sc, want);
+    gemm_ref(g, ta, tb, a, &sa, b, &sb, c0, &sc, with_epilogue ? &ref_ep : NULL, want);
     assert_untouched(got, c0, &sc);
     for (int i = 0; i < g->m; i++) { /* compare the product rows only: the rest may be NaN */
         size_t row = sc.offset + (size_t)i * sc.ld;
         assert_close(ta ? (tb ? "gemm TT" : "gemm TN") : (tb ? "gemm NT" : "gemm NN"), got + row,
                      want + row, (size_t)g->n, g->k > 10000 ? 1e-4 : 1e-5);
     }
-    free(a); free(b); free(c0); free(got); free(want);
-    hs_tensor_free(&ta_); hs_tensor_free(&tb_); hs_tensor_free(&tc);
+    free(a); free(b); free(c0); free(bias); free(got); free(want);
+    hs_tensor_free(&ta_); hs_tensor_free(&tb_); hs_tensor_free(&tc); hs_tensor_free(&tbias);
 }
 END_TEST
 
