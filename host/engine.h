@@ -189,6 +189,9 @@ typedef struct hs_activation { float slope; } hs_activation; /* x > 0 ? x : slop
 hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *in,
                                  const hs_tensor *weight, const hs_tensor *bias,
                                  hs_conv_params p, const hs_activation *act);
+/* Channels channel0 .. channel0 + part->c - 1 of each image of out (N, C, H, W)
+ * = part (N, Ci, H, W): one input of a concat filled in place (net.c). */
+hs_status hs_concat_into(hs_tensor *out, int channel0, const hs_tensor *part);
 /* The epilogue alone, on rows x cols values at buf[offset + r*ld + j]; row r
  * takes bias[r % channels]. */
 hs_status hs_epilogue_pass(hs_context *ctx, cl_mem buf, size_t offset, size_t ld, size_t rows,

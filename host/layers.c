@@ -141,6 +141,13 @@ static hs_status conv_forward(const hs_layer *l, hs_tensor *out, const hs_tensor
     return hs_conv2d_forward(out, in[0], &l->weight, l->bias.buf ? &l->bias : NULL, l->conv);
 }
 
+static hs_status conv_forward_into(const hs_layer *l, hs_tensor *out, int channel0,
+                                   const hs_tensor *const *in, const hs_activation *act)
+{
+    return hs_conv2d_forward_into(out, channel0, in[0], &l->weight,
+                                  l->bias.buf ? &l->bias : NULL, l->conv, act);
+}
+
 static hs_status conv_backward(const hs_layer *l, hs_tensor *const *din, const hs_tensor *dout,
                                const hs_tensor *const *in)
 {
@@ -217,6 +224,13 @@ static hs_status relu_backward(const hs_layer *l, hs_tensor *const *din, const h
     return hs_relu_backward(din[0], dout, in[0]);
 }
 
+/* max(x, 0) is x > 0 ? x : 0 * x */
+static void relu_activation(const hs_layer *l, hs_activation *act)
+{
+    (void)l;
+    act->slope = 0.0f;
+}
+
 static hs_status leaky_forward(const hs_layer *l, hs_tensor *out, const hs_tensor *const *in)
 {
     return hs_leaky_relu_forward(out, in[0], l->alpha);
@@ -227,6 +241,8 @@ static hs_status leaky_backward(const hs_layer *l, hs_tensor *const *din, const 
 {
     return hs_leaky_relu_backward(din[0], dout, in[0], l->alpha);
 }
+
+static void leaky_activation(const hs_layer *l, hs_activation *act) { act->slope = l->alpha; }
 
 static hs_status leaky_parse(hs_layer *l, const hs_graph_args *a, const int *in_channels)
 {
@@ -708,16 +724,18 @@ static const hs_layer_type table[HS_LAYER_KIND_COUNT] = {
                         .print = input_print},
     [HS_LAYER_CONV] = {.kind = HS_LAYER_CONV, .name = "Convolution", .min_inputs = 1,
                        .max_inputs = 1, .shape = conv_shape, .window = conv_window,
-                       .forward = conv_forward, .backward = conv_backward,
+                       .forward = conv_forward, .forward_into = conv_forward_into,
+                       .backward = conv_backward,
                        .backward_weights = conv_backward_weights, .scratch_bytes = conv_scratch,
                        .load_weights = conv_load, .parse = conv_parse, .print = conv_print},
     [HS_LAYER_RELU] = {.kind = HS_LAYER_RELU, .name = "ReLU", .min_inputs = 1, .max_inputs = 1,
                        .shape = same_shape, .window = pointwise, .forward = relu_forward,
-                       .backward = relu_backward, .parse = parse_no_params,
-                       .print = print_no_params},
+                       .activation = relu_activation, .backward = relu_backward,
+                       .parse = parse_no_params, .print = print_no_params},
     [HS_LAYER_LEAKY_RELU] = {.kind = HS_LAYER_LEAKY_RELU, .name = "LeakyReLU", .min_inputs = 1,
                              .max_inputs = 1, .shape = same_shape, .window = pointwise,
-                             .forward = leaky_forward, .backward = leaky_backward,
+                             .forward = leaky_forward, .activation = leaky_activation,
+                             .backward = leaky_backward,
                              .parse = leaky_parse, .print = leaky_print},
     [HS_LAYER_PRELU] = {.kind = HS_LAYER_PRELU, .name = "PReLU", .min_inputs = 1,
                         .max_inputs = 1, .shape = same_shape, .window = pointwise,

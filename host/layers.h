@@ -22,6 +22,8 @@
 
 #include <stdio.h>
 
+struct hs_activation; /* engine.h */
+
 #define HS_NET_MAX_INPUTS 8
 #define HS_LAYER_NAME_SIZE 48
 
@@ -111,6 +113,15 @@ typedef struct hs_layer_type {
     hs_layer_window (*window)(const hs_layer *l);
     /* out (allocated with the shape above) from in. */
     hs_status (*forward)(const hs_layer *l, hs_tensor *out, const hs_tensor *const *in);
+    /* out's channels channel0 .. channel0 + l->channels - 1, out being larger
+     * (a concat's output, its other channels left alone), with the
+     * activation act (NULL: none) applied as they are stored. NULL: the kind
+     * always writes an output of its own (net_plan.h). */
+    hs_status (*forward_into)(const hs_layer *l, hs_tensor *out, int channel0,
+                              const hs_tensor *const *in, const struct hs_activation *act);
+    /* Set *act to what the layer computes when it is an activation that a
+     * producer's forward_into can apply as it stores; NULL: it is not. */
+    void (*activation)(const hs_layer *l, struct hs_activation *act);
     /* din[k] (allocated like in[k]) = dL/d(in[k]) from dout = dL/dout,
      * overwritten. NULL: the kind has no backward pass. */
     hs_status (*backward)(const hs_layer *l, hs_tensor *const *din, const hs_tensor *dout,

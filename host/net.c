@@ -3,6 +3,7 @@
  * column of the layer table (layers.c); this file only walks the list. */
 #include "net.h"
 #include "engine.h"
+#include "net_plan.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -283,33 +284,121 @@ static size_t scratch_bytes(const hs_net *net, const hs_tensor *shapes, int last
     return most;
 }
 
+/* The most bytes of activations live at once as hs_net_forward stores them
+ * under `plan` (with keep none is freed), and the biggest single buffer. */
+static void activation_peak(const hs_tensor *shapes, int last, int keep, const int *reader,
+                            const hs_store_plan *plan, unsigned char *held, size_t *peak,
+                            size_t *biggest)
+{
+    size_t live = 0;
+    *peak = *biggest = 0;
+    for (int i = 1; i <= last; i++) {
+        if (plan->by_conv[i] < 0) { /* else its conv stored it */
+            int target = plan->act[i] >= 0 ? plan->act[i] : i;
+            int at = plan->home[target] >= 0 ? plan->home[target] : target;
+            size_t bytes = hs_tensor_count(&shapes[at]) * sizeof(float);
+            if (!held[at]) live += bytes;
+            held[at] = 1;
+            if (bytes > *biggest) *biggest = bytes;
+        }
+        if (live > *peak) *peak = live;
+        for (int j = 1; !keep && j < i; j++)
+            if (reader[j] == i && held[j]) {
+                live -= hs_tensor_count(&shapes[j]) * sizeof(float);
+                held[j] = 0;
+            }
+    }
+}
+
 size_t hs_net_memory(const hs_net *net, int h, int w, int last, int keep)
 {
     hs_tensor *shapes = calloc(net->count, sizeof *shapes);
     int *reader = malloc(net->count * sizeof *reader);
+    unsigned char *held = calloc(net->count, 1);
+    hs_store_plan plan = {0};
     size_t total = SIZE_MAX;
-    if (shapes && reader && hs_net_shapes(net, h, w, shapes) == HS_OK) {
-        size_t live = 0, peak = 0, biggest = 0;
+    if (shapes && reader && held && hs_net_shapes(net, h, w, shapes) == HS_OK &&
+        hs_store_plan_make(net, last, keep, 1, NULL, &plan) == HS_OK) {
+        size_t peak, biggest;
         last_readers(net, last, reader);
-        for (int i = 1; i <= last; i++) {
-            size_t bytes = hs_tensor_count(&shapes[i]) * sizeof(float);
-            live += bytes;
-            if (bytes > biggest) biggest = bytes;
-            if (live > peak) peak = live;
-            if (keep) continue;
-            for (int j = 1; j < i; j++)
-                if (reader[j] == i) live -= hs_tensor_count(&shapes[j]) * sizeof(float);
-        }
+        activation_peak(shapes, last, keep, reader, &plan, held, &peak, &biggest);
         /* backward holds a few gradients at a time, each at most the biggest map */
         total = peak + (keep ? 3 * biggest : 0) + scratch_bytes(net, shapes, last) +
                 HS_GEMM_PACK_BYTES;
     }
+    hs_store_plan_free(&plan);
     free(shapes);
     free(reader);
+    free(held);
     return total;
 }
 
 /* ---- Forward ---------------------------------------------------------------- */
+
+/* Where layer i's output goes: its home concat's buffer (net_plan.h),
+ * allocated by the first output placed there, or its own. */
+static hs_status output_of(hs_net *net, const hs_store_plan *plan, const hs_tensor *shapes,
+                           int batch, int i, hs_tensor *acts, hs_tensor **out, int *channel0)
+{
+    int at = plan->home[i] >= 0 ? plan->home[i] : i;
+    const hs_tensor *s = &shapes[at];
+    if (!acts[at].buf) HS_TRY(hs_tensor_alloc(net->ctx, &acts[at], batch, s->c, s->h, s->w));
+    *out = &acts[at];
+    *channel0 = plan->home[i] >= 0 ? plan->channel0[i] : 0;
+    return HS_OK;
+}
+
+/* A concat: the inputs not written in place are copied into their channels;
+ * one that is itself the first channels of a larger buffer is a view of them. */
+static hs_status concat_in_place(hs_net *net, const hs_store_plan *plan, const hs_tensor *shapes,
+                                 int batch, int i, const hs_tensor *const *in, hs_tensor *acts)
+{
+    const hs_layer *l = &net->layers[i];
+    hs_tensor *out;
+    int channel0;
+    HS_TRY(output_of(net, plan, shapes, batch, i, acts, &out, &channel0));
+    int home = plan->home[i] >= 0 ? plan->home[i] : i;
+    for (int k = 0, c0 = channel0; k < l->input_count; c0 += shapes[l->inputs[k]].c, k++) {
+        int j = l->inputs[k]; /* in[k] is empty when j is written in place */
+        if (j != 0 && plan->home[j] == home && plan->channel0[j] == c0) continue;
+        HS_TRY(hs_concat_into(out, c0, in[k]));
+    }
+    if (plan->home[i] >= 0) /* the first channels, for one image (net_plan.c) */
+        acts[i] = (hs_tensor){net->ctx, out->buf, batch, shapes[i].c, shapes[i].h, shapes[i].w};
+    return HS_OK;
+}
+
+/* Layer i's forward as the plan says. */
+static hs_status forward_layer(hs_net *net, const hs_store_plan *plan, const hs_tensor *shapes,
+                               int batch, int i, const hs_tensor *const *in, hs_tensor *acts)
+{
+    const hs_layer *l = &net->layers[i];
+    const hs_layer_type *type = hs_layer_type_of(l); /* known: hs_net_shapes checked */
+    if (plan->by_conv[i] >= 0) return HS_OK; /* its conv computed it */
+    if (l->kind == HS_LAYER_CONCAT) return concat_in_place(net, plan, shapes, batch, i, in, acts);
+    int target = plan->act[i] >= 0 ? plan->act[i] : i; /* the output this layer computes */
+    if (plan->home[target] < 0 && plan->act[i] < 0) {
+        const hs_tensor *s = &shapes[i];
+        HS_TRY(hs_tensor_alloc(net->ctx, &acts[i], batch, s->c, s->h, s->w));
+        return type->forward(l, &acts[i], in);
+    }
+    hs_tensor *out;
+    int channel0;
+    HS_TRY(output_of(net, plan, shapes, batch, target, acts, &out, &channel0));
+    hs_activation act;
+    if (plan->act[i] >= 0) {
+        const hs_layer *a = &net->layers[plan->act[i]];
+        hs_layer_type_of(a)->activation(a, &act);
+    }
+    return type->forward_into(l, out, channel0, in, plan->act[i] >= 0 ? &act : NULL);
+}
+
+/* Outputs placed in a concat's buffer own nothing: forgotten, not freed. */
+static void drop_output(const hs_store_plan *plan, int j, hs_tensor *acts)
+{
+    if (plan->home[j] >= 0) acts[j] = (hs_tensor){0};
+    else hs_tensor_free(&acts[j]);
+}
 
 hs_status hs_net_forward(hs_net *net, const hs_tensor *input, int last, int keep,
                          const unsigned char *wanted, hs_tensor *acts)
@@ -319,21 +408,23 @@ hs_status hs_net_forward(hs_net *net, const hs_tensor *input, int last, int keep
                        net->layers[0].channels, input->c);
     int *reader = malloc(net->count * sizeof *reader);
     hs_tensor *shapes = calloc(net->count, sizeof *shapes);
+    hs_store_plan plan = {0};
     hs_status st = reader && shapes ? HS_OK : hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     if (st == HS_OK) st = hs_net_shapes(net, input->h, input->w, shapes);
     if (st == HS_OK) last_readers(net, last, reader);
+    if (st == HS_OK) st = hs_store_plan_make(net, last, keep, input->n, wanted, &plan);
     for (int i = 1; st == HS_OK && i <= last; i++) {
         const hs_layer *l = &net->layers[i];
-        const hs_layer_type *type = hs_layer_type_of(l); /* known: hs_net_shapes checked */
         const hs_tensor *in[HS_NET_MAX_INPUTS];
         inputs_of(l, input, acts, in);
-        const hs_tensor *s = &shapes[i];
-        st = hs_tensor_alloc(net->ctx, &acts[i], input->n, s->c, s->h, s->w);
-        if (st == HS_OK) st = type->forward(l, &acts[i], in);
+        st = forward_layer(net, &plan, shapes, input->n, i, in, acts);
         if (st != HS_OK) st = hs_fail_context(st, "%s layer '%s'", net->arch, l->name);
         for (int j = 1; st == HS_OK && !keep && j < i; j++)
-            if (reader[j] == i && j != last && !(wanted && wanted[j])) hs_tensor_free(&acts[j]);
+            if (reader[j] == i && j != last && !(wanted && wanted[j])) drop_output(&plan, j, acts);
     }
+    for (int j = 0; plan.home && j < net->count; j++)
+        if (plan.home[j] >= 0) acts[j] = (hs_tensor){0}; /* views: their buffers are freed */
+    hs_store_plan_free(&plan);
     free(reader);
     free(shapes);
     return st;

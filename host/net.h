@@ -59,7 +59,8 @@ hs_status hs_net_footprints(const hs_net *net, int last, hs_footprint *out);
 
 /* Device bytes to run layers 0..last on h×w: with keep, every activation and
  * one gradient per layer (training-style backward); without, the peak of
- * live activations. Includes conv scratch. SIZE_MAX when the shapes cannot
+ * live activations as the forward stores them for one image (activations
+ * fused, concats filled in place: net_plan.h). Includes conv scratch. SIZE_MAX when the shapes cannot
  * be worked out (an image too small for the net) or host memory runs out:
  * such a job fits nowhere. */
 size_t hs_net_memory(const hs_net *net, int h, int w, int last, int keep);
@@ -67,7 +68,9 @@ size_t hs_net_memory(const hs_net *net, int h, int w, int last, int keep);
 /* acts[count] receives the outputs (zeroed structs on entry; free with
  * hs_net_release). Runs layers 1..last. keep = 0 frees every activation after
  * its last reader, except `last` and the layers flagged in `wanted`
- * (NULL = none). */
+ * (NULL = none), and stores as net_plan.h says: an activation computed by its
+ * conv, a concat's parts written into it, so that only `last` and the wanted
+ * outputs are left, each in a buffer of its own. */
 hs_status hs_net_forward(hs_net *net, const hs_tensor *input, int last, int keep,
                          const unsigned char *wanted, hs_tensor *acts);
 /* Backward w.r.t. the input (as given to hs_net_forward, with keep):

@@ -45,6 +45,16 @@ hs_status hs_concat(hs_tensor *out, const hs_tensor *const *parts, int count)
     return HS_OK;
 }
 
+hs_status hs_concat_into(hs_tensor *out, int channel0, const hs_tensor *part)
+{
+    HS_TRY(hs_check_shape("concat into", part, out->n, part->c, out->h, out->w));
+    if (channel0 < 0 || channel0 + part->c > out->c)
+        return hs_fail(HS_ERR_INTERNAL, "concat into: channels %d..%d of %d", channel0,
+                       channel0 + part->c - 1, out->c);
+    return copy_channels(out->ctx, out->buf, out->c, channel0, part->buf, part->c, 0, part->c,
+                         out->n, (size_t)out->h * out->w);
+}
+
 /* backward of concat: parts[i] (N, Ci, H, W) = channels c0 .. c0+Ci-1 of in */
 hs_status hs_split(hs_tensor *const *parts, int count, const hs_tensor *in)
 {

@@ -1,0 +1,193 @@
+/* ops_net_plan.c — the inference forward's store plan (net_plan.h): on a
+ * small dense block (convs with ReLU, LeakyReLU and no activation, concats
+ * growing one from the next, an input read twice and copied, a concat read
+ * by a conv and a concat), the plan places what it should, and the forward
+ * without keep (activations fused, concats filled in place) equals the
+ * double-precision references (layer_reference.c) at odd sizes, for one image
+ * and two, with an intermediate output wanted (kept out of the plan) and
+ * without.
+ */
+#include "harness.h"
+#include "layer_reference.h"
+#include "net_plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define H 7
+#define W 5
+
+typedef struct test_tensor { const char *name; int ndim; int64_t shape[4]; } test_tensor;
+static const test_tensor tensors[] = {
+    {"c0.weight", 4, {4, 3, 3, 3}}, {"c0.bias", 1, {4}}, {"c1.weight", 4, {2, 4, 3, 3}},
+    {"c1.bias", 1, {2}},            {"c2.weight", 4, {3, 6, 3, 3}}, {"c2.bias", 1, {3}},
+    {"c3.weight", 4, {5, 9, 1, 1}}, {"c3.bias", 1, {5}}, {"c4.weight", 4, {3, 18, 3, 3}},
+    {"c4.bias", 1, {3}},
+};
+#define TENSOR_COUNT ((int)(sizeof tensors / sizeof tensors[0]))
+
+typedef struct test_net {
+    hs_weights file;
+    hs_weight entries[TENSOR_COUNT];
+    float *values[TENSOR_COUNT];
+    double *exact[TENSOR_COUNT];
+    hs_net net;
+    int r0, a1, cat1, a2, cat2, c3, cat3;
+} test_net;
+
+/* x -> c0 -> r0 (ReLU); a1 = ReLU(c1(r0)), cat1 = [r0, a1];
+ * a2 = LeakyReLU(c2(cat1)), cat2 = [cat1, a2]; c3 = c3(cat2) (1x1, no
+ * activation); cat3 = [cat2, c3, r0]; out = c4(cat3). */
+static void build_dense(test_net *t)
+{
+    memset(t, 0, sizeof *t);
+    for (int i = 0; i < TENSOR_COUNT; i++) {
+        hs_weight *e = &t->entries[i];
+        e->name = (char *)tensors[i].name;
+        e->ndim = tensors[i].ndim;
+        e->count = 1;
+        for (int d = 0; d < e->ndim; d++) e->count *= (size_t)(e->shape[d] = tensors[i].shape[d]);
+        t->values[i] = host_floats(e->count);
+        fill_random(t->values[i], e->count, 900 + i, -0.6f, 0.6f);
+        t->exact[i] = to_doubles(t->values[i], e->count);
+        e->data = t->values[i];
+    }
+    t->file = (hs_weights){.path = "dense-net", .tensors = t->entries, .count = TENSOR_COUNT};
+    hs_net *net = &t->net;
+    net->ctx = test_ctx;
+    snprintf(net->arch, sizeof net->arch, "dense-net");
+    hs_net_builder b = {net, &t->file, HS_OK};
+    int x = hs_build_input(&b, 3);
+    t->r0 = hs_build_relu(&b, "r0", hs_build_conv(&b, "c0", x, 4, 3, 1, 1));
+    t->a1 = hs_build_relu(&b, "a1", hs_build_conv(&b, "c1", t->r0, 2, 3, 1, 1));
+    t->cat1 = hs_build_concat(&b, "cat1", (const int[]){t->r0, t->a1}, 2);
+    t->a2 = hs_build_leaky_relu(&b, "a2", hs_build_conv(&b, "c2", t->cat1, 3, 3, 1, 1), 0.2f);
+    t->cat2 = hs_build_concat(&b, "cat2", (const int[]){t->cat1, t->a2}, 2);
+    t->c3 = hs_build_conv(&b, "c3", t->cat2, 5, 1, 1, 0);
+    t->cat3 = hs_build_concat(&b, "cat3", (const int[]){t->cat2, t->c3, t->r0}, 3);
+    int last = hs_build_conv(&b, "c4", t->cat3, 3, 3, 1, 1);
+    ck_assert_msg(b.status == HS_OK && last == net->count - 1, "building: %s", hs_last_error());
+}
+
+static void free_dense(test_net *t)
+{
+    hs_net_free(&t->net);
+    for (int i = 0; i < TENSOR_COUNT; i++) {
+        free(t->values[i]);
+        free(t->exact[i]);
+    }
+}
+
+static int tensor_index(const hs_layer *l, const char *suffix)
+{
+    char name[80];
+    snprintf(name, sizeof name, "%s%s", l->tensor, suffix);
+    for (int i = 0; i < TENSOR_COUNT; i++)
+        if (strcmp(tensors[i].name, name) == 0) return i;
+    return -1;
+}
+
+/* Every layer's output for n images x through the references (outs[count]). */
+static void reference_forward(test_net *t, const double *x, int n, ref_tensor *outs)
+{
+    hs_net *net = &t->net;
+    outs[0] = ref_alloc(n, 3, H, W);
+    memcpy(outs[0].data, x, ref_count(&outs[0]) * sizeof *x);
+    for (int i = 1; i < net->count; i++) {
+        const hs_layer *l = &net->layers[i];
+        const ref_tensor *in[HS_NET_MAX_INPUTS];
+        for (int k = 0; k < l->input_count; k++) in[k] = &outs[l->inputs[k]];
+        int wi = l->kind == HS_LAYER_CONV ? tensor_index(l, ".weight") : -1;
+        int bi = l->kind == HS_LAYER_CONV ? tensor_index(l, ".bias") : -1;
+        ref_layer_named(hs_layer_type_of(l)->name)(l, in, wi >= 0 ? t->exact[wi] : NULL,
+                                                   bi >= 0 ? t->exact[bi] : NULL, &outs[i]);
+    }
+}
+
+/* For one image and no wanted output: the activations fused, every concat
+ * part in place, the concats in the last one's buffer; the input read twice
+ * is copied. For two images the concats cannot be views of one another. */
+START_TEST(plan_places)
+{
+    test_setup();
+    test_net t;
+    build_dense(&t);
+    const hs_net *net = &t.net;
+    int last = net->count - 1;
+    hs_store_plan p;
+    HS_CHECK(hs_store_plan_make(net, last, 0, 1, NULL, &p));
+    ck_assert_int_eq(p.act[net->layers[t.a1].inputs[0]], t.a1);
+    ck_assert_int_eq(p.by_conv[t.a2], net->layers[t.a2].inputs[0]);
+    ck_assert_int_eq(p.act[net->layers[t.r0].inputs[0]], t.r0);
+    int want_home[][3] = {{t.a1, t.cat3, 4}, {t.cat1, t.cat3, 0}, {t.a2, t.cat3, 6},
+                          {t.cat2, t.cat3, 0}, {t.c3, t.cat3, 9}, {t.r0, -1, 0}, {t.cat3, -1, 0}};
+    for (int i = 0; i < 7; i++) {
+        ck_assert_msg(p.home[want_home[i][0]] == want_home[i][1], "layer '%s' home %d, not %d",
+                      net->layers[want_home[i][0]].name, p.home[want_home[i][0]], want_home[i][1]);
+        ck_assert_int_eq(p.channel0[want_home[i][0]], want_home[i][2]);
+    }
+    hs_store_plan_free(&p);
+
+    HS_CHECK(hs_store_plan_make(net, last, 0, 2, NULL, &p));
+    ck_assert_int_eq(p.home[t.cat1], -1);
+    ck_assert_int_eq(p.home[t.a1], t.cat1);
+    ck_assert_int_eq(p.home[t.c3], t.cat3);
+    hs_store_plan_free(&p);
+
+    HS_CHECK(hs_store_plan_make(net, last, 1, 1, NULL, &p)); /* keep: nothing moves */
+    for (int i = 0; i < net->count; i++)
+        ck_assert(p.act[i] < 0 && p.by_conv[i] < 0 && p.home[i] < 0);
+    hs_store_plan_free(&p);
+    free_dense(&t);
+}
+END_TEST
+
+/* _i: 0 one image, 1 two, 2 one image with a1 and cat2 wanted. */
+START_TEST(planned_forward)
+{
+    test_setup();
+    test_net t;
+    build_dense(&t);
+    hs_net *net = &t.net;
+    int n = _i == 1 ? 2 : 1, last = net->count - 1;
+    unsigned char *wanted = calloc((size_t)net->count, 1);
+    ck_assert_ptr_nonnull(wanted);
+    if (_i == 2) wanted[t.a1] = wanted[t.cat2] = 1;
+    size_t count = (size_t)n * 3 * H * W;
+    float *x = host_floats(count);
+    fill_random(x, count, 31 + _i, -1, 1);
+    double *xd = to_doubles(x, count);
+    ref_tensor *want = calloc((size_t)net->count, sizeof *want);
+    hs_tensor *acts = calloc((size_t)net->count, sizeof *acts);
+    ck_assert(want && acts);
+    reference_forward(&t, xd, n, want);
+
+    hs_tensor input = upload(x, n, 3, H, W);
+    HS_CHECK(hs_net_forward(net, &input, last, 0, _i == 2 ? wanted : NULL, acts));
+    for (int i = 1; i <= last; i++) {
+        int expected = i == last || wanted[i];
+        ck_assert_msg((acts[i].buf != NULL) == expected, "layer '%s' output %s",
+                      net->layers[i].name, acts[i].buf ? "left" : "missing");
+        if (!expected) continue;
+        float *got = download(&acts[i]);
+        char what[96];
+        snprintf(what, sizeof what, "planned forward, layer '%s', %d image(s)",
+                 net->layers[i].name, n);
+        assert_close(what, got, want[i].data, ref_count(&want[i]), 1e-5);
+        free(got);
+    }
+    hs_net_release(net, acts);
+    hs_tensor_free(&input);
+    for (int i = 0; i < net->count; i++) ref_free(&want[i]);
+    free(want); free(acts); free(wanted); free(x); free(xd);
+    free_dense(&t);
+}
+END_TEST
+
+void add_net_plan_tests(Suite *s)
+{
+    TCase *tc = tcase_create("net_plan");
+    tcase_add_test(tc, plan_places);
+    tcase_add_loop_test(tc, planned_forward, 0, 3);
+    suite_add_tcase(s, tc);
+}
