@@ -36,7 +36,7 @@ extern const char cli_web_page[];
  * dropped and from then on only every stride-th row is added: a long run
  * keeps its whole shape in a bounded number of points. */
 #define CURVE_ROWS 2048
-#define CURVE_MAX_COLUMNS 5
+#define CURVE_MAX_COLUMNS 6
 
 typedef struct curve {
     int columns;
@@ -77,7 +77,8 @@ struct cli_web {
     char name[256];
     int events;              /* received */
     int iterations;          /* style iterations over all scales: the curves' x */
-    curve losses;            /* x, loss, content, style, tv; or training's x, L1, GAN losses */
+    curve losses;            /* x, loss, content, style, tv, scale; or training's x, L1,
+                                and its GAN losses */
     int training;            /* the losses are training's */
     curve scores;            /* x, psnr (validations) */
     double watched;          /* when /status was last asked for */
@@ -103,10 +104,11 @@ static void on_event(void *user, const hs_progress_event *e)
     }
     w->events++;
     if (e->phase == HS_PHASE_STYLE) {
-        double row[] = {++w->iterations, e->loss, e->content, e->style, e->tv};
+        double row[] = {++w->iterations, e->loss, e->content, e->style, e->tv, e->scale};
         curve_add(&w->losses, row);
     } else if (e->phase == HS_PHASE_TRAIN) {
         double row[] = {e->step, e->loss, e->perceptual, e->generator, e->discriminator};
+        w->losses.columns = 5;
         curve_add(&w->losses, row);
         w->training = 1;
     } else if (e->phase == HS_PHASE_VALIDATE) {
@@ -160,7 +162,7 @@ hs_progress_sink cli_web_sink(cli_web *w)
 /* /status, malloc'd. */
 static char *status_json(cli_web *w)
 {
-    static const char *const loss_names[] = {"x", "loss", "content", "style", "tv"};
+    static const char *const loss_names[] = {"x", "loss", "content", "style", "tv", "scale"};
     static const char *const train_names[] = {"x", "loss", "perceptual", "generator",
                                               "discriminator"};
     static const char *const score_names[] = {"val_x", "psnr"};
@@ -346,7 +348,7 @@ hs_status cli_web_start(const char *host, int port, cli_web **out)
     *out = NULL;
     cli_web *w = calloc(1, sizeof *w);
     if (!w) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
-    w->losses = (curve){.columns = 5, .stride = 1};
+    w->losses = (curve){.columns = 6, .stride = 1};
     w->scores = (curve){.columns = 2, .stride = 1};
     w->watched = -1e9;
     int fd, bound = 0;

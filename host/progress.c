@@ -141,9 +141,13 @@ static void add_count(cJSON *o, const char *key, int value, int keep)
     if (keep) cJSON_AddNumberToObject(o, key, value);
 }
 
+/* Rounded to 7 significant digits, about a float's: 2e-4 rather than
+ * 0.000199999994947575. */
 static void add_measure(cJSON *o, const char *key, double value)
 {
-    if (isfinite(value)) cJSON_AddNumberToObject(o, key, value);
+    char text[32];
+    snprintf(text, sizeof text, "%.7g", value);
+    if (isfinite(value)) cJSON_AddNumberToObject(o, key, strtod(text, NULL));
 }
 
 char *hs_progress_json(const hs_progress_event *e)

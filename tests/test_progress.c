@@ -222,6 +222,11 @@ START_TEST(json_events)
     ck_assert_double_eq(number(o, "generator"), 0.5);
     ck_assert_double_eq(number(o, "learning_rate"), 2e-4);
     cJSON_Delete(o);
+    /* a float's value, 0.000199999994947575, comes out as written */
+    e.learning_rate = 2e-4f;
+    char *text = hs_progress_json(&e);
+    ck_assert_msg(strstr(text, "\"learning_rate\":0.0002,"), "%s", text);
+    free(text);
 }
 END_TEST
 
