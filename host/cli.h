@@ -189,7 +189,7 @@ typedef struct cli_batch_job {
 } cli_batch_job;
 /* Every image of the batch through the stages, on their threads: those
  * whose output exists skipped (unless --overwrite), a failure reported and
- * counted without stopping the others, "[i/n] wrote OUTPUT, T s; M:SS left"
+ * counted without stopping the others, "[i/n] wrote NAME, T s; M:SS left"
  * after each (80 columns), in name order whatever the threads, a summary at
  * the end (with several workers, the images each did, by device). Ctrl-C
  * stops it (exit 9): no image is taken after it, the work on those taken

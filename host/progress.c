@@ -103,7 +103,7 @@ int hs_progress_line(const hs_progress_event *e, char *out, size_t size)
         break;
     case HS_PHASE_UPSCALE:
         bar(e->fraction, 20, cells);
-        snprintf(line, sizeof line, "upscaling %s tile %d/%d  %.1f MP  %.2f MP/s  %s left", cells,
+        snprintf(line, sizeof line, "upscaling %s tile %d/%d  %.2f MP  %.2f MP/s  %s left", cells,
                  e->step, e->steps, e->megapixels, e->megapixels / e->elapsed, left);
         break;
     case HS_PHASE_BATCH: {
@@ -111,7 +111,8 @@ int hs_progress_line(const hs_progress_event *e, char *out, size_t size)
         int n = snprintf(head, sizeof head, "[%d/%d] wrote ", e->step, e->steps);
         int t = snprintf(tail, sizeof tail, ", %.1f s; %s left", e->seconds_per_step, left);
         int room = LINE_COLUMNS - n - t;
-        shorten(e->name ? e->name : "", room > 3 ? room : 3, name);
+        const char *file = e->name ? e->name : "", *slash = strrchr(file, '/');
+        shorten(slash ? slash + 1 : file, room > 3 ? room : 3, name);
         snprintf(line, sizeof line, "%s%s%s", head, name, tail);
         break;
     }

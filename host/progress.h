@@ -77,8 +77,9 @@ void hs_progress_image(const hs_progress *p, const hs_image *rgb);
 void hs_progress_duration(double seconds, char *out, size_t size);
 /* The terminal line of an event, at most 79 columns (79 bytes: ASCII only):
  *   style    [######              ] 2/4  it 31/100  loss 1.23e+04  0.52 s/it  12:34 left
- *   upscale  upscaling [#####       ] tile 12/40  3.2 MP  0.85 MP/s  0:42 left
- *   batch    [3/10] wrote NAME, 12.3 s; 5:00 left   (NAME shortened in the middle)
+ *   upscale  upscaling [#####       ] tile 12/40  3.20 MP  0.85 MP/s  0:42 left
+ *   batch    [3/10] wrote NAME, 12.3 s; 5:00 left   (the file's name, without its
+ *                                                    folder, shortened in the middle)
  *   train    step 120/3000  L1 0.0345  lr 2.0e-04  0.52 s/step  ETA 0:12:34
  *   validate step 500  val PSNR-Y 26.41 dB (bicubic 25.02)  SSIM-Y 0.7812 (0.7420)
  * Returns its length. */
