@@ -1,7 +1,7 @@
 /* hirestyle.h — the public API of libhirestyle.
  *
  * hirestyle does neural style transfer and GAN super-resolution on any
- * OpenCL device. This header is everything the CLI and the tests use:
+ * OpenCL device. This header is what the shared library exports:
  *   - status codes and the last error message (every call returns hs_status);
  *   - devices and the compute context (one device, one queue, one program);
  *   - tensors: float32 NCHW buffers on the device;
@@ -26,6 +26,12 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* libhirestyle.so exports what this header declares and nothing else (the
+ * library is compiled with hidden visibility). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
 #endif
 
 /* ---- Status ------------------------------------------------------------
@@ -388,6 +394,10 @@ hs_status hs_job_run(hs_context *ctx, const hs_style_request *request);
 void hs_request_stop(void);
 void hs_clear_stop(void);
 int hs_stop_requested(void);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installing like a real tool: the example program (public API only, linked
-# to the built shared library) enlarges an image; `meson install --destdir`
+# Installing like a real tool: the shared library exports only the public
+# API; the example program (public API only, linked to the built shared
+# library) enlarges an image; `meson install --destdir`
 # puts the binary, man page, header, shared library and pkg-config file in a
 # temporary prefix; the example compiled against that pkg-config file and
 # library runs; weights are found in $XDG_DATA_HOME/hirestyle/weights.
@@ -39,6 +40,13 @@ check "example output 80x60" size_is "$work/a.png" 80x60
 check "example: a missing input exits 3, named" bash -c \
     "out=\$('$build/example_upscale' '$work/none.png' '$work/b.png' esrgan-slim-x2 2>&1); \
      [[ \$? -eq 3 && \$out == *none.png* ]]"
+
+# the shared library exports the public API and nothing else
+nm -D --defined-only "$build/libhirestyle.so" | awk '$2 ~ /^[TDBR]$/ { print $3 }' | sort >"$work/exported"
+grep -o '\bhs_[a-z0-9_]*\b' "$root/include/hirestyle.h" | sort -u >"$work/declared"
+check "libhirestyle.so exports over 50 functions" test "$(wc -l <"$work/exported")" -gt 50
+check "every exported symbol is declared in hirestyle.h" bash -c \
+    "comm -23 '$work/exported' '$work/declared' | tee /dev/stderr | (! grep -q .)"
 
 # meson install into a temporary root
 dest=$work/root
