@@ -22,12 +22,14 @@ static void bench_help(void)
            "      --iters N          timed iterations after 2 warm-up ones (default: 10)\n"
            "      --blocks LIST      block sides to time the loss in, 0 = the whole image\n"
            "                         (default: as a painting would, blocks only if needed)\n"
-           "      --weights LIST     weights files (default: vgg19 and resnet50, those fetched)\n\n"
+           "      --weights LIST     weights files (default: vgg19 and resnet50, those\n"
+           "                         fetched)\n\n"
            "bench upscale: output megapixels/s and peak device memory of esrgan-thick,\n"
            "-medium and -slim x4 on one image.\n"
            "      --size N           input image side (default: 128)\n"
            "      --repeat N         timed runs per model, median (default: 1)\n\n"
-           "tools/bench.sh runs all three with PyTorch doing the same work and prints ratios.\n");
+           "tools/bench.sh runs all three with PyTorch doing the same work and prints\n"
+           "ratios.\n");
     cli_common_help();
 }
 

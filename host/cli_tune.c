@@ -7,12 +7,13 @@
 static void tune_help(void)
 {
     printf("usage: hirestyle tune [OPTIONS]\n\n"
-           "Time CLBlast GEMM kernel parameters at the shapes hirestyle uses, and hirestyle's\n"
-           "own GEMM kernel, and store for the selected device which is fastest (and CLBlast's\n"
-           "best parameters) in ~/.cache/hirestyle; every later run applies them. Without it,\n"
-           "PoCL's CPU device uses hirestyle's kernel and other devices CLBlast's own tuning\n"
-           "database. hirestyle's kernel is chosen only on PoCL's CPU device, the one it is\n"
-           "proven on; either GEMM is checked against exact products before its first use.\n\n"
+           "Time CLBlast GEMM kernel parameters at the shapes hirestyle uses, and\n"
+           "hirestyle's own GEMM kernel, and store for the selected device which is\n"
+           "fastest (and CLBlast's best parameters) in ~/.cache/hirestyle; every later\n"
+           "run applies them. Without it, PoCL's CPU device uses hirestyle's kernel and\n"
+           "other devices CLBlast's own tuning database. hirestyle's kernel is chosen only\n"
+           "on PoCL's CPU device, the one it is proven on; either GEMM is checked against\n"
+           "exact products before its first use.\n\n"
            "Options:\n"
            "      --candidates N     CLBlast parameter sets to try (default: 60)\n");
     cli_common_help();
