@@ -162,6 +162,10 @@ cli_table cli_batch_table(cli_batch_options *options);
 hs_status cli_batch_prepare(const char *in_dir, const char *out_dir, hs_image_format format,
                             cli_batch_options *options, cli_batch *batch, char *probe,
                             size_t probe_size);
+/* Print "VERB N of the M images in IN_DIR into OUT_DIR" on stdout, on a
+ * terminal within 80 columns (the folders shortened in the middle). */
+void cli_batch_header(const char *verb, const cli_batch *batch, const cli_batch_options *options,
+                      const char *in_dir, const char *out_dir);
 /* The work on each image of a folder, in three stages (cli_pipeline.c),
  * each returning HS_OK or a status whose message is recorded (the run
  * reports it and goes on):

@@ -210,6 +210,19 @@ hs_status cli_batch_prepare(const char *in_dir, const char *out_dir, hs_image_fo
 
 /* ---- Contexts: one per device and proc thread -------------------------------------- */
 
+void cli_batch_header(const char *verb, const cli_batch *batch, const cli_batch_options *options,
+                      const char *in_dir, const char *out_dir)
+{
+    size_t size = strlen(in_dir) + strlen(out_dir) + 128;
+    char *line = malloc(size);
+    if (!line) return;
+    hs_progress_folder_line(verb, batch->count, batch->total, options->shard.count > 1, in_dir,
+                            out_dir, isatty(STDOUT_FILENO) ? HS_PROGRESS_COLUMNS : 0, line,
+                            size);
+    printf("%s\n", line);
+    free(line);
+}
+
 void cli_close_contexts(hs_context **ctxs, int count)
 {
     for (int k = 0; k < count; k++) hs_context_destroy(ctxs[k]);

@@ -256,9 +256,8 @@ static int run_command(run_args *a, int argc, char **argv)
         return cli_report(st);
     }
     if (first.folder && !a->common.quiet)
-        printf("painting and enlarging %d of the %d images in %s%s into %s\n", batch.count,
-               batch.total, a->job.content, a->batch.shard.count > 1 ? " (this shard's)" : "",
-               a->job.output);
+        cli_batch_header("painting and enlarging", &batch, &a->batch, a->job.content,
+                         a->job.output);
     hs_context *ctxs[MAX_SESSIONS];
     int count = 1, opened = 0;
     int rc = first.folder ? cli_open_contexts(&a->common, a->batch.threads[1], ctxs,

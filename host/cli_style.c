@@ -319,8 +319,7 @@ static int style_folder(hs_style_job *job, cli_common *common, cli_batch_options
         return cli_report(st);
     }
     if (!common->quiet)
-        printf("painting %d of the %d images in %s%s into %s\n", batch.count, batch.total,
-               job->content, options->shard.count > 1 ? " (this shard's)" : "", job->output);
+        cli_batch_header("painting", &batch, options, job->content, job->output);
     hs_context *ctxs[MAX_PAINTERS];
     int count;
     int rc = cli_open_contexts(common, options->threads[1], ctxs, MAX_PAINTERS, &count);

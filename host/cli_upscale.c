@@ -402,8 +402,7 @@ static int upscale_folder(upscale_args *a, int argc, char **argv)
         return cli_report(st);
     }
     if (!a->common.quiet)
-        printf("upscaling %d of the %d images in %s%s into %s\n", batch.count, batch.total,
-               a->input, a->batch.shard.count > 1 ? " (this shard's)" : "", a->output);
+        cli_batch_header("upscaling", &batch, &a->batch, a->input, a->output);
     hs_context *ctxs[HS_UPSCALE_MAX_NETS];
     int count, loaded = 0;
     int rc = cli_open_contexts(&a->common, a->batch.threads[1], ctxs, HS_UPSCALE_MAX_NETS, &count);

@@ -56,7 +56,7 @@ void hs_progress_image(const hs_progress *p, const hs_image *rgb)
 
 /* ---- The line --------------------------------------------------------------------- */
 
-#define LINE_COLUMNS 79
+#define LINE_COLUMNS HS_PROGRESS_COLUMNS
 
 void hs_progress_duration(double seconds, char *out, size_t size)
 {
@@ -79,16 +79,47 @@ static void bar(double fraction, int width, char *out)
     out[width + 2] = '\0';
 }
 
-/* name in at most `room` bytes, its middle replaced by "..." when longer. */
-static void shorten(const char *name, int room, char *out)
+/* name in at most `room` bytes, its middle replaced by "..." when longer:
+ * 1/parts of what is kept from its start, the rest from its end. */
+static void shorten(const char *name, int room, int parts, char *out)
 {
     int n = (int)strlen(name);
     if (n <= room) {
         memcpy(out, name, (size_t)n + 1);
         return;
     }
-    int head = (room - 3) / 2, tail = room - 3 - head;
+    int head = (room - 3) / parts, tail = room - 3 - head;
     snprintf(out, (size_t)room + 1, "%.*s...%s", head, name, name + n - tail);
+}
+
+/* The fewest bytes hs_progress_folder_line leaves a folder's name. */
+#define FOLDER_MIN 9
+
+int hs_progress_folder_line(const char *verb, int count, int total, int sharded, const char *in,
+                            const char *out, int columns, char *line, size_t size)
+{
+    const char *format = "%s %d of the %d images in %s%s into %s";
+    const char *shard = sharded ? " (this shard's)" : "";
+    int fixed = snprintf(NULL, 0, format, verb, count, total, "", shard, "");
+    int in_n = (int)strlen(in), out_n = (int)strlen(out), room = columns - fixed;
+    if (columns <= 0 || in_n + out_n <= room)
+        return snprintf(line, size, format, verb, count, total, in, shard, out);
+    /* the shorter keeps its length when it fits in half the room */
+    int half = room / 2;
+    int in_room = in_n <= half ? in_n : out_n <= half ? room - out_n : half;
+    int out_room = room - in_room;
+    in_room = in_room > FOLDER_MIN ? in_room : FOLDER_MIN;
+    out_room = out_room > FOLDER_MIN ? out_room : FOLDER_MIN;
+    char *in_short = malloc((size_t)in_room + 1), *out_short = malloc((size_t)out_room + 1);
+    int n = -1;
+    if (in_short && out_short) {
+        shorten(in, in_room, 3, in_short); /* a path's end says more */
+        shorten(out, out_room, 3, out_short);
+        n = snprintf(line, size, format, verb, count, total, in_short, shard, out_short);
+    }
+    free(in_short);
+    free(out_short);
+    return n < 0 ? snprintf(line, size, format, verb, count, total, in, shard, out) : n;
 }
 
 int hs_progress_line(const hs_progress_event *e, char *out, size_t size)
@@ -112,7 +143,7 @@ int hs_progress_line(const hs_progress_event *e, char *out, size_t size)
         int t = snprintf(tail, sizeof tail, ", %.1f s; %s left", e->seconds_per_step, left);
         int room = LINE_COLUMNS - n - t;
         const char *file = e->name ? e->name : "", *slash = strrchr(file, '/');
-        shorten(slash ? slash + 1 : file, room > 3 ? room : 3, name);
+        shorten(slash ? slash + 1 : file, room > 3 ? room : 3, 2, name);
         snprintf(line, sizeof line, "%s%s%s", head, name, tail);
         break;
     }

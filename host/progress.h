@@ -84,6 +84,14 @@ void hs_progress_duration(double seconds, char *out, size_t size);
  *   validate step 500  val PSNR-Y 26.41 dB (bicubic 25.02)  SSIM-Y 0.7812 (0.7420)
  * Returns its length. */
 int hs_progress_line(const hs_progress_event *e, char *out, size_t size);
+/* The first line of a folder run, "VERB N of the M images in IN into OUT"
+ * (" (this shard's)" after IN when sharded), in at most `columns` bytes
+ * (0: no limit; on a terminal HS_PROGRESS_COLUMNS): when longer, the
+ * folders' names lose their middle ("/home/...pics/2024/summer"), the
+ * longer one first, each keeping at least 9 bytes. Returns its length. */
+#define HS_PROGRESS_COLUMNS 79
+int hs_progress_folder_line(const char *verb, int count, int total, int sharded, const char *in,
+                            const char *out, int columns, char *line, size_t size);
 /* The event as one line of JSON, no newline: {"event":"progress","phase":
  * "style","step":31,...}, the fields the phase fills (NAN ones left out).
  * malloc'd, free() it; NULL when out of memory. */

@@ -146,6 +146,36 @@ START_TEST(lines_fit_80_columns)
 }
 END_TEST
 
+/* A folder run's first line: whole when it fits; else within the columns,
+ * the folders' middles cut (more kept of their ends), the shorter one kept
+ * whole when it can be. */
+START_TEST(folder_lines)
+{
+    char line[1024];
+    const char *in = "/home/someone/pictures/holidays/2024/summer/originals";
+    const char *out = "/mnt/storage/someone/pictures/holidays/2024/summer/upscaled";
+    int n = hs_progress_folder_line("upscaling", 3, 10, 0, "in", "out", 79, line, sizeof line);
+    ck_assert_str_eq(line, "upscaling 3 of the 10 images in in into out");
+    ck_assert_int_eq(n, (int)strlen(line));
+    hs_progress_folder_line("upscaling", 3, 10, 1, in, out, 0, line, sizeof line);
+    ck_assert_ptr_nonnull(strstr(line, in));
+    ck_assert_ptr_nonnull(strstr(line, " (this shard's) into "));
+    ck_assert_ptr_nonnull(strstr(line, out));
+    n = hs_progress_folder_line("painting", 1000, 25000, 1, in, out, 79, line, sizeof line);
+    ck_assert_int_eq(n, 79);
+    ck_assert_int_eq((int)strlen(line), 79);
+    ck_assert(strncmp(line, "painting 1000 of the 25000 images in /h...", 42) == 0);
+    ck_assert_ptr_nonnull(strstr(line, "...inals (this shard's) into /m...scaled"));
+    /* a short output folder stays whole, the input's takes the rest */
+    n = hs_progress_folder_line("upscaling", 3, 10, 0, in, "big", 60, line, sizeof line);
+    ck_assert_str_eq(line, "upscaling 3 of the 10 images in /home...r/originals into big");
+    ck_assert_int_eq(n, 60);
+    /* no room at all: each folder keeps 9 bytes */
+    hs_progress_folder_line("upscaling", 3, 10, 0, in, out, 20, line, sizeof line);
+    ck_assert_str_eq(line, "upscaling 3 of the 10 images in /h...nals into /m...aled");
+}
+END_TEST
+
 START_TEST(durations)
 {
     char t[24];
@@ -331,6 +361,7 @@ int main(void)
     TCase *tc = tcase_create("progress");
     tcase_add_test(tc, lines_say_what_they_should);
     tcase_add_test(tc, lines_fit_80_columns);
+    tcase_add_test(tc, folder_lines);
     tcase_add_test(tc, durations);
     tcase_add_test(tc, json_events);
     tcase_add_test(tc, every_sink_hears);
