@@ -39,17 +39,23 @@ static hs_status orient(const hs_image *in, int t, hs_image *out)
     return HS_OK;
 }
 
-/* Progress over the 8 passes: pass p's tiles count after the p before it. */
+/* Progress over the 8 passes as one job: pass p's tiles count after those
+ * of the passes before it (`finished`), and the passes to come are taken
+ * to have as many tiles as this one (a turned image has as many square
+ * tiles, unless running out of memory changed the tile side). */
 typedef struct pass_progress {
     const hs_upscale_options *opts;
     int pass;
+    int finished; /* tiles of the passes before */
+    int total;    /* of this pass, as last reported */
 } pass_progress;
 
 static int report_pass(void *arg, int done, int total, int tile)
 {
-    const pass_progress *p = arg;
-    return p->opts->progress(p->opts->progress_arg, p->pass * total + done,
-                             ORIENTATIONS * total, tile);
+    pass_progress *p = arg;
+    p->total = total;
+    return p->opts->progress(p->opts->progress_arg, p->finished + done,
+                             p->finished + (ORIENTATIONS - p->pass) * total, tile);
 }
 
 /* sum += planes (the net's output for orientation t, w × h), turned back. */
@@ -92,7 +98,7 @@ hs_status hs_upscale_tta(hs_net *net, const hs_image *rgb, const hs_upscale_opti
     float *sum = calloc(count, sizeof *sum), *planes = malloc(count * sizeof *planes);
     hs_status st = sum && planes ? HS_OK : hs_fail(HS_ERR_TOO_LARGE, "upscale -x: out of host "
                                                    "memory for %zu output samples", count);
-    pass_progress progress = {opts, 0};
+    pass_progress progress = {opts, 0, 0, 0};
     hs_upscale_options pass = *opts;
     pass.tta = 0;
     if (opts->progress) pass.progress = report_pass, pass.progress_arg = &progress;
@@ -103,6 +109,7 @@ hs_status hs_upscale_tta(hs_net *net, const hs_image *rgb, const hs_upscale_opti
         if (st == HS_OK) st = hs_upscale_floats(net, &oriented, &pass, planes);
         if (st == HS_OK) add_turned_back(sum, planes, t, oriented.width * s, oriented.height * s);
         hs_image_free(&oriented);
+        progress.finished += progress.total;
     }
     if (st == HS_OK) store_mean(sum, net->output_range, out);
     free(sum);

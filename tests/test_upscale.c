@@ -661,6 +661,35 @@ END_TEST
 /* A net that commutes with every flip and turn (nearest-neighbour ×2, and
  * the reflection pre-padding around it) gives the same bytes with -x as
  * without, on a grey image with alpha (the alpha is enlarged once). */
+/* -x reports its 8 passes as one job: done counts 1, 2, ... up to the
+ * total, which stays 8 times one pass's tiles (the bar and the time left
+ * do not restart with each pass). */
+static int count_tta_tiles(void *arg, int done, int total, int tile)
+{
+    int *calls = arg;
+    ck_assert_int_eq(done, ++calls[0]);
+    ck_assert_int_eq(total, 8 * 6);
+    ck_assert_int_eq(tile, 5);
+    return 0;
+}
+
+START_TEST(test_tta_progress_is_one_job)
+{
+    char weights[PATH_SIZE];
+    find_weights("esrgan-slim-x2.safetensors", weights);
+    hs_net net = load_net(weights);
+    hs_image rgb = random_image(13, 9, 3, 4), out = {0}; /* 3 × 2 tiles of 5, or 2 × 3 */
+    int calls[1] = {0};
+    hs_upscale_options opts = {.tile = 5, .tta = 1, .progress = count_tta_tiles,
+                               .progress_arg = calls};
+    HS_CHECK(hs_upscale_image(&net, &rgb, &opts, &out));
+    ck_assert_int_eq(calls[0], 8 * 6);
+    hs_image_free(&out);
+    hs_image_free(&rgb);
+    hs_net_free(&net);
+}
+END_TEST
+
 START_TEST(test_tta_of_a_symmetric_net_changes_nothing)
 {
     const char *text = "hirestyle-graph 1\n"
@@ -1243,6 +1272,7 @@ int main(void)
     TCase *tta = new_case(s, "tta");
     tcase_add_test(tta, test_tta_is_the_mean_of_eight_orientations);
     tcase_add_test(tta, test_tta_of_a_symmetric_net_changes_nothing);
+    tcase_add_test(tta, test_tta_progress_is_one_job);
     TCase *channels = new_case(s, "channels");
     tcase_add_test(channels, test_grey_and_alpha);
     tcase_add_test(channels, test_sixteen_bit);
