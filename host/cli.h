@@ -225,12 +225,12 @@ int cli_graph(int argc, char **argv);
 int cli_train_sr(int argc, char **argv);
 /* `run --adapt-upscaler` and `upscale --adapt` (cli_train.c): the model
  * fine-tuned for `steps` on the picture (hs_sr_adapt), its held-out PSNR
- * before and after printed. */
+ * before and after printed, each step told to `events` (NULL: none). */
 #define CLI_ADAPT_DEFAULT_STEPS 30
 /* The steps of --adapt-upscaler / --adapt [N]: N, or the default without one. */
 int cli_parse_adapt_steps(const char *spelling, const char *value, int *steps);
 hs_status cli_adapt_upscaler(hs_context *ctx, const char *model, const hs_image *painting,
-                             int steps, int quiet, hs_net *net);
+                             int steps, int quiet, const hs_progress *events, hs_net *net);
 /* HS_ERR_USAGE unless the model can be adapted (a safetensors file). */
 hs_status cli_check_adaptable(const char *model);
 /* Checks before the slow part, shared by `upscale`, `style` and `run`

@@ -150,8 +150,9 @@ static hs_status enlarge(run_session *s, const hs_image *in, hs_image *out)
 {
     run_args *a = s->a;
     hs_net adapted, *net = a->adapt_steps ? &adapted : &s->upscaler;
+    const hs_progress *events = s->job.progress; /* NULL but for the first context's */
     hs_status st = a->adapt_steps ? cli_adapt_upscaler(s->ctx, s->sr_model, in, a->adapt_steps,
-                                                       s->job.quiet, &adapted)
+                                                       s->job.quiet, events, &adapted)
                                   : HS_OK;
     if (st != HS_OK) return st;
     st = cli_check_sr_model(net, s->sr_model, a->scale);
@@ -159,7 +160,7 @@ static hs_status enlarge(run_session *s, const hs_image *in, hs_image *out)
         fprintf(stderr, "hirestyle: upscaling %dx%d x%d with %s\n", in->width, in->height,
                 net->scale, s->sr_model);
     cli_tiles tiles;
-    cli_tiles_begin(&tiles, s->job.progress ? &a->progress : NULL, s->job.quiet, in, net->scale);
+    cli_tiles_begin(&tiles, events ? &a->progress : NULL, s->job.quiet, in, net->scale);
     hs_upscale_options opts = {.tile = a->tile, .progress = cli_tiles_progress,
                                .progress_arg = &tiles, .pre_pad = HS_UPSCALE_PRE_PAD};
     if (st == HS_OK) st = hs_upscale_image(net, in, &opts, out);

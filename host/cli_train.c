@@ -355,10 +355,11 @@ int cli_parse_adapt_steps(const char *spelling, const char *value, int *steps)
 }
 
 hs_status cli_adapt_upscaler(hs_context *ctx, const char *model, const hs_image *painting,
-                             int steps, int quiet, hs_net *net)
+                             int steps, int quiet, const hs_progress *events, hs_net *net)
 {
     hs_adapt_options o = {.steps = steps, .batch = 4, .patch = 64, .lr = 1e-4f, .seed = 0,
-                          .progress = !quiet && isatty(STDERR_FILENO), .stop = cli_interrupted};
+                          .progress = !quiet && isatty(STDERR_FILENO), .stop = cli_interrupted,
+                          .events = events};
     hs_adapt_report report;
     if (!quiet)
         fprintf(stderr, "hirestyle: adapting %s to the picture, %d steps\n", model, steps);

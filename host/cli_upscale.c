@@ -295,7 +295,8 @@ static hs_status upscale_to(hs_net *net, hs_net *const *peers, int peer_count,
                                .peer_count = a->adapt_steps ? 0 : peer_count};
     hs_net adapted;
     hs_status st = a->adapt_steps ? cli_adapt_upscaler(net->ctx, model, in, a->adapt_steps,
-                                                       a->common.quiet, &adapted)
+                                                       a->common.quiet,
+                                                       events ? &events->sinks : NULL, &adapted)
                                   : HS_OK;
     int use_adapted = a->adapt_steps && st == HS_OK;
     cli_tiles_begin(progress, events, !show, in, net->scale);

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 static const char *const phase_names[HS_PHASE_COUNT] = {"style", "upscale", "batch", "train",
-                                                        "validate"};
+                                                        "validate", "adapt"};
 
 const char *hs_phase_name(hs_phase phase)
 {
@@ -159,6 +159,11 @@ int hs_progress_line(const hs_progress_event *e, char *out, size_t size)
     case HS_PHASE_VALIDATE:
         snprintf(line, sizeof line, "step %d  val PSNR-Y %.2f dB (bicubic %.2f)  SSIM-Y %.4f "
                  "(%.4f)", e->step, e->psnr, e->bicubic_psnr, e->ssim, e->bicubic_ssim);
+        break;
+    case HS_PHASE_ADAPT:
+        bar(e->fraction, 12, cells);
+        snprintf(line, sizeof line, "adapting the upscaler %s step %d/%d  L1 %.4f  %s left", cells,
+                 e->step, e->steps, e->loss, left);
         break;
     default:
         snprintf(line, sizeof line, "%s", hs_phase_name(e->phase));

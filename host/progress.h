@@ -25,6 +25,7 @@ typedef enum hs_phase {
     HS_PHASE_BATCH,    /* an image of a folder done */
     HS_PHASE_TRAIN,    /* a training step */
     HS_PHASE_VALIDATE, /* a validation during training */
+    HS_PHASE_ADAPT,    /* a step of fitting the upscaler to the picture (--adapt) */
     HS_PHASE_COUNT
 } hs_phase;
 
@@ -34,13 +35,14 @@ const char *hs_phase_name(hs_phase phase);
 /* What a phase does not fill is 0 (counts) or NAN (measures). */
 typedef struct hs_progress_event {
     hs_phase phase;
-    int step, steps;          /* iteration of the scale, tile, image of the folder, training step */
+    int step, steps;          /* iteration of the scale, tile, image of the folder,
+                                 training or adapting step */
     int scale, scales;        /* style: the scale (from 1) of how many */
     int width, height;        /* style: the scale's size; upscale: the input's */
-    double loss;              /* style: the total; train: mean L1 of the last 100 steps */
+    double loss;              /* style: the total; train, adapt: mean L1 of the last 100 steps */
     double content, style, tv;  /* style: the weighted terms */
     double perceptual, generator, discriminator; /* train with --gan: its losses */
-    double learning_rate;     /* train */
+    double learning_rate;     /* train, adapt */
     double psnr, ssim, bicubic_psnr, bicubic_ssim; /* validate */
     double megapixels;        /* upscale: output megapixels done */
     double seconds_per_step;  /* per iteration, tile, image or step */
@@ -82,6 +84,7 @@ void hs_progress_duration(double seconds, char *out, size_t size);
  *                                                    folder, shortened in the middle)
  *   train    step 120/3000  L1 0.0345  lr 2.0e-04  0.52 s/step  ETA 0:12:34
  *   validate step 500  val PSNR-Y 26.41 dB (bicubic 25.02)  SSIM-Y 0.7812 (0.7420)
+ *   adapt    adapting the upscaler [#####    ] step 12/30  L1 0.0345  0:12 left
  * Returns its length. */
 int hs_progress_line(const hs_progress_event *e, char *out, size_t size);
 /* The first line of a folder run, "VERB N of the M images in IN into OUT"

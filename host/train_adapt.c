@@ -63,7 +63,8 @@ hs_status hs_sr_adapt(hs_context *ctx, const char *model, const hs_image *pictur
     int size = held_out.count ? held_out.images[0].width : 0;
     if (st == HS_OK) st = hs_train_validate(&t, &held_out, size, &before, NULL);
     hs_train_recipe r = {.steps = o->steps, .batch = o->batch, .patch = patch, .lr = o->lr,
-                         .gamma = 1.0f, .progress = o->progress, .stop = o->stop};
+                         .gamma = 1.0f, .progress = o->progress, .stop = o->stop,
+                         .events = o->events, .adapting = 1};
     hs_train_result result = {0};
     if (st == HS_OK) st = hs_train_run(&t, &r, &train, NULL, &result);
     if (st == HS_OK) st = hs_train_validate(&t, &held_out, size, &after, NULL);

@@ -173,7 +173,7 @@ static void report_step(const hs_trainer *t, const hs_train_recipe *r, loop_stat
 {
     double spent = hs_seconds() - s->started;
     int done = t->step - s->first_step;
-    hs_progress_event e = hs_progress_event_of(HS_PHASE_TRAIN);
+    hs_progress_event e = hs_progress_event_of(r->adapting ? HS_PHASE_ADAPT : HS_PHASE_TRAIN);
     e.step = t->step;
     e.steps = r->steps;
     e.loss = mean_recent(s);

@@ -187,6 +187,7 @@ typedef struct hs_train_recipe {
     const struct hs_gan *gan; /* its losses shown beside L1; NULL: none */
     const hs_progress *events; /* told every step and validation, and given the
                                   validation sample; NULL: none */
+    int adapting;             /* the steps are --adapt's: their events' phase is "adapt" */
 } hs_train_recipe;
 
 /* Validation: the mean PSNR and SSIM (Y, shaved by the scale) of the net
@@ -249,6 +250,7 @@ typedef struct hs_adapt_options {
     uint64_t seed;
     int progress;             /* a progress line on stderr */
     int (*stop)(void);        /* polled after every step (Ctrl-C); NULL: never */
+    const hs_progress *events; /* told every step (phase "adapt"); NULL: none */
 } hs_adapt_options;
 /* PSNR-Y of the held-out strip downsampled and restored, before and after. */
 typedef struct hs_adapt_report {

@@ -72,6 +72,19 @@ static hs_progress_event train_event(int step, int steps, double gan)
     return e;
 }
 
+static hs_progress_event adapt_event(int step, int steps, double loss, double eta)
+{
+    hs_progress_event e = hs_progress_event_of(HS_PHASE_ADAPT);
+    e.step = step;
+    e.steps = steps;
+    e.loss = loss;
+    e.learning_rate = 1e-4;
+    e.seconds_per_step = 0.4;
+    e.eta = eta;
+    e.fraction = (double)step / steps;
+    return e;
+}
+
 /* The line of e, checked to fit 79 columns and to be printable ASCII. */
 static void line_of(const hs_progress_event *e, char *line, size_t size)
 {
@@ -110,6 +123,10 @@ START_TEST(lines_say_what_they_should)
     e.bicubic_ssim = 0.742;
     line_of(&e, line, sizeof line);
     ck_assert_str_eq(line, "step 500  val PSNR-Y 26.41 dB (bicubic 25.02)  SSIM-Y 0.7812 (0.7420)");
+
+    e = adapt_event(12, 30, 0.0345, 7.2);
+    line_of(&e, line, sizeof line);
+    ck_assert_str_eq(line, "adapting the upscaler [####        ] step 12/30  L1 0.0345  0:07 left");
 }
 END_TEST
 
@@ -128,6 +145,7 @@ START_TEST(lines_fit_80_columns)
             upscale_event(2147483647, 2147483647, odd[i], odd[i]),
             batch_event(1000000, 1000000, name, odd[i]),
             train_event(100000000, 100000000, odd[i]),
+            adapt_event(100000000, 100000000, odd[i], odd[i]),
         };
         for (size_t k = 0; k < sizeof events / sizeof events[0]; k++)
             line_of(&events[k], line, sizeof line);
@@ -258,6 +276,16 @@ START_TEST(json_events)
     char *text = hs_progress_json(&e);
     ck_assert_msg(strstr(text, "\"learning_rate\":0.0002,"), "%s", text);
     free(text);
+
+    e = adapt_event(12, 30, 0.0345, 7.2);
+    o = json_of(&e, "adapt");
+    ck_assert_int_eq((int)number(o, "step"), 12);
+    ck_assert_int_eq((int)number(o, "steps"), 30);
+    ck_assert_double_eq(number(o, "loss"), 0.0345);
+    ck_assert_double_eq(number(o, "eta"), 7.2);
+    ck_assert_double_eq(number(o, "fraction"), 0.4);
+    ck_assert_ptr_null(cJSON_GetObjectItem(o, "psnr"));
+    cJSON_Delete(o);
 }
 END_TEST
 

@@ -277,8 +277,21 @@ END_TEST
 
 /* ---- Fitting to one picture -------------------------------------------------------------- */
 
+/* Adapting's step events: phase "adapt", steps 1..40 in order, a loss, and
+ * the time left reaching 0. */
+typedef struct adapt_events { int count, in_order; double last_eta; } adapt_events;
+static void hear_adapt(void *user, const hs_progress_event *e)
+{
+    adapt_events *a = user;
+    a->count++;
+    a->in_order = a->in_order && e->phase == HS_PHASE_ADAPT && e->step == a->count &&
+                  e->steps == 40 && isfinite(e->loss) && e->eta >= 0;
+    a->last_eta = e->eta;
+}
+
 /* A tiny srresnet from scratch adapted to a striped picture: the held-out
- * strip, downsampled and restored, gets closer to the original. */
+ * strip, downsampled and restored, gets closer to the original; every step
+ * is told to the listeners. */
 START_TEST(test_adapt_improves_held_out_psnr)
 {
     test_setup();
@@ -295,13 +308,20 @@ START_TEST(test_adapt_improves_held_out_psnr)
             for (int c = 0; c < 3; c++)
                 picture.pixels[((size_t)y * 200 + x) * 3 + c] =
                     (uint8_t)(127.5 + 100 * sin(0.4 * x + 0.25 * y + c));
-    hs_adapt_options o = {.steps = 40, .batch = 2, .patch = 32, .lr = 2e-3f, .seed = 1};
+    adapt_events heard = {0, 1, NAN};
+    hs_progress events = {0};
+    HS_CHECK(hs_progress_add(&events, (hs_progress_sink){hear_adapt, NULL, NULL, &heard}));
+    hs_adapt_options o = {.steps = 40, .batch = 2, .patch = 32, .lr = 2e-3f, .seed = 1,
+                          .events = &events};
     hs_net net;
     hs_adapt_report report;
     HS_CHECK(hs_sr_adapt(test_ctx, model, &picture, &o, &net, &report));
     printf("adapt: held-out PSNR-Y %.2f -> %.2f dB (bicubic %.2f) in %d steps\n",
            report.psnr_before, report.psnr_after, report.bicubic_psnr, report.steps);
     ck_assert_int_eq(report.steps, 40);
+    ck_assert_int_eq(heard.count, 40);
+    ck_assert(heard.in_order);
+    ck_assert_double_eq(heard.last_eta, 0);
     ck_assert_msg(report.psnr_after > report.psnr_before + 1.0, "PSNR %.2f -> %.2f",
                   report.psnr_before, report.psnr_after);
     ck_assert_int_eq(net.scale, 2);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_web.sh HIRESTYLE SOURCE_ROOT — progress for scripts and people:
 #   --json   every stdout line of a style run and an upscale is a JSON object,
-#            one progress event per iteration or tile, with their fields, and
-#            the last says how it ended;
+#            one progress event per iteration, tile or --adapt step, with
+#            their fields, and the last says how it ended;
 #   --web    a taken port is refused with the reason; during a real style run
 #            headless Chromium (Debian's chromium) loads the page, which has
 #            drawn more of the loss curve and shown a newer picture a few
@@ -54,6 +54,30 @@ assert [e["step"] for e in tiles] == list(range(1, tiles[-1]["steps"] + 1)), til
 last = tiles[-1]
 assert abs(last["megapixels"] - 128 * 96 / 1e6) < 1e-9 and last["fraction"] == 1, last
 assert events[-1] == {"event": "end", "status": 0}, events[-1]
+EOF
+# --adapt's steps are events too, before the tiles (a 160x96 picture: the
+# smallest adapting takes at x2)
+python3 - "$tmp/stripes.png" <<'EOF'
+import math, struct, sys, zlib
+w, h = 160, 96
+rows = b"".join(b"\0" + bytes(int(127 + 100 * math.sin(0.3 * x + 0.2 * y + c))
+                              for x in range(w) for c in range(3)) for y in range(h))
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) +
+                              chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+EOF
+"$bin" upscale -i "$tmp/stripes.png" -o "$tmp/adapted.png" -m esrgan-slim-x2 --adapt 3 --json \
+    >"$tmp/adapt.jsonl" 2>"$tmp/adapt.err" || fail "upscale --adapt exited $?: $(cat "$tmp/adapt.err")"
+python3 - "$tmp/adapt.jsonl" <<'EOF' || fail "upscale --adapt --json events"
+import json, sys
+events = [json.loads(line) for line in open(sys.argv[1])]
+phases = [e["phase"] for e in events if e["event"] == "progress"]
+assert phases[:3] == ["adapt"] * 3 and set(phases[3:]) == {"upscale"}, phases
+adapt = [e for e in events if e.get("phase") == "adapt"]
+assert [e["step"] for e in adapt] == [1, 2, 3] and all(e["steps"] == 3 for e in adapt), adapt
+assert all("loss" in e and "eta" in e for e in adapt) and adapt[-1]["eta"] == 0, adapt
 EOF
 "$bin" upscale -i "$tmp/missing.png" -o "$tmp/x.png" --json >"$tmp/bad.jsonl" 2>/dev/null
 python3 - "$tmp/bad.jsonl" <<'EOF' || fail "a failure under --json"
