@@ -111,12 +111,16 @@ void cli_progress_stop(cli_progress *p);
 void cli_progress_error(hs_status status, const char *message);
 void cli_progress_end(int code);
 /* Upscaling's bar (tiles, MP/s, time left) and events: cli_tiles_progress
- * is the hs_upscale_progress callback, and returns whether to stop (Ctrl-C). */
+ * is the hs_upscale_progress callback, and returns whether to stop (Ctrl-C).
+ * The first time a listener wants a picture (--web's page is open), it is
+ * given the input, as RGB8: one conversion, not the output so far. */
 typedef struct cli_tiles {
     const hs_progress *events;
     int show;                 /* the bar, on a terminal */
     hs_terminal terminal;
     double start, megapixels; /* of the whole output */
+    const hs_image *input;
+    int pictured;             /* the input was given */
     int width, height;
     int tiles, tile;          /* the last count and side, for the summary */
 } cli_tiles;

@@ -1,7 +1,7 @@
 /* cli_progress.c — what the commands do with progress events (progress.h)
  * besides the terminal line: --json prints each as a line of JSON on
- * stdout, --web serves them to a page (cli_web.c); the upscaling bar and
- * its events from the tile loop's callback. */
+ * stdout, --web serves them to a page (cli_web.c); the upscaling bar, its
+ * events and its picture (the input) from the tile loop's callback. */
 #include "cli.h"
 #include "cli_web.h"
 #include "engine.h"
@@ -53,7 +53,7 @@ void cli_progress_help(int web)
            "                              (and nothing else there; errors stay on stderr)\n");
     if (web)
         printf("      --web [PORT]            watch it on a web page at http://HOST:PORT/: the\n"
-               "                              picture, loss curves, scale and time left\n"
+               "                              picture, loss curves, progress and time left\n"
                "                              (default port: %d; 0: any free one)\n"
                "      --web-host HOST         the address to serve on (default: 127.0.0.1, this\n"
                "                              machine only; 0.0.0.0: every network)\n",
@@ -133,9 +133,20 @@ void cli_tiles_begin(cli_tiles *t, const cli_progress *p, int quiet, const hs_im
                      int scale)
 {
     *t = (cli_tiles){.events = p ? &p->sinks : NULL, .show = !quiet, .start = hs_seconds(),
-                     .width = in->width, .height = in->height,
+                     .input = in, .width = in->width, .height = in->height,
                      .megapixels = (double)in->width * in->height * scale * scale / 1e6};
     hs_terminal_init(&t->terminal, 0);
+}
+
+/* The input to the listeners, as RGB8. */
+static void give_input(const cli_tiles *t)
+{
+    hs_image rgb = {0}, rgb8 = {0};
+    if (hs_image_convert(t->input, 3, &rgb) == HS_OK &&
+        hs_image_convert_bits(&rgb, 8, &rgb8) == HS_OK)
+        hs_progress_image(t->events, &rgb8);
+    hs_image_free(&rgb);
+    hs_image_free(&rgb8);
 }
 
 int cli_tiles_progress(void *arg, int done, int total, int tile)
@@ -155,6 +166,10 @@ int cli_tiles_progress(void *arg, int done, int total, int tile)
     e.eta = e.seconds_per_step * (total - done);
     if (t->show) hs_terminal_event(&t->terminal, &e);
     hs_progress_emit(t->events, &e);
+    if (!t->pictured && hs_progress_wants_image(t->events)) {
+        give_input(t);
+        t->pictured = 1;
+    }
     if (cli_interrupted()) hs_terminal_break(&t->terminal);
     return cli_interrupted(); /* Ctrl-C: stop between tiles, write nothing */
 }

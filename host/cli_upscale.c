@@ -32,7 +32,7 @@ typedef struct upscale_args {
     int adapt_steps;      /* --adapt: fine-tune the model on each image first */
     cli_batch_options batch; /* folders: --overwrite, --shard */
     hs_save_options save; /* -f, --quality, --bits */
-    cli_progress progress; /* --json */
+    cli_progress progress; /* --json, --web */
 } upscale_args;
 
 static void upscale_help(void)
@@ -89,7 +89,7 @@ static void upscale_help(void)
            "                         $HIRESTYLE_SHARDS)\n"
            "      --shards N         the shard count for JOB_COMPLETION_INDEX (Kubernetes)\n",
            DEFAULT_SCALE, CLI_ADAPT_DEFAULT_STEPS);
-    cli_progress_help(0);
+    cli_progress_help(1);
     cli_common_help();
     printf("\n"
            "Options take --name=value too, each given once. The one-letter ones are\n"
@@ -173,7 +173,7 @@ static int parse_args(upscale_args *a, int argc, char **argv)
 {
     *a = (upscale_args){.scale = DEFAULT_SCALE};
     cli_table tables[] = {CLI_TABLE(upscale_options, set_option, a),
-                          cli_batch_table(&a->batch), cli_progress_table(&a->progress, 0),
+                          cli_batch_table(&a->batch), cli_progress_table(&a->progress, 1),
                           cli_common_table(&a->common)};
     int rc = cli_parse("upscale", argc, argv, tables, 4);
     if (rc == CLI_HELP) upscale_help();
@@ -433,6 +433,11 @@ int cli_upscale(int argc, char **argv)
 {
     upscale_args a;
     int rc = parse_args(&a, argc, argv);
-    if (rc) return rc == CLI_HELP ? 0 : rc;
-    return cli_is_folder(a.input) ? upscale_folder(&a, argc, argv) : upscale_one(&a, argc, argv);
+    if (rc) {
+        cli_progress_stop(&a.progress);
+        return rc == CLI_HELP ? 0 : rc;
+    }
+    rc = cli_is_folder(a.input) ? upscale_folder(&a, argc, argv) : upscale_one(&a, argc, argv);
+    cli_progress_stop(&a.progress);
+    return rc;
 }

@@ -85,6 +85,7 @@ struct cli_web {
     hs_image picture;        /* the latest picture, RGB8 */
     double picture_time;
     int picture_serial;      /* 0: none yet */
+    char caption[64];        /* what the picture is and when it was taken */
     double wanted_at;        /* when a picture was last asked of the work */
     double download_seconds, encode_seconds; /* what the last picture cost */
     unsigned char *png;      /* picture number png_serial, encoded */
@@ -131,6 +132,23 @@ static int wants_image(void *user)
     return wants;
 }
 
+/* What a picture handed after the event e shows: "scale 2 of 3, iteration
+ * 31", "the validation sample at step 500", "the input" (of upscaling). */
+static void caption_of(const hs_progress_event *e, char *out, size_t size)
+{
+    switch (e->phase) {
+    case HS_PHASE_STYLE:
+        snprintf(out, size, "scale %d of %d, iteration %d", e->scale, e->scales, e->step);
+        break;
+    case HS_PHASE_TRAIN:
+    case HS_PHASE_VALIDATE:
+        snprintf(out, size, "the validation sample at step %d", e->step);
+        break;
+    default:
+        snprintf(out, size, "the input");
+    }
+}
+
 static void on_image(void *user, const hs_image *rgb)
 {
     cli_web *w = user;
@@ -144,6 +162,7 @@ static void on_image(void *user, const hs_image *rgb)
     if (w->picture.pixels && rgb->channels == 3 && hs_image_bits(rgb) == 8) {
         memcpy(w->picture.pixels, rgb->pixels, bytes);
         w->picture_serial++;
+        caption_of(&w->last, w->caption, sizeof w->caption);
         w->picture_time = hs_seconds();
         /* from wants_image to here: the download (a training sample comes unasked) */
         if (w->wanted_at > 0) w->download_seconds = w->picture_time - w->wanted_at;
@@ -173,6 +192,7 @@ static char *status_json(cli_web *w)
     char *event = w->events ? hs_progress_json(&w->last) : NULL;
     cJSON_AddItemToObject(o, "event", event ? cJSON_Parse(event) : cJSON_CreateNull());
     cJSON_AddNumberToObject(o, "image", w->picture_serial);
+    if (w->picture_serial) cJSON_AddStringToObject(o, "caption", w->caption);
     cJSON *series = cJSON_AddObjectToObject(o, "series");
     if (series) {
         curve_json(&w->losses, w->training ? train_names : loss_names, series);

@@ -1,10 +1,13 @@
-/* cli_web.h — `--web`: a page on which to watch a run (style, run,
+/* cli_web.h — `--web`: a page on which to watch a run (style, run, upscale,
  * train-sr), served by libmicrohttpd from its own thread.
  *
  *   /             the page (cli_web_page.html, embedded in the binary): the
  *                 current picture, the loss curves, scale, speed and time left
  *   /status       JSON: {"event": the latest progress event (progress.h's
  *                 fields), "image": the picture's serial (0: none yet),
+ *                 "caption": what it shows and when it was taken ("scale 2
+ *                 of 3, iteration 31", "the validation sample at step 500",
+ *                 "the input"),
  *                 "series": {"x": [...], "loss": [...], "content": [...], ...}}
  *   /image.png    the latest picture, as PNG
  *

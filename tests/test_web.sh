@@ -6,7 +6,9 @@
 #   --web    a taken port is refused with the reason; during a real style run
 #            headless Chromium (Debian's chromium) loads the page, which has
 #            drawn more of the loss curve and shown a newer picture a few
-#            seconds later, and /image.png changes between two moments.
+#            seconds later, and /image.png changes between two moments; the
+#            picture's caption says its iteration. During an upscale,
+#            /status has the tiles done and the input as the picture.
 set -uo pipefail
 bin=$1
 root=$2
@@ -154,9 +156,40 @@ p1=$(attr points "$first") p2=$(attr points "$second") i2=$(attr image "$second"
 [ "${p1:-0}" -ge 1 ] || fail "no loss curve on the page: $first"
 [ "${p2:-0}" -gt "${p1:-0}" ] || fail "the curve did not grow: $p1 then $p2 points"
 [ "${i2:-0}" -ge 2 ] || fail "the page showed no new picture: $second"
+[[ $(attr caption "$second") == "scale 1 of 1, iteration "[0-9]* ]] ||
+    fail "the picture's caption does not say when it was taken: $second"
 if grep -q 'src="http\|href="http' "$root/host/cli_web_page.html"; then
     fail "the page loads something from outside"
 fi
+kill "$run_pid"
+wait "$run_pid" 2>/dev/null
+run_pid=
+
+# ---- --web on upscale: tiles done and the input as the picture ----
+"$bin" upscale -i "$dog" -o "$tmp/dog2.png" -m esrgan-slim-x2 --tile 64 --web=0 \
+    >"$tmp/up-web.out" 2>"$tmp/up-web.err" &
+run_pid=$!
+url=
+for _ in $(seq 100); do
+    url=$(grep -o 'http://127.0.0.1:[0-9]*/' "$tmp/up-web.err")
+    [ -n "$url" ] && break
+    sleep 0.2
+done
+python3 - "$url" <<'EOF' || fail "upscale --web: $(cat "$tmp/up-web.err")"
+import json, sys, time, urllib.request
+url = sys.argv[1]
+for _ in range(240):  # someone watching (/status) makes the run hand over the input
+    s = json.load(urllib.request.urlopen(url + "status"))
+    if s["image"]:
+        break
+    time.sleep(0.25)
+e = s["event"]
+assert e["phase"] == "upscale" and 1 <= e["step"] <= e["steps"] and "megapixels" in e, s
+assert s["caption"] == "the input", s
+png = urllib.request.urlopen(url + "image.png").read()
+size = bytes([0, 0, 3, 0, 0, 0, 2, 64])  # the input's 768x576
+assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[16:24] == size, png[:24]
+EOF
 kill "$run_pid"
 wait "$run_pid" 2>/dev/null
 run_pid=
