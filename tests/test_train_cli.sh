@@ -3,7 +3,8 @@
 # one clear line and their exit code and leave nothing behind; a short run
 # from scratch lowers its loss, its checkpoint upscales and resumes; Ctrl-C
 # saves a checkpoint and exits 9; `run --adapt-upscaler` and `upscale
-# --adapt` fit the upscaler to the picture. Usage: test_train_cli.sh BUILD/hirestyle SOURCE_ROOT
+# --adapt` fit the upscaler to the picture; --web captions its picture with
+# the validation step. Usage: test_train_cli.sh BUILD/hirestyle SOURCE_ROOT
 set -uo pipefail
 hirestyle=$1
 root=$2
@@ -98,6 +99,29 @@ rc=$?
 if [[ $rc -eq 9 ]] && grep -qF "interrupted at step" "$work/stderr" && [[ -s $ckpt ]]; then pass
 else fail "Ctrl-C: exit $rc"; fi
 no_file "Ctrl-C: no temporaries" "$ckpt.tmp"
+
+# --web: the page's picture is the latest validation sample, captioned with its step.
+"$hirestyle" train-sr --data "$work/data" --val "$work/val" -o "$work/web.safetensors" \
+    "${tiny[@]}" --steps 100000 --val-every 5 --val-size 64 --web=0 \
+    >"$work/stdout" 2>"$work/stderr" &
+pid=$!
+url=
+for _ in $(seq 100); do
+    url=$(grep -o 'http://127.0.0.1:[0-9]*/' "$work/stderr") && break
+    sleep 0.2
+done
+if python3 - "$url" <<'EOF'; then pass; else fail "train-sr --web: no captioned sample"; fi
+import json, re, sys, time, urllib.request
+for _ in range(240):
+    s = json.load(urllib.request.urlopen(sys.argv[1] + "status"))
+    if s["image"]:
+        break
+    time.sleep(0.25)
+step = re.fullmatch(r"the validation sample at step (\d+)", s.get("caption", ""))
+assert step and int(step.group(1)) % 5 == 0, s
+EOF
+kill -INT $pid
+wait $pid
 
 # Perceptual and adversarial losses after an L1 warm-up; a GAN run cannot be resumed yet.
 expect_ok "GAN run" "$hirestyle" train-sr --data "$work/data" -o "$work/gan.safetensors" \
