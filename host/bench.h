@@ -25,5 +25,7 @@ void hs_peak_rss_reset(void);
 double hs_peak_rss_mib(void);
 /* `hirestyle tune`: time `candidates` GEMM parameter sets, store the best. */
 hs_status hs_tune_gemm(hs_context *ctx, int candidates, int quiet);
+/* Its conv part: the fastest conv algorithm per layer shape, stored (tune_conv.c). */
+hs_status hs_tune_conv(hs_context *ctx, int quiet);
 
 #endif

@@ -3,6 +3,9 @@
  * backward-input, and the GEMM alone (hs_gemm: hirestyle's kernel or
  * CLBlast, as the device is set up) at the same GEMM shapes.
  *
+ * Every conv is timed by the algorithm the device picks for it and, forward,
+ * by each of im2col, Winograd F(2×2,3×3) and F(4×4,3×3) (host/conv_algorithm.c).
+ *
  * Shapes: every distinct 3×3 conv of VGG19 at the requested image sizes and
  * the 64-channel 3×3 convs of the SR generators on a 128×128 tile. Each
  * measurement is one warm-up run, then the median of --repeat runs. Then
@@ -117,20 +120,37 @@ static hs_status conv_job_alloc(hs_context *ctx, const conv_shape *s, conv_job *
     return HS_OK;
 }
 
+/* Forward by `algorithm` (HS_CONV_*), or as the device would pick (-1). */
+static hs_status time_forward(hs_context *ctx, conv_job *j, int algorithm, int repeat,
+                              double *seconds)
+{
+    int keep = ctx->conv_force;
+    ctx->conv_force = algorithm;
+    hs_status st = hs_bench_median(ctx, run_forward, j, 1, repeat, seconds);
+    ctx->conv_force = keep;
+    return st;
+}
+
 static hs_status bench_shape(hs_context *ctx, const conv_shape *s, int repeat)
 {
     conv_job j;
     hs_status st = conv_job_alloc(ctx, s, &j);
-    double fwd = 0, bwd = 0, gemm = 0;
-    if (st == HS_OK) st = hs_bench_median(ctx, run_forward, &j, 1, repeat, &fwd);
+    double fwd = 0, bwd = 0, gemm = 0, by[3] = {0, 0, 0};
+    for (int a = HS_CONV_IM2COL; st == HS_OK && a <= HS_CONV_WINOGRAD4; a++)
+        st = time_forward(ctx, &j, a, repeat, &by[a]);
+    if (st == HS_OK) st = time_forward(ctx, &j, ctx->conv_force, repeat, &fwd);
     if (st == HS_OK) st = hs_bench_median(ctx, run_backward, &j, 1, repeat, &bwd);
     if (st == HS_OK) st = hs_bench_median(ctx, run_sgemm, &j, 1, repeat, &gemm);
     conv_job_free(&j);
     if (st != HS_OK) return st;
-    double gflop = 2.0 * j.m * j.n * j.k * 1e-9;
-    printf("%-7s %-10s %4d %4d %5d  %9.2f %7.1f  %9.2f %7.1f  %5zux%-6zux%4zu %7.1f\n", s->net,
-           s->layer, s->ic, s->oc, s->size, fwd * 1e3, gflop / fwd, bwd * 1e3, gflop / bwd, j.m,
-           j.n, j.k, gflop / gemm);
+    hs_conv_algorithm used = hs_conv_algorithm_for(ctx, s->ic, s->oc, s->size, s->size, 3, 3,
+                                                   (hs_conv_params){1, 1, 1});
+    double gflop = 2.0 * j.m * j.n * j.k * 1e-9; /* a direct conv's */
+    printf("%-7s %-10s %4d %4d %5d  %9.2f %7.1f  %9.2f %7.1f  %-9s %8.2f %8.2f %8.2f %5.2f"
+           "  %5zux%-6zux%4zu %7.1f\n",
+           s->net, s->layer, s->ic, s->oc, s->size, fwd * 1e3, gflop / fwd, bwd * 1e3,
+           gflop / bwd, hs_conv_algorithm_name(used), by[0] * 1e3, by[1] * 1e3, by[2] * 1e3,
+           gemm / fwd, j.m, j.n, j.k, gflop / gemm);
     fflush(stdout);
     return HS_OK;
 }
@@ -138,8 +158,12 @@ static hs_status bench_shape(hs_context *ctx, const conv_shape *s, int repeat)
 hs_status hs_bench_ops(hs_context *ctx, const int *sizes, int size_count, int repeat)
 {
     printf("device: %s (%s)\n", ctx->dev.name, ctx->dev.platform_name);
-    printf("%-7s %-10s %4s %4s %5s  %9s %7s  %9s %7s  %-17s %7s\n", "net", "layer", "in", "out",
-           "size", "fwd ms", "GFLOP/s", "bwd-in ms", "GFLOP/s", "GEMM MxNxK", "GEMM");
+    printf("(conv GFLOP/s count a direct conv's FLOPs whatever the algorithm; fwd and bwd-in\n"
+           " by the algorithm picked for the shape, `algorithm`; forward ms by each; the\n"
+           " forward's rate over its GEMM's, x GEMM)\n");
+    printf("%-7s %-10s %4s %4s %5s  %9s %7s  %9s %7s  %-9s %8s %8s %8s %5s  %-17s %7s\n", "net",
+           "layer", "in", "out", "size", "fwd ms", "GFLOP/s", "bwd-in ms", "GFLOP/s",
+           "algorithm", "im2col", "F2x2", "F4x4", "xGEMM", "GEMM MxNxK", "GEMM");
     for (int i = 0; i < size_count; i++) {
         conv_shape shapes[16];
         int n = vgg19_shapes(sizes[i], shapes);

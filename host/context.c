@@ -46,6 +46,7 @@ static hs_status open_device(const hs_context_options *opts, const hs_device_inf
 
     hs_status st = hs_program_build(ctx);
     if (st == HS_OK) st = hs_gemm_apply_tuning(ctx);
+    if (st == HS_OK) hs_conv_algorithm_load(ctx);
     if (st != HS_OK) {
         hs_context_destroy(ctx);
         return st;

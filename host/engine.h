@@ -52,6 +52,16 @@ typedef struct hs_kernel_entry {
     size_t max_group; /* CL_KERNEL_WORK_GROUP_SIZE */
 } hs_kernel_entry;
 
+/* The algorithms of a conv (host/conv_algorithm.c). */
+typedef enum hs_conv_algorithm {
+    HS_CONV_IM2COL,    /* im2col + GEMM (op_conv.c) */
+    HS_CONV_WINOGRAD2, /* Winograd F(2×2,3×3) (op_winograd.c) */
+    HS_CONV_WINOGRAD4  /* Winograd F(4×4,3×3) */
+} hs_conv_algorithm;
+/* What `hirestyle tune` measured fastest for one conv shape. */
+typedef struct hs_conv_choice { int ic, oc, oh, ow, algorithm; } hs_conv_choice;
+#define HS_CONV_CHOICES 64
+
 /* A buffer given back, kept for the next request of the same size (buffer_pool.c). */
 typedef struct hs_pooled_buffer { cl_mem buf; size_t bytes; } hs_pooled_buffer;
 
@@ -82,6 +92,9 @@ struct hs_context {
     int gemm_checked[2];        /* self-check of CLBlast [0] and ours [1]: 0 not yet, 1 good, -1 bad */
     uint64_t program_key;       /* names the program's cache entries (host/program.c) */
     uint64_t gemm_tuning_hash;  /* of the CLBlast parameters applied, 0: CLBlast's own */
+    hs_conv_choice conv_choices[HS_CONV_CHOICES]; /* from the cache (conv_algorithm.c) */
+    int conv_choice_count;
+    int conv_force;             /* an hs_conv_algorithm for every conv it applies to, -1: none */
     int verbose;
 };
 
@@ -168,6 +181,16 @@ uint64_t hs_hash(uint64_t h, const void *data, size_t n);
 /* CLBlast tuning: load the parameters stored for this device and apply them. */
 hs_status hs_gemm_apply_tuning(hs_context *ctx);
 
+/* The conv algorithm for a layer shape (host/conv_algorithm.c): forced,
+ * measured by `hirestyle tune`, or the default; im2col for anything but
+ * 3×3 stride 1 or where Winograd does not fit the scratch limit. */
+hs_conv_algorithm hs_conv_algorithm_for(const hs_context *ctx, int ic, int oc, int h, int w,
+                                        int kh, int kw, hs_conv_params p);
+const char *hs_conv_algorithm_name(hs_conv_algorithm a);
+int hs_conv_algorithm_tile(hs_conv_algorithm a); /* Winograd's m, 0 for im2col */
+/* $HIRESTYLE_CONV and the choices stored for the device, at context creation. */
+void hs_conv_algorithm_load(hs_context *ctx);
+void hs_conv_algorithm_path(const hs_device_info *dev, char *out, size_t size);
 /* About the most our GEMM kernel keeps for its copy of A (host/gemm_kernel.c);
  * memory planners count it beside the conv scratch. */
 #define HS_GEMM_PACK_BYTES ((size_t)16 << 20)
@@ -196,6 +219,18 @@ hs_status hs_concat_into(hs_tensor *out, int channel0, const hs_tensor *part);
  * takes bias[r % channels]. */
 hs_status hs_epilogue_pass(hs_context *ctx, cl_mem buf, size_t offset, size_t ld, size_t rows,
                            size_t cols, int channels, const hs_epilogue *ep);
+
+/* Winograd F(m×m,3×3) for a 3×3 stride-1 conv (host/op_winograd.c): whether
+ * it applies (padding 0..2) and fits the scratch limit, and the conv itself:
+ * out = in * weight, then the epilogue (bias, activation; NULL: none), into
+ * channels channel0.. of out as hs_conv2d_forward_into; or with `flip` the
+ * backward-input conv, in being dout and weight the forward's (out channels
+ * x in channels x 3 x 3). */
+int hs_winograd_fits(const hs_context *ctx, int m, int in_channels, int out_channels, int h,
+                     int w, int pad_h, int pad_w);
+hs_status hs_winograd_conv(hs_tensor *out, int channel0, const hs_tensor *in,
+                           const hs_tensor *weight, int flip, const hs_epilogue *ep, int m,
+                           int pad_h, int pad_w);
 
 /* Our GEMM kernel (host/gemm_kernel.c): the tile for a device, whether it
  * takes a product (sizes it can index), and the product itself, as hs_gemm

@@ -9,7 +9,9 @@
  * needs no im2col: the image itself is the (IC x H*W) matrix. The bias and
  * an activation are the GEMM's epilogue (hs_gemm_epilogue), applied as it
  * stores; the output may be a slice of channels of a larger tensor (a
- * concat's, net.c), each image's at its place.
+ * concat's, net.c), each image's at its place. A 3×3 stride-1 conv may go
+ * to Winograd instead (op_winograd.c), forward and backward-input, where
+ * host/conv_algorithm.c picks it.
  */
 #include "engine.h"
 
@@ -85,10 +87,13 @@ hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *
     HS_TRY(hs_check_shape("conv2d output", out, g.batch, out->c, g.oh, g.ow));
     if (bias) HS_TRY(hs_check_shape("conv2d bias", bias, 1, g.oc, 1, 1));
 
-    size_t in_image = (size_t)g.ic * g.h * g.w, out_plane = (size_t)g.oh * g.ow;
-    hs_matrix w = {weight->buf, 0, (size_t)g.k, 0};
     hs_epilogue ep = {bias ? bias->buf : NULL, act != NULL, act ? act->slope : 0.0f};
     const hs_epilogue *epilogue = bias || act ? &ep : NULL;
+    int m = hs_conv_algorithm_tile(hs_conv_algorithm_for(ctx, g.ic, g.oc, g.h, g.w, g.kh, g.kw, p));
+    if (m) return hs_winograd_conv(out, channel0, in, weight, 0, epilogue, m, p.pad_h, p.pad_w);
+
+    size_t in_image = (size_t)g.ic * g.h * g.w, out_plane = (size_t)g.oh * g.ow;
+    hs_matrix w = {weight->buf, 0, (size_t)g.k, 0};
     cl_mem col = NULL;
     if (!g.pointwise) HS_TRY(band_scratch(ctx, &g, &col));
     for (int b = 0; b < g.batch; b++) {
@@ -134,6 +139,17 @@ hs_status hs_conv2d_backward(hs_tensor *din, hs_tensor *dweight, hs_tensor *dbia
     if (dweight) HS_TRY(hs_check_same("conv2d backward dweight", dweight, weight));
     if (dbias) HS_TRY(hs_check_shape("conv2d backward dbias", dbias, 1, g.oc, 1, 1));
 
+    /* din by Winograd: the 3×3 conv of dout with the weights transposed and
+     * turned, padding 2 - p (op_winograd.c); then the bands below do dW only. */
+    if (din && g.kh == 3 && g.kw == 3 && p.stride == 1) {
+        hs_conv_params back = {1, 2 - p.pad_h, 2 - p.pad_w};
+        int m = hs_conv_algorithm_tile(
+            hs_conv_algorithm_for(ctx, g.oc, g.ic, g.oh, g.ow, 3, 3, back));
+        if (m) {
+            HS_TRY(hs_winograd_conv(din, 0, dout, weight, 1, NULL, m, back.pad_h, back.pad_w));
+            din = NULL;
+        }
+    }
     size_t in_image = (size_t)g.ic * g.h * g.w, out_plane = (size_t)g.oh * g.ow;
     hs_matrix wt = {weight->buf, 0, (size_t)g.k, 1}; /* Wᵀ */
     if (din && !g.pointwise) HS_TRY(hs_tensor_fill(din, 0.0f));

@@ -74,6 +74,7 @@ const char *with_gemm(const char *what);
 
 /* Each op file adds its test cases to the suite. */
 void add_conv_tests(Suite *s);
+void add_winograd_tests(Suite *s);
 void add_elementwise_tests(Suite *s);
 void add_pool_tests(Suite *s);
 void add_shuffle_tests(Suite *s);

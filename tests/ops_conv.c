@@ -1,7 +1,7 @@
 /* ops_conv.c — conv2d forward (also into a channel slice, activated) and
  * backward against a double-precision C reference, and the backward
  * against finite differences; every case through both GEMM implementations
- * (our kernel and CLBlast). */
+ * (our kernel and CLBlast), by im2col (Winograd's own tests: ops_winograd.c). */
 #include "engine.h"
 #include "harness.h"
 
@@ -116,6 +116,7 @@ START_TEST(conv_forward)
     const conv_case *c = &cases[index];
     test_use_gemm(_i % TEST_GEMMS);
     if (skip_case(c)) return;
+    test_ctx->conv_force = HS_CONV_IM2COL;
     int oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
     int ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
     size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * c->kh * c->kw;
@@ -152,6 +153,7 @@ START_TEST(conv_forward_into)
     const conv_case *c = &cases[index];
     test_use_gemm(_i % TEST_GEMMS);
     if (skip_case(c)) return;
+    test_ctx->conv_force = HS_CONV_IM2COL;
     int oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
     int ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
     int channels = c->oc + 3, channel0 = 1;
@@ -200,6 +202,7 @@ START_TEST(conv_backward)
     const conv_case *c = &cases[index];
     test_use_gemm(_i % TEST_GEMMS);
     if (skip_case(c)) return;
+    test_ctx->conv_force = HS_CONV_IM2COL;
     int oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
     int ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
     size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * c->kh * c->kw;
@@ -244,10 +247,18 @@ START_TEST(conv_backward)
 }
 END_TEST
 
+/* The GEMM and the conv algorithm back to their defaults (the op tests
+ * share one context in one process). */
+static void teardown(void)
+{
+    test_default_gemm();
+    if (test_ctx) test_ctx->conv_force = -1;
+}
+
 void add_conv_tests(Suite *s)
 {
     TCase *tc = tcase_create("conv2d");
-    tcase_add_checked_fixture(tc, NULL, test_default_gemm);
+    tcase_add_checked_fixture(tc, NULL, teardown);
     int n = (int)(sizeof cases / sizeof cases[0]);
     tcase_add_loop_test(tc, conv_forward, 0, n * TEST_GEMMS);
     tcase_add_loop_test(tc, conv_forward_into, 0, n * TEST_GEMMS);

@@ -7,6 +7,7 @@ int main(void)
 {
     Suite *s = suite_create("ops");
     add_conv_tests(s);
+    add_winograd_tests(s);
     add_elementwise_tests(s);
     add_pool_tests(s);
     add_shuffle_tests(s);

@@ -1,0 +1,123 @@
+/* op_winograd.c — 3×3 stride-1 convolutions by Winograd's minimal filtering
+ * (cl/winograd.cl): F(2×2,3×3) or F(4×4,3×3), m×m output pixels a tile
+ * from (m+2)×(m+2) input pixels, a = m + 2. op_conv.c calls it for the
+ * layer shapes host/conv_algorithm.c picks it for.
+ *
+ * Once per call, the transformed weights, all a² positions by one GEMM:
+ *   U (a² x R·Q) = Gk (a² x 9) · gᵀ (9 x R·Q), U[t] (R x Q) its row t,
+ * with g the weights as an (R·Q x 9) matrix and Gk the transform as a
+ * matrix (cl/winograd.cl). Then per image and band of output rows (a
+ * multiple of m, as tall as the scratch limit allows beside U):
+ *   V[t] = (Bᵀ d B)_t        a² matrices Q x P, the band's P tiles
+ *   M[t] = U[t] · V[t]       a² GEMMs (hs_gemm)
+ *   out  = Aᵀ M A, then the bias and activation (the epilogue)
+ * with Q input and R output channels. U, Gk, V and M share the scratch.
+ *
+ * The backward-input pass of a 3×3 stride-1 conv with padding p is itself a
+ * 3×3 stride-1 conv: of dout, with padding 2 - p and the weights transposed
+ * and turned by 180° (`flip`). The turn is Gk's (its columns reversed); the
+ * transpose is U's: with the forward's weights (Q x R x 3 x 3 here), U's row
+ * t is U[t]ᵀ, which the GEMMs read transposed.
+ */
+#include "engine.h"
+
+typedef struct wino_plan {
+    int m, a2;           /* tile side, positions per tile (a²) */
+    int q, r;            /* input and output channels */
+    int h, w, oh, ow;    /* input and output sides */
+    int pad_h, pad_w;
+    int tiles_x;         /* tiles a row of tiles: across the output, rounded up to 8 */
+    int band_tiles;      /* rows of tiles per band */
+    size_t u_floats;     /* a²·R·Q, then Gk's a²·9 */
+} wino_plan;
+
+/* The plan, or 0 when Winograd cannot do this conv: not a 3×3 stride-1
+ * kernel, padding outside 0..2, or not even one row of tiles fits the
+ * scratch limit beside U. */
+static int plan_of(wino_plan *pl, const hs_context *ctx, int m, int q, int r, int h, int w,
+                   int pad_h, int pad_w)
+{
+    if ((m != 2 && m != 4) || pad_h < 0 || pad_h > 2 || pad_w < 0 || pad_w > 2) return 0;
+    int a = m + 2;
+    *pl = (wino_plan){.m = m, .a2 = a * a, .q = q, .r = r, .h = h, .w = w,
+                      .oh = h + 2 * pad_h - 2, .ow = w + 2 * pad_w - 2, .pad_h = pad_h,
+                      .pad_w = pad_w};
+    if (pl->oh < 1 || pl->ow < 1) return 0;
+    pl->tiles_x = ((pl->ow + m - 1) / m + 7) / 8 * 8; /* the kernels take 8 tiles at once */
+    pl->u_floats = (size_t)pl->a2 * r * q + (size_t)pl->a2 * 9;
+    size_t limit = ctx->scratch_limit / sizeof(float);
+    size_t tile_row = (size_t)pl->a2 * (q + r) * pl->tiles_x; /* V and M a row of tiles */
+    if (pl->u_floats >= limit) return 0;
+    size_t rows = (limit - pl->u_floats) / tile_row;
+    int tiles_y = (pl->oh + m - 1) / m;
+    if (rows < 1) return 0;
+    pl->band_tiles = rows < (size_t)tiles_y ? (int)rows : tiles_y;
+    return 1;
+}
+
+int hs_winograd_fits(const hs_context *ctx, int m, int in_channels, int out_channels, int h,
+                     int w, int pad_h, int pad_w)
+{
+    wino_plan pl;
+    return plan_of(&pl, ctx, m, in_channels, out_channels, h, w, pad_h, pad_w);
+}
+
+/* One band: output rows oy0 .. oy0+rows-1 of image b. */
+static hs_status band(hs_context *ctx, const wino_plan *pl, cl_mem scratch, int flip,
+                      hs_tensor *out, int channel0, const hs_tensor *in, const hs_epilogue *ep,
+                      int b, int oy0, int rows)
+{
+    int m = pl->m;
+    int p = (rows + m - 1) / m * pl->tiles_x;
+    size_t v_off = pl->u_floats, m_off = v_off + (size_t)pl->a2 * pl->q * p;
+    size_t groups = (size_t)p / 8; /* tiles_x is a multiple of 8 */
+    HS_TRY(hs_launch(ctx, m == 4 ? "winograd_input_f4" : "winograd_input_f2", 2,
+                     (size_t[]){groups, (size_t)pl->q}, NULL, ARG_MEM(scratch), ARG_INT(v_off),
+                     ARG_MEM(in->buf), ARG_INT((size_t)b * pl->q * pl->h * pl->w), ARG_INT(pl->q),
+                     ARG_INT(pl->h), ARG_INT(pl->w), ARG_INT(pl->pad_w), ARG_INT(oy0 - pl->pad_h),
+                     ARG_INT(pl->tiles_x), ARG_INT(p), ARG_END));
+    for (int t = 0; t < pl->a2; t++) {
+        hs_matrix u = {scratch, (size_t)t * pl->r * pl->q, (size_t)(flip ? pl->r : pl->q), flip};
+        hs_matrix v = {scratch, v_off + (size_t)t * pl->q * p, (size_t)p, 0};
+        hs_matrix mt = {scratch, m_off + (size_t)t * pl->r * p, (size_t)p, 0};
+        HS_TRY(hs_gemm(ctx, pl->r, p, pl->q, 1.0f, u, v, 0.0f, mt));
+    }
+    return hs_launch(ctx, m == 4 ? "winograd_output_f4" : "winograd_output_f2", 2,
+                     (size_t[]){groups, (size_t)pl->r}, NULL, ARG_MEM(out->buf),
+                     ARG_INT(((size_t)b * out->c + channel0) * pl->oh * pl->ow), ARG_MEM(scratch),
+                     ARG_INT(m_off), ARG_MEM(ep && ep->bias ? ep->bias : scratch),
+                     ARG_INT(ep && ep->bias), ARG_INT(ep && ep->rectify),
+                     ARG_FLOAT(ep ? ep->slope : 0.0f), ARG_INT(pl->r), ARG_INT(pl->oh),
+                     ARG_INT(pl->ow), ARG_INT(oy0), ARG_INT(rows), ARG_INT(pl->tiles_x), ARG_INT(p),
+                     ARG_END);
+}
+
+hs_status hs_winograd_conv(hs_tensor *out, int channel0, const hs_tensor *in,
+                           const hs_tensor *weight, int flip, const hs_epilogue *ep, int m,
+                           int pad_h, int pad_w)
+{
+    hs_context *ctx = in->ctx;
+    int channels = flip ? weight->c : weight->n;
+    wino_plan pl;
+    if (!plan_of(&pl, ctx, m, in->c, channels, in->h, in->w, pad_h, pad_w) || out->n != in->n ||
+        out->h != pl.oh || out->w != pl.ow || channel0 < 0 || out->c < channel0 + channels)
+        return hs_fail(HS_ERR_INTERNAL,
+                       "winograd F(%dx%d,3x3): cannot take %dx%dx%d -> channels %d.. of %dx%dx%d",
+                       m, m, in->c, in->h, in->w, channel0, out->c, out->h, out->w);
+    int band_rows = pl.band_tiles * m;
+    size_t p_max = (size_t)pl.band_tiles * pl.tiles_x;
+    cl_mem scratch;
+    HS_TRY(hs_scratch(ctx, (pl.u_floats + (size_t)pl.a2 * (pl.q + pl.r) * p_max) * sizeof(float),
+                      &scratch));
+    size_t taps = (size_t)pl.r * pl.q, gk = (size_t)pl.a2 * taps; /* Gk's offset */
+    HS_TRY(hs_launch_1d(ctx, m == 4 ? "winograd_weight_matrix_f4" : "winograd_weight_matrix_f2",
+                        9, ARG_MEM(scratch), ARG_INT(gk), ARG_INT(flip), ARG_END));
+    HS_TRY(hs_gemm(ctx, pl.a2, taps, 9, 1.0f, (hs_matrix){scratch, gk, 9, 0},
+                   (hs_matrix){weight->buf, 0, 9, 1}, 0.0f, (hs_matrix){scratch, 0, taps, 0}));
+    for (int b = 0; b < in->n; b++)
+        for (int oy0 = 0; oy0 < pl.oh; oy0 += band_rows) {
+            int rows = pl.oh - oy0 < band_rows ? pl.oh - oy0 : band_rows;
+            HS_TRY(band(ctx, &pl, scratch, flip, out, channel0, in, ep, b, oy0, rows));
+        }
+    return HS_OK;
+}

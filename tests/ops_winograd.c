@@ -1,0 +1,217 @@
+/* ops_winograd.c — 3×3 stride-1 convs by Winograd F(2×2,3×3) and
+ * F(4×4,3×3) (host/op_winograd.c), forced through hs_conv2d_forward_into and
+ * hs_conv2d_backward: forward (into a channel slice, with and without an
+ * activation) and backward-input against a double-precision C reference,
+ * the backward-input against finite differences; every case through both
+ * tile sizes and both GEMM implementations. */
+#include "engine.h"
+#include "harness.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct wino_case {
+    int n, ic, h, w, oc, pad, bias;
+    int band_tiles; /* >0: shrink the scratch so bands are this many rows of tiles */
+    int small;      /* also run under oclgrind; checked against finite differences */
+} wino_case;
+
+static const wino_case cases[] = {
+    {1, 1, 1, 1, 1, 1, 1, 0, 1},     /* one pixel: one tile, mostly padding */
+    {1, 3, 5, 7, 4, 1, 1, 0, 1},     /* odd sizes, 'same' */
+    {2, 5, 9, 6, 3, 0, 0, 0, 1},     /* batch 2, no padding, no bias */
+    {1, 4, 11, 9, 3, 0, 1, 1, 1},    /* no padding, one row of tiles a band */
+    {2, 3, 13, 7, 5, 1, 1, 2, 1},    /* batch 2, two rows of tiles a band */
+    {1, 2, 3, 2, 3, 2, 1, 0, 1},     /* padding 2: the backward of padding 0 */
+    {1, 37, 67, 33, 19, 1, 1, 0, 0}, /* odd channels, many tiles */
+    {1, 64, 40, 40, 64, 1, 1, 3, 0}, /* an SR generator's layer, banded */
+};
+#define CASES (int)(sizeof cases / sizeof cases[0])
+#define ALGORITHMS 2 /* F(2×2,3×3), F(4×4,3×3) */
+
+static int out_side(int in, int pad) { return in + 2 * pad - 2; }
+
+/* out = in * w (+ bias), 3×3, stride 1. */
+static void conv3x3_ref(const wino_case *c, const double *in, const double *w, const double *bias,
+                        double *out)
+{
+    int oh = out_side(c->h, c->pad), ow = out_side(c->w, c->pad);
+    for (int b = 0; b < c->n; b++)
+        for (int o = 0; o < c->oc; o++)
+            for (int y = 0; y < oh; y++)
+                for (int x = 0; x < ow; x++) {
+                    double s = bias ? bias[o] : 0;
+                    for (int i = 0; i < c->ic; i++)
+                        for (int ky = 0; ky < 3; ky++)
+                            for (int kx = 0; kx < 3; kx++) {
+                                int iy = y - c->pad + ky, ix = x - c->pad + kx;
+                                if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w) continue;
+                                s += in[((b * c->ic + i) * c->h + iy) * c->w + ix] *
+                                     w[((o * c->ic + i) * 3 + ky) * 3 + kx];
+                            }
+                    out[((b * c->oc + o) * oh + y) * ow + x] = s;
+                }
+}
+
+/* Backward-input of conv3x3_ref (forward: out += in * w, so din += dout * w). */
+static void conv3x3_ref_backward(const wino_case *c, const double *w, const double *dout,
+                                 double *din)
+{
+    int oh = out_side(c->h, c->pad), ow = out_side(c->w, c->pad);
+    for (int b = 0; b < c->n; b++)
+        for (int o = 0; o < c->oc; o++)
+            for (int y = 0; y < oh; y++)
+                for (int x = 0; x < ow; x++)
+                    for (int i = 0; i < c->ic; i++)
+                        for (int ky = 0; ky < 3; ky++)
+                            for (int kx = 0; kx < 3; kx++) {
+                                int iy = y - c->pad + ky, ix = x - c->pad + kx;
+                                if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w) continue;
+                                din[((b * c->ic + i) * c->h + iy) * c->w + ix] +=
+                                    dout[((b * c->oc + o) * oh + y) * ow + x] *
+                                    w[((o * c->ic + i) * 3 + ky) * 3 + kx];
+                            }
+}
+
+typedef struct fd_params { const wino_case *c; const double *w; } fd_params;
+static void fd_wrt_input(const double *x, double *y, const void *p)
+{
+    const fd_params *f = p;
+    conv3x3_ref(f->c, x, f->w, NULL, y);
+}
+
+/* Case, algorithm and GEMM of loop index i; the algorithm forced and the
+ * scratch shrunk as the case asks, until the teardown (the op tests share
+ * one context in one process). */
+typedef struct wino_run { const wino_case *c; int m; char what[96]; } wino_run;
+static size_t kept_limit;
+
+static void teardown(void)
+{
+    test_default_gemm();
+    if (!test_ctx) return;
+    test_ctx->conv_force = -1;
+    if (kept_limit) test_ctx->scratch_limit = kept_limit;
+    kept_limit = 0;
+}
+
+static int begin(int i, const char *op, wino_run *r)
+{
+    test_setup();
+    r->c = &cases[i / (ALGORITHMS * TEST_GEMMS)];
+    hs_conv_algorithm a = (i / TEST_GEMMS) % ALGORITHMS ? HS_CONV_WINOGRAD4 : HS_CONV_WINOGRAD2;
+    r->m = hs_conv_algorithm_tile(a);
+    test_use_gemm(i % TEST_GEMMS);
+    snprintf(r->what, sizeof r->what, "%s F(%dx%d,3x3) case %d", op, r->m, r->m,
+             i / (ALGORITHMS * TEST_GEMMS));
+    if (test_small_only() && !r->c->small) return 0;
+    test_ctx->conv_force = a;
+    return 1;
+}
+
+/* Shrink the scratch to band_tiles rows of tiles for a conv of q -> rr
+ * channels whose output is ow wide. */
+static void limit_scratch(const wino_run *r, int q, int rr, int ow)
+{
+    if (!r->c->band_tiles) return;
+    kept_limit = test_ctx->scratch_limit;
+    size_t a2 = (size_t)(r->m + 2) * (r->m + 2);
+    size_t tiles_x = ((size_t)(ow + r->m - 1) / r->m + 7) / 8 * 8; /* as op_winograd.c pads */
+    test_ctx->scratch_limit =
+        (a2 * q * rr + a2 * (q + rr) * tiles_x * r->c->band_tiles) * sizeof(float);
+}
+
+/* Into a slice (one channel before it, two after, NaN: never written), with
+ * LeakyReLU on odd cases, as hs_conv2d_forward_into gives it. */
+START_TEST(winograd_forward)
+{
+    wino_run r;
+    if (!begin(_i, "winograd forward", &r)) return;
+    const wino_case *c = r.c;
+    int oh = out_side(c->h, c->pad), ow = out_side(c->w, c->pad);
+    int channels = c->oc + 3, channel0 = 1, index = _i / (ALGORITHMS * TEST_GEMMS);
+    hs_activation act = {0.2f};
+    size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * 9;
+    size_t plane = (size_t)oh * ow, nout = (size_t)c->n * c->oc * plane;
+    float *in = host_floats(nin), *wt = host_floats(nw), *bias = host_floats(c->oc);
+    fill_random(in, nin, 11 + _i, -1, 1);
+    fill_random(wt, nw, 12 + _i, -0.5f, 0.5f);
+    fill_random(bias, c->oc, 13 + _i, -1, 1);
+    hs_tensor tin = upload(in, c->n, c->ic, c->h, c->w), tw = upload(wt, c->oc, c->ic, 3, 3);
+    hs_tensor tb = upload(bias, 1, c->oc, 1, 1), tout = poisoned(c->n, channels, oh, ow);
+    limit_scratch(&r, c->ic, c->oc, ow);
+    HS_CHECK(hs_conv2d_forward_into(&tout, channel0, &tin, &tw, c->bias ? &tb : NULL,
+                                    (hs_conv_params){1, c->pad, c->pad},
+                                    index % 2 ? &act : NULL));
+    float *got = download(&tout), *slice = host_floats(nout);
+    for (int b = 0; b < c->n; b++)
+        for (int ch = 0; ch < channels; ch++) {
+            const float *p = got + ((size_t)b * channels + ch) * plane;
+            int inside = ch >= channel0 && ch < channel0 + c->oc;
+            if (inside)
+                memcpy(slice + ((size_t)b * c->oc + ch - channel0) * plane, p,
+                       plane * sizeof(float));
+            for (size_t i = 0; !inside && i < plane; i++)
+                ck_assert_msg(isnan(p[i]), "%s wrote channel %d, outside its slice",
+                              with_gemm(r.what), ch);
+        }
+
+    double *xin = to_doubles(in, nin), *xw = to_doubles(wt, nw), *xb = to_doubles(bias, c->oc);
+    double *want = host_doubles(nout);
+    conv3x3_ref(c, xin, xw, c->bias ? xb : NULL, want);
+    for (size_t i = 0; index % 2 && i < nout; i++)
+        want[i] = want[i] > 0 ? want[i] : act.slope * want[i];
+    assert_close(with_gemm(r.what), slice, want, nout, 1e-5);
+
+    free(in); free(wt); free(bias); free(got); free(slice); free(xin); free(xw); free(xb);
+    free(want);
+    hs_tensor_free(&tin); hs_tensor_free(&tw); hs_tensor_free(&tb); hs_tensor_free(&tout);
+}
+END_TEST
+
+START_TEST(winograd_backward_input)
+{
+    wino_run r;
+    if (!begin(_i, "winograd backward input", &r)) return;
+    const wino_case *c = r.c;
+    int oh = out_side(c->h, c->pad), ow = out_side(c->w, c->pad);
+    size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * 9;
+    size_t nout = (size_t)c->n * c->oc * oh * ow;
+    float *in = host_floats(nin), *wt = host_floats(nw), *dout = host_floats(nout);
+    fill_random(in, nin, 21 + _i, -1, 1);
+    fill_random(wt, nw, 22 + _i, -0.5f, 0.5f);
+    fill_random(dout, nout, 23 + _i, -1, 1);
+    hs_tensor tin = upload(in, c->n, c->ic, c->h, c->w), tw = upload(wt, c->oc, c->ic, 3, 3);
+    hs_tensor tdout = upload(dout, c->n, c->oc, oh, ow), tdin = poisoned(c->n, c->ic, c->h, c->w);
+    limit_scratch(&r, c->oc, c->ic, c->w); /* the backward conv: oc -> ic channels, w wide */
+    HS_CHECK(hs_conv2d_backward(&tdin, NULL, NULL, &tdout, &tin, &tw,
+                                (hs_conv_params){1, c->pad, c->pad}));
+    float *got = download(&tdin);
+
+    double *xw = to_doubles(wt, nw), *xd = to_doubles(dout, nout), *want = host_doubles(nin);
+    conv3x3_ref_backward(c, xw, xd, want);
+    assert_close(with_gemm(r.what), got, want, nin, 1e-5);
+    if (c->small) {
+        double *xin = to_doubles(in, nin), *fd = host_doubles(nin);
+        fd_params fp = {c, xw};
+        finite_difference(fd_wrt_input, &fp, xin, nin, xd, nout, 1e-3, fd);
+        assert_close(with_gemm("winograd backward input vs finite differences"), got, fd, nin,
+                     1e-4);
+        free(xin);
+        free(fd);
+    }
+    free(in); free(wt); free(dout); free(got); free(xw); free(xd); free(want);
+    hs_tensor_free(&tin); hs_tensor_free(&tw); hs_tensor_free(&tdout); hs_tensor_free(&tdin);
+}
+END_TEST
+
+void add_winograd_tests(Suite *s)
+{
+    TCase *tc = tcase_create("winograd");
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_add_loop_test(tc, winograd_forward, 0, CASES * ALGORITHMS * TEST_GEMMS);
+    tcase_add_loop_test(tc, winograd_backward_input, 0, CASES * ALGORITHMS * TEST_GEMMS);
+    suite_add_tcase(s, tc);
+}
