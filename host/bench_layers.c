@@ -119,7 +119,8 @@ static void print_ms(double seconds)
     else printf("  %9s", "-");
 }
 
-/* One line: the kind, its output, forward, backward-input and backward-weights ms. */
+/* One line: the kind, its output, forward, backward-input and backward-weights ms
+ * (and a conv's algorithm). */
 static hs_status bench_instance(hs_context *ctx, const hs_layer_type *type,
                                 const layer_instance *li, int repeat)
 {
@@ -136,6 +137,10 @@ static hs_status bench_instance(hs_context *ctx, const hs_layer_type *type,
                SIDE, j.out.c, j.out.h, j.out.w, fwd * 1e3);
         print_ms(bwd);
         print_ms(bwd_w);
+        if (type->kind == HS_LAYER_CONV) /* which algorithm it ran by (bench ops compares) */
+            printf("  %s", hs_conv_algorithm_name(hs_conv_algorithm_for(
+                                ctx, CH, li->layer.channels, SIDE, SIDE, li->layer.kernel_h,
+                                li->layer.kernel_w, li->layer.conv)));
         putchar('\n');
     }
     job_free(&j);
