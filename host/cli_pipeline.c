@@ -273,6 +273,7 @@ static void print_tally(const pipeline *p)
         printf("%s %d on %s", k ? "," : "", p->written[k],
                hs_context_device(p->stages->contexts[k])->name);
     printf("\n");
+    fflush(stdout);
 }
 
 /* What stopped the run: the message of the first image stopped while
