@@ -86,15 +86,16 @@ void hs_conv_algorithm_load(hs_context *ctx)
 
 /* Untuned: what `hirestyle tune` measured faster on PoCL's CPU device (a
  * 2-core AVX-512 Zen 4), where our GEMM kernel runs: F(4×4,3×3) from 64²
- * output pixels, F(2×2,3×3) from 16², im2col below and for thin convs (an
- * RGB input); im2col on devices nobody has measured. */
+ * output pixels, F(2×2,3×3) from 32², im2col below (512 channels at 16²:
+ * im2col 0.95 of its GEMM's rate, F(2×2) 0.83) and for thin convs (an RGB
+ * input); im2col on devices nobody has measured. */
 static hs_conv_algorithm default_algorithm(const hs_context *ctx, int ic, int oc, int oh,
                                            int ow)
 {
     if (!hs_gemm_own_known_good(&ctx->dev) || ic < 16 || oc < 16) return HS_CONV_IM2COL;
     long pixels = (long)oh * ow;
     return pixels >= 64 * 64 ? HS_CONV_WINOGRAD4
-           : pixels >= 16 * 16 ? HS_CONV_WINOGRAD2
+           : pixels >= 32 * 32 ? HS_CONV_WINOGRAD2
                                : HS_CONV_IM2COL;
 }
 
