@@ -204,7 +204,8 @@ if [[ -e $root/weights/ncnn/models-realesrgan/realesr-animevideov3-x2.param ]]; 
         -o "$work/re.jpg" -n realesr-animevideov3 -s 2 -t 0 -g 0 -j 1:2:2 -x -f jpg -v
     is_jpeg "$work/re.jpg" || { failed=$((failed + 1)); echo "FAIL realesrgan -f jpg: no JPEG"; }
 else
-    echo "skipped realesrgan-ncnn-vulkan's command lines: tools/fetch_weights.sh ncnn not run"
+    failed=$((failed + 1))
+    echo "FAIL realesrgan-ncnn-vulkan's command lines: no weights/ncnn (tools/fetch_weights.sh)"
 fi
 # several --style add up: two style images, one blend weight
 expect "several --style" 2 "2 style images but 1 --style-blend-weights" "$hirestyle" style \
@@ -255,16 +256,11 @@ expect "folder --overwrite" 0 "" "$hirestyle" upscale -i "$work/in" -o "$work/ou
 grep -qF "7 upscaled, 0 skipped" "$work/stdout" && is_jpeg "$work/out/p6.jpg" ||
     { failed=$((failed + 1)); echo "FAIL folder --overwrite"; cat "$work/stdout"; }
 
-# Shards: four processes at once (as a Slurm array or an Indexed Job would
-# run them) upscale every image exactly once between them.
-pids=()
-for i in 0 1 2 3; do
-    "$hirestyle" upscale -i "$work/in" -o "$work/sharded" -m esrgan-slim-x2 --shard "$i/4" \
-        >"$work/shard$i" 2>&1 &
-    pids+=($!)
-done
+# Shards: four processes at once under GNU parallel (as a Slurm array or an
+# Indexed Job would run them) upscale every image exactly once between them.
 shard_rc=0
-for pid in "${pids[@]}"; do wait "$pid" || shard_rc=1; done
+parallel -j 4 "$hirestyle" upscale -i "$work/in" -o "$work/sharded" -m esrgan-slim-x2 \
+    --shard {}/4 ">$work/shard{}" "2>&1" ::: 0 1 2 3 || shard_rc=$?
 done_list=$(sed -n 's/.*wrote \(p[0-9]*\.png\),.*/\1/p' "$work"/shard? | sort)
 if [[ $shard_rc -eq 0 && $done_list == "$(cd "$work/in" && ls p*.png | sort)" &&
       $(ls "$work/sharded" | wc -l) -eq 7 ]]; then

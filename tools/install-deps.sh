@@ -24,6 +24,7 @@ packages=(
     libopenblas0-pthread
     nodejs npm
     mesa-vulkan-drivers libvulkan1
+    parallel
 )
 
 missing=()
