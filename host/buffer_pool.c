@@ -4,8 +4,12 @@
  * Style iterations and upscale tiles free and allocate the same sizes again
  * and again, and on a CPU device a fresh buffer is fresh host memory, a page
  * fault per 4 KiB page. A buffer given back is kept, and the next request
- * of the same byte size takes it. Kept buffers are memory the context
- * holds: they count in its peak (hs_memory_peak) and against
+ * takes the smallest kept buffer of its byte size up to half again as large:
+ * the tiles of an image differ in size at its edges (a 512x256 image in
+ * 128-pixel tiles of esrgan-thick runs regions 287 and 420 pixels wide by
+ * turns), and with exact sizes every tile allocated again. Taking a larger
+ * buffer only moves it from the kept to the live ones: the memory held
+ * stays the same. Kept buffers are memory the context holds: they count in its peak (hs_memory_peak) and against
  * HIRESTYLE_MEMORY_LIMIT_MB, though not in hs_memory_in_use. What the pool
  * may hold is bounded by the peak of live buffers plus an eighth: with
  * exact sizes, a pool held to the live peak alone misses at each moment a
@@ -49,27 +53,35 @@ void hs_memory_trim(hs_context *ctx)
 #endif
 }
 
-/* The most recently kept buffer of exactly `bytes`, taken out, or NULL. */
-static cl_mem take_kept(hs_context *ctx, size_t bytes)
+/* The smallest kept buffer of `bytes` to bytes * 3/2 (the most recently kept
+ * of equals), taken out, with its size in *size; NULL when none. */
+static cl_mem take_kept(hs_context *ctx, size_t bytes, size_t *size)
 {
+    int best = -1;
     for (int i = ctx->pool_count - 1; i >= 0; i--) {
-        if (ctx->pool[i].bytes != bytes) continue;
-        cl_mem buf = ctx->pool[i].buf;
-        memmove(ctx->pool + i, ctx->pool + i + 1, (size_t)(ctx->pool_count - 1 - i) * sizeof *ctx->pool);
-        ctx->pool_count--;
-        ctx->pool_bytes -= bytes;
-        return buf;
+        size_t have = ctx->pool[i].bytes;
+        if (have >= bytes && have <= bytes + bytes / 2 &&
+            (best < 0 || have < ctx->pool[best].bytes))
+            best = i;
     }
-    return NULL;
+    if (best < 0) return NULL;
+    cl_mem buf = ctx->pool[best].buf;
+    *size = ctx->pool[best].bytes;
+    memmove(ctx->pool + best, ctx->pool + best + 1,
+            (size_t)(ctx->pool_count - 1 - best) * sizeof *ctx->pool);
+    ctx->pool_count--;
+    ctx->pool_bytes -= *size;
+    return buf;
 }
 
 hs_status hs_pool_take(hs_context *ctx, size_t bytes, cl_mem *out)
 {
     if (bytes == 0) bytes = sizeof(float);
-    cl_mem kept = take_kept(ctx, bytes);
+    size_t size = 0;
+    cl_mem kept = take_kept(ctx, bytes, &size);
     if (kept) { /* held all along: only its side of the accounting changes */
         *out = kept;
-        ctx->mem_in_use += bytes;
+        ctx->mem_in_use += size;
         if (ctx->mem_in_use > ctx->live_peak) ctx->live_peak = ctx->mem_in_use;
         return HS_OK;
     }
@@ -81,6 +93,8 @@ hs_status hs_pool_take(hs_context *ctx, size_t bytes, cl_mem *out)
 void hs_pool_give(hs_context *ctx, cl_mem buf, size_t bytes)
 {
     if (!buf) return;
+    size_t size; /* the buffer's own: more than its user asked for when it was kept */
+    if (clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof size, &size, NULL) == CL_SUCCESS) bytes = size;
     if (bytes == 0) bytes = sizeof(float);
     if (ctx->mem_in_use + ctx->pool_bytes > pool_bound(ctx, 0)) { /* the peak was reset */
         hs_buffer_free(ctx, buf, bytes);

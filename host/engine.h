@@ -124,8 +124,9 @@ hs_status hs_scratch(hs_context *ctx, size_t bytes, cl_mem *out);
  * buffers that live long (scratch, weights of a benchmark). */
 hs_status hs_buffer_alloc(hs_context *ctx, size_t bytes, cl_mem *out);
 void hs_buffer_free(hs_context *ctx, cl_mem buf, size_t bytes);
-/* A buffer of `bytes` kept by the pool, else a new one; given back when done
- * with, even while queued kernels still use it (the queue is in order).
+/* A buffer of at least `bytes` kept by the pool (at most half again as
+ * large), else a new one of `bytes`; given back when done with, even while
+ * queued kernels still use it (the queue is in order).
  * Tensors and every short-lived buffer go through these (host/buffer_pool.c). */
 hs_status hs_pool_take(hs_context *ctx, size_t bytes, cl_mem *out);
 void hs_pool_give(hs_context *ctx, cl_mem buf, size_t bytes);

@@ -1,5 +1,5 @@
 /* ops_tensor.c — tensor allocation: freed buffers are pooled and reused for
- * tensors of the same size (host/buffer_pool.c), and the memory accounting
+ * tensors of the same size or a little smaller (host/buffer_pool.c), and the memory accounting
  * stays exact: hs_memory_in_use counts live tensors only, reuse never raises
  * the peak, a reused buffer holds what is written to it, and the buffers the
  * pool keeps count in the peak and against the memory limit. No tensor or
@@ -96,6 +96,39 @@ START_TEST(tensor_refuses_more_than_int_elements)
 }
 END_TEST
 
+/* A smaller tensor takes a kept buffer up to half again its size (the
+ * smallest that fits), counted at the buffer's size while it lives, and
+ * gives it back whole; a buffer twice the size is left alone. */
+START_TEST(tensor_pool_serves_smaller_sizes)
+{
+    test_setup();
+    hs_memory_trim(test_ctx);
+    hs_memory_reset_peak(test_ctx);
+    size_t base = hs_memory_in_use(test_ctx), big = bytes_of(1, 1, 64, 64);
+    hs_tensor a, b, c, d;
+    HS_CHECK(hs_tensor_alloc(test_ctx, &a, 1, 1, 64, 64));
+    HS_CHECK(hs_tensor_alloc(test_ctx, &b, 1, 1, 64, 56));
+    cl_mem larger = a.buf, smaller = b.buf;
+    hs_tensor_free(&a);
+    hs_tensor_free(&b);
+    HS_CHECK(hs_tensor_alloc(test_ctx, &c, 1, 1, 64, 48)); /* 3/4: b's 7/8 fits best */
+    ck_assert_ptr_eq(c.buf, smaller);
+    HS_CHECK(hs_tensor_alloc(test_ctx, &d, 1, 1, 64, 44)); /* 11/16: a's is 16/11 of it */
+    ck_assert_ptr_eq(d.buf, larger);
+    ck_assert_uint_eq(hs_memory_in_use(test_ctx), base + big + bytes_of(1, 1, 64, 56));
+    ck_assert_uint_eq(test_ctx->pool_bytes, 0);
+    hs_tensor_free(&c);
+    hs_tensor_free(&d);
+    ck_assert_uint_eq(hs_memory_in_use(test_ctx), base);
+    ck_assert_uint_eq(test_ctx->pool_bytes, big + bytes_of(1, 1, 64, 56));
+    HS_CHECK(hs_tensor_alloc(test_ctx, &c, 1, 1, 64, 32)); /* half: neither is kept for it */
+    ck_assert(c.buf != larger && c.buf != smaller);
+    hs_tensor_free(&c);
+    hs_memory_trim(test_ctx);
+    ck_assert_uint_eq(hs_memory_in_use(test_ctx), base);
+}
+END_TEST
+
 /* Kept buffers are held memory: the peak counts them, the pool holds at most
  * an eighth past the live peak, a memory limit makes them give way, and
  * hs_memory_trim releases them. Rows of 64 floats, at least as many bytes
@@ -149,5 +182,6 @@ void add_tensor_tests(Suite *s)
     tcase_add_test(tc, tensor_pool_keeps_accounting_exact);
     tcase_add_test(tc, tensor_refuses_more_than_int_elements);
     tcase_add_test(tc, tensor_pool_counts_what_it_keeps);
+    tcase_add_test(tc, tensor_pool_serves_smaller_sizes);
     suite_add_tcase(s, tc);
 }
