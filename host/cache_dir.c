@@ -145,6 +145,16 @@ void hs_cache_path(const char *file_name, char *out, size_t size)
         out[0] = '\0';
 }
 
+void hs_cache_device_path(const hs_device_info *dev, const char *prefix, char *out, size_t size)
+{
+    uint64_t h = HS_HASH_SEED;
+    const char *parts[] = {dev->platform_name, dev->name, dev->driver_version};
+    for (size_t i = 0; i < 3; i++) h = hs_hash(h, parts[i], strlen(parts[i]) + 1);
+    char name[64];
+    snprintf(name, sizeof name, "%s%016llx.txt", prefix, (unsigned long long)h);
+    hs_cache_path(name, out, size);
+}
+
 /* Opens an entry for reading only if it is a regular file of ours that no
  * one else can write to; O_NONBLOCK so that a FIFO does not wait for a
  * writer. Returns the descriptor and its size, or -1. */

@@ -40,12 +40,7 @@ int hs_conv_algorithm_tile(hs_conv_algorithm a)
 
 void hs_conv_algorithm_path(const hs_device_info *dev, char *out, size_t size)
 {
-    uint64_t h = HS_HASH_SEED;
-    const char *parts[] = {dev->platform_name, dev->name, dev->driver_version};
-    for (size_t i = 0; i < 3; i++) h = hs_hash(h, parts[i], strlen(parts[i]) + 1);
-    char name[64];
-    snprintf(name, sizeof name, "conv-%016llx.txt", (unsigned long long)h);
-    hs_cache_path(name, out, size);
+    hs_cache_device_path(dev, "conv-", out, size);
 }
 
 void hs_conv_algorithm_load(hs_context *ctx)

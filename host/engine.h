@@ -159,6 +159,9 @@ hs_status hs_check_same(const char *op, const hs_tensor *a, const hs_tensor *b);
 const char *hs_cache_dir(void);
 /* <cache dir>/<file_name>, or "" when there is no cache. */
 void hs_cache_path(const char *file_name, char *out, size_t size);
+/* <cache dir>/<prefix>HASH.txt, HASH of the device's platform, name and
+ * driver version: one file per device and driver, or "" with no cache. */
+void hs_cache_device_path(const hs_device_info *dev, const char *prefix, char *out, size_t size);
 /* mkdir -p (mode 0700) for the directories leading to path. */
 void hs_make_parent_dirs(const char *path);
 /* Entry `name` (malloc'ed, NUL-terminated) when it is a regular file of ours,

@@ -129,13 +129,7 @@ hs_status hs_gemm_lower(hs_context *ctx, size_t m, size_t n, size_t k, float alp
 
 void hs_gemm_tuning_path(const hs_device_info *dev, char *out, size_t size)
 {
-    /* One file per device and driver, named by a hash of both. */
-    uint64_t h = HS_HASH_SEED;
-    const char *parts[] = {dev->platform_name, dev->name, dev->driver_version};
-    for (size_t i = 0; i < 3; i++) h = hs_hash(h, parts[i], strlen(parts[i]) + 1);
-    char name[64];
-    snprintf(name, sizeof name, "gemm-%016llx.txt", (unsigned long long)h);
-    hs_cache_path(name, out, size);
+    hs_cache_device_path(dev, "gemm-", out, size);
 }
 
 hs_status hs_gemm_override(const hs_context *ctx, const hs_gemm_params *p)
