@@ -8,6 +8,7 @@
 #include "harness.h"
 #include "layer_reference.h"
 #include "net.h"
+#include "test_weights.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,6 @@
 #define W 4
 
 /* The weights file of the net, in memory: name, shape, random values. */
-typedef struct test_tensor { const char *name; int ndim; int64_t shape[4]; } test_tensor;
 static const test_tensor tensors[] = {
     {"c1.weight", 4, {4, 3, 3, 3}}, {"c1.bias", 1, {4}},      {"p1", 1, {4}},
     {"c2.weight", 4, {4, 4, 3, 3}}, {"c2.bias", 1, {4}},      {"c3.weight", 4, {8, 7, 1, 1}},
@@ -26,32 +26,13 @@ static const test_tensor tensors[] = {
 #define TENSOR_COUNT ((int)(sizeof tensors / sizeof tensors[0]))
 
 typedef struct test_net {
-    hs_weights file;
-    hs_weight entries[TENSOR_COUNT];
-    float *values[TENSOR_COUNT];   /* what the device net was built from */
-    double *exact[TENSOR_COUNT];   /* the same values, for the references */
+    test_weights w;
     hs_net net;
 } test_net;
 
 static void build_test_net(test_net *t)
 {
-    memset(t, 0, sizeof *t);
-    for (int i = 0; i < TENSOR_COUNT; i++) {
-        hs_weight *e = &t->entries[i];
-        e->name = (char *)tensors[i].name;
-        e->ndim = tensors[i].ndim;
-        e->count = 1;
-        for (int d = 0; d < e->ndim; d++) e->count *= (size_t)(e->shape[d] = tensors[i].shape[d]);
-        t->values[i] = host_floats(e->count);
-        fill_random(t->values[i], e->count, 700 + i, -0.6f, 0.6f);
-        t->exact[i] = to_doubles(t->values[i], e->count);
-        e->data = t->values[i];
-    }
-    t->file = (hs_weights){.path = "test-net", .tensors = t->entries, .count = TENSOR_COUNT};
-    hs_net *net = &t->net;
-    net->ctx = test_ctx;
-    snprintf(net->arch, sizeof net->arch, "test-net");
-    hs_net_builder b = {net, &t->file, HS_OK};
+    hs_net_builder b = test_net_start(&t->w, &t->net, "test-net", tensors, TENSOR_COUNT, 700);
     int x = hs_build_input(&b, 3);
     int c1 = hs_build_conv(&b, "c1", x, 4, 3, 1, 1);
     int p1 = hs_build_prelu(&b, "p1", c1);
@@ -66,30 +47,8 @@ static void build_test_net(test_net *t)
     hs_layer c4 = {.kind = HS_LAYER_CONV, .name = "c4", .inputs = {up}, .input_count = 1,
                    .channels = 3, .kernel_h = 3, .kernel_w = 2, .conv = {1, 1, 1}};
     int last = hs_build_tanh_half(&b, "out", hs_build_layer(&b, &c4));
-    ck_assert_msg(b.status == HS_OK && last == net->count - 1, "building: %s", hs_last_error());
-}
-
-static void free_test_net(test_net *t)
-{
-    hs_net_free(&t->net);
-    for (int i = 0; i < TENSOR_COUNT; i++) {
-        free(t->values[i]);
-        free(t->exact[i]);
-    }
-}
-
-/* Index in tensors[] of a layer's weight or bias ("<tensor>.weight" and
- * ".bias" for convs, "<tensor>" for PReLU's slopes), or -1. */
-static int tensor_index(const hs_layer *l, int bias)
-{
-    char name[80];
-    if (l->kind == HS_LAYER_CONV) snprintf(name, sizeof name, "%s%s", l->tensor,
-                                           bias ? ".bias" : ".weight");
-    else if (l->kind == HS_LAYER_PRELU && !bias) snprintf(name, sizeof name, "%s", l->tensor);
-    else return -1;
-    for (int i = 0; i < TENSOR_COUNT; i++)
-        if (strcmp(tensors[i].name, name) == 0) return i;
-    return -1;
+    ck_assert_msg(b.status == HS_OK && last == t->net.count - 1, "building: %s",
+                  hs_last_error());
 }
 
 /* L = sum(r * net(x)) for n images x, the net run through the references. */
@@ -100,14 +59,7 @@ static double reference_loss(test_net *t, const double *x, int n, const double *
     ck_assert_ptr_nonnull(outs);
     outs[0] = ref_alloc(n, 3, H, W);
     memcpy(outs[0].data, x, ref_count(&outs[0]) * sizeof *x);
-    for (int i = 1; i < net->count; i++) {
-        const hs_layer *l = &net->layers[i];
-        const ref_tensor *in[HS_NET_MAX_INPUTS];
-        for (int k = 0; k < l->input_count; k++) in[k] = &outs[l->inputs[k]];
-        int wi = tensor_index(l, 0), bi = tensor_index(l, 1);
-        ref_layer_named(hs_layer_type_of(l)->name)(l, in, wi >= 0 ? t->exact[wi] : NULL,
-                                                   bi >= 0 ? t->exact[bi] : NULL, &outs[i]);
-    }
+    test_net_reference(&t->w, net, outs);
     const ref_tensor *out = &outs[net->count - 1];
     double loss = 0;
     for (size_t i = 0; i < ref_count(out); i++) loss += r[i] * out->data[i];
@@ -176,16 +128,16 @@ START_TEST(net_gradients)
     for (int i = 1; i < t.net.count; i++) {
         const hs_layer *l = &t.net.layers[i];
         for (int bias = 0; bias < 2; bias++) {
-            int ti = tensor_index(l, bias);
+            int ti = test_weights_of(&t.w, l, bias);
             const hs_tensor *g = bias ? &wgrads[i].bias : &wgrads[i].weight;
             ck_assert_msg((ti >= 0) == (g->buf != NULL), "layer '%s': %s gradient %s", l->name,
                           bias ? "bias" : "weight", g->buf ? "unexpected" : "missing");
             if (ti < 0) continue;
-            size_t n = t.entries[ti].count;
+            size_t n = t.w.entries[ti].count;
             ck_assert_uint_eq(hs_tensor_count(g), n);
             float *got = download(g);
             double *want = host_doubles(n);
-            for (size_t k = 0; k < n; k++) want[k] = difference(&t, &t.exact[ti][k], xd, N, rd);
+            for (size_t k = 0; k < n; k++) want[k] = difference(&t, &t.w.exact[ti][k], xd, N, rd);
             char what[96];
             snprintf(what, sizeof what, "d(%s) vs finite differences", tensors[ti].name);
             assert_close(what, got, want, n, 1e-4);
@@ -202,7 +154,7 @@ START_TEST(net_gradients)
     free(want);
     free(x); free(r); free(dx); free(xd); free(rd);
     hs_net_weight_grads_free(&t.net, wgrads);
-    free_test_net(&t);
+    test_net_free(&t.w, &t.net);
 }
 END_TEST
 
@@ -239,7 +191,7 @@ START_TEST(net_gradients_accumulate)
     free(x); free(r);
     hs_net_weight_grads_free(&t.net, batch);
     hs_net_weight_grads_free(&t.net, split);
-    free_test_net(&t);
+    test_net_free(&t.w, &t.net);
 }
 END_TEST
 

@@ -10,6 +10,7 @@
 #include "harness.h"
 #include "layer_reference.h"
 #include "net_plan.h"
+#include "test_weights.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,6 @@
 #define H 7
 #define W 5
 
-typedef struct test_tensor { const char *name; int ndim; int64_t shape[4]; } test_tensor;
 static const test_tensor tensors[] = {
     {"c0.weight", 4, {4, 3, 3, 3}}, {"c0.bias", 1, {4}}, {"c1.weight", 4, {2, 4, 3, 3}},
     {"c1.bias", 1, {2}},            {"c2.weight", 4, {3, 6, 3, 3}}, {"c2.bias", 1, {3}},
@@ -27,10 +27,7 @@ static const test_tensor tensors[] = {
 #define TENSOR_COUNT ((int)(sizeof tensors / sizeof tensors[0]))
 
 typedef struct test_net {
-    hs_weights file;
-    hs_weight entries[TENSOR_COUNT];
-    float *values[TENSOR_COUNT];
-    double *exact[TENSOR_COUNT];
+    test_weights w;
     hs_net net;
     int r0, a1, cat1, a2, cat2, c3, cat3;
 } test_net;
@@ -40,23 +37,7 @@ typedef struct test_net {
  * activation); cat3 = [cat2, c3, r0]; out = c4(cat3). */
 static void build_dense(test_net *t)
 {
-    memset(t, 0, sizeof *t);
-    for (int i = 0; i < TENSOR_COUNT; i++) {
-        hs_weight *e = &t->entries[i];
-        e->name = (char *)tensors[i].name;
-        e->ndim = tensors[i].ndim;
-        e->count = 1;
-        for (int d = 0; d < e->ndim; d++) e->count *= (size_t)(e->shape[d] = tensors[i].shape[d]);
-        t->values[i] = host_floats(e->count);
-        fill_random(t->values[i], e->count, 900 + i, -0.6f, 0.6f);
-        t->exact[i] = to_doubles(t->values[i], e->count);
-        e->data = t->values[i];
-    }
-    t->file = (hs_weights){.path = "dense-net", .tensors = t->entries, .count = TENSOR_COUNT};
-    hs_net *net = &t->net;
-    net->ctx = test_ctx;
-    snprintf(net->arch, sizeof net->arch, "dense-net");
-    hs_net_builder b = {net, &t->file, HS_OK};
+    hs_net_builder b = test_net_start(&t->w, &t->net, "dense-net", tensors, TENSOR_COUNT, 900);
     int x = hs_build_input(&b, 3);
     t->r0 = hs_build_relu(&b, "r0", hs_build_conv(&b, "c0", x, 4, 3, 1, 1));
     t->a1 = hs_build_relu(&b, "a1", hs_build_conv(&b, "c1", t->r0, 2, 3, 1, 1));
@@ -66,42 +47,16 @@ static void build_dense(test_net *t)
     t->c3 = hs_build_conv(&b, "c3", t->cat2, 5, 1, 1, 0);
     t->cat3 = hs_build_concat(&b, "cat3", (const int[]){t->cat2, t->c3, t->r0}, 3);
     int last = hs_build_conv(&b, "c4", t->cat3, 3, 3, 1, 1);
-    ck_assert_msg(b.status == HS_OK && last == net->count - 1, "building: %s", hs_last_error());
-}
-
-static void free_dense(test_net *t)
-{
-    hs_net_free(&t->net);
-    for (int i = 0; i < TENSOR_COUNT; i++) {
-        free(t->values[i]);
-        free(t->exact[i]);
-    }
-}
-
-static int tensor_index(const hs_layer *l, const char *suffix)
-{
-    char name[80];
-    snprintf(name, sizeof name, "%s%s", l->tensor, suffix);
-    for (int i = 0; i < TENSOR_COUNT; i++)
-        if (strcmp(tensors[i].name, name) == 0) return i;
-    return -1;
+    ck_assert_msg(b.status == HS_OK && last == t->net.count - 1, "building: %s",
+                  hs_last_error());
 }
 
 /* Every layer's output for n images x through the references (outs[count]). */
 static void reference_forward(test_net *t, const double *x, int n, ref_tensor *outs)
 {
-    hs_net *net = &t->net;
     outs[0] = ref_alloc(n, 3, H, W);
     memcpy(outs[0].data, x, ref_count(&outs[0]) * sizeof *x);
-    for (int i = 1; i < net->count; i++) {
-        const hs_layer *l = &net->layers[i];
-        const ref_tensor *in[HS_NET_MAX_INPUTS];
-        for (int k = 0; k < l->input_count; k++) in[k] = &outs[l->inputs[k]];
-        int wi = l->kind == HS_LAYER_CONV ? tensor_index(l, ".weight") : -1;
-        int bi = l->kind == HS_LAYER_CONV ? tensor_index(l, ".bias") : -1;
-        ref_layer_named(hs_layer_type_of(l)->name)(l, in, wi >= 0 ? t->exact[wi] : NULL,
-                                                   bi >= 0 ? t->exact[bi] : NULL, &outs[i]);
-    }
+    test_net_reference(&t->w, &t->net, outs);
 }
 
 /* For one image and no wanted output: the activations fused, every concat
@@ -138,7 +93,7 @@ START_TEST(plan_places)
     for (int i = 0; i < net->count; i++)
         ck_assert(p.act[i] < 0 && p.by_conv[i] < 0 && p.home[i] < 0);
     hs_store_plan_free(&p);
-    free_dense(&t);
+    test_net_free(&t.w, &t.net);
 }
 END_TEST
 
@@ -180,7 +135,7 @@ START_TEST(planned_forward)
     hs_tensor_free(&input);
     for (int i = 0; i < net->count; i++) ref_free(&want[i]);
     free(want); free(acts); free(wanted); free(x); free(xd);
-    free_dense(&t);
+    test_net_free(&t.w, &t.net);
 }
 END_TEST
 
