@@ -32,29 +32,39 @@ static int out_size(int in, int k, int stride, int pad) { return (in + 2 * pad -
 
 /* out[o][y][x] = bias[o] + sum over i, ky, kx of
  *     in[i][y*s - pad_h + ky][x*s - pad_w + kx] * w[o][i][ky][kx] */
+void ref_conv2d(const ref_conv_shape *c, const double *in, const double *weight,
+                const double *bias, double *out)
+{
+    int s = c->stride;
+    int oh = out_size(c->h, c->kh, s, c->pad_h), ow = out_size(c->w, c->kw, s, c->pad_w);
+    for (int b = 0; b < c->n; b++)
+        for (int o = 0; o < c->oc; o++)
+            for (int y = 0; y < oh; y++)
+                for (int x = 0; x < ow; x++) {
+                    double sum = bias ? bias[o] : 0;
+                    for (int i = 0; i < c->ic; i++)
+                        for (int ky = 0; ky < c->kh; ky++)
+                            for (int kx = 0; kx < c->kw; kx++) {
+                                int iy = y * s - c->pad_h + ky;
+                                int ix = x * s - c->pad_w + kx;
+                                if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w) continue;
+                                sum += in[(((size_t)b * c->ic + i) * c->h + iy) * c->w + ix] *
+                                       weight[(((size_t)o * c->ic + i) * c->kh + ky) * c->kw + kx];
+                            }
+                    out[(((size_t)b * c->oc + o) * oh + y) * ow + x] = sum;
+                }
+}
+
 static void ref_conv(const hs_layer *l, const ref_tensor *const *in, const double *weight,
                      const double *bias, ref_tensor *out)
 {
     const ref_tensor *x = in[0];
-    int kh = l->kernel_h, kw = l->kernel_w, s = l->conv.stride;
-    *out = ref_alloc(x->n, l->channels, out_size(x->h, kh, s, l->conv.pad_h),
-                     out_size(x->w, kw, s, l->conv.pad_w));
-    for (int b = 0; b < out->n; b++)
-        for (int o = 0; o < out->c; o++)
-            for (int y = 0; y < out->h; y++)
-                for (int xx = 0; xx < out->w; xx++) {
-                    double sum = bias ? bias[o] : 0;
-                    for (int i = 0; i < x->c; i++)
-                        for (int ky = 0; ky < kh; ky++)
-                            for (int kx = 0; kx < kw; kx++) {
-                                int iy = y * s - l->conv.pad_h + ky;
-                                int ix = xx * s - l->conv.pad_w + kx;
-                                if (iy < 0 || iy >= x->h || ix < 0 || ix >= x->w) continue;
-                                sum += *at(x, b, i, iy, ix) *
-                                       weight[(((size_t)o * x->c + i) * kh + ky) * kw + kx];
-                            }
-                    *at(out, b, o, y, xx) = sum;
-                }
+    ref_conv_shape c = {x->n,          x->c,          x->h,           x->w,
+                        l->channels,   l->kernel_h,   l->kernel_w,    l->conv.stride,
+                        l->conv.pad_h, l->conv.pad_w};
+    *out = ref_alloc(x->n, l->channels, out_size(x->h, c.kh, c.stride, c.pad_h),
+                     out_size(x->w, c.kw, c.stride, c.pad_w));
+    ref_conv2d(&c, x->data, weight, bias, out->data);
 }
 
 /* Transposed conv, scattering each input pixel through the kernel:

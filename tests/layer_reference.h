@@ -18,6 +18,14 @@ size_t ref_count(const ref_tensor *t);
 ref_tensor ref_alloc(int n, int c, int h, int w);
 void ref_free(ref_tensor *t);
 
+/* A convolution's sizes: input n×ic×h×w, weights oc×ic×kh×kw, padding
+ * pad_h rows above and below, pad_w columns left and right. */
+typedef struct ref_conv_shape { int n, ic, h, w, oc, kh, kw, stride, pad_h, pad_w; } ref_conv_shape;
+/* out (n×oc×OH×OW, OH and OW as hs_conv_out_size) = in convolved with
+ * weight, + bias (NULL: none). */
+void ref_conv2d(const ref_conv_shape *c, const double *in, const double *weight,
+                const double *bias, double *out);
+
 /* out = layer l of in[0 .. l->input_count-1], its weights (shaped as
  * l->weight and l->bias) in weight and bias (NULL when it has none).
  * out is allocated here. */

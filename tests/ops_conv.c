@@ -4,6 +4,7 @@
  * (our kernel and CLBlast), by im2col (Winograd's own tests: ops_winograd.c). */
 #include "engine.h"
 #include "harness.h"
+#include "layer_reference.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -38,24 +39,8 @@ static const conv_case cases[] = {
 static void conv_ref(const conv_case *c, const double *in, const double *wt, const double *bias,
                      double *out)
 {
-    int oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
-    int ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
-    for (int b = 0; b < c->n; b++)
-        for (int o = 0; o < c->oc; o++)
-            for (int y = 0; y < oh; y++)
-                for (int x = 0; x < ow; x++) {
-                    double s = bias ? bias[o] : 0;
-                    for (int i = 0; i < c->ic; i++)
-                        for (int ky = 0; ky < c->kh; ky++)
-                            for (int kx = 0; kx < c->kw; kx++) {
-                                int iy = y * c->stride - c->pad + ky;
-                                int ix = x * c->stride - c->pad + kx;
-                                if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w) continue;
-                                s += in[((b * c->ic + i) * c->h + iy) * c->w + ix] *
-                                     wt[((o * c->ic + i) * c->kh + ky) * c->kw + kx];
-                            }
-                    out[((b * c->oc + o) * oh + y) * ow + x] = s;
-                }
+    ref_conv_shape s = {c->n, c->ic, c->h, c->w, c->oc, c->kh, c->kw, c->stride, c->pad, c->pad};
+    ref_conv2d(&s, in, wt, bias, out);
 }
 
 /* Reference backward: the forward loop with each product differentiated
@@ -99,8 +84,6 @@ static void fd_wrt_weight(const double *x, double *y, const void *p)
     conv_ref(f->c, f->in, x, NULL, y);
 }
 
-static int skip_case(const conv_case *c) { return test_small_only() && !c->small; }
-
 static size_t limit_scratch(const conv_case *c, int ow)
 {
     size_t keep = test_ctx->scratch_limit;
@@ -109,16 +92,25 @@ static size_t limit_scratch(const conv_case *c, int ow)
     return keep;
 }
 
-START_TEST(conv_forward)
+/* Case i / TEST_GEMMS through GEMM implementation i % TEST_GEMMS, by
+ * im2col, and its output size; NULL when the case is skipped. */
+static const conv_case *start_case(int i, int *oh, int *ow)
 {
     test_setup();
-    int index = _i / TEST_GEMMS;
-    const conv_case *c = &cases[index];
-    test_use_gemm(_i % TEST_GEMMS);
-    if (skip_case(c)) return;
+    const conv_case *c = &cases[i / TEST_GEMMS];
+    test_use_gemm(i % TEST_GEMMS);
+    if (test_small_only() && !c->small) return NULL;
     test_ctx->conv_force = HS_CONV_IM2COL;
-    int oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
-    int ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
+    *oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
+    *ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
+    return c;
+}
+
+START_TEST(conv_forward)
+{
+    int index = _i / TEST_GEMMS, oh, ow;
+    const conv_case *c = start_case(_i, &oh, &ow);
+    if (!c) return;
     size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * c->kh * c->kw;
     size_t nout = (size_t)c->n * c->oc * oh * ow;
     float *in = host_floats(nin), *wt = host_floats(nw), *bias = host_floats(c->oc);
@@ -148,14 +140,9 @@ END_TEST
  * an activation, ReLU or LeakyReLU by turns, fused into the GEMM's store. */
 START_TEST(conv_forward_into)
 {
-    test_setup();
-    int index = _i / TEST_GEMMS;
-    const conv_case *c = &cases[index];
-    test_use_gemm(_i % TEST_GEMMS);
-    if (skip_case(c)) return;
-    test_ctx->conv_force = HS_CONV_IM2COL;
-    int oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
-    int ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
+    int index = _i / TEST_GEMMS, oh, ow;
+    const conv_case *c = start_case(_i, &oh, &ow);
+    if (!c) return;
     int channels = c->oc + 3, channel0 = 1;
     hs_activation act = {index % 2 ? 0.2f : 0.0f};
     size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * c->kh * c->kw;
@@ -197,14 +184,9 @@ END_TEST
 
 START_TEST(conv_backward)
 {
-    test_setup();
-    int index = _i / TEST_GEMMS;
-    const conv_case *c = &cases[index];
-    test_use_gemm(_i % TEST_GEMMS);
-    if (skip_case(c)) return;
-    test_ctx->conv_force = HS_CONV_IM2COL;
-    int oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
-    int ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
+    int index = _i / TEST_GEMMS, oh, ow;
+    const conv_case *c = start_case(_i, &oh, &ow);
+    if (!c) return;
     size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * c->kh * c->kw;
     size_t nout = (size_t)c->n * c->oc * oh * ow;
     float *in = host_floats(nin), *wt = host_floats(nw), *dout = host_floats(nout);

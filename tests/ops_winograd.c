@@ -6,6 +6,7 @@
  * tile sizes and both GEMM implementations. */
 #include "engine.h"
 #include "harness.h"
+#include "layer_reference.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -37,22 +38,8 @@ static int out_side(int in, int pad) { return in + 2 * pad - 2; }
 static void conv3x3_ref(const wino_case *c, const double *in, const double *w, const double *bias,
                         double *out)
 {
-    int oh = out_side(c->h, c->pad), ow = out_side(c->w, c->pad);
-    for (int b = 0; b < c->n; b++)
-        for (int o = 0; o < c->oc; o++)
-            for (int y = 0; y < oh; y++)
-                for (int x = 0; x < ow; x++) {
-                    double s = bias ? bias[o] : 0;
-                    for (int i = 0; i < c->ic; i++)
-                        for (int ky = 0; ky < 3; ky++)
-                            for (int kx = 0; kx < 3; kx++) {
-                                int iy = y - c->pad + ky, ix = x - c->pad + kx;
-                                if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w) continue;
-                                s += in[((b * c->ic + i) * c->h + iy) * c->w + ix] *
-                                     w[((o * c->ic + i) * 3 + ky) * 3 + kx];
-                            }
-                    out[((b * c->oc + o) * oh + y) * ow + x] = s;
-                }
+    ref_conv_shape s = {c->n, c->ic, c->h, c->w, c->oc, 3, 3, 1, c->pad, c->pad};
+    ref_conv2d(&s, in, w, bias, out);
 }
 
 /* Backward-input of conv3x3_ref (forward: out += in * w, so din += dout * w). */
