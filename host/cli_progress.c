@@ -60,25 +60,27 @@ void cli_progress_help(int web)
                CLI_WEB_DEFAULT_PORT);
 }
 
-static void print_json(cJSON *o)
+/* One JSON line on stdout, flushed for the reader; text is freed (NULL:
+ * out of memory, nothing printed). */
+static void print_line(char *text)
 {
-    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
     if (text) {
         printf("%s\n", text);
         fflush(stdout);
     }
     free(text);
+}
+
+static void print_json(cJSON *o)
+{
+    print_line(o ? cJSON_PrintUnformatted(o) : NULL);
     cJSON_Delete(o);
 }
 
 static void json_event(void *user, const hs_progress_event *e)
 {
     (void)user;
-    char *text = hs_progress_json(e);
-    if (!text) return;
-    printf("%s\n", text);
-    fflush(stdout);
-    free(text);
+    print_line(hs_progress_json(e));
 }
 
 hs_status cli_progress_start(cli_progress *p, cli_common *common)

@@ -256,13 +256,3 @@ void hs_terminal_event(hs_terminal *t, const hs_progress_event *e)
     if (last) hs_terminal_break(t);
     fflush(t->out);
 }
-
-static void terminal_event(void *user, const hs_progress_event *e)
-{
-    hs_terminal_event(user, e);
-}
-
-hs_progress_sink hs_terminal_sink(hs_terminal *t)
-{
-    return (hs_progress_sink){terminal_event, NULL, NULL, t};
-}

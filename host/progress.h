@@ -118,7 +118,5 @@ void hs_terminal_init(hs_terminal *t, int print_every);
 void hs_terminal_event(hs_terminal *t, const hs_progress_event *e);
 /* End an unfinished line (before other output, or when stopping). */
 void hs_terminal_break(hs_terminal *t);
-/* The terminal as a sink. */
-hs_progress_sink hs_terminal_sink(hs_terminal *t);
 
 #endif
