@@ -30,10 +30,19 @@ static hs_status open_device(const hs_context_options *opts, const hs_device_inf
         free(ctx);
         return hs_cl_fail(err, "clCreateContext");
     }
-    ctx->queue = clCreateCommandQueue(ctx->cl, ctx->dev.device, 0, &err);
+    int profiled = hs_profile_wanted();
+    ctx->queue = clCreateCommandQueue(ctx->cl, ctx->dev.device,
+                                      profiled ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
     if (err != CL_SUCCESS) {
         hs_context_destroy(ctx);
         return hs_cl_fail(err, "clCreateCommandQueue");
+    }
+    if (profiled) {
+        hs_status st = hs_profile_open(ctx);
+        if (st != HS_OK) {
+            hs_context_destroy(ctx);
+            return st;
+        }
     }
     ctx->reduce_group = hs_reduce_group_for(&ctx->dev);
     /* A cap on our device memory: to share a GPU, and to try the
@@ -100,6 +109,7 @@ void hs_context_destroy(hs_context *ctx)
 {
     if (!ctx) return;
     if (ctx->queue) clFinish(ctx->queue);
+    hs_profile_close(ctx);
     hs_pool_drain(ctx);
     free(ctx->pool);
     for (int i = 0; i < ctx->kernel_count; i++) clReleaseKernel(ctx->kernels[i].kernel);
@@ -366,11 +376,13 @@ hs_status hs_launch(hs_context *ctx, const char *name, int dims, const size_t *g
             return hs_fail(HS_ERR_TOO_LARGE, "kernel '%s': %zu work-items in dimension %d, "
                            "more than the 2^31-1 the kernels index", name, global[d], d);
     }
-    err = clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)dims, NULL, rounded, local, 0, NULL, NULL);
+    cl_event done;
+    err = clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)dims, NULL, rounded, local, 0, NULL,
+                                 ctx->profile ? &done : NULL);
     if (err != CL_SUCCESS) {
         char what[160];
         snprintf(what, sizeof what, "running kernel '%s'", name);
         return hs_cl_fail(err, what);
     }
-    return HS_OK;
+    return ctx->profile ? hs_profile_launch(ctx, name, done) : HS_OK;
 }

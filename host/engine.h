@@ -64,6 +64,7 @@ typedef struct hs_conv_choice { int ic, oc, oh, ow, algorithm; } hs_conv_choice;
 
 /* A buffer given back, kept for the next request of the same size (buffer_pool.c). */
 typedef struct hs_pooled_buffer { cl_mem buf; size_t bytes; } hs_pooled_buffer;
+typedef struct hs_profile hs_profile; /* profile.c */
 
 struct hs_context {
     hs_device_info dev;
@@ -96,7 +97,19 @@ struct hs_context {
     int conv_choice_count;
     int conv_force;             /* an hs_conv_algorithm for every conv it applies to, -1: none */
     int verbose;
+    hs_profile *profile;        /* $HIRESTYLE_PROFILE's tallies (profile.c), NULL: off */
 };
+
+/* The profiler (profile.c): with $HIRESTYLE_PROFILE set, the queue times
+ * every launch; hs_profile_launch waits for its event and tallies it by
+ * kernel and by the step last named with hs_profile_step (a no-op when
+ * off); hs_profile_close prints both tables on stderr. */
+int hs_profile_wanted(void);
+hs_status hs_profile_open(hs_context *ctx);
+void hs_profile_step(hs_context *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+hs_status hs_profile_launch(hs_context *ctx, const char *kernel, cl_event done);
+void hs_profile_close(hs_context *ctx);
 
 /* Kernel arguments for hs_launch, each a tag then a value. */
 enum hs_arg_tag { HS_ARG_END, HS_ARG_MEM, HS_ARG_INT, HS_ARG_FLOAT, HS_ARG_LOCAL };

@@ -70,11 +70,14 @@ hs_status hs_gemm_clblast(hs_context *ctx, size_t m, size_t n, size_t k, float a
                               hs_matrix a, hs_matrix b, float beta, hs_matrix c)
 {
     cl_command_queue queue = ctx->queue;
+    cl_event done;
     CLBlastStatusCode st = CLBlastSgemm(
         CLBlastLayoutRowMajor, a.trans ? CLBlastTransposeYes : CLBlastTransposeNo,
         b.trans ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a.buf, a.offset, a.ld,
-        b.buf, b.offset, b.ld, beta, c.buf, c.offset, c.ld, &queue, NULL);
-    if (st == CLBlastSuccess) return HS_OK;
+        b.buf, b.offset, b.ld, beta, c.buf, c.offset, c.ld, &queue,
+        ctx->profile ? &done : NULL);
+    if (st == CLBlastSuccess)
+        return ctx->profile ? hs_profile_launch(ctx, "CLBlast SGEMM", done) : HS_OK;
     if (st == CLBlastOpenCLBuildProgramFailure)
         return hs_fail(HS_ERR_BUILD, "CLBlast could not build its GEMM kernel for %s (status %d)",
                        ctx->dev.name, (int)st);

@@ -368,6 +368,18 @@ static hs_status concat_in_place(hs_net *net, const hs_store_plan *plan, const h
     return HS_OK;
 }
 
+/* Name what runs next for the profiler (profile.c): the layer's kind, a
+ * conv's window and stride, and the pass. */
+static void profile_step(hs_context *ctx, const hs_layer *l, const char *pass)
+{
+    const char *kind = hs_layer_type_of(l)->name;
+    if (l->kind == HS_LAYER_CONV || l->kind == HS_LAYER_DECONV)
+        hs_profile_step(ctx, "%s %dx%d/%d %s", kind, l->kernel_h, l->kernel_w, l->conv.stride,
+                        pass);
+    else
+        hs_profile_step(ctx, "%s %s", kind, pass);
+}
+
 /* Layer i's forward as the plan says. */
 static hs_status forward_layer(hs_net *net, const hs_store_plan *plan, const hs_tensor *shapes,
                                int batch, int i, const hs_tensor *const *in, hs_tensor *acts)
@@ -375,6 +387,7 @@ static hs_status forward_layer(hs_net *net, const hs_store_plan *plan, const hs_
     const hs_layer *l = &net->layers[i];
     const hs_layer_type *type = hs_layer_type_of(l); /* known: hs_net_shapes checked */
     if (plan->by_conv[i] >= 0) return HS_OK; /* its conv computed it */
+    profile_step(net->ctx, l, "forward");
     if (l->kind == HS_LAYER_CONCAT) return concat_in_place(net, plan, shapes, batch, i, in, acts);
     int target = plan->act[i] >= 0 ? plan->act[i] : i; /* the output this layer computes */
     if (plan->home[target] < 0 && plan->act[i] < 0) {
@@ -427,6 +440,7 @@ hs_status hs_net_forward(hs_net *net, const hs_tensor *input, int last, int keep
     hs_store_plan_free(&plan);
     free(reader);
     free(shapes);
+    hs_profile_step(net->ctx, "other");
     return st;
 }
 
@@ -528,12 +542,15 @@ hs_status hs_net_backward_weights(hs_net *net, const hs_tensor *input, hs_tensor
             if (!in[k]->buf)
                 return hs_fail(HS_ERR_INTERNAL, "backward of '%s' needs a freed activation",
                                l->name);
+        profile_step(net->ctx, l, "backward-weights");
         if (wgrads && type->backward_weights)
             st = add_weight_grads(type, l, &grads[i], in, &wgrads[i]);
+        profile_step(net->ctx, l, "backward-input");
         if (st == HS_OK) st = add_input_grads(type, l, &grads[i], in, grads, dinput != NULL);
         if (st != HS_OK) st = hs_fail_context(st, "%s backward of '%s'", net->arch, l->name);
         hs_tensor_free(&grads[i]);
     }
+    hs_profile_step(net->ctx, "other");
     if (st != HS_OK || !dinput) {
         hs_tensor_free(&grads[0]);
         return st;

@@ -377,11 +377,13 @@ static hs_status evaluate_network(hs_style *s, const hs_tensor *xs, hs_tensor *d
     if (st == HS_OK) st = hs_normalize_forward(&input, xs, &s->net->norm);
     if (st == HS_OK) st = hs_net_forward(s->net, &input, s->last, dxs != NULL, s->wanted, s->acts);
     if (st == HS_OK) st = hs_style_lap(s, &t->forward, &lap);
+    hs_profile_step(s->ctx, "content and style losses");
     for (int i = 0; st == HS_OK && i < s->p.layers.content_count; i++)
         st = content_term(s, i, dxs != NULL);
     for (int i = 0; st == HS_OK && i < s->p.layers.style_count; i++)
         st = style_term(s, i, dxs != NULL);
     if (st == HS_OK) st = hs_style_lap(s, &t->loss, &lap);
+    hs_profile_step(s->ctx, "other");
     if (st == HS_OK && dxs) {
         st = hs_tensor_alloc_like(&dinput, xs);
         if (st == HS_OK) st = hs_net_backward(s->net, &input, s->acts, s->grads, s->last, &dinput);

@@ -372,6 +372,22 @@ expect "run a folder, one shard" 0 "" "$hirestyle" run --content "$work/photos" 
 
 # Ctrl-C while upscaling: tests/test_upscale.c (signalled at the first tile's progress line).
 
+# HIRESTYLE_PROFILE: the tables of device time by step and by kernel on
+# stderr, and the same pixels as without it.
+HIRESTYLE_PROFILE=1 "$hirestyle" upscale -i "$examples/scream.jpg" -m esrgan-slim-x2 -t 400 \
+    -o "$work/profiled.png" >"$work/stdout" 2>"$work/stderr" &&
+    grep -qE "^profile of .*: [0-9]+ kernel launches" "$work/stderr" &&
+    grep -qE "^  Convolution 3x3/1 forward +[0-9.]+ +[0-9.]+% +[0-9]+$" "$work/stderr" &&
+    grep -qE "^  gemm_tiles +[0-9.]+ " "$work/stderr" &&
+    /usr/bin/python3 -c 'import sys, numpy as np; from PIL import Image
+sys.exit(0 if np.array_equal(*(np.asarray(Image.open(f)) for f in sys.argv[1:3])) else 1)' \
+        "$work/profiled.png" "$work/g.png" ||
+    { failed=$((failed + 1)); echo "FAIL profile:"; sed 's/^/    /' "$work/stderr" | head -n 30; }
+HIRESTYLE_PROFILE=1 "${style[@]}" -o "$work/profiled-style.png" >"$work/stdout" 2>"$work/stderr" &&
+    grep -qE "^  content and style losses +[0-9.]+" "$work/stderr" &&
+    grep -qE "^  Convolution 3x3/1 backward-input +[0-9.]+" "$work/stderr" ||
+    { failed=$((failed + 1)); echo "FAIL profile of style:"; sed 's/^/    /' "$work/stderr" | head -n 30; }
+
 # hirestyle graph: a net as text; a broken graph names its line.
 expect "graph without weights" 2 "give a weights file" "$hirestyle" graph
 printf 'hirestyle-graph 1\nmini 2 mean=0,0,0 std=1,1,1 order=rgb\nInput image 0 1 image c=3\nWarp w 1 1 image w\n' \

@@ -1,0 +1,140 @@
+/* profile.c — where the device time goes. With $HIRESTYLE_PROFILE set, the
+ * queue is created with profiling on, every kernel launch (ours and
+ * CLBlast's) waits for its event and adds the time the device reports to
+ * two tallies: by step (the layer kind and pass the net runtime is in, e.g.
+ * "Convolution 3x3 forward", or what a caller named) and by kernel. When
+ * the context closes, both tables go to stderr, beside the wall time since
+ * it opened: the gap is host work and copies.
+ *
+ * Waiting after every launch serialises the queue, which changes nothing on
+ * an in-order queue of a CPU device but idles a GPU between kernels: the
+ * shares are right, the total is an upper bound there.
+ */
+#include "engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PROFILE_NAME_SIZE 64
+
+typedef struct profile_row {
+    char name[PROFILE_NAME_SIZE];
+    double seconds;
+    long launches;
+} profile_row;
+
+typedef struct profile_table {
+    profile_row *rows;
+    int count, capacity;
+} profile_table;
+
+struct hs_profile {
+    char step[PROFILE_NAME_SIZE];
+    profile_table by_step, by_kernel;
+    double opened; /* wall clock, seconds */
+};
+
+static double wall_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int hs_profile_wanted(void)
+{
+    const char *v = getenv("HIRESTYLE_PROFILE");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+hs_status hs_profile_open(hs_context *ctx)
+{
+    ctx->profile = calloc(1, sizeof *ctx->profile);
+    if (!ctx->profile) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
+    snprintf(ctx->profile->step, PROFILE_NAME_SIZE, "other");
+    ctx->profile->opened = wall_seconds();
+    return HS_OK;
+}
+
+void hs_profile_step(hs_context *ctx, const char *fmt, ...)
+{
+    if (!ctx->profile) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->profile->step, PROFILE_NAME_SIZE, fmt, ap);
+    va_end(ap);
+}
+
+static hs_status add(profile_table *t, const char *name, double seconds)
+{
+    int i = 0;
+    while (i < t->count && strcmp(t->rows[i].name, name) != 0) i++;
+    if (i == t->count) {
+        if (t->count == t->capacity) {
+            int capacity = t->capacity ? 2 * t->capacity : 32;
+            profile_row *rows = realloc(t->rows, (size_t)capacity * sizeof *rows);
+            if (!rows) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
+            t->rows = rows;
+            t->capacity = capacity;
+        }
+        t->rows[i] = (profile_row){.seconds = 0};
+        snprintf(t->rows[i].name, PROFILE_NAME_SIZE, "%s", name);
+        t->count++;
+    }
+    t->rows[i].seconds += seconds;
+    t->rows[i].launches++;
+    return HS_OK;
+}
+
+hs_status hs_profile_launch(hs_context *ctx, const char *kernel, cl_event done)
+{
+    cl_ulong start = 0, end = 0;
+    cl_int err = clWaitForEvents(1, &done);
+    if (err == CL_SUCCESS)
+        err = clGetEventProfilingInfo(done, CL_PROFILING_COMMAND_START, sizeof start, &start, NULL);
+    if (err == CL_SUCCESS)
+        err = clGetEventProfilingInfo(done, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL);
+    clReleaseEvent(done);
+    if (err != CL_SUCCESS) return hs_cl_fail(err, "timing a kernel (HIRESTYLE_PROFILE)");
+    double seconds = end > start ? 1e-9 * (double)(end - start) : 0.0;
+    HS_TRY(add(&ctx->profile->by_step, ctx->profile->step, seconds));
+    return add(&ctx->profile->by_kernel, kernel, seconds);
+}
+
+static int slower_first(const void *a, const void *b)
+{
+    double x = ((const profile_row *)a)->seconds, y = ((const profile_row *)b)->seconds;
+    return (x < y) - (x > y);
+}
+
+static void print_table(profile_table *t, const char *title, double total)
+{
+    qsort(t->rows, (size_t)t->count, sizeof *t->rows, slower_first);
+    fprintf(stderr, "  %-44s %9s %6s %9s\n", title, "seconds", "share", "launches");
+    for (int i = 0; i < t->count; i++)
+        fprintf(stderr, "  %-44.44s %9.3f %5.1f%% %9ld\n", t->rows[i].name, t->rows[i].seconds,
+                total > 0 ? 100.0 * t->rows[i].seconds / total : 0.0, t->rows[i].launches);
+}
+
+void hs_profile_close(hs_context *ctx)
+{
+    hs_profile *p = ctx->profile;
+    if (!p) return;
+    double total = 0;
+    long launches = 0;
+    for (int i = 0; i < p->by_kernel.count; i++) {
+        total += p->by_kernel.rows[i].seconds;
+        launches += p->by_kernel.rows[i].launches;
+    }
+    fprintf(stderr, "profile of %s: %ld kernel launches, %.3f s on the device, %.3f s wall since "
+            "the context opened\n", ctx->dev.name, launches, total, wall_seconds() - p->opened);
+    print_table(&p->by_step, "step", total);
+    print_table(&p->by_kernel, "kernel", total);
+    free(p->by_step.rows);
+    free(p->by_kernel.rows);
+    free(p);
+    ctx->profile = NULL;
+}
