@@ -71,6 +71,7 @@ hs_status hs_gemm_clblast(hs_context *ctx, size_t m, size_t n, size_t k, float a
 {
     cl_command_queue queue = ctx->queue;
     cl_event done;
+    hs_profile_flops(ctx, 2.0 * (double)m * (double)n * (double)k);
     CLBlastStatusCode st = CLBlastSgemm(
         CLBlastLayoutRowMajor, a.trans ? CLBlastTransposeYes : CLBlastTransposeNo,
         b.trans ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a.buf, a.offset, a.ld,

@@ -123,6 +123,7 @@ static hs_status run_chunk(hs_context *ctx, const operand_x *x, hs_matrix b, siz
     size_t panels = (n + nr - 1) / nr;
     size_t local[2] = {group_size(ctx, x->tiles, panels), 1};
     cl_mem bias = ep && ep->bias ? ep->bias : c.buf; /* any buffer when unread */
+    hs_profile_flops(ctx, (lower ? 1.0 : 2.0) * (double)x->rows * (double)n * (double)kc);
     return hs_launch(ctx, "gemm_tiles", 2, (size_t[]){x->tiles, panels}, local, ARG_MEM(packed),
                      ARG_MEM(b.buf), ARG_INT(b.offset + k0 * y_rs), ARG_INT(y_rs), ARG_INT(y_cs),
                      ARG_MEM(c.buf), ARG_INT(c.offset), ARG_INT(c.ld), ARG_INT(x->rows),

@@ -1,7 +1,8 @@
 /* profile.c — where the device time goes. With $HIRESTYLE_PROFILE set, the
  * queue is created with profiling on, every kernel launch (ours and
  * CLBlast's) waits for its event and adds the time the device reports to
- * two tallies: by step (the layer kind and pass the net runtime is in, e.g.
+ * two tallies (with the floating-point operations of GEMMs, for their rate):
+ * by step (the layer kind and pass the net runtime is in, e.g.
  * "Convolution 3x3 forward", or what a caller named) and by kernel. When
  * the context closes, both tables go to stderr, beside the wall time since
  * it opened: the gap is host work and copies.
@@ -23,6 +24,7 @@
 typedef struct profile_row {
     char name[PROFILE_NAME_SIZE];
     double seconds;
+    double flops; /* of the GEMMs among its launches */
     long launches;
 } profile_row;
 
@@ -34,7 +36,8 @@ typedef struct profile_table {
 struct hs_profile {
     char step[PROFILE_NAME_SIZE];
     profile_table by_step, by_kernel;
-    double opened; /* wall clock, seconds */
+    double opened;     /* wall clock, seconds */
+    double next_flops; /* of the next launch (hs_profile_flops) */
 };
 
 static double wall_seconds(void)
@@ -68,7 +71,8 @@ void hs_profile_step(hs_context *ctx, const char *fmt, ...)
     va_end(ap);
 }
 
-static hs_status add(profile_table *t, const char *name, double seconds)
+/* Row `name` of t, added when new; NULL when out of memory. */
+static profile_row *row_of(profile_table *t, const char *name)
 {
     int i = 0;
     while (i < t->count && strcmp(t->rows[i].name, name) != 0) i++;
@@ -76,7 +80,7 @@ static hs_status add(profile_table *t, const char *name, double seconds)
         if (t->count == t->capacity) {
             int capacity = t->capacity ? 2 * t->capacity : 32;
             profile_row *rows = realloc(t->rows, (size_t)capacity * sizeof *rows);
-            if (!rows) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
+            if (!rows) return NULL;
             t->rows = rows;
             t->capacity = capacity;
         }
@@ -84,13 +88,28 @@ static hs_status add(profile_table *t, const char *name, double seconds)
         snprintf(t->rows[i].name, PROFILE_NAME_SIZE, "%s", name);
         t->count++;
     }
-    t->rows[i].seconds += seconds;
-    t->rows[i].launches++;
+    return &t->rows[i];
+}
+
+static hs_status add(profile_table *t, const char *name, double seconds, double flops)
+{
+    profile_row *row = row_of(t, name);
+    if (!row) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
+    row->seconds += seconds;
+    row->flops += flops;
+    row->launches++;
     return HS_OK;
+}
+
+void hs_profile_flops(hs_context *ctx, double flops)
+{
+    if (ctx->profile) ctx->profile->next_flops = flops;
 }
 
 hs_status hs_profile_launch(hs_context *ctx, const char *kernel, cl_event done)
 {
+    double flops = ctx->profile->next_flops;
+    ctx->profile->next_flops = 0;
     cl_ulong start = 0, end = 0;
     cl_int err = clWaitForEvents(1, &done);
     if (err == CL_SUCCESS)
@@ -100,8 +119,8 @@ hs_status hs_profile_launch(hs_context *ctx, const char *kernel, cl_event done)
     clReleaseEvent(done);
     if (err != CL_SUCCESS) return hs_cl_fail(err, "timing a kernel (HIRESTYLE_PROFILE)");
     double seconds = end > start ? 1e-9 * (double)(end - start) : 0.0;
-    HS_TRY(add(&ctx->profile->by_step, ctx->profile->step, seconds));
-    return add(&ctx->profile->by_kernel, kernel, seconds);
+    HS_TRY(add(&ctx->profile->by_step, ctx->profile->step, seconds, flops));
+    return add(&ctx->profile->by_kernel, kernel, seconds, flops);
 }
 
 static int slower_first(const void *a, const void *b)
@@ -113,10 +132,14 @@ static int slower_first(const void *a, const void *b)
 static void print_table(profile_table *t, const char *title, double total)
 {
     qsort(t->rows, (size_t)t->count, sizeof *t->rows, slower_first);
-    fprintf(stderr, "  %-44s %9s %6s %9s\n", title, "seconds", "share", "launches");
-    for (int i = 0; i < t->count; i++)
-        fprintf(stderr, "  %-44.44s %9.3f %5.1f%% %9ld\n", t->rows[i].name, t->rows[i].seconds,
-                total > 0 ? 100.0 * t->rows[i].seconds / total : 0.0, t->rows[i].launches);
+    fprintf(stderr, "  %-40s %8s %6s %8s %7s\n", title, "seconds", "share", "launches", "GFLOP/s");
+    for (int i = 0; i < t->count; i++) {
+        const profile_row *r = &t->rows[i];
+        fprintf(stderr, "  %-40.40s %8.3f %5.1f%% %8ld", r->name, r->seconds,
+                total > 0 ? 100.0 * r->seconds / total : 0.0, r->launches);
+        if (r->flops > 0 && r->seconds > 0) fprintf(stderr, " %7.1f", 1e-9 * r->flops / r->seconds);
+        fputc('\n', stderr);
+    }
 }
 
 void hs_profile_close(hs_context *ctx)
@@ -130,7 +153,8 @@ void hs_profile_close(hs_context *ctx)
         launches += p->by_kernel.rows[i].launches;
     }
     fprintf(stderr, "profile of %s: %ld kernel launches, %.3f s on the device, %.3f s wall since "
-            "the context opened\n", ctx->dev.name, launches, total, wall_seconds() - p->opened);
+            "the context opened (GFLOP/s: the rate of the GEMMs among them)\n", ctx->dev.name, launches,
+            total, wall_seconds() - p->opened);
     print_table(&p->by_step, "step", total);
     print_table(&p->by_kernel, "kernel", total);
     free(p->by_step.rows);

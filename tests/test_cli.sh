@@ -377,7 +377,7 @@ expect "run a folder, one shard" 0 "" "$hirestyle" run --content "$work/photos" 
 HIRESTYLE_PROFILE=1 "$hirestyle" upscale -i "$examples/scream.jpg" -m esrgan-slim-x2 -t 400 \
     -o "$work/profiled.png" >"$work/stdout" 2>"$work/stderr" &&
     grep -qE "^profile of .*: [0-9]+ kernel launches" "$work/stderr" &&
-    grep -qE "^  Convolution 3x3/1 forward +[0-9.]+ +[0-9.]+% +[0-9]+$" "$work/stderr" &&
+    grep -qE "^  Convolution 3x3/1 forward +[0-9.]+ +[0-9.]+% +[0-9]+ +[0-9.]+$" "$work/stderr" &&
     grep -qE "^  gemm_tiles +[0-9.]+ " "$work/stderr" &&
     /usr/bin/python3 -c 'import sys, numpy as np; from PIL import Image
 sys.exit(0 if np.array_equal(*(np.asarray(Image.open(f)) for f in sys.argv[1:3])) else 1)' \
