@@ -229,7 +229,8 @@ int cli_graph(int argc, char **argv);
 int cli_train_sr(int argc, char **argv);
 /* `run --adapt-upscaler` and `upscale --adapt` (cli_train.c): the model
  * fine-tuned for `steps` on the picture (hs_sr_adapt), its held-out PSNR
- * before and after printed, each step told to `events` (NULL: none). */
+ * before and after printed, each step told to `events` (NULL: none), then
+ * rewritten for inference (hs_net_fold_upsampling). */
 #define CLI_ADAPT_DEFAULT_STEPS 30
 /* The steps of --adapt-upscaler / --adapt [N]: N, or the default without one. */
 int cli_parse_adapt_steps(const char *spelling, const char *value, int *steps);

@@ -234,13 +234,15 @@ hs_status cli_check_sr_model(const hs_net *net, const char *path, int scale)
 
 /* ---- The command --------------------------------------------------------------- */
 
-/* The net, checked to be super-resolution of the scale asked for. */
+/* The net, checked to be super-resolution of the scale asked for, ready
+ * for inference. */
 static hs_status load_upscaler(hs_context *ctx, const upscale_args *a, const char *model,
                                hs_net *net)
 {
     hs_status st = hs_net_load(ctx, model, net);
     if (st != HS_OK) return st;
     st = cli_check_sr_model(net, model, a->scale_given ? a->scale : 0);
+    if (st == HS_OK) st = hs_net_fold_upsampling(net);
     if (st != HS_OK) hs_net_free(net);
     return st;
 }

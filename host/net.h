@@ -95,6 +95,18 @@ hs_status hs_net_backward_weights(hs_net *net, const hs_tensor *input, hs_tensor
                                   hs_weight_grad *wgrads);
 void hs_net_release(const hs_net *net, hs_tensor *tensors);
 
+/* ---- For inference only (net_fold.c) -----------------------------------------
+ * Rewrite every conv on a nearest ×r upsample, Conv(Upsample_r(x)), as one
+ * conv on x with r² times the output channels and a pixel shuffle ×r: the
+ * same output without the r²-times larger upsampled map and its im2col.
+ * Done where the upsample and the conv each have one reader and the conv
+ * has stride 1, odd sides and same padding; an activation reading the conv
+ * alone moves before the shuffle, so that the conv applies it (net_plan.h).
+ * The net's output and every output two layers read stay what they were.
+ * The rewritten layers no longer match the weights file: training
+ * (train-sr, --adapt) and `hirestyle graph` use nets as built. */
+hs_status hs_net_fold_upsampling(hs_net *net);
+
 /* ---- Graph text (net_graph.c) ------------------------------------------------
  * A network as text, modelled on ncnn's .param:
  *     hirestyle-graph 1

@@ -90,6 +90,7 @@ void add_gemm_tests(Suite *s);
 void add_layer_tests(Suite *s);
 void add_net_grad_tests(Suite *s);
 void add_net_plan_tests(Suite *s);
+void add_net_fold_tests(Suite *s);
 void add_launch_tests(Suite *s);
 void add_region_tests(Suite *s);
 void add_tensor_tests(Suite *s);

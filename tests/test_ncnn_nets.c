@@ -1,5 +1,6 @@
-/* test_ncnn_nets.c — ncnn models run by hirestyle (host/ncnn_net.c and the
- * pre-padded tiling of upscale.c), in the 'nets' suite:
+/* test_ncnn_nets.c — ncnn models run by hirestyle (host/ncnn_net.c, rewritten
+ * for inference by hs_net_fold_upsampling as the upscale command runs them,
+ * and the pre-padded tiling of upscale.c), in the 'nets' suite:
  *   - a tiny hand-written graph (tests/ncnn/tiny_sr.param, weights written
  *     here in float16 and float32) against a plain C reference;
  *   - graphs hirestyle cannot run, and .bin files that do not fit the graph,
@@ -72,10 +73,12 @@ static hs_image sample_image(void)
     return crop;
 }
 
+/* The net ready for inference, as the upscale command loads it. */
 static hs_net load_model(const char *param)
 {
     hs_net net;
     HS_CHECK(hs_net_load(test_ctx, param, &net));
+    HS_CHECK(hs_net_fold_upsampling(&net));
     return net;
 }
 

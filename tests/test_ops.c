@@ -23,6 +23,7 @@ int main(void)
     add_layer_tests(s);
     add_net_grad_tests(s);
     add_net_plan_tests(s);
+    add_net_fold_tests(s);
     add_launch_tests(s);
     add_region_tests(s);
     add_tensor_tests(s);

@@ -1,6 +1,7 @@
 /* test_upscale.c — the 'nets' suite for super-resolution: the generators of
- * net_sr.c and the tiled upscaler of upscale.c against the references, on
- * small images so that the whole suite stays short:
+ * net_sr.c, rewritten for inference as the upscale command runs them
+ * (hs_net_fold_upsampling), and the tiled upscaler of upscale.c against the
+ * references, on small images so that the whole suite stays short:
  *   - esrgan-thick-x4, esrgan-slim-x4 and esrgan-medium-x2 against the
  *     original TF.js models (tools/reference/tfjs_upscale.js in node) and
  *     against tools/reference/nets.py (PyTorch) on the same weights;
@@ -125,10 +126,12 @@ static hs_image random_image(int width, int height, int channels, unsigned seed)
     return img;
 }
 
+/* The net ready for inference, as the upscale command loads it. */
 static hs_net load_net(const char *path)
 {
     hs_net net;
     HS_CHECK(hs_net_load(test_ctx, path, &net));
+    HS_CHECK(hs_net_fold_upsampling(&net));
     return net;
 }
 
@@ -243,7 +246,8 @@ static void check_against_references(const char *weights, const char *tfjs_size,
  * tools/reference/net_grads.py (autograd through nets.py) on the same file. */
 static void check_weight_gradients(const char *weights, int w, int h)
 {
-    hs_net net = load_net(weights);
+    hs_net net; /* as built: training's layers */
+    HS_CHECK(hs_net_load(test_ctx, weights, &net));
     int n = 2, s = net.scale, last = net.count - 1;
     size_t nin = (size_t)n * 3 * h * w, nout = nin * s * s;
     float *x = host_floats(nin), *r = host_floats(nout);
@@ -810,6 +814,7 @@ START_TEST(test_peers_share_tiles)
     for (int k = 0; k < 2; k++) {
         HS_CHECK(hs_context_create(&same_device, &ctxs[k]));
         HS_CHECK(hs_net_load(ctxs[k], weights, &nets[k]));
+        HS_CHECK(hs_net_fold_upsampling(&nets[k]));
     }
     hs_image rgb = random_image(37, 29, 3, 11);
     size_t n = 3 * (size_t)37 * 29 * net.scale * net.scale;
