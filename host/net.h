@@ -99,10 +99,11 @@ void hs_net_release(const hs_net *net, hs_tensor *tensors);
  * Rewrite every conv on a nearest ×r upsample, Conv(Upsample_r(x)), as one
  * conv on x with r² times the output channels and a pixel shuffle ×r: the
  * same output without the r²-times larger upsampled map and its im2col.
- * Done where the upsample and the conv each have one reader and the conv
- * has stride 1, odd sides and same padding; an activation reading the conv
- * alone moves before the shuffle, so that the conv applies it (net_plan.h).
- * The net's output and every output two layers read stay what they were.
+ * Done where the upsample's one reader is a conv of stride 1, odd sides and
+ * same padding; an activation reading the conv alone moves before the
+ * shuffle, so that the conv applies it (net_plan.h). Layer indices stay:
+ * the upsample's place holds the new conv and, when an activation moves,
+ * the conv's place holds it; every other layer gives what it gave.
  * The rewritten layers no longer match the weights file: training
  * (train-sr, --adapt) and `hirestyle graph` use nets as built. */
 hs_status hs_net_fold_upsampling(hs_net *net);
