@@ -48,15 +48,17 @@
 
 /* Copy the tiles of X (rows x K, element (i, k) at x[x_off + i*rs + k*cs])
  * as dst[(t*K + k)*GEMM_MR + r] = X(t*GEMM_MR + r, k), zero past the last
- * row. One work-item per (k, tile), reading along k. */
+ * row. One work-item per (k, tile), reading along k; dimension 2 runs over
+ * a batch of products, X number b at x_off + b*x_step and its copy
+ * tiles*K*GEMM_MR floats after the one before. */
 __kernel void gemm_pack_x(__global float *dst, __global const float *x, int x_off, int rs,
-                          int cs, int rows, int K, int tiles)
+                          int cs, int rows, int K, int tiles, int x_step)
 {
-    int k = get_global_id(0), t = get_global_id(1);
+    int k = get_global_id(0), t = get_global_id(1), b = get_global_id(2);
     if (k >= K || t >= tiles) return;
     int i0 = t * GEMM_MR;
-    __global const float *in = x + x_off + (size_t)k * cs;
-    __global float *out = dst + ((size_t)t * K + k) * GEMM_MR;
+    __global const float *in = x + x_off + (size_t)b * x_step + (size_t)k * cs;
+    __global float *out = dst + (((size_t)b * tiles + t) * K + k) * GEMM_MR;
     for (int r = 0; r < GEMM_MR; r++) out[r] = i0 + r < rows ? in[(size_t)(i0 + r) * rs] : 0.0f;
 }
 
@@ -136,14 +138,21 @@ void gemm_store(__global float *c, int ldc, int rows, int cols, int i0, int j0,
  * store nothing. With `lower` set, so do the tiles wholly above C's
  * diagonal (every row < every column), and a group whose tiles all are
  * returns at once: the lower triangle of a symmetric product for half the
- * work. The store applies the epilogue (gemm_finish). */
+ * work. The store applies the epilogue (gemm_finish). Dimension 2 runs over
+ * a batch of products: number b reads the b-th copy of gemm_pack_x, Y at
+ * y_off + b*y_step and writes C at c_off + b*c_step. */
 __kernel void gemm_tiles(__global const float *packed, __global const float *y, int y_off,
                          int y_rs, int y_cs, __global float *c, int c_off, int ldc, int rows,
                          int cols, int K, float alpha, float beta, int lower,
-                         __global const float *bias, int has_bias, int rectify, float slope)
+                         __global const float *bias, int has_bias, int rectify, float slope,
+                         int y_step, int c_step)
 {
     __local float ys[GEMM_KC * GEMM_NR];
     int tiles = (rows + GEMM_MR - 1) / GEMM_MR;
+    size_t b = get_global_id(2);
+    packed += b * tiles * K * GEMM_MR;
+    y += b * y_step;
+    c += b * c_step;
     int j0 = get_group_id(1) * GEMM_NR;
     int group_end = (get_group_id(0) + 1) * get_local_size(0) * GEMM_MR; /* past its last row */
     if (lower && group_end <= j0) return; /* the whole group: no barrier is left waiting */

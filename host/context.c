@@ -312,12 +312,13 @@ static hs_status check_arguments(const hs_kernel_signature *sig, va_list ap)
 /* The work-group of a launch that names none: the driver would pick a
  * divisor of each global size, and PoCL compiles a work-group function per
  * (kernel, group size), so nearly every tensor shape cost a compile (66-121
- * per run). A fixed 256 work-items instead, 1-D or 16x16, halved while the
- * kernel cannot take them; the global size is rounded up to whole groups,
- * and every kernel launched so ignores the work-items past its range. */
+ * per run). A fixed 256 work-items instead, 1-D or 16x16 (x1: a third
+ * dimension counts products of a batch), halved while the kernel cannot take
+ * them; the global size is rounded up to whole groups, and every kernel
+ * launched so ignores the work-items past its range. */
 static void fixed_group(const hs_kernel_entry *entry, int dims, size_t *local)
 {
-    for (int d = 0; d < dims; d++) local[d] = dims == 1 ? 256 : dims == 2 ? 16 : 4;
+    for (int d = 0; d < dims; d++) local[d] = d == 2 ? 1 : dims == 1 ? 256 : 16;
     for (int d = 0;; d = (d + 1) % dims) {
         size_t items = 1;
         for (int e = 0; e < dims; e++) items *= local[e];

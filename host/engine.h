@@ -262,6 +262,18 @@ hs_status hs_gemm_kernel(hs_context *ctx, size_t m, size_t n, size_t k, float al
 hs_status hs_gemm_kernel_epilogue(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
                                   hs_matrix a, hs_matrix b, float beta, hs_matrix c,
                                   const hs_epilogue *ep);
+/* `count` products of one shape: C_i = alpha·op(A_i)·op(B_i) + beta·C_i
+ * for i < count, operand i `step` floats after operand 0 (a.offset +
+ * i*a_step, ...); one launch instead of count (CLBlast: its strided batch). */
+hs_status hs_gemm_batched(hs_context *ctx, size_t count, size_t m, size_t n, size_t k,
+                          float alpha, hs_matrix a, size_t a_step, hs_matrix b, size_t b_step,
+                          float beta, hs_matrix c, size_t c_step);
+int hs_gemm_kernel_handles_batch(size_t count, size_t m, size_t n, size_t k, hs_matrix a,
+                                 size_t a_step, hs_matrix b, size_t b_step, hs_matrix c,
+                                 size_t c_step);
+hs_status hs_gemm_kernel_batched(hs_context *ctx, size_t count, size_t m, size_t n, size_t k,
+                                 float alpha, hs_matrix a, size_t a_step, hs_matrix b,
+                                 size_t b_step, float beta, hs_matrix c, size_t c_step);
 /* As hs_gemm, for a product whose upper triangle the caller does not read
  * (it mirrors a symmetric result from the lower): our kernel skips the
  * tiles wholly above C's diagonal, CLBlast computes them all (gemm.c). */

@@ -121,6 +121,28 @@ hs_status hs_gemm_epilogue(hs_context *ctx, size_t m, size_t n, size_t k, float 
     return ep ? hs_epilogue_pass(ctx, c.buf, c.offset, c.ld, m, n, (int)m, ep) : HS_OK;
 }
 
+hs_status hs_gemm_batched(hs_context *ctx, size_t count, size_t m, size_t n, size_t k,
+                          float alpha, hs_matrix a, size_t a_step, hs_matrix b, size_t b_step,
+                          float beta, hs_matrix c, size_t c_step)
+{
+    int own = 0;
+    HS_TRY(choose(ctx, &own));
+    if (own && hs_gemm_kernel_handles_batch(count, m, n, k, a, a_step, b, b_step, c, c_step))
+        return hs_gemm_kernel_batched(ctx, count, m, n, k, alpha, a, a_step, b, b_step, beta, c,
+                                      c_step);
+    /* One product at a time: CLBlast 1.5's SgemmStridedBatched gave wrong
+     * products on PoCL for long K with A transposed and for the a² products
+     * of a 64-channel Winograd conv (tests/ops_gemm.c, ops_winograd.c). */
+    for (size_t i = 0; i < count; i++) {
+        hs_matrix ai = a, bi = b, ci = c;
+        ai.offset += i * a_step;
+        bi.offset += i * b_step;
+        ci.offset += i * c_step;
+        HS_TRY(hs_gemm_clblast(ctx, m, n, k, alpha, ai, bi, beta, ci));
+    }
+    return HS_OK;
+}
+
 hs_status hs_gemm_lower(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
                         hs_matrix b, float beta, hs_matrix c)
 {

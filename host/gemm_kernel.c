@@ -7,7 +7,9 @@
  * backward-input GEMMs Wᵀ·dY), which the copy made up to 1.6x faster. The
  * copy of X is kept below HS_GEMM_PACK_BYTES by running K in chunks (beta
  * applies to the first only, the epilogue, a bias and activation, to the
- * last only): A·Bᵀ of feature maps has a long K.
+ * last only): A·Bᵀ of feature maps has a long K. A batch of products of one
+ * shape (hs_gemm_batched: the a² products of a Winograd conv) is one launch
+ * of each kernel, the batch in their third dimension.
  *
  * The tile shape and K chunk of local memory are chosen from the device's
  * preferred vector width and local memory size before the program is built
@@ -31,8 +33,17 @@ static operand_x operand_x_of(hs_matrix a, size_t m, size_t mr)
                        (m + mr - 1) / mr};
 }
 
-/* Floats of X's copy per step of K. */
-static size_t copied(const operand_x *x, size_t mr) { return x->tiles * mr; }
+/* A batch of `count` products, each operand `step` floats after the one
+ * before (hs_gemm_batched); count 1 for one product. */
+typedef struct batch { size_t count, a_step, b_step, c_step; } batch;
+
+static const batch one_product = {1, 0, 0, 0};
+
+/* Floats of X's copies (the whole batch's) per step of K. */
+static size_t copied(const operand_x *x, size_t mr, const batch *bt)
+{
+    return x->tiles * mr * bt->count;
+}
 
 hs_gemm_blocking hs_gemm_blocking_for(const hs_device_info *dev)
 {
@@ -66,19 +77,22 @@ static hs_status pack_buffer(hs_context *ctx, size_t bytes, cl_mem *out)
 }
 
 /* K per chunk: as much as keeps the copy of X within HS_GEMM_PACK_BYTES. */
-static size_t chunk_k(const operand_x *x, size_t mr, size_t k)
+static size_t chunk_k(const operand_x *x, size_t mr, const batch *bt, size_t k)
 {
-    size_t kc = HS_GEMM_PACK_BYTES / (copied(x, mr) * sizeof(float));
+    size_t kc = HS_GEMM_PACK_BYTES / (copied(x, mr, bt) * sizeof(float));
     if (kc < 64) kc = 64;
     return kc < k ? kc : k;
 }
 
-/* Copy the tiles of X, steps k0 .. k0+kc-1 of K. */
-static hs_status pack_x(hs_context *ctx, cl_mem dst, const operand_x *x, size_t k0, size_t kc)
+/* Copy the tiles of X, steps k0 .. k0+kc-1 of K, of every product. */
+static hs_status pack_x(hs_context *ctx, cl_mem dst, const operand_x *x, const batch *bt,
+                        size_t k0, size_t kc)
 {
-    return hs_launch(ctx, "gemm_pack_x", 2, (size_t[]){kc, x->tiles}, NULL, ARG_MEM(dst),
-                     ARG_MEM(x->buf), ARG_INT(x->off + k0 * x->cs), ARG_INT(x->rs),
-                     ARG_INT(x->cs), ARG_INT(x->rows), ARG_INT(kc), ARG_INT(x->tiles), ARG_END);
+    return hs_launch(ctx, "gemm_pack_x", 3, (size_t[]){kc, x->tiles, bt->count}, NULL,
+                     ARG_MEM(dst), ARG_MEM(x->buf),
+                     ARG_INT(x->off + k0 * x->cs), ARG_INT(x->rs), ARG_INT(x->cs),
+                     ARG_INT(x->rows), ARG_INT(kc), ARG_INT(x->tiles), ARG_INT(bt->a_step),
+                     ARG_END);
 }
 
 /* Work-items a group: a column of 16 tiles, fewer only when the kernel
@@ -108,25 +122,28 @@ static size_t group_size(hs_context *ctx)
  * epilogue (NULL: none) to the last only; with `lower`, the tiles wholly
  * above C's diagonal are skipped. */
 static hs_status run_chunk(hs_context *ctx, const operand_x *x, hs_matrix b, size_t n,
-                           hs_matrix c, size_t k0, size_t kc, float alpha, float beta, int lower,
-                           const hs_epilogue *ep)
+                           hs_matrix c, const batch *bt, size_t k0, size_t kc, float alpha,
+                           float beta, int lower, const hs_epilogue *ep)
 {
     const hs_gemm_blocking *bl = &ctx->gemm_block;
     size_t nr = (size_t)bl->vw * bl->nv;
     cl_mem packed;
-    HS_TRY(pack_buffer(ctx, copied(x, bl->mr) * kc * sizeof(float), &packed));
-    HS_TRY(pack_x(ctx, packed, x, k0, kc));
+    HS_TRY(pack_buffer(ctx, copied(x, bl->mr, bt) * kc * sizeof(float), &packed));
+    HS_TRY(pack_x(ctx, packed, x, bt, k0, kc));
     size_t y_rs = b.trans ? 1 : b.ld, y_cs = b.trans ? b.ld : 1;
     size_t panels = (n + nr - 1) / nr;
-    size_t local[2] = {group_size(ctx), 1};
+    size_t local[3] = {group_size(ctx), 1, 1};
     cl_mem bias = ep && ep->bias ? ep->bias : c.buf; /* any buffer when unread */
-    hs_profile_flops(ctx, (lower ? 1.0 : 2.0) * (double)x->rows * (double)n * (double)kc);
-    return hs_launch(ctx, "gemm_tiles", 2, (size_t[]){x->tiles, panels}, local, ARG_MEM(packed),
+    hs_profile_flops(ctx, (lower ? 1.0 : 2.0) * (double)bt->count * (double)x->rows *
+                              (double)n * (double)kc);
+    return hs_launch(ctx, "gemm_tiles", 3, (size_t[]){x->tiles, panels, bt->count}, local,
+                     ARG_MEM(packed),
                      ARG_MEM(b.buf), ARG_INT(b.offset + k0 * y_rs), ARG_INT(y_rs), ARG_INT(y_cs),
                      ARG_MEM(c.buf), ARG_INT(c.offset), ARG_INT(c.ld), ARG_INT(x->rows),
                      ARG_INT(n), ARG_INT(kc), ARG_FLOAT(alpha), ARG_FLOAT(beta),
                      ARG_INT(lower), ARG_MEM(bias), ARG_INT(ep && ep->bias),
-                     ARG_INT(ep && ep->rectify), ARG_FLOAT(ep ? ep->slope : 0.0f), ARG_END);
+                     ARG_INT(ep && ep->rectify), ARG_FLOAT(ep ? ep->slope : 0.0f),
+                     ARG_INT(bt->b_step), ARG_INT(bt->c_step), ARG_END);
 }
 
 /* The last element of a rows x cols matrix, and its strides, fit in an int
@@ -147,16 +164,36 @@ int hs_gemm_kernel_handles(size_t m, size_t n, size_t k, hs_matrix a, hs_matrix 
     return k > 0 && k <= INT_MAX && fits_int(a, m, k) && fits_int(b, k, n) && fits_int(c, m, n);
 }
 
+/* The last product of a batch, and the steps, fit in the kernel's ints. */
+static int batch_fits_int(size_t m, size_t n, size_t k, hs_matrix a, hs_matrix b, hs_matrix c,
+                          const batch *bt)
+{
+    size_t last = bt->count - 1;
+    if (bt->a_step > INT_MAX || bt->b_step > INT_MAX || bt->c_step > INT_MAX) return 0;
+    a.offset += last * bt->a_step;
+    b.offset += last * bt->b_step;
+    c.offset += last * bt->c_step;
+    return hs_gemm_kernel_handles(m, n, k, a, b, c);
+}
+
+int hs_gemm_kernel_handles_batch(size_t count, size_t m, size_t n, size_t k, hs_matrix a,
+                                 size_t a_step, hs_matrix b, size_t b_step, hs_matrix c,
+                                 size_t c_step)
+{
+    batch bt = {count, a_step, b_step, c_step};
+    return count == 0 || batch_fits_int(m, n, k, a, b, c, &bt);
+}
+
 static hs_status gemm_in_chunks(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
                                 hs_matrix a, hs_matrix b, float beta, hs_matrix c, int lower,
-                                const hs_epilogue *ep)
+                                const hs_epilogue *ep, const batch *bt)
 {
-    if (m == 0 || n == 0) return HS_OK;
+    if (m == 0 || n == 0 || bt->count == 0) return HS_OK;
     size_t mr = (size_t)ctx->gemm_block.mr;
     operand_x x = operand_x_of(a, m, mr);
-    size_t kc = chunk_k(&x, mr, k);
+    size_t kc = chunk_k(&x, mr, bt, k);
     for (size_t k0 = 0; k0 < k; k0 += kc)
-        HS_TRY(run_chunk(ctx, &x, b, n, c, k0, k - k0 < kc ? k - k0 : kc, alpha,
+        HS_TRY(run_chunk(ctx, &x, b, n, c, bt, k0, k - k0 < kc ? k - k0 : kc, alpha,
                          k0 == 0 ? beta : 1.0f, lower, k0 + kc >= k ? ep : NULL));
     return HS_OK;
 }
@@ -164,18 +201,26 @@ static hs_status gemm_in_chunks(hs_context *ctx, size_t m, size_t n, size_t k, f
 hs_status hs_gemm_kernel(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs_matrix a,
                          hs_matrix b, float beta, hs_matrix c)
 {
-    return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 0, NULL);
+    return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 0, NULL, &one_product);
 }
 
 hs_status hs_gemm_kernel_epilogue(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
                                   hs_matrix a, hs_matrix b, float beta, hs_matrix c,
                                   const hs_epilogue *ep)
 {
-    return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 0, ep);
+    return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 0, ep, &one_product);
 }
 
 hs_status hs_gemm_kernel_lower(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
                                hs_matrix a, hs_matrix b, float beta, hs_matrix c)
 {
-    return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 1, NULL);
+    return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 1, NULL, &one_product);
+}
+
+hs_status hs_gemm_kernel_batched(hs_context *ctx, size_t count, size_t m, size_t n, size_t k,
+                                 float alpha, hs_matrix a, size_t a_step, hs_matrix b,
+                                 size_t b_step, float beta, hs_matrix c, size_t c_step)
+{
+    batch bt = {count, a_step, b_step, c_step};
+    return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 0, NULL, &bt);
 }

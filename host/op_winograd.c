@@ -9,7 +9,7 @@
  * matrix (cl/winograd.cl). Then per image and band of output rows (a
  * multiple of m, as tall as the scratch limit allows beside U):
  *   V[t] = (Bᵀ d B)_t        a² matrices Q x P, the band's P tiles
- *   M[t] = U[t] · V[t]       a² GEMMs (hs_gemm)
+ *   M[t] = U[t] · V[t]       a² GEMMs, one batch (hs_gemm_batched)
  *   out  = Aᵀ M A, then the bias and activation (the epilogue)
  * with Q input and R output channels. U, Gk, V and M share the scratch.
  *
@@ -76,12 +76,10 @@ static hs_status band(hs_context *ctx, const wino_plan *pl, cl_mem scratch, int 
                      ARG_MEM(in->buf), ARG_INT((size_t)b * pl->q * pl->h * pl->w), ARG_INT(pl->q),
                      ARG_INT(pl->h), ARG_INT(pl->w), ARG_INT(pl->pad_w), ARG_INT(oy0 - pl->pad_h),
                      ARG_INT(pl->tiles_x), ARG_INT(p), ARG_END));
-    for (int t = 0; t < pl->a2; t++) {
-        hs_matrix u = {scratch, (size_t)t * pl->r * pl->q, (size_t)(flip ? pl->r : pl->q), flip};
-        hs_matrix v = {scratch, v_off + (size_t)t * pl->q * p, (size_t)p, 0};
-        hs_matrix mt = {scratch, m_off + (size_t)t * pl->r * p, (size_t)p, 0};
-        HS_TRY(hs_gemm(ctx, pl->r, p, pl->q, 1.0f, u, v, 0.0f, mt));
-    }
+    hs_matrix u = {scratch, 0, (size_t)(flip ? pl->r : pl->q), flip};
+    hs_matrix v = {scratch, v_off, (size_t)p, 0}, mt = {scratch, m_off, (size_t)p, 0};
+    HS_TRY(hs_gemm_batched(ctx, (size_t)pl->a2, pl->r, p, pl->q, 1.0f, u, (size_t)pl->r * pl->q,
+                           v, (size_t)pl->q * p, 0.0f, mt, (size_t)pl->r * p));
     return hs_launch(ctx, m == 4 ? "winograd_output_f4" : "winograd_output_f2", 2,
                      (size_t[]){groups, (size_t)pl->r}, NULL, ARG_MEM(out->buf),
                      ARG_INT(((size_t)b * out->c + channel0) * pl->oh * pl->ow), ARG_MEM(scratch),

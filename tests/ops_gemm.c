@@ -135,10 +135,55 @@ START_TEST(gemm_product)
 }
 END_TEST
 
+/* hs_gemm_batched: 3 products of each case's shape, operand i one
+ * stored matrix after operand i-1, each against the reference alone, and
+ * nothing written between them. */
+#define BATCH 3
+START_TEST(gemm_batch)
+{
+    test_setup();
+    const gemm_case *g = &cases[_i / (TRANS_COUNT * 2)];
+    int ta = (_i / 2) % TRANS_COUNT >= 2, tb = (_i / 2) % 2;
+    if (test_small_only() && !g->small) return;
+    setenv("HIRESTYLE_GEMM", impls[_i % 2], 1);
+
+    stored sa = ta ? stored_of(g->k, g->m, g->offset, g->pad) : stored_of(g->m, g->k, g->offset, g->pad);
+    stored sb = tb ? stored_of(g->n, g->k, g->offset, g->pad) : stored_of(g->k, g->n, g->offset, g->pad);
+    stored sc = stored_of(g->m, g->n, 2 * g->offset + 1, g->pad);
+    float *a = host_floats(BATCH * sa.count), *b = host_floats(BATCH * sb.count);
+    float *c0 = host_floats(BATCH * sc.count);
+    fill_random(a, BATCH * sa.count, 13 + _i, -1, 1);
+    fill_random(b, BATCH * sb.count, 29 + _i, -1, 1);
+    fill_random(c0, BATCH * sc.count, 31 + _i, -1, 1);
+    hs_tensor ta_ = upload(a, 1, 1, 1, (int)(BATCH * sa.count));
+    hs_tensor tb_ = upload(b, 1, 1, 1, (int)(BATCH * sb.count));
+    hs_tensor tc = upload(c0, 1, 1, 1, (int)(BATCH * sc.count));
+    HS_CHECK(hs_gemm_batched(test_ctx, BATCH, g->m, g->n, g->k, g->alpha,
+                             (hs_matrix){ta_.buf, sa.offset, sa.ld, ta}, sa.count,
+                             (hs_matrix){tb_.buf, sb.offset, sb.ld, tb}, sb.count, g->beta,
+                             (hs_matrix){tc.buf, sc.offset, sc.ld, 0}, sc.count));
+    float *got = download(&tc);
+    double *want = host_doubles(sc.count);
+    for (size_t i = 0; i < BATCH; i++) {
+        gemm_ref(g, ta, tb, a + i * sa.count, &sa, b + i * sb.count, &sb, c0 + i * sc.count,
+                 &sc, NULL, want);
+        assert_untouched(got + i * sc.count, c0 + i * sc.count, &sc);
+        for (int r = 0; r < g->m; r++) {
+            size_t row = sc.offset + (size_t)r * sc.ld;
+            assert_close("gemm batch", got + i * sc.count + row, want + row, (size_t)g->n,
+                         g->k > 10000 ? 1e-4 : 1e-5);
+        }
+    }
+    free(a); free(b); free(c0); free(got); free(want);
+    hs_tensor_free(&ta_); hs_tensor_free(&tb_); hs_tensor_free(&tc);
+}
+END_TEST
+
 void add_gemm_tests(Suite *s)
 {
     TCase *tc = tcase_create("gemm");
     tcase_add_checked_fixture(tc, NULL, clear_impl);
     tcase_add_loop_test(tc, gemm_product, 0, CASE_COUNT * TRANS_COUNT * 2);
+    tcase_add_loop_test(tc, gemm_batch, 0, CASE_COUNT * TRANS_COUNT * 2);
     suite_add_tcase(s, tc);
 }
