@@ -538,6 +538,9 @@ hs_status hs_net_backward_weights(hs_net *net, const hs_tensor *input, hs_tensor
         if (!type) return hs_fail_context(HS_ERR_INTERNAL, "%s", net->arch);
         const hs_tensor *in[HS_NET_MAX_INPUTS];
         inputs_of(l, input, acts, in);
+        /* An activation its conv computed (net_plan.c) has no input: its
+         * output tells where the input was positive, all its backward asks. */
+        if (type->activation && l->inputs[0] != 0 && !in[0]->buf) in[0] = &acts[i];
         for (int k = 0; k < l->input_count; k++)
             if (!in[k]->buf)
                 return hs_fail(HS_ERR_INTERNAL, "backward of '%s' needs a freed activation",

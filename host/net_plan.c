@@ -1,5 +1,5 @@
-/* net_plan.c — where an inference forward stores each layer's output (see
- * net_plan.h): activations fused into their convs, concats filled in place.
+/* net_plan.c — where a forward stores each layer's output (see net_plan.h):
+ * activations fused into their convs, concats filled in place.
  * A walk over the layer list, which net.c's forward then follows. */
 #include "net_plan.h"
 #include "engine.h"
@@ -12,14 +12,20 @@ static int kept(int layer, int last, const unsigned char *wanted)
     return layer == last || (wanted && wanted[layer]);
 }
 
-/* A conv read by one activation alone computes it (act, by_conv). */
-static void fuse_activations(const hs_net *net, int last, const unsigned char *wanted,
+/* A conv read by one activation alone computes it (act, by_conv). With
+ * keep, only an activation whose slope is not negative: its output is then
+ * positive exactly where its input is, which is all its backward asks of
+ * the input it no longer has (net.c). */
+static void fuse_activations(const hs_net *net, int last, int keep, const unsigned char *wanted,
                              const int *readers, hs_store_plan *plan)
 {
     for (int i = 1; i <= last; i++) {
         const hs_layer *l = &net->layers[i];
         const hs_layer_type *type = hs_layer_type_of(l);
         if (!type || !type->activation) continue;
+        hs_activation act;
+        type->activation(l, &act);
+        if (keep && act.slope < 0.0f) continue;
         int conv = l->inputs[0];
         const hs_layer_type *producer = hs_layer_type_of(&net->layers[conv]);
         if (conv == 0 || !producer || !producer->forward_into || readers[conv] != 1 ||
@@ -73,14 +79,13 @@ hs_status hs_store_plan_make(const hs_net *net, int last, int keep, int batch,
         plan->act[i] = plan->by_conv[i] = plan->home[i] = last_reader[i] = -1;
         plan->channel0[i] = readers[i] = 0;
     }
-    if (keep) return HS_OK;
     for (int i = 1; i <= last; i++)
         for (int k = 0; k < net->layers[i].input_count; k++) {
             readers[net->layers[i].inputs[k]]++;
             last_reader[net->layers[i].inputs[k]] = i;
         }
-    fuse_activations(net, last, wanted, readers, plan);
-    place_concat_inputs(net, last, batch, wanted, readers, last_reader, plan);
+    fuse_activations(net, last, keep, wanted, readers, plan);
+    if (!keep) place_concat_inputs(net, last, batch, wanted, readers, last_reader, plan);
     return HS_OK;
 }
 

@@ -1,18 +1,21 @@
-/* net_plan.h — where an inference forward (hs_net_forward without keep)
- * stores each layer's output, worked out from the layer list per call
- * (net_plan.c), so that
+/* net_plan.h — where a forward (hs_net_forward) stores each layer's
+ * output, worked out from the layer list per call (net_plan.c), so that
  *  - a conv whose output only an activation (ReLU, LeakyReLU) reads applies
  *    that activation as its GEMM stores (hs_conv2d_forward_into), and the
  *    activation layer does nothing;
- *  - a concat's output is allocated once and its inputs are written into
- *    their channels by their producers: a conv (with its activation) that
- *    only the concat reads writes its slice directly, and a concat that is
- *    the first input of another, for one image, is the first channels of
- *    that one's buffer (the dense blocks' growing cat(x, y1, y2, ...)); the
- *    concat itself only copies in its other inputs.
+ *  - without keep (inference), a concat's output is allocated once and its
+ *    inputs are written into their channels by their producers: a conv
+ *    (with its activation) that only the concat reads writes its slice
+ *    directly, and a concat that is the first input of another, for one
+ *    image, is the first channels of that one's buffer (the dense blocks'
+ *    growing cat(x, y1, y2, ...)); the concat itself only copies in its
+ *    other inputs.
  * Without keep nothing is read after its last reader, so neither a
- * pre-activation nor a concat's parts are ever wanted again; with keep
- * (backward passes) there is no plan.
+ * pre-activation nor a concat's parts are ever wanted again. With keep (a
+ * backward follows) every output keeps a buffer of its own but a fused
+ * conv's, whose pre-activation no backward needs: the activation's
+ * backward reads its own output instead (net.c), so only activations whose
+ * output is positive where their input is (slope ≥ 0) are fused.
  */
 #ifndef HS_NET_PLAN_H
 #define HS_NET_PLAN_H
@@ -28,8 +31,7 @@ typedef struct hs_store_plan {
 
 /* The plan for layers 1..last of a batch of `batch` images; `wanted`
  * (NULL = none) and `last` are outputs the caller reads, which keep their
- * own buffers. With keep (a backward follows), a plan that changes nothing:
- * every output in a buffer of its own, computed by its own layer. */
+ * own buffers; keep: a backward follows. */
 hs_status hs_store_plan_make(const hs_net *net, int last, int keep, int batch,
                              const unsigned char *wanted, hs_store_plan *plan);
 void hs_store_plan_free(hs_store_plan *plan);

@@ -147,7 +147,7 @@ static hs_status perceptual(hs_gan *gan, const hs_tensor *x, const hs_tensor *ta
     for (int k = 0; st == HS_OK && k < gan->layer_count; k++) wanted[gan->layers[k]] = 1;
     if (st == HS_OK) st = normalized(net, x, &fx);
     if (st == HS_OK) st = normalized(net, target, &ft);
-    if (st == HS_OK) st = hs_net_forward(net, &fx, last, 1, NULL, ax);
+    if (st == HS_OK) st = hs_net_forward(net, &fx, last, 1, wanted, ax);
     if (st == HS_OK) st = hs_net_forward(net, &ft, last, 0, wanted, at);
     if (st == HS_OK) st = hs_tensor_alloc(net->ctx, &value, 1, 1, 1, 1);
     double total = 0;
