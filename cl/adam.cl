@@ -8,7 +8,7 @@ __kernel void adam_step(__global float *param, __global const float *grad, __glo
                         __global float *v, float lr, float beta1, float beta2, float eps,
                         float bc1, float bc2, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i >= n) return;
     float g = grad[i];
     float mi = beta1 * m[i] + (1.0f - beta1) * g;

@@ -10,7 +10,7 @@
 __kernel void channel_sum(__global float *out, __global const float *in, int in_h, int in_w,
                           int y0, int x0, int h, int w, float scale, int planes)
 {
-    int p = get_global_id(0);
+    int p = item_id();
     if (p >= planes) return;
     float sum = 0.0f, lost = 0.0f;
     for (int y = 0; y < h; y++) {
@@ -30,7 +30,7 @@ __kernel void channel_sum(__global float *out, __global const float *in, int in_
 __kernel void channel_dot(__global float *out, __global const float *a, __global const float *b,
                           int plane_size, int planes)
 {
-    int p = get_global_id(0);
+    int p = item_id();
     if (p >= planes) return;
     float sum = 0.0f, lost = 0.0f;
     size_t base = (size_t)p * plane_size;
@@ -47,14 +47,14 @@ __kernel void channel_dot(__global float *out, __global const float *a, __global
 __kernel void channel_scale(__global float *out, __global const float *in,
                             __global const float *v, int plane_size, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i < n) out[i] = in[i] * v[i / plane_size];
 }
 
 /* out = 1 / (1 + exp(-in)) */
 __kernel void sigmoid_forward(__global float *out, __global const float *in, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i < n) out[i] = 1.0f / (1.0f + exp(-in[i]));
 }
 
@@ -62,7 +62,7 @@ __kernel void sigmoid_forward(__global float *out, __global const float *in, int
 __kernel void sigmoid_backward(__global float *din, __global const float *dout,
                                __global const float *in, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i >= n) return;
     float s = 1.0f / (1.0f + exp(-in[i]));
     din[i] = dout[i] * s * (1.0f - s);

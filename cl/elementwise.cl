@@ -4,7 +4,7 @@
 /* forward: out = max(in, 0) */
 __kernel void relu_forward(__global float *out, __global const float *in, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i < n) out[i] = fmax(in[i], 0.0f);
 }
 
@@ -12,21 +12,21 @@ __kernel void relu_forward(__global float *out, __global const float *in, int n)
 __kernel void relu_backward(__global float *din, __global const float *dout,
                             __global const float *in, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i < n) din[i] = in[i] > 0.0f ? dout[i] : 0.0f;
 }
 
 /* forward: out = in > 0 ? in : slope * in */
 __kernel void leaky_relu_forward(__global float *out, __global const float *in, float slope, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i < n) out[i] = in[i] > 0.0f ? in[i] : slope * in[i];
 }
 
 __kernel void leaky_relu_backward(__global float *din, __global const float *dout,
                                   __global const float *in, float slope, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i < n) din[i] = in[i] > 0.0f ? dout[i] : slope * dout[i];
 }
 
@@ -34,7 +34,7 @@ __kernel void leaky_relu_backward(__global float *din, __global const float *dou
 __kernel void prelu_forward(__global float *out, __global const float *in,
                             __global const float *slope, int plane, int channels, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i >= n) return;
     float a = slope[(i / plane) % channels];
     out[i] = in[i] > 0.0f ? in[i] : a * in[i];
@@ -44,7 +44,7 @@ __kernel void prelu_backward(__global float *din, __global const float *dout,
                              __global const float *in, __global const float *slope,
                              int plane, int channels, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i >= n) return;
     float a = slope[(i / plane) % channels];
     din[i] = in[i] > 0.0f ? dout[i] : a * dout[i];
@@ -55,7 +55,7 @@ __kernel void prelu_backward(__global float *din, __global const float *dout,
 __kernel void prelu_backward_slope(__global float *dslope, __global const float *dout,
                                    __global const float *in, int plane, int channels, int batch)
 {
-    int c = get_global_id(0);
+    int c = item_id();
     if (c >= channels) return;
     float sum = 0.0f;
     for (int b = 0; b < batch; b++) {
@@ -72,21 +72,21 @@ __kernel void prelu_backward_slope(__global float *dslope, __global const float 
 __kernel void axpby(__global float *out, float alpha, __global const float *a, float beta,
                     __global const float *b, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i < n) out[i] = alpha * a[i] + beta * b[i];
 }
 
 /* out = alpha * in */
 __kernel void scale(__global float *out, __global const float *in, float alpha, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i < n) out[i] = alpha * in[i];
 }
 
 /* out = (tanh(in) + 1) / 2 */
 __kernel void tanh_half(__global float *out, __global const float *in, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i < n) out[i] = 0.5f * (tanh(in[i]) + 1.0f);
 }
 
@@ -94,7 +94,7 @@ __kernel void tanh_half(__global float *out, __global const float *in, int n)
 __kernel void tanh_half_backward(__global float *din, __global const float *dout,
                                  __global const float *in, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i >= n) return;
     float t = tanh(in[i]);
     din[i] = dout[i] * 0.5f * (1.0f - t * t);
@@ -102,13 +102,13 @@ __kernel void tanh_half_backward(__global float *din, __global const float *dout
 
 __kernel void clamp_inplace(__global float *x, float lo, float hi, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i < n) x[i] = clamp(x[i], lo, hi);
 }
 
 /* y += alpha * x */
 __kernel void axpy(__global float *y, float alpha, __global const float *x, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i < n) y[i] += alpha * x[i];
 }

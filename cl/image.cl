@@ -11,7 +11,7 @@ __kernel void image_to_tensor(__global float *out, __global const uchar *pixels,
                               float m0, float m1, float m2, float s0, float s1, float s2, int bgr,
                               int n)
 {
-    int o = get_global_id(0);
+    int o = item_id();
     if (o >= n) return;
     const float mean[3] = {m0, m1, m2}, std[3] = {s0, s1, s2};
     int plane = n / 3, c = o / plane, p = o % plane;
@@ -25,7 +25,7 @@ __kernel void tensor_to_image(__global uchar *pixels, __global const float *in, 
                               float m0, float m1, float m2, float s0, float s1, float s2, int bgr,
                               int n)
 {
-    int q = get_global_id(0);
+    int q = item_id();
     if (q >= n) return;
     const float mean[3] = {m0, m1, m2}, std[3] = {s0, s1, s2};
     int plane = n / 3, p = q / 3, c = bgr ? 2 - q % 3 : q % 3;
@@ -48,7 +48,7 @@ int reflect_index(int i, int size)
 __kernel void translate_reflect(__global float *out, __global const float *in, int H, int W,
                                 int dx, int dy, int n)
 {
-    int o = get_global_id(0);
+    int o = item_id();
     if (o >= n) return;
     int x = o % W, y = (o / W) % H, plane = o / (W * H);
     int sy = reflect_index(y - dy, H), sx = reflect_index(x - dx, W);
@@ -77,7 +77,7 @@ int reflect_sources(int p, int shift, int size, int *q)
 __kernel void translate_reflect_backward(__global float *din, __global const float *dout, int H,
                                          int W, int dx, int dy, int n)
 {
-    int o = get_global_id(0);
+    int o = item_id();
     if (o >= n) return;
     int px = o % W, py = (o / W) % H, plane = o / (W * H);
     int qy[2], qx[2];

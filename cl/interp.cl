@@ -47,7 +47,7 @@ int clamp_index(int i, int size) { return i < 0 ? 0 : (i >= size ? size - 1 : i)
 __kernel void interp(__global float *out, __global const float *in, int H, int W, int OH, int OW,
                      int mode, int n)
 {
-    int o = get_global_id(0);
+    int o = item_id();
     if (o >= n) return;
     int ox = o % OW, oy = (o / OW) % OH, plane = o / (OW * OH);
     float ws = (float)W / (float)OW, hs = (float)H / (float)OH;

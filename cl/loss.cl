@@ -10,19 +10,19 @@ void mse_partials(__global float *partials, __global const float *a, __global co
 {
     __local float part[REDUCE_GROUP];
     float acc = 0.0f;
-    for (int i = get_global_id(0); i < n; i += get_global_size(0)) {
+    for (int i = item_id(); i < n; i += item_count()) {
         float d = a[i] - b[i];
         acc += d * d;
     }
     float total = group_sum(part, acc);
-    if (get_local_id(0) == 0) partials[get_group_id(0)] = total;
+    if (get_local_id(0) == 0) partials[item_group()] = total;
 }
 
 /* backward of loss = scale * sum((a - b)^2): da = 2*scale * (a - b); k = 2*scale */
 __kernel void mse_backward(__global float *da, __global const float *a, __global const float *b,
                            float k, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i < n) da[i] = k * (a[i] - b[i]);
 }
 
@@ -33,9 +33,9 @@ void l1_partials(__global float *partials, __global const float *a, __global con
 {
     __local float part[REDUCE_GROUP];
     float acc = 0.0f;
-    for (int i = get_global_id(0); i < n; i += get_global_size(0)) acc += fabs(a[i] - b[i]);
+    for (int i = item_id(); i < n; i += item_count()) acc += fabs(a[i] - b[i]);
     float total = group_sum(part, acc);
-    if (get_local_id(0) == 0) partials[get_group_id(0)] = total;
+    if (get_local_id(0) == 0) partials[item_group()] = total;
 }
 
 /* backward of loss = scale * sum(|a - b|): da = scale * sign(a - b), 0 where a == b
@@ -43,7 +43,7 @@ void l1_partials(__global float *partials, __global const float *a, __global con
 __kernel void l1_backward(__global float *da, __global const float *a, __global const float *b,
                           float scale, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i < n) {
         float d = a[i] - b[i];
         da[i] = d > 0.0f ? scale : (d < 0.0f ? -scale : 0.0f);
@@ -67,9 +67,9 @@ void tv_partials(__global float *partials, __global const float *x, int W, int H
 {
     __local float part[REDUCE_GROUP];
     float acc = 0.0f;
-    for (int i = get_global_id(0); i < n; i += get_global_size(0)) acc += tv_term(x, i, W, H);
+    for (int i = item_id(); i < n; i += item_count()) acc += tv_term(x, i, W, H);
     float total = group_sum(part, acc);
-    if (get_local_id(0) == 0) partials[get_group_id(0)] = total;
+    if (get_local_id(0) == 0) partials[item_group()] = total;
 }
 
 /* backward of loss = scale * sum (x[y][x+1]-x[y][x])^2 + (x[y+1][x]-x[y][x])^2:
@@ -78,7 +78,7 @@ void tv_partials(__global float *partials, __global const float *x, int W, int H
 __kernel void tv_backward(__global float *dx, __global const float *x, float k, int W, int H,
                           int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i >= n) return;
     int col = i % W, row = (i / W) % H;
     float g = 0.0f;

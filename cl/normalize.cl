@@ -7,7 +7,7 @@ __kernel void normalize_forward(__global float *out, __global const float *in, f
                                 float mul1, float mul2, float add0, float add1, float add2,
                                 int swap, int plane, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i >= n) return;
     int c = (i / plane) % 3;
     int src = swap ? 2 - c : c;
@@ -21,7 +21,7 @@ __kernel void normalize_forward(__global float *out, __global const float *in, f
 __kernel void normalize_backward(__global float *din, __global const float *dout, float mul0,
                                  float mul1, float mul2, int swap, int plane, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i >= n) return;
     int src = (i / plane) % 3;
     int c = swap ? 2 - src : src; /* the output channel that read channel src */

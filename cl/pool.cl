@@ -48,7 +48,7 @@ void pool_covering(int i, int k, int stride, int pad, int out_size, int *first, 
 __kernel void maxpool_forward(__global float *out, __global const float *in, int H, int W,
                               int OH, int OW, int k, int stride, int pad, int rows)
 {
-    int r = get_global_id(0);
+    int r = item_id();
     if (r >= rows) return;
     int oy = r % OH, plane = r / OH;
     __global const float *p = in + (size_t)plane * H * W;
@@ -61,7 +61,7 @@ __kernel void maxpool_forward(__global float *out, __global const float *in, int
 __kernel void maxpool_argmax(__global int *argmax, __global const float *in, int H, int W,
                              int OH, int OW, int k, int stride, int pad, int rows)
 {
-    int r = get_global_id(0);
+    int r = item_id();
     if (r >= rows) return;
     int oy = r % OH, plane = r / OH;
     __global const float *p = in + (size_t)plane * H * W;
@@ -78,7 +78,7 @@ __kernel void maxpool_backward(__global float *din, __global const float *dout,
                                __global const int *argmax, int H, int W, int OH, int OW, int k,
                                int stride, int pad, int rows)
 {
-    int r = get_global_id(0);
+    int r = item_id();
     if (r >= rows) return;
     int iy = r % H, plane = r / H;
     __global float *row = din + (size_t)r * W;
@@ -101,7 +101,7 @@ __kernel void maxpool_backward(__global float *din, __global const float *dout,
 __kernel void avgpool_forward(__global float *out, __global const float *in, int H, int W,
                               int OH, int OW, int k, int stride, int pad, int count_pad, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i >= n) return;
     int ox = i % OW, oy = (i / OW) % OH, plane = i / (OW * OH);
     __global const float *p = in + (size_t)plane * H * W;
@@ -118,7 +118,7 @@ __kernel void avgpool_forward(__global float *out, __global const float *in, int
 __kernel void avgpool_backward(__global float *din, __global const float *dout, int H, int W,
                                int OH, int OW, int k, int stride, int pad, int count_pad, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i >= n) return;
     int ix = i % W, iy = (i / W) % H, plane = i / (W * H);
     __global const float *d = dout + (size_t)plane * OH * OW;

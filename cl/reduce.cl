@@ -29,9 +29,9 @@ void sum_partials(__global float *partials, __global const float *x, float scale
 {
     __local float part[REDUCE_GROUP];
     float acc = 0.0f;
-    for (int i = get_global_id(0); i < n; i += get_global_size(0)) acc += x[i];
+    for (int i = item_id(); i < n; i += item_count()) acc += x[i];
     float total = group_sum(part, acc);
-    if (get_local_id(0) == 0) partials[get_group_id(0)] = scale * total;
+    if (get_local_id(0) == 0) partials[item_group()] = scale * total;
 }
 
 /* partials[group] = sum of a[i] * b[i] over the group's slices */
@@ -41,13 +41,13 @@ void dot_partials(__global float *partials, __global const float *a, __global co
 {
     __local float part[REDUCE_GROUP];
     float acc = 0.0f;
-    for (int i = get_global_id(0); i < n; i += get_global_size(0)) acc += a[i] * b[i];
+    for (int i = item_id(); i < n; i += item_count()) acc += a[i] * b[i];
     float total = group_sum(part, acc);
-    if (get_local_id(0) == 0) partials[get_group_id(0)] = total;
+    if (get_local_id(0) == 0) partials[item_group()] = total;
 }
 
 /* sums[index] += value[0] (one work-item does it) */
 __kernel void add_element(__global float *sums, int index, __global const float *value)
 {
-    if (get_global_id(0) == 0) sums[index] += value[0];
+    if (item_id() == 0) sums[index] += value[0];
 }

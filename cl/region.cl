@@ -9,7 +9,7 @@ __kernel void copy_region(__global float *dst, int dst_h, int dst_w, int dy, int
                           __global const float *src, int src_h, int src_w, int sy, int sx, int h,
                           int w, int accumulate, int n)
 {
-    int i = get_global_id(0);
+    int i = item_id();
     if (i >= n) return;
     int x = i % w, row = i / w, y = row % h, p = row / h;
     float v = src[((size_t)p * src_h + sy + y) * src_w + sx + x];

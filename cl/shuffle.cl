@@ -11,7 +11,7 @@
 __kernel void pixel_shuffle(__global float *out, __global const float *in, int C, int H, int W,
                             int r, int tf, int n)
 {
-    int o = get_global_id(0);
+    int o = item_id();
     if (o >= n) return;
     int OW = W * r, OH = H * r;
     int ox = o % OW, oy = (o / OW) % OH, c = (o / (OW * OH)) % C, b = o / (OW * OH * C);
@@ -24,7 +24,7 @@ __kernel void pixel_shuffle(__global float *out, __global const float *in, int C
 __kernel void upsample_nearest(__global float *out, __global const float *in, int H, int W, int r,
                                int n)
 {
-    int o = get_global_id(0);
+    int o = item_id();
     if (o >= n) return;
     int OW = W * r, OH = H * r;
     int ox = o % OW, oy = (o / OW) % OH, plane = o / (OW * OH);
@@ -37,7 +37,7 @@ __kernel void upsample_nearest(__global float *out, __global const float *in, in
 __kernel void pixel_shuffle_backward(__global float *din, __global const float *dout, int C, int H,
                                      int W, int r, int tf, int n)
 {
-    int o = get_global_id(0);
+    int o = item_id();
     if (o >= n) return;
     int x = o % W, y = (o / W) % H, ic = (o / (W * H)) % (C * r * r), b = o / (W * H * C * r * r);
     int c = tf ? ic % C : ic / (r * r), ij = tf ? ic / C : ic % (r * r);
@@ -50,7 +50,7 @@ __kernel void pixel_shuffle_backward(__global float *din, __global const float *
 __kernel void upsample_nearest_backward(__global float *din, __global const float *dout, int H,
                                         int W, int r, int n)
 {
-    int o = get_global_id(0);
+    int o = item_id();
     if (o >= n) return;
     int x = o % W, y = (o / W) % H, plane = o / (W * H);
     size_t row = ((size_t)plane * H * r + (size_t)y * r) * W * r + (size_t)x * r;

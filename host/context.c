@@ -45,6 +45,7 @@ static hs_status open_device(const hs_context_options *opts, const hs_device_inf
         }
     }
     ctx->reduce_group = hs_reduce_group_for(&ctx->dev);
+    ctx->fold_width = HS_FOLD_WIDTH;
     /* A cap on our device memory: to share a GPU, and to try the
      * out-of-memory paths on machines that have plenty. */
     const char *limit = getenv("HIRESTYLE_MEMORY_LIMIT_MB");
@@ -327,6 +328,26 @@ static void fixed_group(const hs_kernel_entry *entry, int dims, size_t *local)
     }
 }
 
+/* Whether a 1-D range of `rounded` work-items (whole groups of `group`) is
+ * longer than `most` and runs folded: as rows of equal width, the largest
+ * multiple of the group that divides the range and is at most `most`, into
+ * rounded[0] x rounded[1] with groups of local[0] x 1. PoCL compiles a
+ * kernel once for grids whose every side is under 65535 items and once
+ * more for longer ones, so a kernel run on a small and on a large tensor
+ * cost two compiles; folded, the sides stay short (for any range whose
+ * group count has a divisor near most / group: every power-of-two shape). */
+static int fold_range(size_t most, size_t group, size_t *rounded, size_t *local)
+{
+    size_t groups = rounded[0] / group, across = most / group;
+    if (groups <= across) return 0;
+    while (across > 1 && groups % across) across--;
+    rounded[0] = across * group;
+    rounded[1] = groups / across;
+    local[0] = group;
+    local[1] = 1;
+    return 1;
+}
+
 hs_status hs_launch(hs_context *ctx, const char *name, int dims, const size_t *global,
                     const size_t *local, ...)
 {
@@ -376,6 +397,12 @@ hs_status hs_launch(hs_context *ctx, const char *name, int dims, const size_t *g
         if (global[d] > HS_MAX_ELEMENTS || rounded[d] - 1 > HS_MAX_ELEMENTS)
             return hs_fail(HS_ERR_TOO_LARGE, "kernel '%s': %zu work-items in dimension %d, "
                            "more than the 2^31-1 the kernels index", name, global[d], d);
+    }
+    size_t folded[2];
+    if (dims == 1 && entry->signature->folds &&
+        fold_range(ctx->fold_width, local[0], rounded, folded)) {
+        dims = 2;
+        local = folded;
     }
     cl_event done;
     err = clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)dims, NULL, rounded, local, 0, NULL,
