@@ -310,6 +310,12 @@ static hs_status check_arguments(const hs_kernel_signature *sig, va_list ap)
     return HS_OK;
 }
 
+size_t hs_kernel_group_limit(hs_context *ctx, const char *name)
+{
+    const hs_kernel_entry *entry = NULL;
+    return find_kernel(ctx, name, &entry) == HS_OK ? entry->max_group : 1;
+}
+
 /* The work-group of a launch that names none: the driver would pick a
  * divisor of each global size, and PoCL compiles a work-group function per
  * (kernel, group size), so nearly every tensor shape cost a compile (66-121

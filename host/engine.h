@@ -137,6 +137,9 @@ enum hs_arg_tag { HS_ARG_END, HS_ARG_MEM, HS_ARG_INT, HS_ARG_FLOAT, HS_ARG_LOCAL
 #define HS_FOLD_WIDTH ((size_t)32768)
 hs_status hs_launch(hs_context *ctx, const char *name, int dims, const size_t *global,
                     const size_t *local, ...);
+/* The most work-items a group of kernel `name` may have on the context's
+ * device (CL_KERNEL_WORK_GROUP_SIZE); 1 when the kernel cannot be made. */
+size_t hs_kernel_group_limit(hs_context *ctx, const char *name);
 /* 1-D launch over n items (kernels check `i < n`). */
 #define hs_launch_1d(ctx, name, n, ...) \
     hs_launch((ctx), (name), 1, (size_t[]){(size_t)(n)}, NULL, __VA_ARGS__)
