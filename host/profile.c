@@ -152,9 +152,9 @@ void hs_profile_close(hs_context *ctx)
         total += p->by_kernel.rows[i].seconds;
         launches += p->by_kernel.rows[i].launches;
     }
-    fprintf(stderr, "profile of %s: %ld kernel launches, %.3f s on the device, %.3f s wall since "
-            "the context opened (GFLOP/s: the rate of the GEMMs among them)\n", ctx->dev.name, launches,
-            total, wall_seconds() - p->opened);
+    fprintf(stderr, "profile of %s:\n  %ld kernel launches, %.3f s on the device, %.3f s wall "
+            "since the start\n  (GFLOP/s: the rate of the matrix products among them)\n",
+            ctx->dev.name, launches, total, wall_seconds() - p->opened);
     print_table(&p->by_step, "step", total);
     print_table(&p->by_kernel, "kernel", total);
     free(p->by_step.rows);

@@ -376,7 +376,7 @@ expect "run a folder, one shard" 0 "" "$hirestyle" run --content "$work/photos" 
 # stderr, and the same pixels as without it.
 HIRESTYLE_PROFILE=1 "$hirestyle" upscale -i "$examples/scream.jpg" -m esrgan-slim-x2 -t 400 \
     -o "$work/profiled.png" >"$work/stdout" 2>"$work/stderr" &&
-    grep -qE "^profile of .*: [0-9]+ kernel launches" "$work/stderr" &&
+    grep -qE "^  [0-9]+ kernel launches, [0-9.]+ s on the device" "$work/stderr" &&
     grep -qE "^  Convolution 3x3/1 forward +[0-9.]+ +[0-9.]+% +[0-9]+ +[0-9.]+$" "$work/stderr" &&
     grep -qE "^  gemm_tiles +[0-9.]+ " "$work/stderr" &&
     /usr/bin/python3 -c 'import sys, numpy as np; from PIL import Image
