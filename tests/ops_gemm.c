@@ -90,17 +90,28 @@ static void assert_untouched(const float *got, const float *c0, const stored *sc
 
 static void clear_impl(void) { unsetenv("HIRESTYLE_GEMM"); }
 
+/* Loop test i: its case, transposes, stored operands, and the GEMM it
+ * runs on ($HIRESTYLE_GEMM set); NULL when skipped (too big under oclgrind). */
+static const gemm_case *case_of(int i, int *ta, int *tb, stored *sa, stored *sb, stored *sc)
+{
+    const gemm_case *g = &cases[i / (TRANS_COUNT * 2)];
+    *ta = (i / 2) % TRANS_COUNT >= 2;
+    *tb = (i / 2) % 2;
+    if (test_small_only() && !g->small) return NULL;
+    setenv("HIRESTYLE_GEMM", impls[i % 2], 1);
+    *sa = *ta ? stored_of(g->k, g->m, g->offset, g->pad) : stored_of(g->m, g->k, g->offset, g->pad);
+    *sb = *tb ? stored_of(g->n, g->k, g->offset, g->pad) : stored_of(g->k, g->n, g->offset, g->pad);
+    *sc = stored_of(g->m, g->n, 2 * g->offset + 1, g->pad);
+    return g;
+}
+
 START_TEST(gemm_product)
 {
     test_setup();
-    const gemm_case *g = &cases[_i / (TRANS_COUNT * 2)];
-    int ta = (_i / 2) % TRANS_COUNT >= 2, tb = (_i / 2) % 2;
-    if (test_small_only() && !g->small) return;
-    setenv("HIRESTYLE_GEMM", impls[_i % 2], 1);
-
-    stored sa = ta ? stored_of(g->k, g->m, g->offset, g->pad) : stored_of(g->m, g->k, g->offset, g->pad);
-    stored sb = tb ? stored_of(g->n, g->k, g->offset, g->pad) : stored_of(g->k, g->n, g->offset, g->pad);
-    stored sc = stored_of(g->m, g->n, 2 * g->offset + 1, g->pad);
+    int ta, tb;
+    stored sa, sb, sc;
+    const gemm_case *g = case_of(_i, &ta, &tb, &sa, &sb, &sc);
+    if (!g) return;
     float *a = host_floats(sa.count), *b = host_floats(sb.count), *c0 = host_floats(sc.count);
     fill_random(a, sa.count, 11 + _i, -1, 1);
     fill_random(b, sb.count, 23 + _i, -1, 1);
@@ -142,14 +153,10 @@ END_TEST
 START_TEST(gemm_batch)
 {
     test_setup();
-    const gemm_case *g = &cases[_i / (TRANS_COUNT * 2)];
-    int ta = (_i / 2) % TRANS_COUNT >= 2, tb = (_i / 2) % 2;
-    if (test_small_only() && !g->small) return;
-    setenv("HIRESTYLE_GEMM", impls[_i % 2], 1);
-
-    stored sa = ta ? stored_of(g->k, g->m, g->offset, g->pad) : stored_of(g->m, g->k, g->offset, g->pad);
-    stored sb = tb ? stored_of(g->n, g->k, g->offset, g->pad) : stored_of(g->k, g->n, g->offset, g->pad);
-    stored sc = stored_of(g->m, g->n, 2 * g->offset + 1, g->pad);
+    int ta, tb;
+    stored sa, sb, sc;
+    const gemm_case *g = case_of(_i, &ta, &tb, &sa, &sb, &sc);
+    if (!g) return;
     float *a = host_floats(BATCH * sa.count), *b = host_floats(BATCH * sb.count);
     float *c0 = host_floats(BATCH * sc.count);
     fill_random(a, BATCH * sa.count, 13 + _i, -1, 1);
