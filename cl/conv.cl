@@ -82,6 +82,20 @@ __kernel void col2im_accumulate(__global float *restrict din, int din_offset,
     }
 }
 
+/* The weights of a stride-1 conv's backward-input conv (host/op_conv.c):
+ * turned[i][o][t] = w[o][i][taps-1-t] for w (OC x IC x taps), taps = KH*KW:
+ * transposed, and turned by 180° (t = ky*KW + kx read backwards). One
+ * work-item per element of turned. */
+__kernel void conv_weights_turn(__global float *turned, __global const float *w, int OC, int IC,
+                                int taps)
+{
+    int e = item_id();
+    if (e >= OC * IC * taps) return;
+    int t = e % taps, io = e / taps;
+    int o = io % OC, i = io / OC;
+    turned[e] = w[((size_t)o * IC + i) * taps + taps - 1 - t];
+}
+
 /* A product's epilogue as a pass of its own (host/gemm.c: after CLBlast;
  * deconv's bias): for rows x cols values at out[offset + r*ld + p], row r
  * gets bias[r % channels] when has_bias, then x > 0 ? x : slope * x when

@@ -19,6 +19,9 @@
  * moving through K together: on a CPU the copy is still in cache when each
  * tile reads it.
  *
+ * gemm_conv_tiles (at the end) is the same product for a convolution, its Y
+ * the im2col matrix copied into the panels straight from the conv's input.
+ *
  * Build options set by the host (host/program.c, host/gemm_kernel.c):
  *   GEMM_MR  rows of a tile (scalars of X broadcast per step)
  *   GEMM_VW  vector width of the accumulators (4, 8 or 16)
@@ -129,6 +132,31 @@ void gemm_store(__global float *c, int ldc, int rows, int cols, int i0, int j0,
     }
 }
 
+/* sum += X's tile (steps of it at xp) · the staged copy yp, `steps` steps.
+ * Accumulators of this copy alone: PoCL keeps what lives across a barrier
+ * (sum) in memory, and would store it at every step. */
+void gemm_accumulate(floatv sum[GEMM_MR][GEMM_NV], __global const float *xp,
+                     __local const float *yp, int steps)
+{
+    floatv acc[GEMM_MR][GEMM_NV];
+    gemm_zero(acc);
+    for (int k = 0; k < steps; k++, xp += GEMM_MR, yp += GEMM_NR) {
+        floatv b[GEMM_NV];
+#pragma unroll
+        for (int v = 0; v < GEMM_NV; v++) b[v] = vloadv(v, yp);
+#pragma unroll
+        for (int r = 0; r < GEMM_MR; r++) {
+            floatv a = (floatv)(xp[r]);
+#pragma unroll
+            for (int v = 0; v < GEMM_NV; v++) acc[r][v] = fma(a, b[v], acc[r][v]);
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < GEMM_MR; r++)
+#pragma unroll
+        for (int v = 0; v < GEMM_NV; v++) sum[r][v] += acc[r][v];
+}
+
 /* C = alpha·X·Y + beta·C for X rows x K, Y K x cols. Work-item (tm, tn):
  * rows tm*GEMM_MR.., columns tn*GEMM_NR.., with work-groups of (n, 1).
  * X is read from `packed`, as gemm_pack_x lays it out.
@@ -169,29 +197,150 @@ __kernel void gemm_tiles(__global const float *packed, __global const float *y, 
         barrier(CLK_LOCAL_MEM_FENCE);
         gemm_stage(ys, y + y_off + (size_t)k0 * y_rs, y_rs, y_cs, j0, cols, kc, id, n);
         barrier(CLK_LOCAL_MEM_FENCE);
-        /* Accumulators of this copy alone: PoCL keeps what lives across a
-         * barrier (sum) in memory, and would store it at every step. */
-        floatv acc[GEMM_MR][GEMM_NV];
-        gemm_zero(acc);
-        __local const float *yp = ys;
-        int steps = active ? kc : 0;
-        for (int k = 0; k < steps; k++, xp += GEMM_MR, yp += GEMM_NR) {
-            floatv b[GEMM_NV];
-#pragma unroll
-            for (int v = 0; v < GEMM_NV; v++) b[v] = vloadv(v, yp);
-#pragma unroll
-            for (int r = 0; r < GEMM_MR; r++) {
-                floatv a = (floatv)(xp[r]);
-#pragma unroll
-                for (int v = 0; v < GEMM_NV; v++) acc[r][v] = fma(a, b[v], acc[r][v]);
-            }
-        }
-#pragma unroll
-        for (int r = 0; r < GEMM_MR; r++)
-#pragma unroll
-            for (int v = 0; v < GEMM_NV; v++) sum[r][v] += acc[r][v];
+        gemm_accumulate(sum, xp + (size_t)k0 * GEMM_MR, ys, active ? kc : 0);
     }
     if (active)
         gemm_store(c + c_off, ldc, rows, cols, tm * GEMM_MR, j0, sum, alpha, beta, bias,
                    has_bias, rectify, slope);
+}
+
+/* ---- Implicit-GEMM convolution ---------------------------------------------
+ * A conv's output (OC x OH*OW, one image) is W (OC x C*KH*KW) · col, with
+ * col(k, j) = in[c][iy][ix], k = (c*KH + ky)*KW + kx, j = oy*OW + ox,
+ * iy = oy*stride - pad_h + ky, ix = ox*stride - pad_w + kx, zero outside
+ * the input: im2col's matrix (cl/conv.cl). gemm_conv_tiles is gemm_tiles
+ * with that Y, its panels copied straight from the input: no col in
+ * memory, written once and read back. */
+
+/* d[t] = row iy of `plane` (H x W) at ix = x0 + t*stride, t < len, zero
+ * outside it; the bounds computed once, as im2col does. */
+void gemm_conv_run(__local float *d, __global const float *plane, int H, int W, int stride,
+                   int iy, int x0, int len)
+{
+    int lo = 0, hi = 0; /* the t whose ix is inside 0 .. W-1 */
+    if (iy >= 0 && iy < H) {
+        if (stride == 1) {
+            lo = x0 >= 0 ? 0 : -x0;
+            hi = W - x0;
+        } else {
+            lo = x0 >= 0 ? 0 : (stride - 1 - x0) / stride;
+            hi = W - 1 - x0 >= 0 ? (W - 1 - x0) / stride + 1 : 0;
+        }
+        hi = clamp(hi, 0, len);
+        lo = min(lo, hi);
+    }
+    int t = 0;
+    for (; t < lo; t++) d[t] = 0.0f;
+    if (lo < hi) {
+        __global const float *row = plane + (size_t)iy * W;
+        if (stride == 1)
+            for (; t < hi; t++) d[t] = row[t + x0];
+        else
+            for (; t < hi; t++) d[t] = row[t * stride + x0];
+    }
+    for (; t < len; t++) d[t] = 0.0f;
+}
+
+/* The lane numbers 0 .. GEMM_VW-1. */
+#if GEMM_VW == 16
+#define GEMM_LANES ((intv)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#elif GEMM_VW == 8
+#define GEMM_LANES ((intv)(0, 1, 2, 3, 4, 5, 6, 7))
+#else
+#define GEMM_LANES ((intv)(0, 1, 2, 3))
+#endif
+#define intv GEMM_CAT(int, GEMM_VW)
+
+/* Copy steps k0 .. k0+kc-1 of columns j0 .. j0+GEMM_NR-1 of `in`'s col
+ * (one image, C x H x W) to dst[(k - k0)*GEMM_NR + j - j0], zero past
+ * column `cols`. Each of the group's n work-items copies a run of
+ * consecutive k (a step to the next (c, ky, kx) without a division).
+ * A panel inside one output row reads, at stride 1, GEMM_NV vectors of the
+ * input row, the lanes past its ends (padding) set to zero: a load that
+ * strays into the rows beside it is harmless, as long as it stays inside
+ * the buffer, whose floats from `before` before `in` to `from` after it the
+ * kernel gives. Else the panel is cut at the output rows it spans. */
+void gemm_stage_conv(__local float *dst, __global const float *in, long before, long from,
+                     int H, int W, int KH, int KW, int stride, int pad_h, int pad_w, int OW,
+                     int k0, int kc, int j0, int cols, int id, int n)
+{
+    int per = (kc + n - 1) / n;
+    int k_begin = id * per, k_end = min(kc, k_begin + per);
+    if (k_begin >= k_end) return;
+    int k = k0 + k_begin, taps = KH * KW;
+    int c = k / taps, ky = (k - c * taps) / KW, kx = k - c * taps - ky * KW;
+    int oy0 = j0 / OW, ox0 = j0 - oy0 * OW;
+    int in_row = ox0 + GEMM_NR <= OW && j0 + GEMM_NR <= cols; /* the panel: one output row */
+    int valid = min(GEMM_NR, cols - j0);
+    for (int kk = k_begin; kk < k_end; kk++) {
+        __global const float *plane = in + (size_t)c * H * W;
+        __local float *d = dst + kk * GEMM_NR;
+        int dy = ky - pad_h, dx = kx - pad_w;
+        int iy = oy0 * stride + dy, x0 = ox0 * stride + dx;
+        long start = (long)c * H * W + (long)iy * W + x0; /* of the row's vectors, from in */
+        if (in_row && (iy < 0 || iy >= H)) {
+#pragma unroll
+            for (int v = 0; v < GEMM_NV; v++) vstorev((floatv)(0.0f), v, d);
+        } else if (in_row && stride == 1 && start >= -before && start + GEMM_NR <= from) {
+#pragma unroll
+            for (int v = 0; v < GEMM_NV; v++) {
+                intv ix = GEMM_LANES + (x0 + v * GEMM_VW);
+                floatv x = vloadv(v, in + start);
+                vstorev(select((floatv)(0.0f), x, ix >= 0 && ix < W), v, d);
+            }
+        } else {
+            int j = 0;
+            for (int oy = oy0, ox = ox0; j < valid; oy++, ox = 0) {
+                int len = min(OW - ox, valid - j);
+                gemm_conv_run(d + j, plane, H, W, stride, oy * stride + dy, ox * stride + dx, len);
+                j += len;
+            }
+            for (; j < GEMM_NR; j++) d[j] = 0.0f;
+        }
+        if (++kx == KW) {
+            kx = 0;
+            if (++ky == KH) {
+                ky = 0;
+                c++;
+            }
+        }
+    }
+}
+
+/* Steps k0 .. k0+K-1 of a conv's output, as gemm_tiles with alpha 1 and
+ * Y = col of image get_group_id(2) of `in` (C x H x W an image): X the
+ * packed weights (OC x C*KH*KW, rows = OC), C the output channels
+ * channel0 .. channel0+rows-1 of `out` (out_channels x OH*OW an image,
+ * cols = OH*OW). beta 0 or 1 (the K chunks after the first add). */
+__kernel void gemm_conv_tiles(__global const float *packed, __global const float *in, int C,
+                              int H, int W, int KH, int KW, int stride, int pad_h, int pad_w,
+                              int OW, int k0, __global float *out, int out_channels,
+                              int channel0, int rows, int cols, int K, float beta,
+                              __global const float *bias, int has_bias, int rectify, float slope)
+{
+    __local float ys[GEMM_KC * GEMM_NR];
+    int tiles = (rows + GEMM_MR - 1) / GEMM_MR;
+    int j0 = get_group_id(1) * GEMM_NR;
+    size_t b = get_global_id(2);
+    int active = get_global_id(0) < tiles;
+    int tm = min((int)get_global_id(0), tiles - 1);
+    int id = get_local_id(0), n = get_local_size(0);
+    size_t image_floats = (size_t)C * H * W;
+    __global const float *image = in + b * image_floats;
+    long before = b * image_floats, from = (get_global_size(2) - b) * image_floats;
+    __global const float *xp = packed + (size_t)tm * K * GEMM_MR;
+
+    floatv sum[GEMM_MR][GEMM_NV];
+    gemm_zero(sum);
+    for (int kb = 0; kb < K; kb += GEMM_KC) {
+        int kc = min(GEMM_KC, K - kb);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        gemm_stage_conv(ys, image, before, from, H, W, KH, KW, stride, pad_h, pad_w, OW, k0 + kb,
+                        kc, j0, cols, id, n);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        gemm_accumulate(sum, xp + (size_t)kb * GEMM_MR, ys, active ? kc : 0);
+    }
+    if (active)
+        gemm_store(out + (b * out_channels + channel0) * cols, cols, rows, cols, tm * GEMM_MR,
+                   j0, sum, 1.0f, beta, bias, has_bias, rectify, slope);
 }

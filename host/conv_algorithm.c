@@ -1,16 +1,21 @@
-/* conv_algorithm.c — which algorithm computes a 3×3 stride-1 conv: im2col +
- * GEMM (op_conv.c) or Winograd F(2×2,3×3) or F(4×4,3×3) (op_winograd.c).
+/* conv_algorithm.c — which algorithm computes a conv: im2col + GEMM
+ * (op_conv.c), the implicit GEMM that never stores im2col's matrix
+ * (gemm_conv_tiles, host/gemm_kernel.c), or, for a 3×3 stride-1 conv,
+ * Winograd F(2×2,3×3) or F(4×4,3×3) (op_winograd.c).
  *
- * In order: $HIRESTYLE_CONV=im2col|winograd2|winograd4 (or ctx->conv_force,
- * which the tests set); else what `hirestyle tune` measured fastest on this
- * device (host/tune_conv.c) for the nearest stored shape; else the
- * default, measured on PoCL's CPU device
- * (see default_algorithm). Winograd is only taken where it applies and fits
- * the scratch limit (hs_winograd_fits), else im2col.
+ * In order: $HIRESTYLE_CONV=im2col|winograd2|winograd4|implicit (or
+ * ctx->conv_force, which the tests set); else what `hirestyle tune`
+ * measured fastest on this device (host/tune_conv.c) for the nearest
+ * stored shape of the same kernel size and stride; else the default,
+ * measured on PoCL's CPU device (see default_algorithm). Winograd is only
+ * taken where it applies and fits the scratch limit (hs_winograd_fits), the
+ * implicit GEMM only with our GEMM kernel (op_conv.c), else im2col. A 1×1
+ * stride-1 unpadded conv is always im2col's: a plain GEMM of the input.
  *
  * The stored file, conv-HASH.txt in the cache directory (HASH of platform,
  * device and driver, as the GEMM tuning's), has one line a shape:
- * "conv3x3 IC OC OH OW ALGORITHM".
+ * "convKHxKW IC OC OH OW ALGORITHM" for stride 1, "convKHxKWsS ..." for
+ * stride S.
  */
 #include "engine.h"
 
@@ -19,16 +24,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const names[] = {"im2col", "winograd2", "winograd4"};
+static const char *const names[HS_CONV_ALGORITHMS] = {"im2col", "winograd2", "winograd4",
+                                                       "implicit"};
 
 const char *hs_conv_algorithm_name(hs_conv_algorithm a)
 {
-    return a >= HS_CONV_IM2COL && a <= HS_CONV_WINOGRAD4 ? names[a] : "?";
+    return a >= HS_CONV_IM2COL && a < HS_CONV_ALGORITHMS ? names[a] : "?";
 }
 
 static int parse_name(const char *s)
 {
-    for (int a = HS_CONV_IM2COL; a <= HS_CONV_WINOGRAD4; a++)
+    for (int a = HS_CONV_IM2COL; a < HS_CONV_ALGORITHMS; a++)
         if (strcmp(s, names[a]) == 0) return a;
     return -1;
 }
@@ -43,6 +49,27 @@ void hs_conv_algorithm_path(const hs_device_info *dev, char *out, size_t size)
     hs_cache_device_path(dev, "conv-", out, size);
 }
 
+int hs_conv_algorithm_parse(const char *line, hs_conv_choice *c)
+{
+    int used = 0;
+    if (sscanf(line, "conv%dx%d%n", &c->kh, &c->kw, &used) != 2) return 0;
+    line += used;
+    c->stride = 1;
+    if (*line == 's' && sscanf(line, "s%d%n", &c->stride, &used) == 1) line += used;
+    if (*line != ' ') return 0;
+    char algorithm[16];
+    return sscanf(line, " %d %d %d %d %15s", &c->ic, &c->oc, &c->oh, &c->ow, algorithm) == 5 &&
+           (c->algorithm = parse_name(algorithm)) >= 0;
+}
+
+void hs_conv_algorithm_format(const hs_conv_choice *c, char *out, size_t size)
+{
+    char stride[16] = "";
+    if (c->stride != 1) snprintf(stride, sizeof stride, "s%d", c->stride);
+    snprintf(out, size, "conv%dx%d%s %d %d %d %d %s", c->kh, c->kw, stride, c->ic, c->oc, c->oh,
+             c->ow, hs_conv_algorithm_name(c->algorithm));
+}
+
 void hs_conv_algorithm_load(hs_context *ctx)
 {
     ctx->conv_force = -1;
@@ -50,8 +77,8 @@ void hs_conv_algorithm_load(hs_context *ctx)
     if (force && *force) {
         ctx->conv_force = parse_name(force);
         if (ctx->conv_force < 0)
-            fprintf(stderr, "hirestyle: warning: HIRESTYLE_CONV=%s is not im2col, winograd2 "
-                            "or winograd4; ignored\n", force);
+            fprintf(stderr, "hirestyle: warning: HIRESTYLE_CONV=%s is not im2col, winograd2, "
+                            "winograd4 or implicit; ignored\n", force);
     }
     ctx->conv_choice_count = 0;
     char path[4096];
@@ -65,9 +92,7 @@ void hs_conv_algorithm_load(hs_context *ctx)
     for (char *line = strtok_r(text, "\n", &save);
          line && ctx->conv_choice_count < HS_CONV_CHOICES; line = strtok_r(NULL, "\n", &save)) {
         hs_conv_choice c;
-        char algorithm[16];
-        if (sscanf(line, "conv3x3 %d %d %d %d %15s", &c.ic, &c.oc, &c.oh, &c.ow, algorithm) != 5 ||
-            (c.algorithm = parse_name(algorithm)) < 0) {
+        if (!hs_conv_algorithm_parse(line, &c)) {
             if (ctx->verbose) fprintf(stderr, "conv: ignoring line '%s' of %s\n", line, path);
             continue;
         }
@@ -80,31 +105,41 @@ void hs_conv_algorithm_load(hs_context *ctx)
 }
 
 /* Untuned: what `hirestyle tune` measured faster on PoCL's CPU device (a
- * 2-core AVX-512 Zen 4), where our GEMM kernel runs: F(4×4,3×3) from 64²
- * output pixels, F(2×2,3×3) from 32², im2col below (512 channels at 16²:
- * im2col 0.95 of its GEMM's rate, F(2×2) 0.83) and for thin convs (an RGB
- * input); im2col on devices nobody has measured. */
-static hs_conv_algorithm default_algorithm(const hs_context *ctx, int ic, int oc, int oh,
-                                           int ow)
+ * 2-core AVX-512 Zen 4), where our GEMM kernel runs. For a 3×3 stride-1
+ * conv: F(4×4,3×3) from 64² output pixels, F(2×2,3×3) from 32², the
+ * implicit GEMM from 16² (512 channels: 0.9 of im2col's time), im2col
+ * below (its panel copies are plain vector copies: 8² took implicit twice
+ * as long), and for thin inputs (RGB: K = 27); the implicit GEMM for thin
+ * outputs (64 to 4 channels at 148²: 0.55 of im2col's time) and for larger
+ * or strided kernels (5×5 0.7, 9×9 0.35-0.6, ResNet's 7×7 stride 2 0.75);
+ * im2col for 1×1 stride 2, and on devices nobody has measured. */
+static hs_conv_algorithm default_algorithm(const hs_context *ctx, const hs_conv_choice *shape)
 {
-    if (!hs_gemm_own_known_good(&ctx->dev) || ic < 16 || oc < 16) return HS_CONV_IM2COL;
-    long pixels = (long)oh * ow;
+    if (!hs_gemm_own_known_good(&ctx->dev) || (shape->kh == 1 && shape->kw == 1))
+        return HS_CONV_IM2COL;
+    if (shape->kh != 3 || shape->kw != 3 || shape->stride != 1) return HS_CONV_IMPLICIT;
+    if (shape->ic < 16) return HS_CONV_IM2COL;
+    if (shape->oc < 16) return HS_CONV_IMPLICIT;
+    long pixels = (long)shape->oh * shape->ow;
     return pixels >= 64 * 64 ? HS_CONV_WINOGRAD4
            : pixels >= 32 * 32 ? HS_CONV_WINOGRAD2
+           : pixels >= 16 * 16 ? HS_CONV_IMPLICIT
                                : HS_CONV_IM2COL;
 }
 
-/* The stored choice for the nearest measured shape (distance: the sum of
- * the log ratios of input channels, output channels and half of pixels),
- * or -1 when none is within a factor 4. */
-static int measured(const hs_context *ctx, int ic, int oc, int oh, int ow)
+/* The stored choice for the nearest measured shape of the same kernel and
+ * stride (distance: the sum of the log ratios of input channels, output
+ * channels and half of pixels), or -1 when none is within a factor 4. */
+static int measured(const hs_context *ctx, const hs_conv_choice *shape)
 {
     int best = -1;
     double best_distance = log(4.0);
     for (int i = 0; i < ctx->conv_choice_count; i++) {
         const hs_conv_choice *c = &ctx->conv_choices[i];
-        double distance = fabs(log((double)ic / c->ic)) + fabs(log((double)oc / c->oc)) +
-                          0.5 * fabs(log((double)oh * ow / ((double)c->oh * c->ow)));
+        if (c->kh != shape->kh || c->kw != shape->kw || c->stride != shape->stride) continue;
+        double distance =
+            fabs(log((double)shape->ic / c->ic)) + fabs(log((double)shape->oc / c->oc)) +
+            0.5 * fabs(log((double)shape->oh * shape->ow / ((double)c->oh * c->ow)));
         if (distance < best_distance) {
             best = i;
             best_distance = distance;
@@ -116,14 +151,16 @@ static int measured(const hs_context *ctx, int ic, int oc, int oh, int ow)
 hs_conv_algorithm hs_conv_algorithm_for(const hs_context *ctx, int ic, int oc, int h, int w,
                                         int kh, int kw, hs_conv_params p)
 {
-    if (kh != 3 || kw != 3 || p.stride != 1 || p.pad_h < 0 || p.pad_h > 2 || p.pad_w < 0 ||
-        p.pad_w > 2)
+    if (kh == 1 && kw == 1 && p.stride == 1 && p.pad_h == 0 && p.pad_w == 0)
         return HS_CONV_IM2COL;
-    int oh = h + 2 * p.pad_h - 2, ow = w + 2 * p.pad_w - 2;
+    hs_conv_choice shape = {kh, kw, p.stride, ic, oc, hs_conv_out_size(h, kh, p.stride, p.pad_h),
+                            hs_conv_out_size(w, kw, p.stride, p.pad_w), -1};
     int a = ctx->conv_force;
-    if (a < 0) a = measured(ctx, ic, oc, oh, ow);
-    if (a < 0) a = default_algorithm(ctx, ic, oc, oh, ow);
+    if (a < 0) a = measured(ctx, &shape);
+    if (a < 0) a = default_algorithm(ctx, &shape);
     int m = hs_conv_algorithm_tile(a);
-    if (m && !hs_winograd_fits(ctx, m, ic, oc, h, w, p.pad_h, p.pad_w)) return HS_CONV_IM2COL;
+    if (m && !(kh == 3 && kw == 3 && p.stride == 1 &&
+               hs_winograd_fits(ctx, m, ic, oc, h, w, p.pad_h, p.pad_w)))
+        return HS_CONV_IM2COL;
     return a;
 }

@@ -59,10 +59,12 @@ typedef struct hs_kernel_entry {
 typedef enum hs_conv_algorithm {
     HS_CONV_IM2COL,    /* im2col + GEMM (op_conv.c) */
     HS_CONV_WINOGRAD2, /* Winograd F(2×2,3×3) (op_winograd.c) */
-    HS_CONV_WINOGRAD4  /* Winograd F(4×4,3×3) */
+    HS_CONV_WINOGRAD4, /* Winograd F(4×4,3×3) */
+    HS_CONV_IMPLICIT   /* implicit GEMM: im2col's matrix never stored (gemm_kernel.c) */
 } hs_conv_algorithm;
+#define HS_CONV_ALGORITHMS 4
 /* What `hirestyle tune` measured fastest for one conv shape. */
-typedef struct hs_conv_choice { int ic, oc, oh, ow, algorithm; } hs_conv_choice;
+typedef struct hs_conv_choice { int kh, kw, stride, ic, oc, oh, ow, algorithm; } hs_conv_choice;
 #define HS_CONV_CHOICES 64
 
 /* A buffer given back, kept for the next request of the same size (buffer_pool.c). */
@@ -212,8 +214,9 @@ uint64_t hs_hash(uint64_t h, const void *data, size_t n);
 hs_status hs_gemm_apply_tuning(hs_context *ctx);
 
 /* The conv algorithm for a layer shape (host/conv_algorithm.c): forced,
- * measured by `hirestyle tune`, or the default; im2col for anything but
- * 3×3 stride 1 or where Winograd does not fit the scratch limit. */
+ * measured by `hirestyle tune`, or the default; im2col for a 1×1 stride-1
+ * unpadded conv, and instead of Winograd where it does not apply (not 3×3
+ * stride 1) or does not fit the scratch limit. */
 hs_conv_algorithm hs_conv_algorithm_for(const hs_context *ctx, int ic, int oc, int h, int w,
                                         int kh, int kw, hs_conv_params p);
 const char *hs_conv_algorithm_name(hs_conv_algorithm a);
@@ -221,6 +224,9 @@ int hs_conv_algorithm_tile(hs_conv_algorithm a); /* Winograd's m, 0 for im2col *
 /* $HIRESTYLE_CONV and the choices stored for the device, at context creation. */
 void hs_conv_algorithm_load(hs_context *ctx);
 void hs_conv_algorithm_path(const hs_device_info *dev, char *out, size_t size);
+/* A choice as a line of the stored file (no newline), and back (0: not one). */
+void hs_conv_algorithm_format(const hs_conv_choice *c, char *out, size_t size);
+int hs_conv_algorithm_parse(const char *line, hs_conv_choice *c);
 /* About the most our GEMM kernel keeps for its copy of A (host/gemm_kernel.c);
  * memory planners count it beside the conv scratch. */
 #define HS_GEMM_PACK_BYTES ((size_t)16 << 20)
@@ -284,6 +290,19 @@ int hs_gemm_kernel_handles_batch(size_t count, size_t m, size_t n, size_t k, hs_
 hs_status hs_gemm_kernel_batched(hs_context *ctx, size_t count, size_t m, size_t n, size_t k,
                                  float alpha, hs_matrix a, size_t a_step, hs_matrix b,
                                  size_t b_step, float beta, hs_matrix c, size_t c_step);
+/* A conv forward as one implicit GEMM of our kernel (cl/gemm.cl,
+ * gemm_conv_tiles): channels channel0 .. channel0+oc-1 of each image of out
+ * (batch x out_channels x oh x ow) = weight (oc x c*kh*kw) · col, col the
+ * im2col matrix of that image of in (batch x c x h x w), read from in as
+ * the kernel copies its panels; then the epilogue (NULL: none). */
+typedef struct hs_conv_gemm {
+    cl_mem in, weight, out;
+    int batch, c, h, w, oc, kh, kw;
+    hs_conv_params p;
+    int oh, ow, out_channels, channel0;
+} hs_conv_gemm;
+int hs_gemm_kernel_conv_handles(const hs_conv_gemm *g); /* sizes it can index */
+hs_status hs_gemm_kernel_conv(hs_context *ctx, const hs_conv_gemm *g, const hs_epilogue *ep);
 /* As hs_gemm, for a product whose upper triangle the caller does not read
  * (it mirrors a symmetric result from the lower): our kernel skips the
  * tiles wholly above C's diagonal, CLBlast computes them all (gemm.c). */
@@ -293,6 +312,10 @@ hs_status hs_gemm_kernel_lower(hs_context *ctx, size_t m, size_t n, size_t k, fl
                                hs_matrix a, hs_matrix b, float beta, hs_matrix c);
 typedef hs_status (*hs_gemm_fn)(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
                                 hs_matrix a, hs_matrix b, float beta, hs_matrix c);
+/* Which implementation multiplies (*own: our kernel 1, CLBlast 0): the
+ * wanted one (gemm.c) if it passes its check, else the other, with a
+ * warning; an error when neither gives right products. */
+hs_status hs_gemm_choose(hs_context *ctx, int *own);
 /* Where our kernel is known to give right products: PoCL's CPU device. */
 int hs_gemm_own_known_good(const hs_device_info *dev);
 /* Check our kernel (own = 1) or CLBlast (0) against exact host products, or

@@ -36,9 +36,7 @@ static int want_own_kernel(const hs_context *ctx)
     return ctx->gemm_own;
 }
 
-/* The implementation to use: the wanted one if it passes its check, else
- * the other, with a warning; an error when neither gives right products. */
-static hs_status choose(hs_context *ctx, int *own)
+hs_status hs_gemm_choose(hs_context *ctx, int *own)
 {
     int want = want_own_kernel(ctx);
     *own = want;
@@ -66,6 +64,7 @@ static hs_status choose(hs_context *ctx, int *own)
     *own = other;
     return HS_OK;
 }
+
 hs_status hs_gemm_clblast(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
                               hs_matrix a, hs_matrix b, float beta, hs_matrix c)
 {
@@ -114,7 +113,7 @@ hs_status hs_gemm_epilogue(hs_context *ctx, size_t m, size_t n, size_t k, float 
                            const hs_epilogue *ep)
 {
     int own = 0;
-    HS_TRY(choose(ctx, &own));
+    HS_TRY(hs_gemm_choose(ctx, &own));
     if (own && hs_gemm_kernel_handles(m, n, k, a, b, c))
         return hs_gemm_kernel_epilogue(ctx, m, n, k, alpha, a, b, beta, c, ep);
     HS_TRY(hs_gemm_clblast(ctx, m, n, k, alpha, a, b, beta, c));
@@ -126,7 +125,7 @@ hs_status hs_gemm_batched(hs_context *ctx, size_t count, size_t m, size_t n, siz
                           float beta, hs_matrix c, size_t c_step)
 {
     int own = 0;
-    HS_TRY(choose(ctx, &own));
+    HS_TRY(hs_gemm_choose(ctx, &own));
     if (own && hs_gemm_kernel_handles_batch(count, m, n, k, a, a_step, b, b_step, c, c_step))
         return hs_gemm_kernel_batched(ctx, count, m, n, k, alpha, a, a_step, b, b_step, beta, c,
                                       c_step);
@@ -147,7 +146,7 @@ hs_status hs_gemm_lower(hs_context *ctx, size_t m, size_t n, size_t k, float alp
                         hs_matrix b, float beta, hs_matrix c)
 {
     int own = 0;
-    HS_TRY(choose(ctx, &own));
+    HS_TRY(hs_gemm_choose(ctx, &own));
     if (own && hs_gemm_kernel_handles(m, n, k, a, b, c))
         return hs_gemm_kernel_lower(ctx, m, n, k, alpha, a, b, beta, c);
     return hs_gemm_clblast(ctx, m, n, k, alpha, a, b, beta, c);

@@ -11,6 +11,10 @@
  * shape (hs_gemm_batched: the a² products of a Winograd conv) is one launch
  * of each kernel, the batch in their third dimension.
  *
+ * A conv's forward can skip im2col (host/op_conv.c): hs_gemm_kernel_conv
+ * runs gemm_conv_tiles, whose Y is the im2col matrix read straight from the
+ * conv's input as the panels are copied.
+ *
  * The tile shape and K chunk of local memory are chosen from the device's
  * preferred vector width and local memory size before the program is built
  * (hs_gemm_blocking_for) and passed as -D options.
@@ -118,6 +122,21 @@ static size_t group_size(hs_context *ctx)
     return ctx->gemm_group_max < 16 ? ctx->gemm_group_max : 16;
 }
 
+/* X's steps k0 .. k0+kc-1 copied into tiles, of every product, in `packed`. */
+static hs_status pack_chunk(hs_context *ctx, const operand_x *x, const batch *bt, size_t k0,
+                            size_t kc, cl_mem *packed)
+{
+    HS_TRY(pack_buffer(ctx, copied(x, ctx->gemm_block.mr, bt) * kc * sizeof(float), packed));
+    return pack_x(ctx, *packed, x, bt, k0, kc);
+}
+
+/* Column panels of n columns. */
+static size_t panels_of(const hs_context *ctx, size_t n)
+{
+    size_t nr = (size_t)ctx->gemm_block.vw * ctx->gemm_block.nv;
+    return (n + nr - 1) / nr;
+}
+
 /* One chunk of K, steps k0 .. k0+kc-1; beta applies to the first only, the
  * epilogue (NULL: none) to the last only; with `lower`, the tiles wholly
  * above C's diagonal are skipped. */
@@ -125,13 +144,10 @@ static hs_status run_chunk(hs_context *ctx, const operand_x *x, hs_matrix b, siz
                            hs_matrix c, const batch *bt, size_t k0, size_t kc, float alpha,
                            float beta, int lower, const hs_epilogue *ep)
 {
-    const hs_gemm_blocking *bl = &ctx->gemm_block;
-    size_t nr = (size_t)bl->vw * bl->nv;
     cl_mem packed;
-    HS_TRY(pack_buffer(ctx, copied(x, bl->mr, bt) * kc * sizeof(float), &packed));
-    HS_TRY(pack_x(ctx, packed, x, bt, k0, kc));
+    HS_TRY(pack_chunk(ctx, x, bt, k0, kc, &packed));
     size_t y_rs = b.trans ? 1 : b.ld, y_cs = b.trans ? b.ld : 1;
-    size_t panels = (n + nr - 1) / nr;
+    size_t panels = panels_of(ctx, n);
     size_t local[3] = {group_size(ctx), 1, 1};
     cl_mem bias = ep && ep->bias ? ep->bias : c.buf; /* any buffer when unread */
     hs_profile_flops(ctx, (lower ? 1.0 : 2.0) * (double)bt->count * (double)x->rows *
@@ -223,4 +239,42 @@ hs_status hs_gemm_kernel_batched(hs_context *ctx, size_t count, size_t m, size_t
 {
     batch bt = {count, a_step, b_step, c_step};
     return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 0, NULL, &bt);
+}
+
+/* One chunk of K of an implicit-GEMM conv, as run_chunk: every image at
+ * once, in the third dimension. */
+static hs_status run_conv_chunk(hs_context *ctx, const operand_x *x, const hs_conv_gemm *g,
+                                size_t k0, size_t kc, float beta, const hs_epilogue *ep)
+{
+    cl_mem packed;
+    HS_TRY(pack_chunk(ctx, x, &one_product, k0, kc, &packed));
+    size_t cols = (size_t)g->oh * g->ow, panels = panels_of(ctx, cols);
+    size_t local[3] = {group_size(ctx), 1, 1};
+    cl_mem bias = ep && ep->bias ? ep->bias : g->out; /* any buffer when unread */
+    hs_profile_flops(ctx, 2.0 * (double)g->batch * (double)x->rows * (double)cols * (double)kc);
+    return hs_launch(ctx, "gemm_conv_tiles", 3, (size_t[]){x->tiles, panels, (size_t)g->batch},
+                     local, ARG_MEM(packed), ARG_MEM(g->in), ARG_INT(g->c), ARG_INT(g->h),
+                     ARG_INT(g->w), ARG_INT(g->kh), ARG_INT(g->kw), ARG_INT(g->p.stride),
+                     ARG_INT(g->p.pad_h), ARG_INT(g->p.pad_w), ARG_INT(g->ow), ARG_INT(k0),
+                     ARG_MEM(g->out), ARG_INT(g->out_channels), ARG_INT(g->channel0),
+                     ARG_INT(g->oc), ARG_INT(cols), ARG_INT(kc), ARG_FLOAT(beta), ARG_MEM(bias),
+                     ARG_INT(ep && ep->bias), ARG_INT(ep && ep->rectify),
+                     ARG_FLOAT(ep ? ep->slope : 0.0f), ARG_END);
+}
+
+int hs_gemm_kernel_conv_handles(const hs_conv_gemm *g)
+{
+    size_t k = (size_t)g->c * g->kh * g->kw;
+    return k <= INT_MAX && (size_t)g->oh * g->ow <= INT_MAX;
+}
+
+hs_status hs_gemm_kernel_conv(hs_context *ctx, const hs_conv_gemm *g, const hs_epilogue *ep)
+{
+    size_t mr = (size_t)ctx->gemm_block.mr, k = (size_t)g->c * g->kh * g->kw;
+    operand_x x = operand_x_of((hs_matrix){g->weight, 0, k, 0}, (size_t)g->oc, mr);
+    size_t kc = chunk_k(&x, mr, &one_product, k);
+    for (size_t k0 = 0; k0 < k; k0 += kc)
+        HS_TRY(run_conv_chunk(ctx, &x, g, k0, k - k0 < kc ? k - k0 : kc, k0 == 0 ? 0.0f : 1.0f,
+                              k0 + kc >= k ? ep : NULL));
+    return HS_OK;
 }

@@ -10,8 +10,10 @@
  * an activation are the GEMM's epilogue (hs_gemm_epilogue), applied as it
  * stores; the output may be a slice of channels of a larger tensor (a
  * concat's, net.c), each image's at its place. A 3×3 stride-1 conv may go
- * to Winograd instead (op_winograd.c), forward and backward-input, where
- * host/conv_algorithm.c picks it.
+ * to Winograd instead (op_winograd.c), forward and backward-input, and any
+ * forward to the implicit GEMM (our GEMM kernel reading the patches straight
+ * from the input, hs_gemm_kernel_conv), where host/conv_algorithm.c picks
+ * them.
  */
 #include "engine.h"
 
@@ -68,6 +70,22 @@ static hs_status band_scratch(hs_context *ctx, const conv_geometry *g, cl_mem *c
     return hs_scratch(ctx, (size_t)g->k * g->band * g->ow * sizeof(float), col);
 }
 
+/* Channels channel0 .. channel0+g->oc-1 of out = the conv of in (g->ic
+ * channels) by weight (g's shape), then the epilogue, by the implicit GEMM.
+ * *done is 0 where it cannot run, for im2col to do the conv: the implicit
+ * GEMM is our GEMM kernel's (not CLBlast's), and indexes with ints. */
+static hs_status implicit_conv(hs_tensor *out, int channel0, const hs_tensor *in, cl_mem weight,
+                               const conv_geometry *g, hs_conv_params p,
+                               const hs_epilogue *ep, int *done)
+{
+    hs_conv_gemm cg = {in->buf, weight, out->buf, g->batch, g->ic, g->h, g->w, g->oc, g->kh,
+                       g->kw, p, g->oh, g->ow, out->c, channel0};
+    int own = 0;
+    HS_TRY(hs_gemm_choose(in->ctx, &own));
+    *done = own && hs_gemm_kernel_conv_handles(&cg);
+    return *done ? hs_gemm_kernel_conv(in->ctx, &cg, ep) : HS_OK;
+}
+
 hs_status hs_conv2d_forward(hs_tensor *out, const hs_tensor *in, const hs_tensor *weight,
                             const hs_tensor *bias, hs_conv_params p)
 {
@@ -89,8 +107,14 @@ hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *
 
     hs_epilogue ep = {bias ? bias->buf : NULL, act != NULL, act ? act->slope : 0.0f};
     const hs_epilogue *epilogue = bias || act ? &ep : NULL;
-    int m = hs_conv_algorithm_tile(hs_conv_algorithm_for(ctx, g.ic, g.oc, g.h, g.w, g.kh, g.kw, p));
+    hs_conv_algorithm a = hs_conv_algorithm_for(ctx, g.ic, g.oc, g.h, g.w, g.kh, g.kw, p);
+    int m = hs_conv_algorithm_tile(a);
     if (m) return hs_winograd_conv(out, channel0, in, weight, 0, epilogue, m, p.pad_h, p.pad_w);
+    if (a == HS_CONV_IMPLICIT) {
+        int done = 0;
+        HS_TRY(implicit_conv(out, channel0, in, weight->buf, &g, p, epilogue, &done));
+        if (done) return HS_OK;
+    }
 
     size_t in_image = (size_t)g.ic * g.h * g.w, out_plane = (size_t)g.oh * g.ow;
     hs_matrix w = {weight->buf, 0, (size_t)g.k, 0};
@@ -127,6 +151,33 @@ static void band_input_rows(const conv_geometry *g, int oy0, int rows, int *iy0,
     *count = last >= first ? last - first + 1 : 0;
 }
 
+/* din by the implicit GEMM where the algorithm choice takes it, for a
+ * stride-1 conv with padding p < k: the conv of dout (OC channels) by the
+ * weights transposed and turned by 180° (IC x OC x KH x KW, made by
+ * conv_weights_turn), padding k - 1 - p. *done as implicit_conv's. */
+static hs_status implicit_backward_input(hs_tensor *din, const hs_tensor *dout,
+                                         const hs_tensor *weight, const conv_geometry *g,
+                                         int *done)
+{
+    hs_context *ctx = din->ctx;
+    hs_conv_params back = {1, g->kh - 1 - g->p.pad_h, g->kw - 1 - g->p.pad_w};
+    *done = 0;
+    if (hs_conv_algorithm_for(ctx, g->oc, g->ic, g->oh, g->ow, g->kh, g->kw, back) !=
+        HS_CONV_IMPLICIT)
+        return HS_OK;
+    conv_geometry bg = {.batch = g->batch, .ic = g->oc, .h = g->oh, .w = g->ow, .oc = g->ic,
+                        .kh = g->kh, .kw = g->kw, .oh = g->h, .ow = g->w, .p = back};
+    size_t count = (size_t)g->oc * g->k, bytes = count * sizeof(float);
+    cl_mem turned;
+    HS_TRY(hs_pool_take(ctx, bytes, &turned));
+    hs_status st = hs_launch_1d(ctx, "conv_weights_turn", count, ARG_MEM(turned),
+                                ARG_MEM(weight->buf), ARG_INT(g->oc), ARG_INT(g->ic),
+                                ARG_INT(g->kh * g->kw), ARG_END);
+    if (st == HS_OK) st = implicit_conv(din, 0, dout, turned, &bg, back, NULL, done);
+    hs_pool_give(ctx, turned, bytes);
+    return st;
+}
+
 hs_status hs_conv2d_backward(hs_tensor *din, hs_tensor *dweight, hs_tensor *dbias,
                              const hs_tensor *dout, const hs_tensor *in,
                              const hs_tensor *weight, hs_conv_params p)
@@ -149,6 +200,11 @@ hs_status hs_conv2d_backward(hs_tensor *din, hs_tensor *dweight, hs_tensor *dbia
             HS_TRY(hs_winograd_conv(din, 0, dout, weight, 1, NULL, m, back.pad_h, back.pad_w));
             din = NULL;
         }
+    }
+    if (din && p.stride == 1 && p.pad_h < g.kh && p.pad_w < g.kw) {
+        int done = 0;
+        HS_TRY(implicit_backward_input(din, dout, weight, &g, &done));
+        if (done) din = NULL;
     }
     size_t in_image = (size_t)g.ic * g.h * g.w, out_plane = (size_t)g.oh * g.ow;
     hs_matrix wt = {weight->buf, 0, (size_t)g.k, 1}; /* Wᵀ */

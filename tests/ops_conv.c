@@ -1,12 +1,15 @@
 /* ops_conv.c — conv2d forward (also into a channel slice, activated) and
  * backward against a double-precision C reference, and the backward
- * against finite differences; every case through both GEMM implementations
- * (our kernel and CLBlast), by im2col (Winograd's own tests: ops_winograd.c). */
+ * against finite differences; every case by im2col through both GEMM
+ * implementations (our kernel and CLBlast), and by the implicit GEMM
+ * (forward, and backward-input at stride 1; our kernel only). Winograd's
+ * own tests: ops_winograd.c. */
 #include "engine.h"
 #include "harness.h"
 #include "layer_reference.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +35,10 @@ static const conv_case cases[] = {
     {2, 2, 12, 10, 3, 5, 5, 2, 2, 1, 3, 1}, /* 5×5 stride 2, odd bands, batch 2 */
     {1, 2, 3, 2, 2, 5, 5, 1, 2, 0, 1, 1},   /* kernel wider than the input, 1-row bands */
     {1, 2, 5, 4, 2, 4, 4, 2, 1, 1, 0, 1},   /* even kernel, stride 2 */
+    {2, 3, 17, 70, 4, 9, 9, 1, 4, 1, 0, 1}, /* 9×9, rows wider than a GEMM panel, batch 2 */
+    {2, 5, 19, 71, 6, 3, 3, 2, 1, 1, 0, 1}, /* stride 2, rows wider than a panel */
+    {1, 7, 9, 37, 9, 5, 5, 1, 2, 0, 0, 1},  /* 5×5, odd channels */
+    {1, 70, 6, 35, 3, 3, 3, 1, 1, 0, 0, 1}, /* K = 630: two copies of a panel */
     {1, 37, 67, 33, 19, 3, 3, 1, 1, 1, 0, 0},
     {1, 64, 40, 40, 64, 3, 3, 1, 1, 1, 0, 0},
 };
@@ -84,6 +91,19 @@ static void fd_wrt_weight(const double *x, double *y, const void *p)
     conv_ref(f->c, f->in, x, NULL, y);
 }
 
+/* How a case runs: im2col through GEMM implementation v (v < TEST_GEMMS),
+ * or the implicit GEMM (v == TEST_GEMMS). */
+#define VARIANTS (TEST_GEMMS + 1)
+static const char *algorithm = "im2col";
+
+/* `what`, the algorithm and the GEMM, for a failure's message. */
+static const char *by(const char *what)
+{
+    static char text[128];
+    snprintf(text, sizeof text, "%s by %s", what, algorithm);
+    return with_gemm(text);
+}
+
 static size_t limit_scratch(const conv_case *c, int ow)
 {
     size_t keep = test_ctx->scratch_limit;
@@ -92,15 +112,17 @@ static size_t limit_scratch(const conv_case *c, int ow)
     return keep;
 }
 
-/* Case i / TEST_GEMMS through GEMM implementation i % TEST_GEMMS, by
- * im2col, and its output size; NULL when the case is skipped. */
+/* Case i / VARIANTS by variant i % VARIANTS, and its output size; NULL
+ * when the case is skipped. */
 static const conv_case *start_case(int i, int *oh, int *ow)
 {
     test_setup();
-    const conv_case *c = &cases[i / TEST_GEMMS];
-    test_use_gemm(i % TEST_GEMMS);
+    const conv_case *c = &cases[i / VARIANTS];
+    int v = i % VARIANTS, implicit = v == TEST_GEMMS;
+    test_use_gemm(implicit ? 0 : v);
     if (test_small_only() && !c->small) return NULL;
-    test_ctx->conv_force = HS_CONV_IM2COL;
+    test_ctx->conv_force = implicit ? HS_CONV_IMPLICIT : HS_CONV_IM2COL;
+    algorithm = hs_conv_algorithm_name(test_ctx->conv_force);
     *oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
     *ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
     return c;
@@ -108,7 +130,7 @@ static const conv_case *start_case(int i, int *oh, int *ow)
 
 START_TEST(conv_forward)
 {
-    int index = _i / TEST_GEMMS, oh, ow;
+    int index = _i / VARIANTS, oh, ow;
     const conv_case *c = start_case(_i, &oh, &ow);
     if (!c) return;
     size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * c->kh * c->kw;
@@ -129,7 +151,7 @@ START_TEST(conv_forward)
     double *din = to_doubles(in, nin), *dw = to_doubles(wt, nw), *db = to_doubles(bias, c->oc);
     double *want = host_doubles(nout);
     conv_ref(c, din, dw, c->bias ? db : NULL, want);
-    assert_close(with_gemm("conv2d forward"), got, want, nout, 1e-5);
+    assert_close(by("conv2d forward"), got, want, nout, 1e-5);
 
     free(in); free(wt); free(bias); free(got); free(din); free(dw); free(db); free(want);
     hs_tensor_free(&tin); hs_tensor_free(&tw); hs_tensor_free(&tb); hs_tensor_free(&tout);
@@ -140,7 +162,7 @@ END_TEST
  * an activation, ReLU or LeakyReLU by turns, fused into the GEMM's store. */
 START_TEST(conv_forward_into)
 {
-    int index = _i / TEST_GEMMS, oh, ow;
+    int index = _i / VARIANTS, oh, ow;
     const conv_case *c = start_case(_i, &oh, &ow);
     if (!c) return;
     int channels = c->oc + 3, channel0 = 1;
@@ -167,14 +189,14 @@ START_TEST(conv_forward_into)
                                plane * sizeof(float));
             for (size_t i = 0; !inside && i < plane; i++)
                 ck_assert_msg(isnan(p[i]), "%s wrote channel %d, outside its slice",
-                              with_gemm("conv2d forward into"), ch);
+                              by("conv2d forward into"), ch);
         }
 
     double *din = to_doubles(in, nin), *dw = to_doubles(wt, nw), *db = to_doubles(bias, c->oc);
     double *want = host_doubles(nout);
     conv_ref(c, din, dw, c->bias ? db : NULL, want);
     for (size_t i = 0; i < nout; i++) want[i] = want[i] > 0 ? want[i] : act.slope * want[i];
-    assert_close(with_gemm("conv2d forward into a slice, activated"), slice, want, nout, 1e-5);
+    assert_close(by("conv2d forward into a slice, activated"), slice, want, nout, 1e-5);
 
     free(in); free(wt); free(bias); free(got); free(slice); free(din); free(dw); free(db);
     free(want);
@@ -184,7 +206,7 @@ END_TEST
 
 START_TEST(conv_backward)
 {
-    int index = _i / TEST_GEMMS, oh, ow;
+    int index = _i / VARIANTS, oh, ow;
     const conv_case *c = start_case(_i, &oh, &ow);
     if (!c) return;
     size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * c->kh * c->kw;
@@ -207,18 +229,18 @@ START_TEST(conv_backward)
     double *xin = to_doubles(in, nin), *xw = to_doubles(wt, nw), *r = to_doubles(dout, nout);
     double *want_din = host_doubles(nin), *want_dw = host_doubles(nw), *want_db = host_doubles(c->oc);
     conv_ref_backward(c, xin, xw, r, want_din, want_dw, want_db);
-    assert_close(with_gemm("conv2d backward input"), gdin, want_din, nin, 1e-5);
-    assert_close(with_gemm("conv2d backward weight"), gdw, want_dw, nw, 1e-5);
-    assert_close(with_gemm("conv2d backward bias"), gdb, want_db, c->oc, 1e-5);
+    assert_close(by("conv2d backward input"), gdin, want_din, nin, 1e-5);
+    assert_close(by("conv2d backward weight"), gdw, want_dw, nw, 1e-5);
+    assert_close(by("conv2d backward bias"), gdb, want_db, c->oc, 1e-5);
 
     if (c->small) { /* finite differences of the reference forward */
         fd_params fp = {c, xin, xw};
         double *fd = host_doubles(nin > nw ? nin : nw);
         finite_difference(fd_wrt_input, &fp, xin, nin, r, nout, 1e-3, fd);
-        assert_close(with_gemm("conv2d backward input vs finite differences"), gdin, fd, nin,
+        assert_close(by("conv2d backward input vs finite differences"), gdin, fd, nin,
                      1e-4);
         finite_difference(fd_wrt_weight, &fp, xw, nw, r, nout, 1e-3, fd);
-        assert_close(with_gemm("conv2d backward weight vs finite differences"), gdw, fd, nw,
+        assert_close(by("conv2d backward weight vs finite differences"), gdw, fd, nw,
                      1e-4);
         free(fd);
     }
@@ -237,13 +259,48 @@ static void teardown(void)
     if (test_ctx) test_ctx->conv_force = -1;
 }
 
+/* The stored choices' lines (host/conv_algorithm.c): written and read back,
+ * the older lines without a stride read as stride 1; a choice is taken for
+ * shapes near it of its kernel and stride only. */
+START_TEST(conv_choices)
+{
+    test_setup();
+    hs_conv_choice c = {7, 7, 2, 3, 64, 256, 256, HS_CONV_IMPLICIT}, back;
+    char line[128];
+    hs_conv_algorithm_format(&c, line, sizeof line);
+    ck_assert_str_eq(line, "conv7x7s2 3 64 256 256 implicit");
+    ck_assert(hs_conv_algorithm_parse(line, &back));
+    ck_assert_mem_eq(&back, &c, sizeof c);
+    ck_assert(hs_conv_algorithm_parse("conv3x3 64 32 148 148 winograd4", &back));
+    ck_assert_int_eq(back.stride, 1);
+    ck_assert_int_eq(back.algorithm, HS_CONV_WINOGRAD4);
+    ck_assert(!hs_conv_algorithm_parse("conv3x3 64 32 148 148 fft", &back));
+    ck_assert(!hs_conv_algorithm_parse("conv3x3x 64 32 148 148 im2col", &back));
+
+    int keep = test_ctx->conv_choice_count;
+    hs_conv_choice kept = test_ctx->conv_choices[0];
+    test_ctx->conv_choices[0] = (hs_conv_choice){5, 5, 1, 64, 64, 128, 128, HS_CONV_IM2COL};
+    test_ctx->conv_choice_count = 1;
+    hs_conv_params same5 = {1, 2, 2}, strided5 = {2, 2, 2};
+    /* the default for a 5×5, measured or not: implicit where our GEMM kernel runs */
+    int untuned = hs_gemm_own_known_good(&test_ctx->dev) ? HS_CONV_IMPLICIT : HS_CONV_IM2COL;
+    ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, 60, 70, 130, 130, 5, 5, same5),
+                     HS_CONV_IM2COL);
+    ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, 60, 70, 130, 130, 5, 5, strided5), untuned);
+    ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, 16, 16, 130, 130, 5, 5, same5), untuned);
+    test_ctx->conv_choices[0] = kept;
+    test_ctx->conv_choice_count = keep;
+}
+END_TEST
+
 void add_conv_tests(Suite *s)
 {
     TCase *tc = tcase_create("conv2d");
     tcase_add_checked_fixture(tc, NULL, teardown);
     int n = (int)(sizeof cases / sizeof cases[0]);
-    tcase_add_loop_test(tc, conv_forward, 0, n * TEST_GEMMS);
-    tcase_add_loop_test(tc, conv_forward_into, 0, n * TEST_GEMMS);
-    tcase_add_loop_test(tc, conv_backward, 0, n * TEST_GEMMS);
+    tcase_add_loop_test(tc, conv_forward, 0, n * VARIANTS);
+    tcase_add_loop_test(tc, conv_forward_into, 0, n * VARIANTS);
+    tcase_add_loop_test(tc, conv_backward, 0, n * VARIANTS);
+    tcase_add_test(tc, conv_choices);
     suite_add_tcase(s, tc);
 }
