@@ -106,11 +106,11 @@ void hs_conv_algorithm_load(hs_context *ctx)
 
 /* Untuned: what `hirestyle tune` measured faster on PoCL's CPU device (a
  * 2-core AVX-512 Zen 4), where our GEMM kernel runs. For a 3×3 stride-1
- * conv: F(4×4,3×3) from 64² output pixels, F(2×2,3×3) from 32², the
- * implicit GEMM from 16² (512 channels: 0.9 of im2col's time), im2col
- * below (its panel copies are plain vector copies: 8² took implicit twice
- * as long), and for thin inputs (RGB: K = 27); the implicit GEMM for thin
- * outputs (64 to 4 channels at 148²: 0.55 of im2col's time), for few
+ * conv: F(4×4,3×3) from 64² output pixels, F(2×2,3×3) from 32², im2col
+ * below (512 channels at 16²: the implicit GEMM took 1.14 of im2col's time
+ * forward, twice backward; 8² twice as long); the implicit GEMM for thin
+ * inputs (VGG19's conv1_1, 3 to 64: 0.43 of im2col's time at 256², 0.8 at
+ * 512²), for thin outputs (64 to 4 channels at 148²: 0.55), for few
  * channels (under 3072 pairs: 64 to 32 and 48 to 48 at 148², 0.8-0.85 of
  * F(4×4)'s time; 96 to 32 took 1.2) and for larger or strided kernels (5×5
  * 0.7, 9×9 0.35-0.6, ResNet's 7×7 stride 2 0.75); im2col for 1×1 stride 2,
@@ -120,12 +120,11 @@ static hs_conv_algorithm default_algorithm(const hs_context *ctx, const hs_conv_
     if (!hs_gemm_own_known_good(&ctx->dev) || (shape->kh == 1 && shape->kw == 1))
         return HS_CONV_IM2COL;
     if (shape->kh != 3 || shape->kw != 3 || shape->stride != 1) return HS_CONV_IMPLICIT;
-    if (shape->ic < 16) return HS_CONV_IM2COL;
-    if (shape->oc < 16 || shape->ic * shape->oc < 3072) return HS_CONV_IMPLICIT;
+    if (shape->ic < 16 || shape->oc < 16 || shape->ic * shape->oc < 3072)
+        return HS_CONV_IMPLICIT;
     long pixels = (long)shape->oh * shape->ow;
     return pixels >= 64 * 64 ? HS_CONV_WINOGRAD4
            : pixels >= 32 * 32 ? HS_CONV_WINOGRAD2
-           : pixels >= 16 * 16 ? HS_CONV_IMPLICIT
                                : HS_CONV_IM2COL;
 }
 
