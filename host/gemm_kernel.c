@@ -99,14 +99,16 @@ static hs_status pack_x(hs_context *ctx, cl_mem dst, const operand_x *x, const b
                      ARG_END);
 }
 
-/* Work-items a group: a column of 16 tiles, fewer only when the kernel
- * allows fewer, whatever the shape: PoCL compiles the kernel once per group
- * size (0.4 s each on a 2-core CPU), and choosing 8 to 64 by the shape cost
- * three more compiles at a cold start. Measured on that CPU, ResNet50 at
- * 512 px: 16 for all took the CPU time of the choice by shape within 3 %,
- * 8 for all 4 % more, 64 for all 30 % more (its idle items are not free).
- * The tiles past the last are idle (cl/gemm.cl). */
-static size_t group_size(hs_context *ctx)
+/* Work-items a group: a column of tiles, as tall as the kernel allows and
+ * 64 at most, but short enough for every compute unit to get a few groups
+ * when there are few columns of tiles. A power of two from 8 to 64 (fewer
+ * only when the kernel allows fewer): PoCL compiles the kernel once per
+ * group size (0.4 s each on a 2-core CPU, three more at a cold start than
+ * 16 for every shape), and 16 for every shape took 1.2-1.9x the time of
+ * products with few rows (VGG19's conv1_1, 64 -> 4 and 64 -> 64 SR convs;
+ * `bench ops`, two alternated runs on a quiet 2-core Zen 4). The tiles past
+ * the last are idle (cl/gemm.cl). */
+static size_t group_size(hs_context *ctx, size_t tiles, size_t panels)
 {
     if (!ctx->gemm_group_max) {
         cl_int err;
@@ -119,7 +121,12 @@ static size_t group_size(hs_context *ctx)
         }
         ctx->gemm_group_max = max;
     }
-    return ctx->gemm_group_max < 16 ? ctx->gemm_group_max : 16;
+    size_t cap = ctx->gemm_group_max < 64 ? ctx->gemm_group_max : 64;
+    size_t want = 4 * (size_t)ctx->dev.compute_units;
+    size_t group = cap < 8 ? cap : 8;
+    while (group * 2 <= cap && group < tiles) group *= 2;
+    while (group > 8 && panels * ((tiles + group - 1) / group) < want) group /= 2;
+    return group;
 }
 
 /* X's steps k0 .. k0+kc-1 copied into tiles, of every product, in `packed`. */
@@ -148,7 +155,7 @@ static hs_status run_chunk(hs_context *ctx, const operand_x *x, hs_matrix b, siz
     HS_TRY(pack_chunk(ctx, x, bt, k0, kc, &packed));
     size_t y_rs = b.trans ? 1 : b.ld, y_cs = b.trans ? b.ld : 1;
     size_t panels = panels_of(ctx, n);
-    size_t local[3] = {group_size(ctx), 1, 1};
+    size_t local[3] = {group_size(ctx, x->tiles, panels * bt->count), 1, 1};
     cl_mem bias = ep && ep->bias ? ep->bias : c.buf; /* any buffer when unread */
     hs_profile_flops(ctx, (lower ? 1.0 : 2.0) * (double)bt->count * (double)x->rows *
                               (double)n * (double)kc);
@@ -249,7 +256,7 @@ static hs_status run_conv_chunk(hs_context *ctx, const operand_x *x, const hs_co
     cl_mem packed;
     HS_TRY(pack_chunk(ctx, x, &one_product, k0, kc, &packed));
     size_t cols = (size_t)g->oh * g->ow, panels = panels_of(ctx, cols);
-    size_t local[3] = {group_size(ctx), 1, 1};
+    size_t local[3] = {group_size(ctx, x->tiles, panels * (size_t)g->batch), 1, 1};
     cl_mem bias = ep && ep->bias ? ep->bias : g->out; /* any buffer when unread */
     hs_profile_flops(ctx, 2.0 * (double)g->batch * (double)x->rows * (double)cols * (double)kc);
     return hs_launch(ctx, "gemm_conv_tiles", 3, (size_t[]){x->tiles, panels, (size_t)g->batch},
