@@ -109,9 +109,8 @@ struct hs_context {
 /* The profiler (profile.c): with $HIRESTYLE_PROFILE set, the queue times
  * every launch; hs_profile_launch waits for its event and tallies it (and
  * the floating-point operations hs_profile_flops announced for it, to give
- * GEMMs' rates) by
- * kernel and by the step last named with hs_profile_step (a no-op when
- * off); hs_profile_close prints both tables on stderr. */
+ * GEMMs' rates) by kernel and by the step last named with hs_profile_step
+ * (a no-op when off); hs_profile_close prints both tables on stderr. */
 int hs_profile_wanted(void);
 hs_status hs_profile_open(hs_context *ctx);
 void hs_profile_step(hs_context *ctx, const char *fmt, ...)

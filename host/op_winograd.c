@@ -77,7 +77,8 @@ static hs_status band(hs_context *ctx, const wino_plan *pl, cl_mem scratch, int 
     const char *input = m == 4 ? "winograd_input_f4" : "winograd_input_f2";
     const char *output = m == 4 ? "winograd_output_f4" : "winograd_output_f2";
     size_t limit = hs_kernel_group_limit(ctx, input);
-    if (hs_kernel_group_limit(ctx, output) < limit) limit = hs_kernel_group_limit(ctx, output);
+    size_t limit_out = hs_kernel_group_limit(ctx, output);
+    if (limit_out < limit) limit = limit_out;
     const size_t group[2] = {limit < 16 ? limit : 16, 1};
     HS_TRY(hs_launch(ctx, input, 2,
                      (size_t[]){groups, (size_t)pl->q}, group, ARG_MEM(scratch), ARG_INT(v_off),
