@@ -148,11 +148,65 @@ __kernel void winograd_weight_matrix_f4(__global float *restrict gk, int gk_off,
     wino_weight_matrix(4, gk, gk_off, flip);
 }
 
-/* V[t][c][p] = (Bᵀ d B)_t for tile p = ty*tiles_x + tx of channel c of one
+/* The a columns of 8 tiles side by side in one input row of 8m + 2 pixels
+ * (lo: pixels 0..15, hi: 16..31, tail: the last two): lane k of out[j] is
+ * pixel k*m + j. By swizzles of whole vectors, which compile to shuffles
+ * (element by element took a load each). */
+inline __attribute__((always_inline)) void wino2_columns(float16 lo, float2 tail, float8 *out)
+{
+    out[0] = lo.s02468ace;
+    out[1] = lo.s13579bdf;
+    out[2] = (float8)(lo.s2468, lo.sace, tail.s0);
+    out[3] = (float8)(lo.s3579, lo.sbdf, tail.s1);
+}
+
+inline __attribute__((always_inline)) void wino4_columns(float16 lo, float16 hi, float2 tail,
+                                                         float8 *out)
+{
+    out[0] = (float8)(lo.s048c, hi.s048c);
+    out[1] = (float8)(lo.s159d, hi.s159d);
+    out[2] = (float8)(lo.s26ae, hi.s26ae);
+    out[3] = (float8)(lo.s37bf, hi.s37bf);
+    out[4] = (float8)(lo.s48c, hi.s048c, tail.s0);
+    out[5] = (float8)(lo.s59d, hi.s159d, tail.s1);
+}
+
+/* The columns (as wino*_columns) of the 8m + 2 pixels of input row iy from
+ * column ix0 of a plane (H, W), zero outside it. Rows wholly inside are
+ * read as vectors straight from global memory. */
+inline __attribute__((always_inline)) void wino_input_row(int m, __global const float *plane,
+                                                          int H, int W, int iy, int ix0,
+                                                          float8 *out)
+{
+    const int span = 8 * m + 2;
+    float16 lo = 0.0f, hi = 0.0f; /* a row outside the image stays zero */
+    float2 tail = 0.0f;
+    int inside = iy >= 0 && iy < H;
+    __global const float *src = plane + (size_t)iy * W + ix0;
+    if (inside && ix0 >= 0 && ix0 + span <= W) {
+        lo = vload16(0, src);
+        if (m == 4) hi = vload16(1, src);
+        tail = vload2(0, src + span - 2);
+    } else if (inside) {
+        float row[34]; /* span is at most 8*4 + 2 */
+        for (int j = 0; j < span; j++) row[j] = ix0 + j >= 0 && ix0 + j < W ? src[j] : 0.0f;
+        lo = vload16(0, row);
+        if (m == 4) hi = vload16(1, row);
+        tail = vload2(0, row + span - 2);
+    }
+    if (m == 4)
+        wino4_columns(lo, hi, tail, out);
+    else
+        wino2_columns(lo, tail, out);
+}
+
+/* V[c][t][p] = (Bᵀ d B)_t for tile p = ty*tiles_x + tx of channel c of one
  * image `in` (C, H, W): d is the a×a input from row y0 + ty*m, column
- * tx*m - pad_w, zero outside the image. v[v_off + (t*C + c)*P + p].
- * tiles_x is a multiple of 8: one work-item per 8 tiles of a row of tiles
- * (group g = ty*tiles_x/8 + tx/8) and channel, each lane of a float8 a tile. */
+ * tx*m - pad_w, zero outside the image. v[v_off + (c*a² + t)*P + p]: each
+ * channel's a² planes together, so a work-item's stores stay close (V[t]
+ * is a matrix with rows a²·P apart). tiles_x is a multiple of 8: one
+ * work-item per 8 tiles of a row of tiles (group g = ty*tiles_x/8 + tx/8)
+ * and channel, each lane of a float8 a tile. */
 inline __attribute__((always_inline)) void wino_input(int m, __global float *v, int v_off,
                                                __global const float *in, int in_offset,
                                                int C, int H, int W, int pad_w, int y0,
@@ -161,32 +215,17 @@ inline __attribute__((always_inline)) void wino_input(int m, __global float *v, 
     int g = get_global_id(0), c = get_global_id(1);
     int groups_x = tiles_x / 8;
     if (g >= P / 8 || c >= C) return;
-    const int a = m + 2, span = 7 * m + a; /* input columns of 8 tiles */
+    const int a = m + 2;
     int ty = g / groups_x, tx0 = (g - ty * groups_x) * 8;
     int iy0 = y0 + ty * m, ix0 = tx0 * m - pad_w;
     __global const float *plane = in + in_offset + (size_t)c * H * W;
     float8 d[36], x[36];
-    for (int i = 0; i < a; i++) {
-        int iy = iy0 + i;
-        float row[34]; /* span is at most 7*4 + 6 */
-        __global const float *src = plane + (size_t)iy * W + ix0;
-        if (iy < 0 || iy >= H) {
-            for (int j = 0; j < span; j++) row[j] = 0.0f;
-        } else if (ix0 >= 0 && ix0 + span <= W) {
-            for (int j = 0; j < span; j++) row[j] = src[j];
-        } else {
-            for (int j = 0; j < span; j++)
-                row[j] = ix0 + j >= 0 && ix0 + j < W ? src[j] : 0.0f;
-        }
-        for (int j = 0; j < a; j++)
-            d[i * a + j] = (float8)(row[j], row[j + m], row[j + 2 * m], row[j + 3 * m],
-                                    row[j + 4 * m], row[j + 5 * m], row[j + 6 * m],
-                                    row[j + 7 * m]);
-    }
+#pragma unroll
+    for (int i = 0; i < a; i++) wino_input_row(m, plane, H, W, iy0 + i, ix0, d + i * a);
     wino_input_2d(m, d, x);
-    size_t stride = (size_t)C * P;
-    __global float *dst = v + v_off + (size_t)c * P + (size_t)ty * tiles_x + tx0;
-    for (int i = 0; i < a * a; i++) vstore8(x[i], 0, dst + i * stride);
+    __global float *dst = v + v_off + (size_t)c * a * a * P + (size_t)ty * tiles_x + tx0;
+#pragma unroll
+    for (int i = 0; i < a * a; i++) vstore8(x[i], 0, dst + i * P);
 }
 
 __kernel void winograd_input_f2(__global float *restrict v, int v_off,
@@ -207,7 +246,7 @@ __kernel void winograd_input_f4(__global float *restrict v, int v_off,
  * rectify x > 0 ? x : slope * x (ReLU: slope 0; LeakyReLU), for the
  * output rows oy0 .. oy0+rows-1 of one image (OC, OH, OW): tile p = ty*tiles_x
  * + tx covers rows oy0 + ty*m.., columns tx*m..; its pixels past the band
- * or the image are not written. M[t][o][p] = mm[m_off + (t*OC + o)*P + p].
+ * or the image are not written. M[o][t][p] = mm[m_off + (o*a² + t)*P + p], as V.
  * One work-item per 8 tiles of a row of tiles and output channel, as
  * winograd_input. */
 inline __attribute__((always_inline)) void wino_output(int m, __global float *out,
@@ -223,9 +262,9 @@ inline __attribute__((always_inline)) void wino_output(int m, __global float *ou
     const int a = m + 2;
     int ty = g / groups_x, tx0 = (g - ty * groups_x) * 8;
     float8 x[36], y[16];
-    size_t stride = (size_t)OC * P;
-    __global const float *src = mm + m_off + (size_t)o * P + (size_t)ty * tiles_x + tx0;
-    for (int i = 0; i < a * a; i++) x[i] = vload8(0, src + i * stride);
+    __global const float *src = mm + m_off + (size_t)o * a * a * P + (size_t)ty * tiles_x + tx0;
+#pragma unroll
+    for (int i = 0; i < a * a; i++) x[i] = vload8(0, src + i * P);
     wino_output_2d(m, x, y);
     float b = has_bias ? bias[o] : 0.0f;
     int oy = oy0 + ty * m, ox = tx0 * m;

