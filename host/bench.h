@@ -14,6 +14,9 @@ hs_status hs_bench_median(hs_context *ctx, hs_bench_fn run, void *arg, int warm_
 hs_status hs_bench_ops(hs_context *ctx, const int *sizes, int size_count, int repeat);
 /* Every row of the layer table on one instance (bench_layers.c); part of bench ops. */
 hs_status hs_bench_layers(hs_context *ctx, int repeat);
+/* The Gram matrices of ResNet50's style layers, forward and backward, at
+ * each image size (bench_gram.c); part of bench ops. */
+hs_status hs_bench_gram(hs_context *ctx, const int *sizes, int size_count, int repeat);
 /* `bench upscale`: MP/s and peak device memory of esrgan-{thick,medium,slim}-x4
  * on a size×size image (bench_upscale.c). */
 hs_status hs_bench_upscale(hs_context *ctx, int size, int repeat);

@@ -13,7 +13,8 @@
  * 3×3s to 48 channels, and the RGB conv after the x4 upsampling as inference
  * folds it: 48 to 48 at 128²). 'Same' padding. Each
  * measurement is one warm-up run, then the median of --repeat runs. Then
- * every kind of the layer table (bench_layers.c).
+ * the Gram matrices of ResNet50's style layers at the same image sizes
+ * (bench_gram.c) and every kind of the layer table (bench_layers.c).
  */
 #include "bench.h"
 #include "engine.h"
@@ -189,5 +190,6 @@ hs_status hs_bench_ops(hs_context *ctx, const int *sizes, int size_count, int re
         {"sr", "thick-up", 64, 48, 128, 3}, {"sr", "SR-folded", 48, 48, 128, 3},
     };
     for (size_t i = 0; i < sizeof sr / sizeof sr[0]; i++) HS_TRY(bench_shape(ctx, &sr[i], repeat));
+    HS_TRY(hs_bench_gram(ctx, sizes, size_count, repeat));
     return hs_bench_layers(ctx, repeat);
 }

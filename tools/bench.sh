@@ -5,7 +5,8 @@
 #
 # usage: tools/bench.sh [ops|style|upscale|ncnn|train|all] [--size N] [--repeat N]
 #   ops      every VGG19 conv at 256² and 512² (--size sets one size) and the SR
-#            64-channel conv: forward and backward-input GFLOP/s, ours / PyTorch's
+#            64-channel conv: forward and backward-input GFLOP/s, ours / PyTorch's;
+#            the Gram matrices of ResNet50's style layers at the same sizes
 #   style    s/iter of one style-transfer iteration per network at --size
 #            (default 256), PyTorch's / ours
 #   upscale  output MP/s of esrgan-{thick,medium,slim}-x4 on a --size image
@@ -82,6 +83,14 @@ bench_ops() {
              split(t[$2 " " $5], p, " ")
              printf "%-18s %6d %6.1f (x%.2f) %6.1f (x%.2f) %5.1f (x%.2f)\n", $2, $5, $7, $7 / p[1],
                     $9, $9 / p[2], $NF, $NF / p[3] }' "$work/theirs" "$work/ours"
+    echo "== Gram GFLOP/s, hirestyle / PyTorch (torch.mm(F, F.t()) and its backward)"
+    printf "%-18s %6s %14s %14s\n" layer "H*W" forward backward
+    # columns: gram layer C H*W fwd_ms fwd_gflops bwd_ms bwd_gflops
+    awk 'NR == FNR { if ($1 == "gram") t[$2 " " $4] = $6 " " $8; next }
+         $1 == "gram" && (($2 " " $4) in t) {
+             split(t[$2 " " $4], p, " ")
+             printf "%-18s %6d %6.1f (x%.2f) %6.1f (x%.2f)\n", $2, $4, $6, $6 / p[1], $8, $8 / p[2] }' \
+        "$work/theirs" "$work/ours"
 }
 
 bench_style() {

@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """The peer of `hirestyle bench ops`: the same conv shapes in PyTorch (CPU,
 2 threads unless --threads): forward and backward w.r.t. the input, and
-torch.mm at the conv's GEMM shape. Median of --repeat runs after a warm-up.
+torch.mm at the conv's GEMM shape; then the Gram matrices of ResNet50's style
+layers, torch.mm(F, F.t()) and its backward torch.mm(dG + dG.t(), F). Median of
+--repeat runs after a warm-up.
 
 usage: bench_ops_torch.py [--sizes 256,512] [--repeat 3] [--threads 2]
-Prints: net layer in out size fwd_ms GFLOP/s bwd_ms GFLOP/s M N K mm_GFLOP/s
+Prints: net layer in out size fwd_ms GFLOP/s bwd_ms GFLOP/s M N K mm_GFLOP/s,
+then:   gram layer C H*W fwd_ms GFLOP/s bwd_ms GFLOP/s (GFLOP/s of 2*C*C*H*W)
 """
 
 import argparse
@@ -49,6 +52,20 @@ def bench(net, layer, ic, oc, size, repeat):
         gflop / mm), flush=True)
 
 
+RESNET_STYLE = [("conv1_relu", 64, 1), ("res2c", 256, 2), ("res3d", 512, 3), ("res4f", 1024, 4)]
+
+
+def bench_gram(layer, c, side, repeat):
+    f = torch.rand(c, side * side) * 0.01
+    dg = torch.rand(c, c)
+    fwd = median_time(lambda: torch.mm(f, f.t()), repeat)
+    bwd = median_time(lambda: torch.mm(dg + dg.t(), f), repeat)
+    gflop = 2.0 * c * c * side * side * 1e-9
+    print("%-7s %-10s %4d %6d  %9.2f %7.1f  %9.2f %7.1f" % (
+        "gram", layer, c, side * side, fwd * 1e3, gflop / fwd, bwd * 1e3, gflop / bwd),
+        flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="256,512")
@@ -63,6 +80,9 @@ def main():
         for layer, ic, oc, shift in VGG:
             bench("vgg19", layer, ic, oc, s >> shift, a.repeat)
     bench("sr", "64ch-3x3", 64, 64, 128, a.repeat)
+    for s in (int(v) for v in a.sizes.split(",")):
+        for layer, c, shift in RESNET_STYLE:
+            bench_gram(layer, c, s >> shift, a.repeat)
 
 
 if __name__ == "__main__":
