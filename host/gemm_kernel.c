@@ -2,7 +2,8 @@
  * uses on PoCL's CPU device (host/gemm.c), where it is 4-7x faster than CLBlast.
  *
  * C = alpha·op(A)·op(B) + beta·C is computed as X = op(A), Y = op(B). The
- * kernel copies Y's panels itself, whatever the strides; X it reads from a
+ * kernel copies Y's panels itself, whatever the strides, or from X's copy
+ * when Y is X's own transpose (a Gram matrix F·Fᵀ); X it reads from a
  * copy into tiles (gemm_pack_x), also when A is stored transposed (the
  * backward-input GEMMs Wᵀ·dY), which the copy made up to 1.6x faster. The
  * copy of X is kept below HS_GEMM_PACK_BYTES by running K in chunks (beta
@@ -144,10 +145,21 @@ static size_t panels_of(const hs_context *ctx, size_t n)
     return (n + nr - 1) / nr;
 }
 
+/* Whether Y = op(B) is X = op(A)'s own transpose, the same matrix read the
+ * other way (a Gram matrix F·Fᵀ), so the kernel can copy Y's panels from
+ * X's tiles: whole tiles a panel (cl/gemm.cl, gemm_stage_xt). */
+static int y_is_xt(const hs_context *ctx, size_t m, size_t n, hs_matrix a, hs_matrix b,
+                   const batch *bt)
+{
+    size_t nr = (size_t)ctx->gemm_block.vw * ctx->gemm_block.nv;
+    return m == n && a.trans != b.trans && a.buf == b.buf && a.offset == b.offset &&
+           a.ld == b.ld && bt->a_step == bt->b_step && nr % (size_t)ctx->gemm_block.mr == 0;
+}
+
 /* One chunk of K, steps k0 .. k0+kc-1; beta applies to the first only, the
  * epilogue (NULL: none) to the last only; with `lower`, the tiles wholly
- * above C's diagonal are skipped. */
-static hs_status run_chunk(hs_context *ctx, const operand_x *x, hs_matrix b, size_t n,
+ * above C's diagonal are skipped; xt: Y is X's transpose (y_is_xt). */
+static hs_status run_chunk(hs_context *ctx, const operand_x *x, hs_matrix b, size_t n, int xt,
                            hs_matrix c, const batch *bt, size_t k0, size_t kc, float alpha,
                            float beta, int lower, const hs_epilogue *ep)
 {
@@ -164,7 +176,7 @@ static hs_status run_chunk(hs_context *ctx, const operand_x *x, hs_matrix b, siz
                      ARG_MEM(b.buf), ARG_INT(b.offset + k0 * y_rs), ARG_INT(y_rs), ARG_INT(y_cs),
                      ARG_MEM(c.buf), ARG_INT(c.offset), ARG_INT(c.ld), ARG_INT(x->rows),
                      ARG_INT(n), ARG_INT(kc), ARG_FLOAT(alpha), ARG_FLOAT(beta),
-                     ARG_INT(lower), ARG_MEM(bias), ARG_INT(ep && ep->bias),
+                     ARG_INT(lower), ARG_INT(xt), ARG_MEM(bias), ARG_INT(ep && ep->bias),
                      ARG_INT(ep && ep->rectify), ARG_FLOAT(ep ? ep->slope : 0.0f),
                      ARG_INT(bt->b_step), ARG_INT(bt->c_step), ARG_END);
 }
@@ -215,8 +227,9 @@ static hs_status gemm_in_chunks(hs_context *ctx, size_t m, size_t n, size_t k, f
     size_t mr = (size_t)ctx->gemm_block.mr;
     operand_x x = operand_x_of(a, m, mr);
     size_t kc = chunk_k(&x, mr, bt, k);
+    int xt = y_is_xt(ctx, m, n, a, b, bt);
     for (size_t k0 = 0; k0 < k; k0 += kc)
-        HS_TRY(run_chunk(ctx, &x, b, n, c, bt, k0, k - k0 < kc ? k - k0 : kc, alpha,
+        HS_TRY(run_chunk(ctx, &x, b, n, xt, c, bt, k0, k - k0 < kc ? k - k0 : kc, alpha,
                          k0 == 0 ? beta : 1.0f, lower, k0 + kc >= k ? ep : NULL));
     return HS_OK;
 }

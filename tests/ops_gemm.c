@@ -4,7 +4,9 @@
  * not be read), offsets and padded leading dimensions; every other case with
  * an epilogue (hs_gemm_epilogue: a bias per row, then LeakyReLU). Every
  * float of C's buffer outside the product (offset, row padding) must be
- * left as it was. */
+ * left as it was. Then products of a matrix with its own transpose, the
+ * same stored matrix as both operands (A·Aᵀ of a Gram matrix, and Aᵀ·A),
+ * alone and in batches. */
 #include "engine.h"
 #include "harness.h"
 
@@ -186,11 +188,63 @@ START_TEST(gemm_batch)
 }
 END_TEST
 
+/* A·Aᵀ and Aᵀ·A, one stored matrix for both operands: our kernel copies Y's
+ * panels from X's tiles (cl/gemm.cl, gemm_stage_xt). m = n; `count`
+ * products in a batch, each matrix one stored matrix after the last. Sizes
+ * short of a tile and a panel, past them by less than one, K past a panel
+ * copy (GEMM_KC: 512 steps on AVX-512, 1024 on AVX2) and, at 96 x 45000,
+ * past a copy of X (K in two chunks). */
+typedef struct self_case { int n, k; float alpha, beta; int offset, pad, count, small; } self_case;
+static const self_case self_cases[] = {
+    {1, 1, 1.0f, 0.0f, 0, 0, 1, 1},      {7, 5, 0.5f, 0.0f, 3, 2, 3, 1},
+    {37, 65, 1.0f, 0.75f, 1, 1, 3, 1},   {40, 600, -1.0f, 1.0f, 0, 3, 2, 1},
+    {130, 1153, 2.0f, 0.0f, 5, 1, 2, 0}, {96, 45000, 1.0f, 0.0f, 2, 0, 1, 0},
+};
+#define SELF_COUNT (int)(sizeof self_cases / sizeof self_cases[0])
+
+START_TEST(gemm_self_transpose)
+{
+    test_setup();
+    const self_case *sc_ = &self_cases[_i / 4];
+    int ta = (_i / 2) % 2; /* 0: A·Aᵀ, 1: Aᵀ·A */
+    if (test_small_only() && !sc_->small) return;
+    setenv("HIRESTYLE_GEMM", impls[_i % 2], 1);
+    gemm_case g = {sc_->n, sc_->n, sc_->k, sc_->alpha, sc_->beta, sc_->offset, sc_->pad, 0};
+    stored sa = ta ? stored_of(g.k, g.m, g.offset, g.pad) : stored_of(g.m, g.k, g.offset, g.pad);
+    stored sc = stored_of(g.m, g.n, 2 * g.offset + 1, g.pad);
+    size_t count = (size_t)sc_->count;
+    float *a = host_floats(count * sa.count), *c0 = host_floats(count * sc.count);
+    fill_random(a, count * sa.count, 17 + _i, -1, 1);
+    fill_random(c0, count * sc.count, 19 + _i, -1, 1);
+    hs_tensor ta_ = upload(a, 1, 1, 1, (int)(count * sa.count));
+    hs_tensor tc = upload(c0, 1, 1, 1, (int)(count * sc.count));
+    hs_matrix ma = {ta_.buf, sa.offset, sa.ld, ta}, mb = {ta_.buf, sa.offset, sa.ld, !ta};
+    HS_CHECK(hs_gemm_batched(test_ctx, count, g.m, g.n, g.k, g.alpha, ma, sa.count, mb,
+                             sa.count, g.beta, (hs_matrix){tc.buf, sc.offset, sc.ld, 0},
+                             sc.count));
+    float *got = download(&tc);
+    double *want = host_doubles(sc.count);
+    for (size_t i = 0; i < count; i++) {
+        const float *ai = a + i * sa.count;
+        gemm_ref(&g, ta, !ta, ai, &sa, ai, &sa, c0 + i * sc.count, &sc, NULL, want);
+        assert_untouched(got + i * sc.count, c0 + i * sc.count, &sc);
+        for (int r = 0; r < g.m; r++) {
+            size_t row = sc.offset + (size_t)r * sc.ld;
+            assert_close(ta ? "gemm Aᵀ·A" : "gemm A·Aᵀ", got + i * sc.count + row, want + row,
+                         (size_t)g.n, g.k > 10000 ? 1e-4 : 1e-5);
+        }
+    }
+    free(a); free(c0); free(got); free(want);
+    hs_tensor_free(&ta_); hs_tensor_free(&tc);
+}
+END_TEST
+
 void add_gemm_tests(Suite *s)
 {
     TCase *tc = tcase_create("gemm");
     tcase_add_checked_fixture(tc, NULL, clear_impl);
     tcase_add_loop_test(tc, gemm_product, 0, CASE_COUNT * TRANS_COUNT * 2);
     tcase_add_loop_test(tc, gemm_batch, 0, CASE_COUNT * TRANS_COUNT * 2);
+    tcase_add_loop_test(tc, gemm_self_transpose, 0, SELF_COUNT * 2 * 2);
     suite_add_tcase(s, tc);
 }
