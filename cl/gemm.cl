@@ -338,16 +338,18 @@ void gemm_stage_conv(__local float *dst, __global const float *in, long before, 
  * Y = col of image get_group_id(2) of `in` (C x H x W an image): X the
  * packed weights (OC x C*KH*KW, rows = OC), C the output channels
  * channel0 .. channel0+rows-1 of `out` (out_channels x OH*OW an image,
- * cols = OH*OW). beta 0 or 1 (the K chunks after the first add). */
+ * cols = OH*OW), its panels from column j_first on (the host cuts a long
+ * row of panels into launches). beta 0 or 1 (the K chunks after the first
+ * add). */
 __kernel void gemm_conv_tiles(__global const float *packed, __global const float *in, int C,
                               int H, int W, int KH, int KW, int stride, int pad_h, int pad_w,
                               int OW, int k0, __global float *out, int out_channels,
-                              int channel0, int rows, int cols, int K, float beta,
+                              int channel0, int rows, int cols, int j_first, int K, float beta,
                               __global const float *bias, int has_bias, int rectify, float slope)
 {
     __local float ys[GEMM_KC * GEMM_NR];
     int tiles = (rows + GEMM_MR - 1) / GEMM_MR;
-    int j0 = get_group_id(1) * GEMM_NR;
+    int j0 = j_first + get_group_id(1) * GEMM_NR;
     size_t b = get_global_id(2);
     int active = get_global_id(0) < tiles;
     int tm = min((int)get_global_id(0), tiles - 1);

@@ -46,6 +46,7 @@ static hs_status open_device(const hs_context_options *opts, const hs_device_inf
     }
     ctx->reduce_group = hs_reduce_group_for(&ctx->dev);
     ctx->fold_width = HS_FOLD_WIDTH;
+    ctx->grid_side = HS_GRID_SIDE;
     /* A cap on our device memory: to share a GPU, and to try the
      * out-of-memory paths on machines that have plenty. */
     const char *limit = getenv("HIRESTYLE_MEMORY_LIMIT_MB");

@@ -80,6 +80,7 @@ struct hs_context {
     int kernel_count, kernel_capacity;
     size_t reduce_group;        /* work-group size of the reduction kernels */
     size_t fold_width;          /* the widest row of a folded 1-D range (context.c) */
+    size_t grid_side;           /* the longest side of our GEMM kernel's grids (gemm_kernel.c) */
     cl_mem scratch;             /* grows on demand; shared by ops (im2col) */
     size_t scratch_bytes;
     size_t scratch_limit;       /* the most one op may take as scratch */
@@ -136,6 +137,11 @@ enum hs_arg_tag { HS_ARG_END, HS_ARG_MEM, HS_ARG_INT, HS_ARG_FLOAT, HS_ARG_LOCAL
  * longer than the context's fold_width (HS_FOLD_WIDTH, tests lower it) of a
  * kernel that folds runs as rows of at most that many work-items. */
 #define HS_FOLD_WIDTH ((size_t)32768)
+/* The longest grid side of our GEMM kernel's launches (ctx->grid_side, tests
+ * lower it): K steps of a copy of A, column panels of a conv. PoCL compiles
+ * a kernel once for grids whose every side is under 65535 work-items and
+ * once more for longer ones. */
+#define HS_GRID_SIDE ((size_t)32768)
 hs_status hs_launch(hs_context *ctx, const char *name, int dims, const size_t *global,
                     const size_t *local, ...);
 /* The most work-items a group of kernel `name` may have on the context's

@@ -81,11 +81,15 @@ static hs_status pack_buffer(hs_context *ctx, size_t bytes, cl_mem *out)
     return HS_OK;
 }
 
-/* K per chunk: as much as keeps the copy of X within HS_GEMM_PACK_BYTES. */
-static size_t chunk_k(const operand_x *x, size_t mr, const batch *bt, size_t k)
+/* K per chunk: as much as keeps the copy of X within HS_GEMM_PACK_BYTES,
+ * and gemm_pack_x's grid (a work-item per step) within ctx->grid_side: a
+ * Gram matrix of 64 channels at 512x384 took 65536 steps, PoCL's larger
+ * grid class and one more compile. */
+static size_t chunk_k(const hs_context *ctx, const operand_x *x, const batch *bt, size_t k)
 {
-    size_t kc = HS_GEMM_PACK_BYTES / (copied(x, mr, bt) * sizeof(float));
+    size_t kc = HS_GEMM_PACK_BYTES / (copied(x, (size_t)ctx->gemm_block.mr, bt) * sizeof(float));
     if (kc < 64) kc = 64;
+    if (kc > ctx->grid_side) kc = ctx->grid_side;
     return kc < k ? kc : k;
 }
 
@@ -226,7 +230,7 @@ static hs_status gemm_in_chunks(hs_context *ctx, size_t m, size_t n, size_t k, f
     if (m == 0 || n == 0 || bt->count == 0) return HS_OK;
     size_t mr = (size_t)ctx->gemm_block.mr;
     operand_x x = operand_x_of(a, m, mr);
-    size_t kc = chunk_k(&x, mr, bt, k);
+    size_t kc = chunk_k(ctx, &x, bt, k);
     int xt = y_is_xt(ctx, m, n, a, b, bt);
     for (size_t k0 = 0; k0 < k; k0 += kc)
         HS_TRY(run_chunk(ctx, &x, b, n, xt, c, bt, k0, k - k0 < kc ? k - k0 : kc, alpha,
@@ -262,24 +266,31 @@ hs_status hs_gemm_kernel_batched(hs_context *ctx, size_t count, size_t m, size_t
 }
 
 /* One chunk of K of an implicit-GEMM conv, as run_chunk: every image at
- * once, in the third dimension. */
+ * once, in the third dimension; the column panels in launches of at most
+ * ctx->grid_side (the last conv of a x4 upscale has 100k). */
 static hs_status run_conv_chunk(hs_context *ctx, const operand_x *x, const hs_conv_gemm *g,
                                 size_t k0, size_t kc, float beta, const hs_epilogue *ep)
 {
     cl_mem packed;
     HS_TRY(pack_chunk(ctx, x, &one_product, k0, kc, &packed));
     size_t cols = (size_t)g->oh * g->ow, panels = panels_of(ctx, cols);
+    size_t nr = (size_t)ctx->gemm_block.vw * ctx->gemm_block.nv;
     size_t local[3] = {group_size(ctx, x->tiles, panels * (size_t)g->batch), 1, 1};
     cl_mem bias = ep && ep->bias ? ep->bias : g->out; /* any buffer when unread */
     hs_profile_flops(ctx, 2.0 * (double)g->batch * (double)x->rows * (double)cols * (double)kc);
-    return hs_launch(ctx, "gemm_conv_tiles", 3, (size_t[]){x->tiles, panels, (size_t)g->batch},
-                     local, ARG_MEM(packed), ARG_MEM(g->in), ARG_INT(g->c), ARG_INT(g->h),
-                     ARG_INT(g->w), ARG_INT(g->kh), ARG_INT(g->kw), ARG_INT(g->p.stride),
-                     ARG_INT(g->p.pad_h), ARG_INT(g->p.pad_w), ARG_INT(g->ow), ARG_INT(k0),
-                     ARG_MEM(g->out), ARG_INT(g->out_channels), ARG_INT(g->channel0),
-                     ARG_INT(g->oc), ARG_INT(cols), ARG_INT(kc), ARG_FLOAT(beta), ARG_MEM(bias),
-                     ARG_INT(ep && ep->bias), ARG_INT(ep && ep->rectify),
-                     ARG_FLOAT(ep ? ep->slope : 0.0f), ARG_END);
+    for (size_t p0 = 0; p0 < panels; p0 += ctx->grid_side) {
+        size_t count = panels - p0 < ctx->grid_side ? panels - p0 : ctx->grid_side;
+        HS_TRY(hs_launch(ctx, "gemm_conv_tiles", 3,
+                         (size_t[]){x->tiles, count, (size_t)g->batch}, local, ARG_MEM(packed),
+                         ARG_MEM(g->in), ARG_INT(g->c), ARG_INT(g->h), ARG_INT(g->w),
+                         ARG_INT(g->kh), ARG_INT(g->kw), ARG_INT(g->p.stride),
+                         ARG_INT(g->p.pad_h), ARG_INT(g->p.pad_w), ARG_INT(g->ow), ARG_INT(k0),
+                         ARG_MEM(g->out), ARG_INT(g->out_channels), ARG_INT(g->channel0),
+                         ARG_INT(g->oc), ARG_INT(cols), ARG_INT(p0 * nr), ARG_INT(kc),
+                         ARG_FLOAT(beta), ARG_MEM(bias), ARG_INT(ep && ep->bias),
+                         ARG_INT(ep && ep->rectify), ARG_FLOAT(ep ? ep->slope : 0.0f), ARG_END));
+    }
+    return HS_OK;
 }
 
 int hs_gemm_kernel_conv_handles(const hs_conv_gemm *g)
@@ -292,7 +303,7 @@ hs_status hs_gemm_kernel_conv(hs_context *ctx, const hs_conv_gemm *g, const hs_e
 {
     size_t mr = (size_t)ctx->gemm_block.mr, k = (size_t)g->c * g->kh * g->kw;
     operand_x x = operand_x_of((hs_matrix){g->weight, 0, k, 0}, (size_t)g->oc, mr);
-    size_t kc = chunk_k(&x, mr, &one_product, k);
+    size_t kc = chunk_k(ctx, &x, &one_product, k);
     for (size_t k0 = 0; k0 < k; k0 += kc)
         HS_TRY(run_conv_chunk(ctx, &x, g, k0, k - k0 < kc ? k - k0 : kc, k0 == 0 ? 0.0f : 1.0f,
                               k0 + kc >= k ? ep : NULL));

@@ -128,10 +128,11 @@ static const conv_case *start_case(int i, int *oh, int *ow)
     return c;
 }
 
-START_TEST(conv_forward)
+/* Case i / VARIANTS forward by variant i % VARIANTS. */
+static void forward_case(int i)
 {
-    int index = _i / VARIANTS, oh, ow;
-    const conv_case *c = start_case(_i, &oh, &ow);
+    int index = i / VARIANTS, oh, ow;
+    const conv_case *c = start_case(i, &oh, &ow);
     if (!c) return;
     size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * c->kh * c->kw;
     size_t nout = (size_t)c->n * c->oc * oh * ow;
@@ -155,6 +156,22 @@ START_TEST(conv_forward)
 
     free(in); free(wt); free(bias); free(got); free(din); free(dw); free(db); free(want);
     hs_tensor_free(&tin); hs_tensor_free(&tw); hs_tensor_free(&tb); hs_tensor_free(&tout);
+}
+
+START_TEST(conv_forward)
+{
+    forward_case(_i);
+}
+END_TEST
+
+/* The implicit GEMM with grids of at most 3 on a side (ctx->grid_side): K
+ * in chunks of 3 steps, the column panels in launches of 3. */
+START_TEST(conv_forward_cut)
+{
+    test_setup();
+    test_ctx->grid_side = 3;
+    forward_case(_i * VARIANTS + TEST_GEMMS);
+    test_ctx->grid_side = HS_GRID_SIDE;
 }
 END_TEST
 
@@ -256,7 +273,10 @@ END_TEST
 static void teardown(void)
 {
     test_default_gemm();
-    if (test_ctx) test_ctx->conv_force = -1;
+    if (test_ctx) {
+        test_ctx->conv_force = -1;
+        test_ctx->grid_side = HS_GRID_SIDE;
+    }
 }
 
 /* The stored choices' lines (host/conv_algorithm.c): written and read back,
@@ -303,4 +323,9 @@ void add_conv_tests(Suite *s)
     tcase_add_loop_test(tc, conv_backward, 0, n * VARIANTS);
     tcase_add_test(tc, conv_choices);
     suite_add_tcase(s, tc);
+    /* A case of its own, to run alone under oclgrind (CK_RUN_CASE). */
+    TCase *cut = tcase_create("conv2d-cut");
+    tcase_add_checked_fixture(cut, NULL, teardown);
+    tcase_add_loop_test(cut, conv_forward_cut, 0, n);
+    suite_add_tcase(s, cut);
 }
