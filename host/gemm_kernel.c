@@ -104,15 +104,16 @@ static hs_status pack_x(hs_context *ctx, cl_mem dst, const operand_x *x, const b
                      ARG_END);
 }
 
-/* Work-items a group: a column of tiles, as tall as the kernel allows and
- * 64 at most, but short enough for every compute unit to get a few groups
- * when there are few columns of tiles. A power of two from 8 to 64 (fewer
- * only when the kernel allows fewer): PoCL compiles the kernel once per
- * group size (0.4 s each on a 2-core CPU, three more at a cold start than
- * 16 for every shape), and 16 for every shape took 1.2-1.9x the time of
- * products with few rows (VGG19's conv1_1, 64 -> 4 and 64 -> 64 SR convs;
- * `bench ops`, two alternated runs on a quiet 2-core Zen 4). The tiles past
- * the last are idle (cl/gemm.cl). */
+/* Work-items a group: a column of tiles, 8 or 16 (fewer only when the
+ * kernel allows fewer): 16 for more than 8 tiles, unless that leaves a
+ * compute unit without a few groups. PoCL compiles the kernel once per
+ * group size (0.5 s each on a 2-core CPU). 16 for every shape took 1.2-1.9x
+ * the time of 8 for products with few rows (VGG19's conv1_1, 64 -> 4 and
+ * 64 -> 64 SR convs; `bench ops`, two alternated runs on a quiet 2-core
+ * Zen 4); 32 and 64 for taller products saved nothing measurable (the
+ * quickstart's command, gemm_tiles' CPU time 23.4 s with them, 21.0 s
+ * without) for two more compiles at a cold start. The tiles past the last
+ * are idle (cl/gemm.cl). */
 static size_t group_size(hs_context *ctx, size_t tiles, size_t panels)
 {
     if (!ctx->gemm_group_max) {
@@ -126,7 +127,7 @@ static size_t group_size(hs_context *ctx, size_t tiles, size_t panels)
         }
         ctx->gemm_group_max = max;
     }
-    size_t cap = ctx->gemm_group_max < 64 ? ctx->gemm_group_max : 64;
+    size_t cap = ctx->gemm_group_max < 16 ? ctx->gemm_group_max : 16;
     size_t want = 4 * (size_t)ctx->dev.compute_units;
     size_t group = cap < 8 ? cap : 8;
     while (group * 2 <= cap && group < tiles) group *= 2;
