@@ -250,9 +250,32 @@ hs_status hs_gemm_epilogue(hs_context *ctx, size_t m, size_t n, size_t k, float 
  * filled by its producers in place), with the activation act (NULL: none)
  * applied after the bias as the GEMM stores. */
 typedef struct hs_activation { float slope; } hs_activation; /* x > 0 ? x : slope * x */
+/* A Winograd conv's transformed input V (op_winograd.c) kept for the next
+ * conv whose input begins with the same channels: a dense block's convs
+ * read cat(x, y1), cat(x, y1, y2), ..., and each then transforms only the
+ * channels the last one did not have. The caller (net.c) vouches that the
+ * input's first `channels` channels are the data v was made from, sets
+ * `channels` to 0 when they are not, and gives v back (hs_pool_give) when
+ * done. For one image whose output is one band, hs_winograd_conv takes v
+ * (room for `capacity` channels) when missing or too small, reuses its
+ * channels when the geometry is the same, and sets `channels` to the
+ * input's; otherwise it leaves the struct alone. */
+typedef struct hs_conv_reuse {
+    int capacity;              /* the most channels an input of this chain will have */
+    int channels;              /* leading input channels v holds the transform of */
+    int m, h, w, pad_h, pad_w; /* the transform they had */
+    cl_mem v;                  /* V[c][t][p], from the context's buffer pool */
+    size_t bytes;
+} hs_conv_reuse;
+/* reuse: NULL, or transforms to extend (a 3×3 stride-1 conv by Winograd only). */
 hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *in,
                                  const hs_tensor *weight, const hs_tensor *bias,
-                                 hs_conv_params p, const hs_activation *act);
+                                 hs_conv_params p, const hs_activation *act,
+                                 hs_conv_reuse *reuse);
+/* Device bytes of the reuse buffer a conv of an ic×h×w input to oc channels
+ * takes when its chain reaches `capacity` channels; 0: it would not use one. */
+size_t hs_conv2d_reuse_bytes(const hs_context *ctx, int ic, int h, int w, int oc, int kh, int kw,
+                             hs_conv_params p, int capacity);
 /* Channels channel0 .. channel0 + part->c - 1 of each image of out (N, C, H, W)
  * = part (N, Ci, H, W): one input of a concat filled in place (net.c). */
 hs_status hs_concat_into(hs_tensor *out, int channel0, const hs_tensor *part);
@@ -271,7 +294,12 @@ int hs_winograd_fits(const hs_context *ctx, int m, int in_channels, int out_chan
                      int w, int pad_h, int pad_w);
 hs_status hs_winograd_conv(hs_tensor *out, int channel0, const hs_tensor *in,
                            const hs_tensor *weight, int flip, const hs_epilogue *ep, int m,
-                           int pad_h, int pad_w);
+                           int pad_h, int pad_w, hs_conv_reuse *reuse);
+/* The bytes hs_winograd_conv's reuse buffer takes for that conv (forward,
+ * one image) with `capacity` channels, or 0 when it would not use one: the
+ * output is more than one band, or V exceeds the scratch limit. */
+size_t hs_winograd_reuse_bytes(const hs_context *ctx, int m, int capacity, int in_channels,
+                               int out_channels, int h, int w, int pad_h, int pad_w);
 
 /* Our GEMM kernel (host/gemm_kernel.c): the tile for a device, whether it
  * takes a product (sizes it can index), and the product itself, as hs_gemm

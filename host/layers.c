@@ -142,10 +142,18 @@ static hs_status conv_forward(const hs_layer *l, hs_tensor *out, const hs_tensor
 }
 
 static hs_status conv_forward_into(const hs_layer *l, hs_tensor *out, int channel0,
-                                   const hs_tensor *const *in, const hs_activation *act)
+                                   const hs_tensor *const *in, const hs_activation *act,
+                                   hs_conv_reuse *reuse)
 {
     return hs_conv2d_forward_into(out, channel0, in[0], &l->weight,
-                                  l->bias.buf ? &l->bias : NULL, l->conv, act);
+                                  l->bias.buf ? &l->bias : NULL, l->conv, act, reuse);
+}
+
+static size_t conv_reuse_bytes(const hs_context *ctx, const hs_layer *l, const hs_tensor *in,
+                               int capacity)
+{
+    return hs_conv2d_reuse_bytes(ctx, in->c, in->h, in->w, l->channels, l->kernel_h,
+                                 l->kernel_w, l->conv, capacity);
 }
 
 static hs_status conv_backward(const hs_layer *l, hs_tensor *const *din, const hs_tensor *dout,
@@ -725,7 +733,7 @@ static const hs_layer_type table[HS_LAYER_KIND_COUNT] = {
     [HS_LAYER_CONV] = {.kind = HS_LAYER_CONV, .name = "Convolution", .min_inputs = 1,
                        .max_inputs = 1, .shape = conv_shape, .window = conv_window,
                        .forward = conv_forward, .forward_into = conv_forward_into,
-                       .backward = conv_backward,
+                       .reuse_bytes = conv_reuse_bytes, .backward = conv_backward,
                        .backward_weights = conv_backward_weights, .scratch_bytes = conv_scratch,
                        .load_weights = conv_load, .parse = conv_parse, .print = conv_print},
     [HS_LAYER_RELU] = {.kind = HS_LAYER_RELU, .name = "ReLU", .min_inputs = 1, .max_inputs = 1,

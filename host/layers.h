@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 struct hs_activation; /* engine.h */
+struct hs_conv_reuse; /* engine.h */
 
 #define HS_NET_MAX_INPUTS 8
 #define HS_LAYER_NAME_SIZE 48
@@ -115,10 +116,18 @@ typedef struct hs_layer_type {
     hs_status (*forward)(const hs_layer *l, hs_tensor *out, const hs_tensor *const *in);
     /* out's channels channel0 .. channel0 + l->channels - 1, out being larger
      * (a concat's output, its other channels left alone), with the
-     * activation act (NULL: none) applied as they are stored. NULL: the kind
-     * always writes an output of its own (net_plan.h). */
+     * activation act (NULL: none) applied as they are stored; reuse (NULL:
+     * none) the transforms of a dense chain's input to extend (engine.h's
+     * hs_conv_reuse). NULL: the kind always writes an output of its own
+     * (net_plan.h). */
     hs_status (*forward_into)(const hs_layer *l, hs_tensor *out, int channel0,
-                              const hs_tensor *const *in, const struct hs_activation *act);
+                              const hs_tensor *const *in, const struct hs_activation *act,
+                              struct hs_conv_reuse *reuse);
+    /* Device bytes of the reuse buffer forward_into takes for an input of
+     * this shape whose chain reaches `capacity` channels; NULL: the kind
+     * reuses nothing. */
+    size_t (*reuse_bytes)(const hs_context *ctx, const hs_layer *l, const hs_tensor *in,
+                          int capacity);
     /* Set *act to what the layer computes when it is an activation that a
      * producer's forward_into can apply as it stores; NULL: it is not. */
     void (*activation)(const hs_layer *l, struct hs_activation *act);

@@ -310,6 +310,23 @@ static void activation_peak(const hs_tensor *shapes, int last, int keep, const i
     }
 }
 
+/* The largest buffer of transforms a forward's convs keep along a chain of
+ * concats (net_plan.h), live beside everything else until the forward ends. */
+static size_t reuse_bytes(const hs_net *net, const hs_tensor *shapes, int last,
+                          const hs_store_plan *plan)
+{
+    size_t most = 0;
+    for (int i = 1; i <= last; i++) {
+        const hs_layer *l = &net->layers[i];
+        const hs_layer_type *type = hs_layer_type_of(l);
+        int j = l->inputs[0];
+        if (!type || !type->reuse_bytes || !plan->chain[j]) continue;
+        size_t bytes = type->reuse_bytes(net->ctx, l, &shapes[j], plan->chain[j]);
+        if (bytes > most) most = bytes;
+    }
+    return most;
+}
+
 size_t hs_net_memory(const hs_net *net, int h, int w, int last, int keep)
 {
     hs_tensor *shapes = calloc(net->count, sizeof *shapes);
@@ -320,11 +337,12 @@ size_t hs_net_memory(const hs_net *net, int h, int w, int last, int keep)
     if (shapes && reader && held && hs_net_shapes(net, h, w, shapes) == HS_OK &&
         hs_store_plan_make(net, last, keep, 1, NULL, &plan) == HS_OK) {
         size_t peak, biggest;
+        if (!keep) hs_store_plan_chains(net, shapes, last, &plan);
         last_readers(net, last, reader);
         activation_peak(shapes, last, keep, reader, &plan, held, &peak, &biggest);
         /* backward holds a few gradients at a time, each at most the biggest map */
         total = peak + (keep ? 3 * biggest : 0) + scratch_bytes(net, shapes, last) +
-                HS_GEMM_PACK_BYTES;
+                reuse_bytes(net, shapes, last, &plan) + HS_GEMM_PACK_BYTES;
     }
     hs_store_plan_free(&plan);
     free(shapes);
@@ -380,9 +398,46 @@ static void profile_step(hs_context *ctx, const hs_layer *l, const char *pass)
         hs_profile_step(ctx, "%s %s", kind, pass);
 }
 
+/* The transforms a forward's convs extend along a chain of concats
+ * (net_plan.h): reuse holds those of layer `held`'s output (-1: none).
+ * Keyed by layer, not by buffer: buffers are recycled, but within one
+ * forward a layer's output is computed once and never changes. */
+typedef struct chain_state {
+    hs_conv_reuse reuse;
+    int held;
+} chain_state;
+
+/* Whether layer j's output begins with layer `held`'s: j is it, or a
+ * concat whose first input is (or that one's first input, ...). */
+static int begins_with(const hs_net *net, int j, int held)
+{
+    for (int k = j; held >= 0; k = net->layers[k].inputs[0]) {
+        if (k == held) return 1;
+        if (k == 0 || net->layers[k].kind != HS_LAYER_CONCAT) return 0;
+    }
+    return 0;
+}
+
+/* The transforms layer i may extend, NULL when its input is in no chain;
+ * emptied when they are not of the first channels of its input. */
+static hs_conv_reuse *reuse_for(const hs_net *net, const hs_store_plan *plan, int i,
+                                chain_state *chain)
+{
+    const hs_layer *l = &net->layers[i];
+    int j = l->inputs[0];
+    if (!plan->chain[j] || !hs_layer_type_of(l)->reuse_bytes) return NULL;
+    if (!begins_with(net, j, chain->held)) {
+        chain->reuse.channels = 0;
+        chain->held = -1;
+    }
+    chain->reuse.capacity = plan->chain[j];
+    return &chain->reuse;
+}
+
 /* Layer i's forward as the plan says. */
 static hs_status forward_layer(hs_net *net, const hs_store_plan *plan, const hs_tensor *shapes,
-                               int batch, int i, const hs_tensor *const *in, hs_tensor *acts)
+                               int batch, int i, const hs_tensor *const *in, hs_tensor *acts,
+                               chain_state *chain)
 {
     const hs_layer *l = &net->layers[i];
     const hs_layer_type *type = hs_layer_type_of(l); /* known: hs_net_shapes checked */
@@ -390,7 +445,8 @@ static hs_status forward_layer(hs_net *net, const hs_store_plan *plan, const hs_
     profile_step(net->ctx, l, "forward");
     if (l->kind == HS_LAYER_CONCAT) return concat_in_place(net, plan, shapes, batch, i, in, acts);
     int target = plan->act[i] >= 0 ? plan->act[i] : i; /* the output this layer computes */
-    if (plan->home[target] < 0 && plan->act[i] < 0) {
+    hs_conv_reuse *reuse = reuse_for(net, plan, i, chain);
+    if (plan->home[target] < 0 && plan->act[i] < 0 && !reuse) {
         const hs_tensor *s = &shapes[i];
         HS_TRY(hs_tensor_alloc(net->ctx, &acts[i], batch, s->c, s->h, s->w));
         return type->forward(l, &acts[i], in);
@@ -403,7 +459,9 @@ static hs_status forward_layer(hs_net *net, const hs_store_plan *plan, const hs_
         const hs_layer *a = &net->layers[plan->act[i]];
         hs_layer_type_of(a)->activation(a, &act);
     }
-    return type->forward_into(l, out, channel0, in, plan->act[i] >= 0 ? &act : NULL);
+    HS_TRY(type->forward_into(l, out, channel0, in, plan->act[i] >= 0 ? &act : NULL, reuse));
+    if (reuse && reuse->channels == in[0]->c) chain->held = l->inputs[0];
+    return HS_OK;
 }
 
 /* Outputs placed in a concat's buffer own nothing: forgotten, not freed. */
@@ -422,19 +480,22 @@ hs_status hs_net_forward(hs_net *net, const hs_tensor *input, int last, int keep
     int *reader = malloc(net->count * sizeof *reader);
     hs_tensor *shapes = calloc(net->count, sizeof *shapes);
     hs_store_plan plan = {0};
+    chain_state chain = {.held = -1};
     hs_status st = reader && shapes ? HS_OK : hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     if (st == HS_OK) st = hs_net_shapes(net, input->h, input->w, shapes);
     if (st == HS_OK) last_readers(net, last, reader);
     if (st == HS_OK) st = hs_store_plan_make(net, last, keep, input->n, wanted, &plan);
+    if (st == HS_OK && !keep && input->n == 1) hs_store_plan_chains(net, shapes, last, &plan);
     for (int i = 1; st == HS_OK && i <= last; i++) {
         const hs_layer *l = &net->layers[i];
         const hs_tensor *in[HS_NET_MAX_INPUTS];
         inputs_of(l, input, acts, in);
-        st = forward_layer(net, &plan, shapes, input->n, i, in, acts);
+        st = forward_layer(net, &plan, shapes, input->n, i, in, acts, &chain);
         if (st != HS_OK) st = hs_fail_context(st, "%s layer '%s'", net->arch, l->name);
         for (int j = 1; st == HS_OK && !keep && j < i; j++)
             if (reader[j] == i && j != last && !(wanted && wanted[j])) drop_output(&plan, j, acts);
     }
+    hs_pool_give(net->ctx, chain.reuse.v, chain.reuse.bytes); /* not held past the forward */
     for (int j = 0; plan.home && j < net->count; j++)
         if (plan.home[j] >= 0) acts[j] = (hs_tensor){0}; /* views: their buffers are freed */
     hs_store_plan_free(&plan);

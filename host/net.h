@@ -60,9 +60,10 @@ hs_status hs_net_footprints(const hs_net *net, int last, hs_footprint *out);
 /* Device bytes to run layers 0..last on h×w: with keep, every activation and
  * one gradient per layer (training-style backward); without, the peak of
  * live activations as the forward stores them for one image (activations
- * fused, concats filled in place: net_plan.h). Includes conv scratch. SIZE_MAX when the shapes cannot
- * be worked out (an image too small for the net) or host memory runs out:
- * such a job fits nowhere. */
+ * fused, concats filled in place: net_plan.h). Includes conv scratch and
+ * the Winograd transforms a dense block's convs keep. SIZE_MAX when the
+ * shapes cannot be worked out (an image too small for the net) or host
+ * memory runs out: such a job fits nowhere. */
 size_t hs_net_memory(const hs_net *net, int h, int w, int last, int keep);
 
 /* acts[count] receives the outputs (zeroed structs on entry; free with

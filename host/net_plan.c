@@ -71,13 +71,13 @@ hs_status hs_store_plan_make(const hs_net *net, int last, int keep, int batch,
                              const unsigned char *wanted, hs_store_plan *plan)
 {
     int n = net->count;
-    int *all = malloc(6 * (size_t)n * sizeof *all);
+    int *all = malloc(7 * (size_t)n * sizeof *all);
     if (!all) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
-    *plan = (hs_store_plan){all, all + n, all + 2 * n, all + 3 * n};
-    int *readers = all + 4 * n, *last_reader = all + 5 * n;
+    *plan = (hs_store_plan){all, all + n, all + 2 * n, all + 3 * n, all + 4 * n};
+    int *readers = all + 5 * n, *last_reader = all + 6 * n;
     for (int i = 0; i < n; i++) {
         plan->act[i] = plan->by_conv[i] = plan->home[i] = last_reader[i] = -1;
-        plan->channel0[i] = readers[i] = 0;
+        plan->channel0[i] = plan->chain[i] = readers[i] = 0;
     }
     for (int i = 1; i <= last; i++)
         for (int k = 0; k < net->layers[i].input_count; k++) {
@@ -89,8 +89,25 @@ hs_status hs_store_plan_make(const hs_net *net, int last, int keep, int batch,
     return HS_OK;
 }
 
+void hs_store_plan_chains(const hs_net *net, const hs_tensor *shapes, int last,
+                          hs_store_plan *plan)
+{
+    for (int i = 1; i <= last; i++) {
+        const hs_layer *l = &net->layers[i];
+        const hs_layer_type *type = hs_layer_type_of(l);
+        int j = l->inputs[0], channels = net->layers[j].channels;
+        if (!type || !type->reuse_bytes || net->layers[j].kind != HS_LAYER_CONCAT ||
+            !type->reuse_bytes(net->ctx, l, &shapes[j], channels))
+            continue;
+        for (int k = j;; k = net->layers[k].inputs[0]) {
+            if (plan->chain[k] < channels) plan->chain[k] = channels;
+            if (k == 0 || net->layers[k].kind != HS_LAYER_CONCAT) break;
+        }
+    }
+}
+
 void hs_store_plan_free(hs_store_plan *plan)
 {
-    free(plan->act); /* one allocation holds all four */
+    free(plan->act); /* one allocation holds them all */
     *plan = (hs_store_plan){0};
 }

@@ -16,6 +16,10 @@
  * conv's, whose pre-activation no backward needs: the activation's
  * backward reads its own output instead (net.c), so only activations whose
  * output is positive where their input is (slope ≥ 0) are fused.
+ * Without keep, for one image, a dense block's convs may also share the
+ * Winograd transforms of their inputs (engine.h's hs_conv_reuse): each
+ * concat begins with its first input's channels, so the transform of x
+ * serves cat(x, y1), whose own serves cat(x, y1, y2), and so on.
  */
 #ifndef HS_NET_PLAN_H
 #define HS_NET_PLAN_H
@@ -27,6 +31,7 @@ typedef struct hs_store_plan {
     int *by_conv;  /* [count] for that activation: its conv (it does nothing itself), else -1 */
     int *home;     /* [count] the concat whose buffer holds this output, else -1 */
     int *channel0; /* [count] this output's first channel there */
+    int *chain;    /* [count] see hs_store_plan_chains; else 0 */
 } hs_store_plan;
 
 /* The plan for layers 1..last of a batch of `batch` images; `wanted`
@@ -34,6 +39,14 @@ typedef struct hs_store_plan {
  * own buffers; keep: a backward follows. */
 hs_status hs_store_plan_make(const hs_net *net, int last, int keep, int batch,
                              const unsigned char *wanted, hs_store_plan *plan);
+/* For a forward without keep of one image, shapes[count] its layers'
+ * shapes (hs_net_shapes): the chains of concats that begin with one another
+ * (a concat's first input, that one's first input, ...) and that a conv
+ * reads which would keep its Winograd transforms (the layer table's
+ * reuse_bytes): each layer in a chain gets in chain[] the most channels of
+ * the concats beginning with it that such a conv reads. */
+void hs_store_plan_chains(const hs_net *net, const hs_tensor *shapes, int last,
+                          hs_store_plan *plan);
 void hs_store_plan_free(hs_store_plan *plan);
 
 #endif

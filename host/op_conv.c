@@ -89,12 +89,20 @@ static hs_status implicit_conv(hs_tensor *out, int channel0, const hs_tensor *in
 hs_status hs_conv2d_forward(hs_tensor *out, const hs_tensor *in, const hs_tensor *weight,
                             const hs_tensor *bias, hs_conv_params p)
 {
-    return hs_conv2d_forward_into(out, 0, in, weight, bias, p, NULL);
+    return hs_conv2d_forward_into(out, 0, in, weight, bias, p, NULL, NULL);
+}
+
+size_t hs_conv2d_reuse_bytes(const hs_context *ctx, int ic, int h, int w, int oc, int kh, int kw,
+                             hs_conv_params p, int capacity)
+{
+    int m = hs_conv_algorithm_tile(hs_conv_algorithm_for(ctx, ic, oc, h, w, kh, kw, p));
+    return m ? hs_winograd_reuse_bytes(ctx, m, capacity, ic, oc, h, w, p.pad_h, p.pad_w) : 0;
 }
 
 hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *in,
                                  const hs_tensor *weight, const hs_tensor *bias,
-                                 hs_conv_params p, const hs_activation *act)
+                                 hs_conv_params p, const hs_activation *act,
+                                 hs_conv_reuse *reuse)
 {
     hs_context *ctx = in->ctx;
     conv_geometry g;
@@ -109,7 +117,9 @@ hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *
     const hs_epilogue *epilogue = bias || act ? &ep : NULL;
     hs_conv_algorithm a = hs_conv_algorithm_for(ctx, g.ic, g.oc, g.h, g.w, g.kh, g.kw, p);
     int m = hs_conv_algorithm_tile(a);
-    if (m) return hs_winograd_conv(out, channel0, in, weight, 0, epilogue, m, p.pad_h, p.pad_w);
+    if (m)
+        return hs_winograd_conv(out, channel0, in, weight, 0, epilogue, m, p.pad_h, p.pad_w,
+                                reuse);
     if (a == HS_CONV_IMPLICIT) {
         int done = 0;
         HS_TRY(implicit_conv(out, channel0, in, weight->buf, &g, p, epilogue, &done));
@@ -200,7 +210,8 @@ hs_status hs_conv2d_backward(hs_tensor *din, hs_tensor *dweight, hs_tensor *dbia
         int m = hs_conv_algorithm_tile(
             hs_conv_algorithm_for(ctx, g.oc, g.ic, g.oh, g.ow, 3, 3, back));
         if (m) {
-            HS_TRY(hs_winograd_conv(din, 0, dout, weight, 1, NULL, m, back.pad_h, back.pad_w));
+            HS_TRY(hs_winograd_conv(din, 0, dout, weight, 1, NULL, m, back.pad_h, back.pad_w,
+                                    NULL));
             din = NULL;
         }
     }

@@ -17,6 +17,13 @@
  * which took 25-30% less time on PoCL's CPU device than a² regions a
  * whole matrix apart.
  *
+ * A dense block's convs read growing concats of the same channels: given
+ * an hs_conv_reuse (engine.h), V goes to a buffer of its own that outlives
+ * the call, and the next conv on a longer input transforms only the
+ * channels past those it holds (V's rows for channels 0..k-1 are the same
+ * whatever follows them). Only for one image whose output is one band:
+ * V is then the whole image's, not a band's.
+ *
  * The backward-input pass of a 3×3 stride-1 conv with padding p is itself a
  * 3×3 stride-1 conv: of dout, with padding 2 - p and the weights transposed
  * and turned by 180° (`flip`). The turn is Gk's (its columns reversed); the
@@ -66,14 +73,35 @@ int hs_winograd_fits(const hs_context *ctx, int m, int in_channels, int out_chan
     return plan_of(&pl, ctx, m, in_channels, out_channels, h, w, pad_h, pad_w);
 }
 
+/* V's floats for `channels` channels of the whole output, when it is one
+ * band and V within the scratch limit; else 0: no reuse. */
+static size_t reuse_floats(const hs_context *ctx, const wino_plan *pl, int channels)
+{
+    if ((size_t)pl->band_tiles * pl->m < (size_t)pl->oh) return 0;
+    size_t floats = (size_t)pl->a2 * channels * pl->band_tiles * pl->tiles_x;
+    return floats * sizeof(float) <= ctx->scratch_limit ? floats : 0;
+}
+
+size_t hs_winograd_reuse_bytes(const hs_context *ctx, int m, int capacity, int in_channels,
+                               int out_channels, int h, int w, int pad_h, int pad_w)
+{
+    wino_plan pl;
+    if (!plan_of(&pl, ctx, m, in_channels, out_channels, h, w, pad_h, pad_w)) return 0;
+    return reuse_floats(ctx, &pl, capacity > in_channels ? capacity : in_channels) *
+           sizeof(float);
+}
+
+/* Where V goes: buf from offset off (rows a²·P apart), its first `known`
+ * channels already transformed; and M, in the scratch from m_off. */
+typedef struct wino_v { cl_mem buf; size_t off, m_off; int known; } wino_v;
+
 /* One band: output rows oy0 .. oy0+rows-1 of image b. */
-static hs_status band(hs_context *ctx, const wino_plan *pl, cl_mem scratch, int flip,
-                      hs_tensor *out, int channel0, const hs_tensor *in, const hs_epilogue *ep,
-                      int b, int oy0, int rows)
+static hs_status band(hs_context *ctx, const wino_plan *pl, cl_mem scratch, const wino_v *v,
+                      int flip, hs_tensor *out, int channel0, const hs_tensor *in,
+                      const hs_epilogue *ep, int b, int oy0, int rows)
 {
     int m = pl->m;
     int p = (rows + m - 1) / m * pl->tiles_x;
-    size_t v_off = pl->u_floats, m_off = v_off + (size_t)pl->a2 * pl->q * p;
     size_t groups = (size_t)p / 8; /* tiles_x is a multiple of 8 */
     /* A work-group of neighbouring tiles of one channel, 16 where the kernels
      * take that many: the default 16x16, 16 channels, took 15-30% longer on
@@ -84,29 +112,54 @@ static hs_status band(hs_context *ctx, const wino_plan *pl, cl_mem scratch, int 
     size_t limit_out = hs_kernel_group_limit(ctx, output);
     if (limit_out < limit) limit = limit_out;
     const size_t group[2] = {limit < 16 ? limit : 16, 1};
-    HS_TRY(hs_launch(ctx, input, 2,
-                     (size_t[]){groups, (size_t)pl->q}, group, ARG_MEM(scratch), ARG_INT(v_off),
-                     ARG_MEM(in->buf), ARG_INT((size_t)b * pl->q * pl->h * pl->w), ARG_INT(pl->q),
-                     ARG_INT(pl->h), ARG_INT(pl->w), ARG_INT(pl->pad_w), ARG_INT(oy0 - pl->pad_h),
-                     ARG_INT(pl->tiles_x), ARG_INT(p), ARG_END));
+    size_t plane = (size_t)pl->h * pl->w;
+    if (v->known < pl->q)
+        HS_TRY(hs_launch(ctx, input, 2, (size_t[]){groups, (size_t)(pl->q - v->known)}, group,
+                         ARG_MEM(v->buf), ARG_INT(v->off + (size_t)v->known * pl->a2 * p),
+                         ARG_MEM(in->buf), ARG_INT(((size_t)b * pl->q + v->known) * plane),
+                         ARG_INT(pl->q - v->known), ARG_INT(pl->h), ARG_INT(pl->w),
+                         ARG_INT(pl->pad_w), ARG_INT(oy0 - pl->pad_h), ARG_INT(pl->tiles_x),
+                         ARG_INT(p), ARG_END));
     hs_matrix u = {scratch, 0, (size_t)(flip ? pl->r : pl->q), flip};
-    hs_matrix v = {scratch, v_off, (size_t)pl->a2 * p, 0};
-    hs_matrix mt = {scratch, m_off, (size_t)pl->a2 * p, 0};
+    hs_matrix vt = {v->buf, v->off, (size_t)pl->a2 * p, 0};
+    hs_matrix mt = {scratch, v->m_off, (size_t)pl->a2 * p, 0};
     HS_TRY(hs_gemm_batched(ctx, (size_t)pl->a2, pl->r, p, pl->q, 1.0f, u, (size_t)pl->r * pl->q,
-                           v, (size_t)p, 0.0f, mt, (size_t)p));
+                           vt, (size_t)p, 0.0f, mt, (size_t)p));
     return hs_launch(ctx, output, 2,
                      (size_t[]){groups, (size_t)pl->r}, group, ARG_MEM(out->buf),
                      ARG_INT(((size_t)b * out->c + channel0) * pl->oh * pl->ow), ARG_MEM(scratch),
-                     ARG_INT(m_off), ARG_MEM(ep && ep->bias ? ep->bias : scratch),
+                     ARG_INT(v->m_off), ARG_MEM(ep && ep->bias ? ep->bias : scratch),
                      ARG_INT(ep && ep->bias), ARG_INT(ep && ep->rectify),
                      ARG_FLOAT(ep ? ep->slope : 0.0f), ARG_INT(pl->r), ARG_INT(pl->oh),
                      ARG_INT(pl->ow), ARG_INT(oy0), ARG_INT(rows), ARG_INT(pl->tiles_x), ARG_INT(p),
                      ARG_END);
 }
 
+/* The reuse buffer for this conv, taken anew when missing or too small;
+ * *known: the input channels it holds already (0 for another geometry).
+ * It holds none until the call ends well. */
+static hs_status reuse_take(hs_context *ctx, const wino_plan *pl, hs_conv_reuse *reuse,
+                            size_t bytes, int *known)
+{
+    int same = reuse->m == pl->m && reuse->h == pl->h && reuse->w == pl->w &&
+               reuse->pad_h == pl->pad_h && reuse->pad_w == pl->pad_w;
+    *known = same && reuse->channels <= pl->q ? reuse->channels : 0;
+    reuse->channels = 0;
+    if (reuse->v && reuse->bytes < bytes) {
+        hs_pool_give(ctx, reuse->v, reuse->bytes);
+        reuse->v = NULL;
+        *known = 0;
+    }
+    if (!reuse->v) {
+        HS_TRY(hs_pool_take(ctx, bytes, &reuse->v));
+        reuse->bytes = bytes;
+    }
+    return HS_OK;
+}
+
 hs_status hs_winograd_conv(hs_tensor *out, int channel0, const hs_tensor *in,
                            const hs_tensor *weight, int flip, const hs_epilogue *ep, int m,
-                           int pad_h, int pad_w)
+                           int pad_h, int pad_w, hs_conv_reuse *reuse)
 {
     hs_context *ctx = in->ctx;
     int channels = flip ? weight->c : weight->n;
@@ -118,9 +171,20 @@ hs_status hs_winograd_conv(hs_tensor *out, int channel0, const hs_tensor *in,
                        m, m, in->c, in->h, in->w, channel0, out->c, out->h, out->w);
     int band_rows = pl.band_tiles * m;
     size_t p_max = (size_t)pl.band_tiles * pl.tiles_x;
+    size_t v_floats = (size_t)pl.a2 * pl.q * p_max, m_floats = (size_t)pl.a2 * pl.r * p_max;
+    size_t reuse_bytes = 0;
+    int known = 0;
+    if (reuse && !flip && in->n == 1)
+        reuse_bytes = reuse_floats(ctx, &pl, reuse->capacity > pl.q ? reuse->capacity : pl.q) *
+                      sizeof(float);
+    if (reuse_bytes) {
+        HS_TRY(reuse_take(ctx, &pl, reuse, reuse_bytes, &known));
+        v_floats = 0; /* V is not in the scratch */
+    }
     cl_mem scratch;
-    HS_TRY(hs_scratch(ctx, (pl.u_floats + (size_t)pl.a2 * (pl.q + pl.r) * p_max) * sizeof(float),
-                      &scratch));
+    HS_TRY(hs_scratch(ctx, (pl.u_floats + v_floats + m_floats) * sizeof(float), &scratch));
+    wino_v v = {scratch, pl.u_floats, pl.u_floats + v_floats, 0};
+    if (reuse_bytes) v = (wino_v){reuse->v, 0, pl.u_floats, known};
     size_t taps = (size_t)pl.r * pl.q, gk = (size_t)pl.a2 * taps; /* Gk's offset */
     HS_TRY(hs_launch_1d(ctx, m == 4 ? "winograd_weight_matrix_f4" : "winograd_weight_matrix_f2",
                         9, ARG_MEM(scratch), ARG_INT(gk), ARG_INT(flip), ARG_END));
@@ -129,7 +193,10 @@ hs_status hs_winograd_conv(hs_tensor *out, int channel0, const hs_tensor *in,
     for (int b = 0; b < in->n; b++)
         for (int oy0 = 0; oy0 < pl.oh; oy0 += band_rows) {
             int rows = pl.oh - oy0 < band_rows ? pl.oh - oy0 : band_rows;
-            HS_TRY(band(ctx, &pl, scratch, flip, out, channel0, in, ep, b, oy0, rows));
+            HS_TRY(band(ctx, &pl, scratch, &v, flip, out, channel0, in, ep, b, oy0, rows));
         }
+    if (reuse_bytes)
+        *reuse = (hs_conv_reuse){reuse->capacity, pl.q, m, pl.h, pl.w, pl.pad_h, pl.pad_w,
+                                 reuse->v, reuse->bytes};
     return HS_OK;
 }

@@ -195,7 +195,7 @@ START_TEST(conv_forward_into)
     hs_tensor tb = upload(bias, 1, c->oc, 1, 1), tout = poisoned(c->n, channels, oh, ow);
     size_t keep = limit_scratch(c, ow);
     HS_CHECK(hs_conv2d_forward_into(&tout, channel0, &tin, &tw, c->bias ? &tb : NULL,
-                                    (hs_conv_params){c->stride, c->pad, c->pad}, &act));
+                                    (hs_conv_params){c->stride, c->pad, c->pad}, &act, NULL));
     test_ctx->scratch_limit = keep;
     float *got = download(&tout), *slice = host_floats(nout);
     for (int b = 0; b < c->n; b++)

@@ -5,8 +5,12 @@
  * without keep (activations fused, concats filled in place) equals the
  * double-precision references (layer_reference.c) at odd sizes, for one image
  * and two, with an intermediate output wanted (kept out of the plan) and
- * without.
+ * without, and by Winograd's convs. These keep their transforms along the
+ * chains of concats (hs_conv_reuse): on two dense blocks of the same shapes,
+ * whose buffers the second block and a second forward recycle, the output
+ * is the references' and, bit for bit, the forward's that keeps nothing.
  */
+#include "engine.h"
 #include "harness.h"
 #include "layer_reference.h"
 #include "net_plan.h"
@@ -106,10 +110,24 @@ START_TEST(plan_places)
 }
 END_TEST
 
-/* _i: 0 one image, 1 two, 2 one image with a1 and cat2 wanted. */
+static void teardown(void)
+{
+    if (test_ctx) test_ctx->conv_force = -1;
+}
+
+/* The Winograd algorithm of loop index i, forced until the teardown. */
+static int force_winograd(int i)
+{
+    test_ctx->conv_force = i % 2 ? HS_CONV_WINOGRAD4 : HS_CONV_WINOGRAD2;
+    return hs_conv_algorithm_tile(test_ctx->conv_force);
+}
+
+/* _i: 0 one image, 1 two, 2 one image with a1 and cat2 wanted; 3 and 4 one
+ * image by Winograd F(2x2) and F(4x4). */
 START_TEST(planned_forward)
 {
     test_setup();
+    if (_i >= 3) force_winograd(_i);
     test_net t;
     build_dense(&t);
     hs_net *net = &t.net;
@@ -148,10 +166,108 @@ START_TEST(planned_forward)
 }
 END_TEST
 
+static const test_tensor block_tensors[] = {
+    {"c0.weight", 4, {4, 3, 3, 3}}, {"c0.bias", 1, {4}}, {"c1.weight", 4, {2, 4, 3, 3}},
+    {"c1.bias", 1, {2}},            {"c2.weight", 4, {3, 6, 3, 3}}, {"c2.bias", 1, {3}},
+    {"c3.weight", 4, {4, 9, 1, 1}}, {"c3.bias", 1, {4}}, {"c4.weight", 4, {2, 4, 1, 1}},
+    {"c4.bias", 1, {2}},            {"c5.weight", 4, {3, 6, 3, 3}}, {"c5.bias", 1, {3}},
+    {"c6.weight", 4, {3, 9, 1, 1}}, {"c6.bias", 1, {3}},
+};
+
+/* cat2 = [[h, ReLU(ca(h))], LeakyReLU(cb(cat1))], as net_sr.c's dense
+ * layers, ca k×k; its index. */
+static int dense_block(hs_net_builder *b, int h, const char *ca, int k, const char *cb)
+{
+    int a = hs_build_relu(b, ca, hs_build_conv(b, ca, h, 2, k, 1, k / 2));
+    int cat1 = hs_build_concat(b, ca, (const int[]){h, a}, 2);
+    int c = hs_build_leaky_relu(b, cb, hs_build_conv(b, cb, cat1, 3, 3, 1, 1), 0.2f);
+    return hs_build_concat(b, cb, (const int[]){cat1, c}, 2);
+}
+
+/* x -> c0 -> r0 (ReLU); h = r0 + c3(block(r0)); out = c6(block(h)), c3 and
+ * c6 1×1 (as rdn's LFF): two blocks of the same shapes, the second's first
+ * conv 1×1. The transforms of block 1's first concat are then the last ones
+ * kept when block 2's first concat, of as many channels, is read: kept for
+ * it, they would be wrong. */
+static void build_blocks(test_weights *w, hs_net *net, int *chain)
+{
+    hs_net_builder b = test_net_start(w, net, "dense-blocks", block_tensors,
+                                      (int)(sizeof block_tensors / sizeof block_tensors[0]), 950);
+    int x = hs_build_input(&b, 3);
+    int r0 = hs_build_relu(&b, "r0", hs_build_conv(&b, "c0", x, 4, 3, 1, 1));
+    int cat = dense_block(&b, r0, "c1", 3, "c2");
+    int h = hs_build_add(&b, "h", r0, 1.0f, hs_build_conv(&b, "c3", cat, 4, 1, 1, 0), 1.0f);
+    chain[0] = r0;
+    chain[1] = cat;
+    chain[2] = h;
+    chain[3] = dense_block(&b, h, "c4", 1, "c5");
+    hs_build_conv(&b, "c6", chain[3], 3, 1, 1, 0);
+    ck_assert_msg(b.status == HS_OK, "building: %s", hs_last_error());
+}
+
+/* _i: Winograd F(2x2), F(4x4). Two images one after the other in one context. */
+START_TEST(chained_transforms)
+{
+    test_setup();
+    int m = force_winograd(_i);
+    test_weights w;
+    hs_net net;
+    int chain[4];
+    build_blocks(&w, &net, chain);
+    int last = net.count - 1;
+    hs_tensor *shapes = calloc((size_t)net.count, sizeof *shapes);
+    ck_assert_ptr_nonnull(shapes);
+    HS_CHECK(hs_net_shapes(&net, H, W, shapes));
+    hs_store_plan p;
+    HS_CHECK(hs_store_plan_make(&net, last, 0, 1, NULL, &p));
+    hs_store_plan_chains(&net, shapes, last, &p);
+    /* each block's input and its two concats (the first 3 layers before the
+     * second): to the largest a 3×3 conv reads, 6 channels */
+    int in_chains[] = {chain[0], chain[1] - 3, chain[1], chain[2], chain[3] - 3, chain[3]};
+    int expected[] = {6, 6, 0, 6, 6, 0};
+    for (int k = 0; k < 6; k++)
+        ck_assert_msg(p.chain[in_chains[k]] == expected[k], "layer '%s' chain %d, not %d",
+                      net.layers[in_chains[k]].name, p.chain[in_chains[k]], expected[k]);
+    hs_store_plan_free(&p);
+    free(shapes);
+
+    for (int image = 0; image < 2; image++) {
+        size_t count = (size_t)3 * H * W;
+        float *x = host_floats(count);
+        fill_random(x, count, 61 + image, -1, 1);
+        double *xd = to_doubles(x, count);
+        ref_tensor *want = calloc((size_t)net.count, sizeof *want);
+        hs_tensor *acts = calloc((size_t)net.count, sizeof *acts);
+        hs_tensor *kept = calloc((size_t)net.count, sizeof *kept);
+        ck_assert(want && acts && kept);
+        want[0] = ref_alloc(1, 3, H, W);
+        memcpy(want[0].data, xd, count * sizeof *xd);
+        test_net_reference(&w, &net, want);
+        hs_tensor input = upload(x, 1, 3, H, W);
+        HS_CHECK(hs_net_forward(&net, &input, last, 0, NULL, acts));
+        HS_CHECK(hs_net_forward(&net, &input, last, 1, NULL, kept));
+        float *got = download(&acts[last]), *plain = download(&kept[last]);
+        char what[96];
+        snprintf(what, sizeof what, "two dense blocks by F(%dx%d,3x3), image %d", m, m, image);
+        assert_close(what, got, want[last].data, ref_count(&want[last]), 1e-5);
+        ck_assert_msg(memcmp(got, plain, ref_count(&want[last]) * sizeof *got) == 0,
+                      "%s: not bit for bit the forward that keeps every output", what);
+        hs_net_release(&net, acts);
+        hs_net_release(&net, kept);
+        hs_tensor_free(&input);
+        for (int i = 0; i < net.count; i++) ref_free(&want[i]);
+        free(want); free(acts); free(kept); free(x); free(xd); free(got); free(plain);
+    }
+    test_net_free(&w, &net);
+}
+END_TEST
+
 void add_net_plan_tests(Suite *s)
 {
     TCase *tc = tcase_create("net_plan");
+    tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, plan_places);
-    tcase_add_loop_test(tc, planned_forward, 0, 3);
+    tcase_add_loop_test(tc, planned_forward, 0, 5);
+    tcase_add_loop_test(tc, chained_transforms, 0, 2);
     suite_add_tcase(s, tc);
 }

@@ -3,7 +3,8 @@
  * hs_conv2d_backward: forward (into a channel slice, with and without an
  * activation) and backward-input against a double-precision C reference,
  * the backward-input against finite differences; every case through both
- * tile sizes and both GEMM implementations. */
+ * tile sizes and both GEMM implementations. Transforms kept from one conv
+ * for the next (hs_conv_reuse): used exactly where they apply. */
 #include "engine.h"
 #include "harness.h"
 #include "layer_reference.h"
@@ -131,7 +132,7 @@ START_TEST(winograd_forward)
     limit_scratch(&r, c->ic, c->oc, ow);
     HS_CHECK(hs_conv2d_forward_into(&tout, channel0, &tin, &tw, c->bias ? &tb : NULL,
                                     (hs_conv_params){1, c->pad, c->pad},
-                                    index % 2 ? &act : NULL));
+                                    index % 2 ? &act : NULL, NULL));
     float *got = download(&tout), *slice = host_floats(nout);
     for (int b = 0; b < c->n; b++)
         for (int ch = 0; ch < channels; ch++) {
@@ -194,11 +195,108 @@ START_TEST(winograd_backward_input)
 }
 END_TEST
 
+/* out (1, oc, h, w) = in (1, ic, h, w) * wt, 3×3, padding 1, through
+ * hs_conv2d_forward_into with `reuse`; downloaded. */
+static float *conv_same(const hs_tensor *in, const hs_tensor *wt, hs_conv_reuse *reuse)
+{
+    hs_tensor out = poisoned(1, wt->n, in->h, in->w);
+    HS_CHECK(hs_conv2d_forward_into(&out, 0, in, wt, NULL, (hs_conv_params){1, 1, 1}, NULL,
+                                    reuse));
+    float *got = download(&out);
+    hs_tensor_free(&out);
+    return got;
+}
+
+static void assert_same(const char *what, const float *got, const float *want, size_t n)
+{
+    ck_assert_msg(memcmp(got, want, n * sizeof *got) == 0, "%s: not bit for bit the same",
+                  with_gemm(what));
+}
+
+/* A dense chain's transforms kept (hs_conv_reuse): a conv on x (5 channels)
+ * keeps V; one on cat(x, y) (8 channels) transforms y's alone and gives
+ * what it gives without reuse, bit for bit. The caller vouches for the
+ * channels held: V claimed for other data is used as it is (here, x's V for
+ * another x: the first result again). Nothing is reused for another
+ * geometry, and V is not kept when the output takes more than one band. */
+START_TEST(winograd_reuse)
+{
+    enum { X = 5, Y = 3, C = X + Y, H = 9, W = 11, OA = 4, OB = 6 };
+    test_setup();
+    hs_conv_algorithm a = (_i / TEST_GEMMS) % ALGORITHMS ? HS_CONV_WINOGRAD4 : HS_CONV_WINOGRAD2;
+    int m = hs_conv_algorithm_tile(a);
+    test_use_gemm(_i % TEST_GEMMS);
+    test_ctx->conv_force = a;
+    char what[64];
+    size_t plane = (size_t)H * W;
+    float *cat = host_floats(C * plane), *other = host_floats(C * plane);
+    float *wa = host_floats(OA * X * 9), *wb = host_floats(OB * C * 9);
+    fill_random(cat, C * plane, 41, -1, 1);
+    memcpy(other, cat, C * plane * sizeof *cat);
+    fill_random(other, X * plane, 42, -1, 1); /* another x, the same y */
+    fill_random(wa, OA * X * 9, 43, -0.5f, 0.5f);
+    fill_random(wb, OB * C * 9, 44, -0.5f, 0.5f);
+    hs_tensor tx = upload(cat, 1, X, H, W), tcat = upload(cat, 1, C, H, W);
+    hs_tensor tother = upload(other, 1, C, H, W), tshort = upload(cat, 1, C, H - 2, W);
+    hs_tensor twa = upload(wa, OA, X, 3, 3), twb = upload(wb, OB, C, 3, 3);
+
+    hs_conv_reuse reuse = {.capacity = C};
+    float *on_x = conv_same(&tx, &twa, &reuse);
+    ck_assert_int_eq(reuse.channels, X);
+    ck_assert_ptr_nonnull(reuse.v);
+    wino_case ref_case = {1, X, H, W, OA, 1, 0, 0, 0};
+    double *xin = to_doubles(cat, C * plane), *xwa = to_doubles(wa, OA * X * 9);
+    double *want = host_doubles(OA * plane);
+    conv3x3_ref(&ref_case, xin, xwa, NULL, want);
+    snprintf(what, sizeof what, "winograd F(%dx%d,3x3) keeping V", m, m);
+    assert_close(with_gemm(what), on_x, want, OA * plane, 1e-5);
+
+    float *extended = conv_same(&tcat, &twb, &reuse), *fresh = conv_same(&tcat, &twb, NULL);
+    ck_assert_int_eq(reuse.channels, C);
+    snprintf(what, sizeof what, "winograd F(%dx%d,3x3) extending V", m, m);
+    assert_same(what, extended, fresh, OB * plane);
+
+    reuse.channels = X; /* vouched for wrongly: x's V serves the other x */
+    float *stale = conv_same(&tother, &twb, &reuse), *right = conv_same(&tother, &twb, NULL);
+    snprintf(what, sizeof what, "winograd F(%dx%d,3x3) with V held", m, m);
+    assert_same(what, stale, fresh, OB * plane);
+    ck_assert_msg(memcmp(right, fresh, OB * plane * sizeof *right) != 0, "%s", what);
+
+    /* another geometry: V held, all recomputed */
+    float *shorter = conv_same(&tshort, &twb, &reuse);
+    float *short_fresh = conv_same(&tshort, &twb, NULL);
+    snprintf(what, sizeof what, "winograd F(%dx%d,3x3) V of another size", m, m);
+    assert_same(what, shorter, short_fresh, OB * (plane - 2 * W));
+    ck_assert_int_eq(reuse.h, H - 2);
+
+    /* banded: V neither used nor kept */
+    kept_limit = test_ctx->scratch_limit;
+    size_t a2 = (size_t)(m + 2) * (m + 2), tiles_x = ((size_t)(W + m - 1) / m + 7) / 8 * 8;
+    test_ctx->scratch_limit = (a2 * (C * OB + 9) + a2 * (C + OB) * tiles_x) * sizeof(float);
+    hs_conv_reuse before = reuse;
+    reuse.channels = X; /* wrong again, but never read */
+    float *banded = conv_same(&tother, &twb, &reuse);
+    double *right_d = to_doubles(right, OB * plane);
+    snprintf(what, sizeof what, "winograd F(%dx%d,3x3) banded", m, m);
+    assert_close(with_gemm(what), banded, right_d, OB * plane, 1e-6);
+    ck_assert_int_eq(reuse.channels, X);
+    ck_assert_int_eq(reuse.h, before.h);
+
+    hs_pool_give(test_ctx, reuse.v, reuse.bytes);
+    free(cat); free(other); free(wa); free(wb); free(on_x); free(xin); free(xwa); free(want);
+    free(extended); free(fresh); free(stale); free(right); free(shorter); free(short_fresh);
+    free(banded); free(right_d);
+    hs_tensor_free(&tx); hs_tensor_free(&tcat); hs_tensor_free(&tother); hs_tensor_free(&tshort);
+    hs_tensor_free(&twa); hs_tensor_free(&twb);
+}
+END_TEST
+
 void add_winograd_tests(Suite *s)
 {
     TCase *tc = tcase_create("winograd");
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_loop_test(tc, winograd_forward, 0, CASES * ALGORITHMS * TEST_GEMMS);
     tcase_add_loop_test(tc, winograd_backward_input, 0, CASES * ALGORITHMS * TEST_GEMMS);
+    tcase_add_loop_test(tc, winograd_reuse, 0, ALGORITHMS * TEST_GEMMS);
     suite_add_tcase(s, tc);
 }
