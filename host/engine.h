@@ -292,6 +292,10 @@ hs_status hs_epilogue_pass(hs_context *ctx, cl_mem buf, size_t offset, size_t ld
  * x in channels x 3 x 3). */
 int hs_winograd_fits(const hs_context *ctx, int m, int in_channels, int out_channels, int h,
                      int w, int pad_h, int pad_w);
+/* The scratch bytes of such a conv whose output is out_w wide, run in bands
+ * of band_tiles rows of tiles. */
+size_t hs_winograd_scratch_bytes(const hs_context *ctx, int m, int in_channels,
+                                 int out_channels, int out_w, int band_tiles);
 hs_status hs_winograd_conv(hs_tensor *out, int channel0, const hs_tensor *in,
                            const hs_tensor *weight, int flip, const hs_epilogue *ep, int m,
                            int pad_h, int pad_w, hs_conv_reuse *reuse);
@@ -323,6 +327,15 @@ int hs_gemm_kernel_handles_batch(size_t count, size_t m, size_t n, size_t k, hs_
 hs_status hs_gemm_kernel_batched(hs_context *ctx, size_t count, size_t m, size_t n, size_t k,
                                  float alpha, hs_matrix a, size_t a_step, hs_matrix b,
                                  size_t b_step, float beta, hs_matrix c, size_t c_step);
+/* The same batch with every op(A) already copied as the kernel reads it,
+ * at offset 0 of packed_a: element (i, j) of product t at
+ * packed_a[((t*tiles + i/mr)*k + j)*mr + i%mr], tiles = ceil(m / mr), mr =
+ * ctx->gemm_block.mr, zero past row m (cl/gemm.cl, gemm_pack_x; Winograd's
+ * transformed weights, cl/winograd.cl). For sizes hs_gemm_kernel_handles_batch
+ * takes. */
+hs_status hs_gemm_kernel_batched_packed(hs_context *ctx, size_t count, size_t m, size_t n,
+                                        size_t k, float alpha, cl_mem packed_a, hs_matrix b,
+                                        size_t b_step, float beta, hs_matrix c, size_t c_step);
 /* A conv forward as one implicit GEMM of our kernel (cl/gemm.cl,
  * gemm_conv_tiles): channels channel0 .. channel0+oc-1 of each image of out
  * (batch x out_channels x oh x ow) = weight (oc x c*kh*kw) · col, col the

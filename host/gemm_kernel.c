@@ -161,15 +161,15 @@ static int y_is_xt(const hs_context *ctx, size_t m, size_t n, hs_matrix a, hs_ma
            a.ld == b.ld && bt->a_step == bt->b_step && nr % (size_t)ctx->gemm_block.mr == 0;
 }
 
-/* One chunk of K, steps k0 .. k0+kc-1; beta applies to the first only, the
- * epilogue (NULL: none) to the last only; with `lower`, the tiles wholly
- * above C's diagonal are skipped; xt: Y is X's transpose (y_is_xt). */
-static hs_status run_chunk(hs_context *ctx, const operand_x *x, hs_matrix b, size_t n, int xt,
-                           hs_matrix c, const batch *bt, size_t k0, size_t kc, float alpha,
-                           float beta, int lower, const hs_epilogue *ep)
+/* gemm_tiles over steps k0 .. k0+kc-1 of K, X's tiles of those steps
+ * already in `packed` (as gemm_pack_x lays them out); with `lower`, the
+ * tiles wholly above C's diagonal are skipped; xt: Y is X's transpose
+ * (y_is_xt); the epilogue NULL for none. */
+static hs_status launch_tiles(hs_context *ctx, cl_mem packed, const operand_x *x, hs_matrix b,
+                              size_t n, int xt, hs_matrix c, const batch *bt, size_t k0,
+                              size_t kc, float alpha, float beta, int lower,
+                              const hs_epilogue *ep)
 {
-    cl_mem packed;
-    HS_TRY(pack_chunk(ctx, x, bt, k0, kc, &packed));
     size_t y_rs = b.trans ? 1 : b.ld, y_cs = b.trans ? b.ld : 1;
     size_t panels = panels_of(ctx, n);
     size_t local[3] = {group_size(ctx, x->tiles, panels * bt->count), 1, 1};
@@ -184,6 +184,17 @@ static hs_status run_chunk(hs_context *ctx, const operand_x *x, hs_matrix b, siz
                      ARG_INT(lower), ARG_INT(xt), ARG_MEM(bias), ARG_INT(ep && ep->bias),
                      ARG_INT(ep && ep->rectify), ARG_FLOAT(ep ? ep->slope : 0.0f),
                      ARG_INT(bt->b_step), ARG_INT(bt->c_step), ARG_END);
+}
+
+/* One chunk of K, steps k0 .. k0+kc-1, X copied first; beta applies to the
+ * first chunk only, the epilogue to the last only (launch_tiles). */
+static hs_status run_chunk(hs_context *ctx, const operand_x *x, hs_matrix b, size_t n, int xt,
+                           hs_matrix c, const batch *bt, size_t k0, size_t kc, float alpha,
+                           float beta, int lower, const hs_epilogue *ep)
+{
+    cl_mem packed;
+    HS_TRY(pack_chunk(ctx, x, bt, k0, kc, &packed));
+    return launch_tiles(ctx, packed, x, b, n, xt, c, bt, k0, kc, alpha, beta, lower, ep);
 }
 
 /* The last element of a rows x cols matrix, and its strides, fit in an int
@@ -264,6 +275,17 @@ hs_status hs_gemm_kernel_batched(hs_context *ctx, size_t count, size_t m, size_t
 {
     batch bt = {count, a_step, b_step, c_step};
     return gemm_in_chunks(ctx, m, n, k, alpha, a, b, beta, c, 0, NULL, &bt);
+}
+
+hs_status hs_gemm_kernel_batched_packed(hs_context *ctx, size_t count, size_t m, size_t n,
+                                        size_t k, float alpha, cl_mem packed_a, hs_matrix b,
+                                        size_t b_step, float beta, hs_matrix c, size_t c_step)
+{
+    if (m == 0 || n == 0 || count == 0) return HS_OK;
+    batch bt = {count, 0, b_step, c_step};
+    size_t mr = (size_t)ctx->gemm_block.mr;
+    operand_x x = {.rows = m, .tiles = (m + mr - 1) / mr}; /* its copy is packed_a */
+    return launch_tiles(ctx, packed_a, &x, b, n, 0, c, &bt, 0, k, alpha, beta, 0, NULL);
 }
 
 /* One chunk of K of an implicit-GEMM conv, as run_chunk: every image at

@@ -3,8 +3,12 @@
  * from (m+2)×(m+2) input pixels, a = m + 2. op_conv.c calls it for the
  * layer shapes host/conv_algorithm.c picks it for.
  *
- * Once per call, the transformed weights, all a² positions by one GEMM:
- *   U (a² x R·Q) = Gk (a² x 9) · gᵀ (9 x R·Q), U[t] (R x Q) its row t,
+ * Once per call, the transformed weights U[t] (R x Q) of all a² positions:
+ * for our GEMM kernel, written by one kernel as that kernel's copy of its
+ * X (winograd_pack_weights), which spares the copy (gemm_pack_x) and a
+ * pass over U: VGG19's weights are 20M floats, U 80M for F(4×4,3×3); for
+ * CLBlast, by one GEMM,
+ *   U (a² x R·Q) = Gk (a² x 9) · gᵀ (9 x R·Q), U[t] its row t,
  * with g the weights as an (R·Q x 9) matrix and Gk the transform as a
  * matrix (cl/winograd.cl). Then per image and band of output rows (a
  * multiple of m, as tall as the scratch limit allows beside U):
@@ -39,8 +43,26 @@ typedef struct wino_plan {
     int pad_h, pad_w;
     int tiles_x;         /* tiles a row of tiles: across the output, rounded up to 8 */
     int band_tiles;      /* rows of tiles per band */
-    size_t u_floats;     /* a²·R·Q, then Gk's a²·9 */
+    size_t u_floats;     /* U, a²·R·Q (R rounded up to whole GEMM tiles), then Gk's a²·9 */
 } wino_plan;
+
+/* Scratch floats of U and Gk, and of V and M for one row of tiles of an
+ * output w wide. */
+static size_t u_floats_of(const hs_context *ctx, int a2, int q, int r)
+{
+    size_t mr = (size_t)ctx->gemm_block.mr, rows = ((size_t)r + mr - 1) / mr * mr;
+    return (size_t)a2 * rows * q + (size_t)a2 * 9;
+}
+
+static int tiles_x_of(int m, int ow)
+{
+    return ((ow + m - 1) / m + 7) / 8 * 8; /* the kernels take 8 tiles at once */
+}
+
+static size_t tile_row_floats(int m, int q, int r, int ow)
+{
+    return (size_t)(m + 2) * (m + 2) * (q + r) * tiles_x_of(m, ow);
+}
 
 /* The plan, or 0 when Winograd cannot do this conv: not a 3×3 stride-1
  * kernel, padding outside 0..2, or not even one row of tiles fits the
@@ -54,15 +76,15 @@ static int plan_of(wino_plan *pl, const hs_context *ctx, int m, int q, int r, in
                       .oh = h + 2 * pad_h - 2, .ow = w + 2 * pad_w - 2, .pad_h = pad_h,
                       .pad_w = pad_w};
     if (pl->oh < 1 || pl->ow < 1) return 0;
-    pl->tiles_x = ((pl->ow + m - 1) / m + 7) / 8 * 8; /* the kernels take 8 tiles at once */
-    pl->u_floats = (size_t)pl->a2 * r * q + (size_t)pl->a2 * 9;
+    pl->tiles_x = tiles_x_of(m, pl->ow);
+    pl->u_floats = u_floats_of(ctx, pl->a2, q, r);
     size_t limit = ctx->scratch_limit / sizeof(float);
-    size_t tile_row = (size_t)pl->a2 * (q + r) * pl->tiles_x; /* V and M a row of tiles */
+    size_t tile_row = tile_row_floats(m, q, r, pl->ow);
     if (pl->u_floats >= limit) return 0;
-    size_t rows = (limit - pl->u_floats) / tile_row;
+    size_t tile_rows = (limit - pl->u_floats) / tile_row;
     int tiles_y = (pl->oh + m - 1) / m;
-    if (rows < 1) return 0;
-    pl->band_tiles = rows < (size_t)tiles_y ? (int)rows : tiles_y;
+    if (tile_rows < 1) return 0;
+    pl->band_tiles = tile_rows < (size_t)tiles_y ? (int)tile_rows : tiles_y;
     return 1;
 }
 
@@ -71,6 +93,15 @@ int hs_winograd_fits(const hs_context *ctx, int m, int in_channels, int out_chan
 {
     wino_plan pl;
     return plan_of(&pl, ctx, m, in_channels, out_channels, h, w, pad_h, pad_w);
+}
+
+size_t hs_winograd_scratch_bytes(const hs_context *ctx, int m, int in_channels,
+                                 int out_channels, int out_w, int band_tiles)
+{
+    int a2 = (m + 2) * (m + 2);
+    return (u_floats_of(ctx, a2, in_channels, out_channels) +
+            tile_row_floats(m, in_channels, out_channels, out_w) * band_tiles) *
+           sizeof(float);
 }
 
 /* V's floats for `channels` channels of the whole output, when it is one
@@ -95,9 +126,10 @@ size_t hs_winograd_reuse_bytes(const hs_context *ctx, int m, int capacity, int i
  * channels already transformed; and M, in the scratch from m_off. */
 typedef struct wino_v { cl_mem buf; size_t off, m_off; int known; } wino_v;
 
-/* One band: output rows oy0 .. oy0+rows-1 of image b. */
+/* One band: output rows oy0 .. oy0+rows-1 of image b; `packed`: U is our
+ * GEMM kernel's copy of X (winograd_pack_weights). */
 static hs_status band(hs_context *ctx, const wino_plan *pl, cl_mem scratch, const wino_v *v,
-                      int flip, hs_tensor *out, int channel0, const hs_tensor *in,
+                      int packed, int flip, hs_tensor *out, int channel0, const hs_tensor *in,
                       const hs_epilogue *ep, int b, int oy0, int rows)
 {
     int m = pl->m;
@@ -123,8 +155,12 @@ static hs_status band(hs_context *ctx, const wino_plan *pl, cl_mem scratch, cons
     hs_matrix u = {scratch, 0, (size_t)(flip ? pl->r : pl->q), flip};
     hs_matrix vt = {v->buf, v->off, (size_t)pl->a2 * p, 0};
     hs_matrix mt = {scratch, v->m_off, (size_t)pl->a2 * p, 0};
-    HS_TRY(hs_gemm_batched(ctx, (size_t)pl->a2, pl->r, p, pl->q, 1.0f, u, (size_t)pl->r * pl->q,
-                           vt, (size_t)p, 0.0f, mt, (size_t)p));
+    if (packed)
+        HS_TRY(hs_gemm_kernel_batched_packed(ctx, (size_t)pl->a2, pl->r, p, pl->q, 1.0f, scratch,
+                                             vt, (size_t)p, 0.0f, mt, (size_t)p));
+    else
+        HS_TRY(hs_gemm_batched(ctx, (size_t)pl->a2, pl->r, p, pl->q, 1.0f, u,
+                               (size_t)pl->r * pl->q, vt, (size_t)p, 0.0f, mt, (size_t)p));
     return hs_launch(ctx, output, 2,
                      (size_t[]){groups, (size_t)pl->r}, group, ARG_MEM(out->buf),
                      ARG_INT(((size_t)b * out->c + channel0) * pl->oh * pl->ow), ARG_MEM(scratch),
@@ -157,6 +193,43 @@ static hs_status reuse_take(hs_context *ctx, const wino_plan *pl, hs_conv_reuse 
     return HS_OK;
 }
 
+/* Whether our GEMM kernel can take the band products with U as its copy of
+ * X (hs_gemm_kernel_batched_packed): the offsets of the largest band fit
+ * its ints, and its tiles are at most the 8 rows winograd_pack_weights
+ * writes at once. */
+static int packed_fits(const hs_context *ctx, const wino_plan *pl, const wino_v *v,
+                       size_t p_max)
+{
+    hs_matrix u = {NULL, 0, (size_t)pl->q, 0}; /* only the offsets matter */
+    hs_matrix vt = {NULL, v->off, (size_t)pl->a2 * p_max, 0};
+    hs_matrix mt = {NULL, v->m_off, (size_t)pl->a2 * p_max, 0};
+    return ctx->gemm_block.mr <= 8 &&
+           hs_gemm_kernel_handles_batch((size_t)pl->a2, pl->r, p_max, pl->q, u,
+                                        (size_t)pl->r * pl->q, vt, p_max, mt, p_max);
+}
+
+/* U as our GEMM kernel's copy of X, at the start of the scratch. */
+static hs_status pack_weights(hs_context *ctx, const wino_plan *pl, cl_mem scratch,
+                              const hs_tensor *weight, int flip)
+{
+    int mr = ctx->gemm_block.mr, tiles = (pl->r + mr - 1) / mr;
+    return hs_launch(ctx, pl->m == 4 ? "winograd_pack_weights_f4" : "winograd_pack_weights_f2",
+                     2, (size_t[]){(size_t)pl->q, (size_t)tiles}, NULL, ARG_MEM(scratch),
+                     ARG_MEM(weight->buf), ARG_INT(pl->r), ARG_INT(pl->q), ARG_INT(tiles),
+                     ARG_INT(mr), ARG_INT(flip), ARG_END);
+}
+
+/* U (a² x R·Q) = Gk · gᵀ by one GEMM, Gk after U in the scratch. */
+static hs_status weight_gemm(hs_context *ctx, const wino_plan *pl, cl_mem scratch,
+                             const hs_tensor *weight, int flip)
+{
+    size_t taps = (size_t)pl->r * pl->q, gk = pl->u_floats - (size_t)pl->a2 * 9;
+    HS_TRY(hs_launch_1d(ctx, pl->m == 4 ? "winograd_weight_matrix_f4" : "winograd_weight_matrix_f2",
+                        9, ARG_MEM(scratch), ARG_INT(gk), ARG_INT(flip), ARG_END));
+    return hs_gemm(ctx, pl->a2, taps, 9, 1.0f, (hs_matrix){scratch, gk, 9, 0},
+                   (hs_matrix){weight->buf, 0, 9, 1}, 0.0f, (hs_matrix){scratch, 0, taps, 0});
+}
+
 hs_status hs_winograd_conv(hs_tensor *out, int channel0, const hs_tensor *in,
                            const hs_tensor *weight, int flip, const hs_epilogue *ep, int m,
                            int pad_h, int pad_w, hs_conv_reuse *reuse)
@@ -185,15 +258,15 @@ hs_status hs_winograd_conv(hs_tensor *out, int channel0, const hs_tensor *in,
     HS_TRY(hs_scratch(ctx, (pl.u_floats + v_floats + m_floats) * sizeof(float), &scratch));
     wino_v v = {scratch, pl.u_floats, pl.u_floats + v_floats, 0};
     if (reuse_bytes) v = (wino_v){reuse->v, 0, pl.u_floats, known};
-    size_t taps = (size_t)pl.r * pl.q, gk = (size_t)pl.a2 * taps; /* Gk's offset */
-    HS_TRY(hs_launch_1d(ctx, m == 4 ? "winograd_weight_matrix_f4" : "winograd_weight_matrix_f2",
-                        9, ARG_MEM(scratch), ARG_INT(gk), ARG_INT(flip), ARG_END));
-    HS_TRY(hs_gemm(ctx, pl.a2, taps, 9, 1.0f, (hs_matrix){scratch, gk, 9, 0},
-                   (hs_matrix){weight->buf, 0, 9, 1}, 0.0f, (hs_matrix){scratch, 0, taps, 0}));
+    int own;
+    HS_TRY(hs_gemm_choose(ctx, &own));
+    int packed = own && packed_fits(ctx, &pl, &v, p_max);
+    HS_TRY(packed ? pack_weights(ctx, &pl, scratch, weight, flip)
+                  : weight_gemm(ctx, &pl, scratch, weight, flip));
     for (int b = 0; b < in->n; b++)
         for (int oy0 = 0; oy0 < pl.oh; oy0 += band_rows) {
             int rows = pl.oh - oy0 < band_rows ? pl.oh - oy0 : band_rows;
-            HS_TRY(band(ctx, &pl, scratch, &v, flip, out, channel0, in, ep, b, oy0, rows));
+            HS_TRY(band(ctx, &pl, scratch, &v, packed, flip, out, channel0, in, ep, b, oy0, rows));
         }
     if (reuse_bytes)
         *reuse = (hs_conv_reuse){reuse->capacity, pl.q, m, pl.h, pl.w, pl.pad_h, pl.pad_w,

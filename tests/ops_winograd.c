@@ -100,15 +100,20 @@ static int begin(int i, const char *op, wino_run *r)
 }
 
 /* Shrink the scratch to band_tiles rows of tiles for a conv of q -> rr
- * channels whose output is ow wide. */
-static void limit_scratch(const wino_run *r, int q, int rr, int ow)
+ * channels whose output is ow wide; then check that Winograd, not the
+ * im2col it falls back to, takes the conv of an h x w input with padding
+ * pad. */
+static void limit_scratch(const wino_run *r, int q, int rr, int h, int w, int pad)
 {
-    if (!r->c->band_tiles) return;
-    kept_limit = test_ctx->scratch_limit;
-    size_t a2 = (size_t)(r->m + 2) * (r->m + 2);
-    size_t tiles_x = ((size_t)(ow + r->m - 1) / r->m + 7) / 8 * 8; /* as op_winograd.c pads */
-    test_ctx->scratch_limit =
-        (a2 * q * rr + a2 * (q + rr) * tiles_x * r->c->band_tiles) * sizeof(float);
+    int ow = out_side(w, pad);
+    if (r->c->band_tiles) {
+        kept_limit = test_ctx->scratch_limit;
+        test_ctx->scratch_limit =
+            hs_winograd_scratch_bytes(test_ctx, r->m, q, rr, ow, r->c->band_tiles);
+    }
+    hs_conv_algorithm a = hs_conv_algorithm_for(test_ctx, q, rr, h, w, 3, 3,
+                                                (hs_conv_params){1, pad, pad});
+    ck_assert_msg(hs_conv_algorithm_tile(a) == r->m, "%s: not run by Winograd", r->what);
 }
 
 /* Into a slice (one channel before it, two after, NaN: never written), with
@@ -129,7 +134,7 @@ START_TEST(winograd_forward)
     fill_random(bias, c->oc, 13 + _i, -1, 1);
     hs_tensor tin = upload(in, c->n, c->ic, c->h, c->w), tw = upload(wt, c->oc, c->ic, 3, 3);
     hs_tensor tb = upload(bias, 1, c->oc, 1, 1), tout = poisoned(c->n, channels, oh, ow);
-    limit_scratch(&r, c->ic, c->oc, ow);
+    limit_scratch(&r, c->ic, c->oc, c->h, c->w, c->pad);
     HS_CHECK(hs_conv2d_forward_into(&tout, channel0, &tin, &tw, c->bias ? &tb : NULL,
                                     (hs_conv_params){1, c->pad, c->pad},
                                     index % 2 ? &act : NULL, NULL));
@@ -173,7 +178,8 @@ START_TEST(winograd_backward_input)
     fill_random(dout, nout, 23 + _i, -1, 1);
     hs_tensor tin = upload(in, c->n, c->ic, c->h, c->w), tw = upload(wt, c->oc, c->ic, 3, 3);
     hs_tensor tdout = upload(dout, c->n, c->oc, oh, ow), tdin = poisoned(c->n, c->ic, c->h, c->w);
-    limit_scratch(&r, c->oc, c->ic, c->w); /* the backward conv: oc -> ic channels, w wide */
+    /* the backward conv: oc -> ic channels from dout, padding 2 - pad */
+    limit_scratch(&r, c->oc, c->ic, oh, ow, 2 - c->pad);
     HS_CHECK(hs_conv2d_backward(&tdin, NULL, NULL, &tdout, &tin, &tw,
                                 (hs_conv_params){1, c->pad, c->pad}));
     float *got = download(&tdin);
@@ -271,8 +277,7 @@ START_TEST(winograd_reuse)
 
     /* banded: V neither used nor kept */
     kept_limit = test_ctx->scratch_limit;
-    size_t a2 = (size_t)(m + 2) * (m + 2), tiles_x = ((size_t)(W + m - 1) / m + 7) / 8 * 8;
-    test_ctx->scratch_limit = (a2 * (C * OB + 9) + a2 * (C + OB) * tiles_x) * sizeof(float);
+    test_ctx->scratch_limit = hs_winograd_scratch_bytes(test_ctx, m, C, OB, W, 1);
     hs_conv_reuse before = reuse;
     reuse.channels = X; /* wrong again, but never read */
     float *banded = conv_same(&tother, &twb, &reuse);
