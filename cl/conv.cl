@@ -98,12 +98,15 @@ __kernel void conv_weights_turn(__global float *turned, __global const float *w,
 
 /* A product's epilogue as a pass of its own (host/gemm.c: after CLBlast;
  * deconv's bias): for rows x cols values at out[offset + r*ld + p], row r
- * gets bias[r % channels] when has_bias, then x > 0 ? x : slope * x when
- * rectify. One work-item per run of up to `chunk` values of one row: a loop
- * the compiler vectorises, no division per element. */
+ * gets bias[r % channels] when has_bias, then, when has_res, scale * x +
+ * res_scale * res[res_off + r*ld + p] (an Add reading the conv), then
+ * x > 0 ? x : slope * x when rectify. One work-item per run of up to
+ * `chunk` values of one row: a loop the compiler vectorises, no division
+ * per element. */
 __kernel void bias_act(__global float *restrict out, int offset, int ld, int rows, int cols,
                        int channels, __global const float *restrict bias, int has_bias,
-                       int rectify, float slope, int chunk)
+                       int rectify, float slope, __global const float *res, int res_off,
+                       int has_res, float scale, float res_scale, int chunk)
 {
     int seg = get_global_id(0);
     int r = get_global_id(1);
@@ -114,6 +117,10 @@ __kernel void bias_act(__global float *restrict out, int offset, int ld, int row
     if (has_bias) {
         float b = bias[r % channels];
         for (int p = p0; p < p1; p++) o[p] += b;
+    }
+    if (has_res) {
+        __global const float *x = res + res_off + (size_t)r * ld;
+        for (int p = p0; p < p1; p++) o[p] = scale * o[p] + res_scale * x[p];
     }
     if (rectify)
         for (int p = p0; p < p1; p++) o[p] = o[p] > 0.0f ? o[p] : slope * o[p];

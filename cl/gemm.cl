@@ -1,5 +1,6 @@
 /* gemm.cl — our SGEMM for CPU devices: C = alpha·X·Y + beta·C, row-major,
- * with an optional epilogue as it stores (a bias per row, an activation)
+ * with an optional epilogue as it stores (a bias per row, a residual, an
+ * activation)
  * (host/gemm_kernel.c maps op(A), op(B) onto X, Y and drives it).
  *
  * CLBlast's kernels are written for GPUs; on PoCL's CPU device they reach a
@@ -118,39 +119,53 @@ void gemm_stage_xt(__local float *dst, __global const float *packed, int K, int 
         }
 }
 
-/* The epilogue (host/gemm.c, hs_epilogue) of row i's values x: bias[i]
- * added when has_bias, then, when rectify, x > 0 ? x : slope * x (ReLU with
- * slope 0, LeakyReLU): a conv's bias and activation without another pass
- * over its output. */
-#define GEMM_EPILOGUE __global const float *bias, int has_bias, int rectify, float slope
-floatv gemm_finish(floatv x, int i, GEMM_EPILOGUE)
+/* The epilogue (hs_epilogue in host/engine.h) of row i's values x, r the
+ * residual's at their place: bias[i] added when has_bias; with has_res,
+ * scale * that + res_scale * r (an Add reading the conv); then, when
+ * rectify, x > 0 ? x : slope * x (ReLU with slope 0, LeakyReLU): a conv's
+ * bias, residual and activation without another pass over its output. */
+#define GEMM_EPILOGUE                                                                      \
+    __global const float *bias, int has_bias, int rectify, float slope,                   \
+        __global const float *res, int has_res, float scale, float res_scale
+#define GEMM_EPILOGUE_ARGS bias, has_bias, rectify, slope, res, has_res, scale, res_scale
+floatv gemm_finish(floatv x, floatv r, int i, GEMM_EPILOGUE)
 {
     if (has_bias) x += bias[i];
+    if (has_res) x = scale * x + res_scale * r;
     return rectify ? select(slope * x, x, x > (floatv)(0.0f)) : x;
 }
 
 /* c[i*ldc + j] = epilogue(alpha * tile + beta * (same)), for the part of
- * the tile inside rows x cols; beta == 0 never reads C. */
+ * the tile inside rows x cols, the residual of (i, j) at res[i*ldc + j];
+ * beta == 0 never reads C, has_res == 0 never the residual. */
 void gemm_store(__global float *c, int ldc, int rows, int cols, int i0, int j0,
                 const floatv acc[GEMM_MR][GEMM_NV], float alpha, float beta, GEMM_EPILOGUE)
 {
     int full = j0 + GEMM_NR <= cols;
     for (int r = 0; r < GEMM_MR && i0 + r < rows; r++) {
-        __global float *row = c + (size_t)(i0 + r) * ldc + j0;
+        size_t at = (size_t)(i0 + r) * ldc + j0;
+        __global float *row = c + at;
+        __global const float *res_row = res + at;
         if (full) {
             for (int v = 0; v < GEMM_NV; v++) {
                 floatv out = alpha * acc[r][v];
                 if (beta != 0.0f) out += beta * vloadv(v, row);
-                vstorev(gemm_finish(out, i0 + r, bias, has_bias, rectify, slope), v, row);
+                floatv x = has_res ? vloadv(v, res_row) : (floatv)(0.0f);
+                vstorev(gemm_finish(out, x, i0 + r, GEMM_EPILOGUE_ARGS), v, row);
             }
             continue;
         }
-        float t[GEMM_NR];
-        for (int v = 0; v < GEMM_NV; v++) vstorev(alpha * acc[r][v], v, t);
+        float t[GEMM_NR], u[GEMM_NR];
+        for (int v = 0; v < GEMM_NV; v++) {
+            vstorev(alpha * acc[r][v], v, t);
+            vstorev((floatv)(0.0f), v, u);
+        }
         if (beta != 0.0f)
             for (int j = 0; j < cols - j0; j++) t[j] += beta * row[j];
-        for (int v = 0; v < GEMM_NV; v++) vstorev(gemm_finish(vloadv(v, t), i0 + r, bias, has_bias,
-                                                 rectify, slope), v, t);
+        if (has_res)
+            for (int j = 0; j < cols - j0; j++) u[j] = res_row[j];
+        for (int v = 0; v < GEMM_NV; v++)
+            vstorev(gemm_finish(vloadv(v, t), vloadv(v, u), i0 + r, GEMM_EPILOGUE_ARGS), v, t);
         for (int j = 0; j < cols - j0; j++) row[j] = t[j];
     }
 }
@@ -190,14 +205,16 @@ void gemm_accumulate(floatv sum[GEMM_MR][GEMM_NV], __global const float *xp,
  * store nothing. With `lower` set, so do the tiles wholly above C's
  * diagonal (every row < every column), and a group whose tiles all are
  * returns at once: the lower triangle of a symmetric product for half the
- * work. The store applies the epilogue (gemm_finish). Dimension 2 runs over
- * a batch of products: number b reads the b-th copy of gemm_pack_x, Y at
- * y_off + b*y_step and writes C at c_off + b*c_step. */
+ * work. The store applies the epilogue (gemm_finish), the residual of C's
+ * (i, j) at res[res_off + i*ldc + j]. Dimension 2 runs over a batch of
+ * products: number b reads the b-th copy of gemm_pack_x, Y at
+ * y_off + b*y_step and writes C at c_off + b*c_step (its residual as far on). */
 __kernel void gemm_tiles(__global const float *packed, __global const float *y, int y_off,
                          int y_rs, int y_cs, __global float *c, int c_off, int ldc, int rows,
                          int cols, int K, float alpha, float beta, int lower, int y_is_xt,
                          __global const float *bias, int has_bias, int rectify, float slope,
-                         int y_step, int c_step)
+                         __global const float *res, int has_res, float scale, float res_scale,
+                         int res_off, int y_step, int c_step)
 {
     __local float ys[GEMM_KC * GEMM_NR];
     int tiles = (rows + GEMM_MR - 1) / GEMM_MR;
@@ -205,6 +222,7 @@ __kernel void gemm_tiles(__global const float *packed, __global const float *y, 
     packed += b * tiles * K * GEMM_MR;
     y += b * y_step;
     c += b * c_step;
+    res += b * c_step;
     int j0 = get_group_id(1) * GEMM_NR;
     int group_end = (get_group_id(0) + 1) * get_local_size(0) * GEMM_MR; /* past its last row */
     if (lower && group_end <= j0) return; /* the whole group: no barrier is left waiting */
@@ -228,7 +246,7 @@ __kernel void gemm_tiles(__global const float *packed, __global const float *y, 
     }
     if (active)
         gemm_store(c + c_off, ldc, rows, cols, tm * GEMM_MR, j0, sum, alpha, beta, bias,
-                   has_bias, rectify, slope);
+                   has_bias, rectify, slope, res + res_off, has_res, scale, res_scale);
 }
 
 /* ---- Implicit-GEMM convolution ---------------------------------------------
@@ -340,12 +358,15 @@ void gemm_stage_conv(__local float *dst, __global const float *in, long before, 
  * channel0 .. channel0+rows-1 of `out` (out_channels x OH*OW an image,
  * cols = OH*OW), its panels from column j_first on (the host cuts a long
  * row of panels into launches). beta 0 or 1 (the K chunks after the first
- * add). */
+ * add). The residual: rows x cols an image, from res, the conv's own
+ * output's shape. */
 __kernel void gemm_conv_tiles(__global const float *packed, __global const float *in, int C,
                               int H, int W, int KH, int KW, int stride, int pad_h, int pad_w,
                               int OW, int k0, __global float *out, int out_channels,
                               int channel0, int rows, int cols, int j_first, int K, float beta,
-                              __global const float *bias, int has_bias, int rectify, float slope)
+                              __global const float *bias, int has_bias, int rectify, float slope,
+                              __global const float *res, int has_res, float scale,
+                              float res_scale)
 {
     __local float ys[GEMM_KC * GEMM_NR];
     int tiles = (rows + GEMM_MR - 1) / GEMM_MR;
@@ -371,5 +392,6 @@ __kernel void gemm_conv_tiles(__global const float *packed, __global const float
     }
     if (active)
         gemm_store(out + (b * out_channels + channel0) * cols, cols, rows, cols, tm * GEMM_MR,
-                   j0, sum, 1.0f, beta, bias, has_bias, rectify, slope);
+                   j0, sum, 1.0f, beta, bias, has_bias, rectify, slope, res + b * rows * cols,
+                   has_res, scale, res_scale);
 }

@@ -295,18 +295,21 @@ __kernel void winograd_input_f4(__global float *restrict v, int v_off,
 }
 
 /* out[o][oy][ox] = (Aᵀ M A) of tile p, + bias[o] when has_bias, then when
- * rectify x > 0 ? x : slope * x (ReLU: slope 0; LeakyReLU), for the
- * output rows oy0 .. oy0+rows-1 of one image (OC, OH, OW): tile p = ty*tiles_x
- * + tx covers rows oy0 + ty*m.., columns tx*m..; its pixels past the band
- * or the image are not written. M[o][t][p] = mm[m_off + (o*a² + t)*P + p], as V.
+ * has_res scale * that + res_scale * res[res_off + (o*OH + oy)*OW + ox] (an
+ * Add reading the conv), then when rectify x > 0 ? x : slope * x (ReLU:
+ * slope 0; LeakyReLU), for the output rows oy0 .. oy0+rows-1 of one image
+ * (OC, OH, OW): tile p = ty*tiles_x + tx covers rows oy0 + ty*m.., columns
+ * tx*m..; its pixels past the band or the image are not written. M[o][t][p] = mm[m_off + (o*a² + t)*P + p], as V.
  * One work-item per 8 tiles of a row of tiles and output channel, as
  * winograd_input. */
 inline __attribute__((always_inline)) void wino_output(int m, __global float *out,
                                                 int out_offset, __global const float *mm,
                                                 int m_off, __global const float *bias,
-                                                int has_bias, int rectify, float slope, int OC,
-                                                int OH, int OW, int oy0, int rows, int tiles_x,
-                                                int P)
+                                                int has_bias, int rectify, float slope,
+                                                __global const float *res, int res_off,
+                                                int has_res, float scale, float res_scale,
+                                                int OC, int OH, int OW, int oy0, int rows,
+                                                int tiles_x, int P)
 {
     int g = get_global_id(0), o = get_global_id(1);
     int groups_x = tiles_x / 8;
@@ -321,23 +324,31 @@ inline __attribute__((always_inline)) void wino_output(int m, __global float *ou
     float b = has_bias ? bias[o] : 0.0f;
     int oy = oy0 + ty * m, ox = tx0 * m;
     int band_end = min(oy0 + rows, OH);
-    __global float *dst = out + out_offset + (size_t)o * OH * OW + (size_t)oy * OW + ox;
-    for (int i = 0; i < m; i++) {
+    size_t at = (size_t)o * OH * OW + (size_t)oy * OW + ox;
+    __global float *dst = out + out_offset + at;
+    __global const float *res_dst = res + res_off + at;
+    int width = min(8 * m, OW - ox); /* the row's pixels inside the image */
+    for (int i = 0; i < m && oy + i < band_end; i++) {
         float line[32]; /* 8 tiles of m pixels */
         for (int j = 0; j < m; j++) {
             float8 v = y[i * m + j] + b;
-            if (rectify) v = select(slope * v, v, v > (float8)(0.0f));
+            if (rectify && !has_res) v = select(slope * v, v, v > (float8)(0.0f));
             line[j] = v.s0; line[j + m] = v.s1; line[j + 2 * m] = v.s2; line[j + 3 * m] = v.s3;
             line[j + 4 * m] = v.s4; line[j + 5 * m] = v.s5; line[j + 6 * m] = v.s6;
             line[j + 7 * m] = v.s7;
         }
         __global float *row = dst + (size_t)i * OW;
-        if (oy + i >= band_end) break;
-        if (ox + 8 * m <= OW) {
+        if (has_res) { /* the residual, then the activation, pixel by pixel */
+            __global const float *res_row = res_dst + (size_t)i * OW;
+            for (int j = 0; j < width; j++) {
+                float v = scale * line[j] + res_scale * res_row[j];
+                line[j] = rectify && !(v > 0.0f) ? slope * v : v;
+            }
+        }
+        if (width == 8 * m) {
             for (int j = 0; j < 8 * m; j++) row[j] = line[j];
         } else {
-            for (int j = 0; j < 8 * m; j++)
-                if (ox + j < OW) row[j] = line[j];
+            for (int j = 0; j < width; j++) row[j] = line[j];
         }
     }
 }
@@ -345,19 +356,21 @@ inline __attribute__((always_inline)) void wino_output(int m, __global float *ou
 __kernel void winograd_output_f2(__global float *restrict out, int out_offset,
                                  __global const float *restrict mm, int m_off,
                                  __global const float *restrict bias, int has_bias, int rectify,
-                                 float slope, int OC, int OH, int OW, int oy0, int rows,
-                                 int tiles_x, int P)
+                                 float slope, __global const float *res, int res_off,
+                                 int has_res, float scale, float res_scale, int OC, int OH,
+                                 int OW, int oy0, int rows, int tiles_x, int P)
 {
-    wino_output(2, out, out_offset, mm, m_off, bias, has_bias, rectify, slope, OC, OH, OW, oy0,
-                rows, tiles_x, P);
+    wino_output(2, out, out_offset, mm, m_off, bias, has_bias, rectify, slope, res, res_off,
+                has_res, scale, res_scale, OC, OH, OW, oy0, rows, tiles_x, P);
 }
 
 __kernel void winograd_output_f4(__global float *restrict out, int out_offset,
                                  __global const float *restrict mm, int m_off,
                                  __global const float *restrict bias, int has_bias, int rectify,
-                                 float slope, int OC, int OH, int OW, int oy0, int rows,
-                                 int tiles_x, int P)
+                                 float slope, __global const float *res, int res_off,
+                                 int has_res, float scale, float res_scale, int OC, int OH,
+                                 int OW, int oy0, int rows, int tiles_x, int P)
 {
-    wino_output(4, out, out_offset, mm, m_off, bias, has_bias, rectify, slope, OC, OH, OW, oy0,
-                rows, tiles_x, P);
+    wino_output(4, out, out_offset, mm, m_off, bias, has_bias, rectify, slope, res, res_off,
+                has_res, scale, res_scale, OC, OH, OW, oy0, rows, tiles_x, P);
 }

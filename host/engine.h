@@ -236,10 +236,19 @@ int hs_conv_algorithm_parse(const char *line, hs_conv_choice *c);
  * memory planners count it beside the conv scratch. */
 #define HS_GEMM_PACK_BYTES ((size_t)16 << 20)
 
-/* What a product's store applies to each element of row i, after alpha and
- * beta: + bias[i] (bias NULL: none), then, when rectify, x > 0 ? x : slope * x
- * (ReLU: slope 0; LeakyReLU). A conv's bias and activation in its GEMM. */
-typedef struct hs_epilogue { cl_mem bias; int rectify; float slope; } hs_epilogue;
+/* What a product's store applies to element (i, j), after alpha and beta:
+ * + bias[i] (bias NULL: none); with a residual (NULL: none), scale * that
+ * + residual_scale * residual[residual_offset + i*ld + j], ld C's own; then,
+ * when rectify, x > 0 ? x : slope * x (ReLU: slope 0; LeakyReLU). A conv's
+ * bias, the Add after it and its activation in its GEMM (net_plan.h). */
+typedef struct hs_epilogue {
+    cl_mem bias;
+    int rectify;
+    float slope;
+    cl_mem residual;
+    size_t residual_offset;
+    float scale, residual_scale;
+} hs_epilogue;
 /* hs_gemm, then the epilogue: in our kernel's store, after CLBlast a pass
  * over C (the bias_act kernel). ep NULL: plain hs_gemm. */
 hs_status hs_gemm_epilogue(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,
@@ -247,9 +256,15 @@ hs_status hs_gemm_epilogue(hs_context *ctx, size_t m, size_t n, size_t k, float 
                            const hs_epilogue *ep);
 /* conv2d forward (hirestyle.h) into channels channel0 .. channel0+OC-1 of
  * each image of out (N, C, OH, OW), C >= channel0 + OC (a concat's output,
- * filled by its producers in place), with the activation act (NULL: none)
- * applied after the bias as the GEMM stores. */
+ * filled by its producers in place), as the GEMM stores: after the bias,
+ * the residual res (NULL: none) added, then the activation act (NULL: none).
+ * res: scale * (conv + bias) + residual_scale * tensor, tensor shaped like
+ * the conv's own output (N, OC, OH, OW): an Add reading the conv (net_plan.h). */
 typedef struct hs_activation { float slope; } hs_activation; /* x > 0 ? x : slope * x */
+typedef struct hs_residual {
+    const hs_tensor *tensor;
+    float scale, residual_scale;
+} hs_residual;
 /* A Winograd conv's transformed input V (op_winograd.c) kept for the next
  * conv whose input begins with the same channels: a dense block's convs
  * read cat(x, y1), cat(x, y1, y2), ..., and each then transforms only the
@@ -270,8 +285,8 @@ typedef struct hs_conv_reuse {
 /* reuse: NULL, or transforms to extend (a 3×3 stride-1 conv by Winograd only). */
 hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *in,
                                  const hs_tensor *weight, const hs_tensor *bias,
-                                 hs_conv_params p, const hs_activation *act,
-                                 hs_conv_reuse *reuse);
+                                 hs_conv_params p, const hs_residual *res,
+                                 const hs_activation *act, hs_conv_reuse *reuse);
 /* Device bytes of the reuse buffer a conv of an ic×h×w input to oc channels
  * takes when its chain reaches `capacity` channels; 0: it would not use one. */
 size_t hs_conv2d_reuse_bytes(const hs_context *ctx, int ic, int h, int w, int oc, int kh, int kw,
@@ -286,7 +301,7 @@ hs_status hs_epilogue_pass(hs_context *ctx, cl_mem buf, size_t offset, size_t ld
 
 /* Winograd F(m×m,3×3) for a 3×3 stride-1 conv (host/op_winograd.c): whether
  * it applies (padding 0..2) and fits the scratch limit, and the conv itself:
- * out = in * weight, then the epilogue (bias, activation; NULL: none), into
+ * out = in * weight, then the epilogue (bias, residual, activation; NULL: none), into
  * channels channel0.. of out as hs_conv2d_forward_into; or with `flip` the
  * backward-input conv, in being dout and weight the forward's (out channels
  * x in channels x 3 x 3). */
@@ -340,7 +355,8 @@ hs_status hs_gemm_kernel_batched_packed(hs_context *ctx, size_t count, size_t m,
  * gemm_conv_tiles): channels channel0 .. channel0+oc-1 of each image of out
  * (batch x out_channels x oh x ow) = weight (oc x c*kh*kw) · col, col the
  * im2col matrix of that image of in (batch x c x h x w), read from in as
- * the kernel copies its panels; then the epilogue (NULL: none). */
+ * the kernel copies its panels; then the epilogue (NULL: none), its residual
+ * shaped as the conv's own output (batch x oc x oh x ow, residual_offset 0). */
 typedef struct hs_conv_gemm {
     cl_mem in, weight, out;
     int batch, c, h, w, oc, kh, kw;

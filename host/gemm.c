@@ -105,7 +105,10 @@ hs_status hs_epilogue_pass(hs_context *ctx, cl_mem buf, size_t offset, size_t ld
     return hs_launch(ctx, "bias_act", 2, (size_t[]){segs, rows}, NULL, ARG_MEM(buf),
                      ARG_INT(offset), ARG_INT(ld), ARG_INT(rows), ARG_INT(cols), ARG_INT(channels),
                      ARG_MEM(ep->bias ? ep->bias : buf), ARG_INT(ep->bias != NULL),
-                     ARG_INT(ep->rectify), ARG_FLOAT(ep->slope), ARG_INT(chunk), ARG_END);
+                     ARG_INT(ep->rectify), ARG_FLOAT(ep->slope),
+                     ARG_MEM(ep->residual ? ep->residual : buf), ARG_INT(ep->residual_offset),
+                     ARG_INT(ep->residual != NULL), ARG_FLOAT(ep->scale),
+                     ARG_FLOAT(ep->residual_scale), ARG_INT(chunk), ARG_END);
 }
 
 hs_status hs_gemm_epilogue(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,

@@ -7,10 +7,10 @@
  * copy into tiles (gemm_pack_x), also when A is stored transposed (the
  * backward-input GEMMs Wᵀ·dY), which the copy made up to 1.6x faster. The
  * copy of X is kept below HS_GEMM_PACK_BYTES by running K in chunks (beta
- * applies to the first only, the epilogue, a bias and activation, to the
- * last only): A·Bᵀ of feature maps has a long K. A batch of products of one
- * shape (hs_gemm_batched: the a² products of a Winograd conv) is one launch
- * of each kernel, the batch in their third dimension.
+ * applies to the first only, the epilogue, a bias, residual and
+ * activation, to the last only): A·Bᵀ of feature maps has a long K. A batch
+ * of products of one shape (hs_gemm_batched: the a² products of a Winograd
+ * conv) is one launch of each kernel, the batch in their third dimension.
  *
  * A conv's forward can skip im2col (host/op_conv.c): hs_gemm_kernel_conv
  * runs gemm_conv_tiles, whose Y is the im2col matrix read straight from the
@@ -174,6 +174,7 @@ static hs_status launch_tiles(hs_context *ctx, cl_mem packed, const operand_x *x
     size_t panels = panels_of(ctx, n);
     size_t local[3] = {group_size(ctx, x->tiles, panels * bt->count), 1, 1};
     cl_mem bias = ep && ep->bias ? ep->bias : c.buf; /* any buffer when unread */
+    cl_mem res = ep && ep->residual ? ep->residual : c.buf;
     hs_profile_flops(ctx, (lower ? 1.0 : 2.0) * (double)bt->count * (double)x->rows *
                               (double)n * (double)kc);
     return hs_launch(ctx, "gemm_tiles", 3, (size_t[]){x->tiles, panels, bt->count}, local,
@@ -182,8 +183,11 @@ static hs_status launch_tiles(hs_context *ctx, cl_mem packed, const operand_x *x
                      ARG_MEM(c.buf), ARG_INT(c.offset), ARG_INT(c.ld), ARG_INT(x->rows),
                      ARG_INT(n), ARG_INT(kc), ARG_FLOAT(alpha), ARG_FLOAT(beta),
                      ARG_INT(lower), ARG_INT(xt), ARG_MEM(bias), ARG_INT(ep && ep->bias),
-                     ARG_INT(ep && ep->rectify), ARG_FLOAT(ep ? ep->slope : 0.0f),
-                     ARG_INT(bt->b_step), ARG_INT(bt->c_step), ARG_END);
+                     ARG_INT(ep && ep->rectify), ARG_FLOAT(ep ? ep->slope : 0.0f), ARG_MEM(res),
+                     ARG_INT(ep && ep->residual), ARG_FLOAT(ep ? ep->scale : 1.0f),
+                     ARG_FLOAT(ep ? ep->residual_scale : 0.0f),
+                     ARG_INT(ep && ep->residual ? ep->residual_offset : 0), ARG_INT(bt->b_step),
+                     ARG_INT(bt->c_step), ARG_END);
 }
 
 /* One chunk of K, steps k0 .. k0+kc-1, X copied first; beta applies to the
@@ -300,6 +304,7 @@ static hs_status run_conv_chunk(hs_context *ctx, const operand_x *x, const hs_co
     size_t nr = (size_t)ctx->gemm_block.vw * ctx->gemm_block.nv;
     size_t local[3] = {group_size(ctx, x->tiles, panels * (size_t)g->batch), 1, 1};
     cl_mem bias = ep && ep->bias ? ep->bias : g->out; /* any buffer when unread */
+    cl_mem res = ep && ep->residual ? ep->residual : g->out;
     hs_profile_flops(ctx, 2.0 * (double)g->batch * (double)x->rows * (double)cols * (double)kc);
     for (size_t p0 = 0; p0 < panels; p0 += ctx->grid_side) {
         size_t count = panels - p0 < ctx->grid_side ? panels - p0 : ctx->grid_side;
@@ -311,7 +316,10 @@ static hs_status run_conv_chunk(hs_context *ctx, const operand_x *x, const hs_co
                          ARG_MEM(g->out), ARG_INT(g->out_channels), ARG_INT(g->channel0),
                          ARG_INT(g->oc), ARG_INT(cols), ARG_INT(p0 * nr), ARG_INT(kc),
                          ARG_FLOAT(beta), ARG_MEM(bias), ARG_INT(ep && ep->bias),
-                         ARG_INT(ep && ep->rectify), ARG_FLOAT(ep ? ep->slope : 0.0f), ARG_END));
+                         ARG_INT(ep && ep->rectify), ARG_FLOAT(ep ? ep->slope : 0.0f),
+                         ARG_MEM(res), ARG_INT(ep && ep->residual),
+                         ARG_FLOAT(ep ? ep->scale : 1.0f),
+                         ARG_FLOAT(ep ? ep->residual_scale : 0.0f), ARG_END));
     }
     return HS_OK;
 }
@@ -324,6 +332,8 @@ int hs_gemm_kernel_conv_handles(const hs_conv_gemm *g)
 
 hs_status hs_gemm_kernel_conv(hs_context *ctx, const hs_conv_gemm *g, const hs_epilogue *ep)
 {
+    if (ep && ep->residual && ep->residual_offset)
+        return hs_fail(HS_ERR_INTERNAL, "implicit conv: a residual must start its buffer");
     size_t mr = (size_t)ctx->gemm_block.mr, k = (size_t)g->c * g->kh * g->kw;
     operand_x x = operand_x_of((hs_matrix){g->weight, 0, k, 0}, (size_t)g->oc, mr);
     size_t kc = chunk_k(ctx, &x, &one_product, k);

@@ -142,11 +142,11 @@ static hs_status conv_forward(const hs_layer *l, hs_tensor *out, const hs_tensor
 }
 
 static hs_status conv_forward_into(const hs_layer *l, hs_tensor *out, int channel0,
-                                   const hs_tensor *const *in, const hs_activation *act,
-                                   hs_conv_reuse *reuse)
+                                   const hs_tensor *const *in, const hs_residual *res,
+                                   const hs_activation *act, hs_conv_reuse *reuse)
 {
     return hs_conv2d_forward_into(out, channel0, in[0], &l->weight,
-                                  l->bias.buf ? &l->bias : NULL, l->conv, act, reuse);
+                                  l->bias.buf ? &l->bias : NULL, l->conv, res, act, reuse);
 }
 
 static size_t conv_reuse_bytes(const hs_context *ctx, const hs_layer *l, const hs_tensor *in,

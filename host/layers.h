@@ -24,6 +24,7 @@
 
 struct hs_activation; /* engine.h */
 struct hs_conv_reuse; /* engine.h */
+struct hs_residual;
 
 #define HS_NET_MAX_INPUTS 8
 #define HS_LAYER_NAME_SIZE 48
@@ -115,14 +116,14 @@ typedef struct hs_layer_type {
     /* out (allocated with the shape above) from in. */
     hs_status (*forward)(const hs_layer *l, hs_tensor *out, const hs_tensor *const *in);
     /* out's channels channel0 .. channel0 + l->channels - 1, out being larger
-     * (a concat's output, its other channels left alone), with the
-     * activation act (NULL: none) applied as they are stored; reuse (NULL:
-     * none) the transforms of a dense chain's input to extend (engine.h's
-     * hs_conv_reuse). NULL: the kind always writes an output of its own
-     * (net_plan.h). */
+     * (a concat's output, its other channels left alone), with the residual
+     * res (an Add reading it) and then the activation act (either NULL:
+     * none) applied as they are stored; reuse (NULL: none) the transforms of
+     * a dense chain's input to extend (engine.h's hs_conv_reuse). NULL: the
+     * kind always writes an output of its own (net_plan.h). */
     hs_status (*forward_into)(const hs_layer *l, hs_tensor *out, int channel0,
-                              const hs_tensor *const *in, const struct hs_activation *act,
-                              struct hs_conv_reuse *reuse);
+                              const hs_tensor *const *in, const struct hs_residual *res,
+                              const struct hs_activation *act, struct hs_conv_reuse *reuse);
     /* Device bytes of the reuse buffer forward_into takes for an input of
      * this shape whose chain reaches `capacity` channels; NULL: the kind
      * reuses nothing. */

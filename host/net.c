@@ -294,7 +294,7 @@ static void activation_peak(const hs_tensor *shapes, int last, int keep, const i
     *peak = *biggest = 0;
     for (int i = 1; i <= last; i++) {
         if (plan->by_conv[i] < 0) { /* else its conv stored it */
-            int target = plan->act[i] >= 0 ? plan->act[i] : i;
+            int target = hs_store_plan_target(plan, i);
             int at = plan->home[target] >= 0 ? plan->home[target] : target;
             size_t bytes = hs_tensor_count(&shapes[at]) * sizeof(float);
             if (!held[at]) live += bytes;
@@ -434,19 +434,31 @@ static hs_conv_reuse *reuse_for(const hs_net *net, const hs_store_plan *plan, in
     return &chain->reuse;
 }
 
+/* The residual of conv i's store: the other input of the Add it computes
+ * (net_plan.h), `input` standing for layer 0, and the Add's weights. */
+static hs_residual residual_of(const hs_net *net, const hs_store_plan *plan, int i,
+                               const hs_tensor *input, const hs_tensor *acts)
+{
+    const hs_layer *add = &net->layers[plan->add[i]];
+    int k = add->inputs[0] == i ? 0 : 1, other = add->inputs[1 - k];
+    float a = k ? add->beta : add->alpha, b = k ? add->alpha : add->beta;
+    return (hs_residual){other == 0 ? input : &acts[other], a, b};
+}
+
 /* Layer i's forward as the plan says. */
 static hs_status forward_layer(hs_net *net, const hs_store_plan *plan, const hs_tensor *shapes,
-                               int batch, int i, const hs_tensor *const *in, hs_tensor *acts,
-                               chain_state *chain)
+                               const hs_tensor *input, int i, const hs_tensor *const *in,
+                               hs_tensor *acts, chain_state *chain)
 {
     const hs_layer *l = &net->layers[i];
     const hs_layer_type *type = hs_layer_type_of(l); /* known: hs_net_shapes checked */
+    int batch = input->n;
     if (plan->by_conv[i] >= 0) return HS_OK; /* its conv computed it */
     profile_step(net->ctx, l, "forward");
     if (l->kind == HS_LAYER_CONCAT) return concat_in_place(net, plan, shapes, batch, i, in, acts);
-    int target = plan->act[i] >= 0 ? plan->act[i] : i; /* the output this layer computes */
+    int target = hs_store_plan_target(plan, i); /* the output this layer computes */
     hs_conv_reuse *reuse = reuse_for(net, plan, i, chain);
-    if (plan->home[target] < 0 && plan->act[i] < 0 && !reuse) {
+    if (plan->home[target] < 0 && target == i && !reuse) {
         const hs_tensor *s = &shapes[i];
         HS_TRY(hs_tensor_alloc(net->ctx, &acts[i], batch, s->c, s->h, s->w));
         return type->forward(l, &acts[i], in);
@@ -459,7 +471,10 @@ static hs_status forward_layer(hs_net *net, const hs_store_plan *plan, const hs_
         const hs_layer *a = &net->layers[plan->act[i]];
         hs_layer_type_of(a)->activation(a, &act);
     }
-    HS_TRY(type->forward_into(l, out, channel0, in, plan->act[i] >= 0 ? &act : NULL, reuse));
+    hs_residual res;
+    if (plan->add[i] >= 0) res = residual_of(net, plan, i, input, acts);
+    HS_TRY(type->forward_into(l, out, channel0, in, plan->add[i] >= 0 ? &res : NULL,
+                              plan->act[i] >= 0 ? &act : NULL, reuse));
     if (reuse && reuse->channels == in[0]->c) chain->held = l->inputs[0];
     return HS_OK;
 }
@@ -490,7 +505,7 @@ hs_status hs_net_forward(hs_net *net, const hs_tensor *input, int last, int keep
         const hs_layer *l = &net->layers[i];
         const hs_tensor *in[HS_NET_MAX_INPUTS];
         inputs_of(l, input, acts, in);
-        st = forward_layer(net, &plan, shapes, input->n, i, in, acts, &chain);
+        st = forward_layer(net, &plan, shapes, input, i, in, acts, &chain);
         if (st != HS_OK) st = hs_fail_context(st, "%s layer '%s'", net->arch, l->name);
         for (int j = 1; st == HS_OK && !keep && j < i; j++)
             if (reader[j] == i && j != last && !(wanted && wanted[j])) drop_output(&plan, j, acts);
@@ -599,9 +614,13 @@ hs_status hs_net_backward_weights(hs_net *net, const hs_tensor *input, hs_tensor
         if (!type) return hs_fail_context(HS_ERR_INTERNAL, "%s", net->arch);
         const hs_tensor *in[HS_NET_MAX_INPUTS];
         inputs_of(l, input, acts, in);
-        /* An activation its conv computed (net_plan.c) has no input: its
-         * output tells where the input was positive, all its backward asks. */
+        /* An activation or Add its conv computed (net_plan.c) may have no
+         * input: the activation's output tells where the input was positive,
+         * all its backward asks; an Add's backward reads only dout, shaped
+         * like each input. */
         if (type->activation && l->inputs[0] != 0 && !in[0]->buf) in[0] = &acts[i];
+        for (int k = 0; l->kind == HS_LAYER_ADD && k < l->input_count; k++)
+            if (l->inputs[k] != 0 && !in[k]->buf) in[k] = &grads[i];
         for (int k = 0; k < l->input_count; k++)
             if (!in[k]->buf)
                 return hs_fail(HS_ERR_INTERNAL, "backward of '%s' needs a freed activation",

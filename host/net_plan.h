@@ -1,8 +1,12 @@
 /* net_plan.h — where a forward (hs_net_forward) stores each layer's
  * output, worked out from the layer list per call (net_plan.c), so that
- *  - a conv whose output only an activation (ReLU, LeakyReLU) reads applies
- *    that activation as its GEMM stores (hs_conv2d_forward_into), and the
- *    activation layer does nothing;
+ *  - a conv whose output only an Add reads, the Add's other input computed
+ *    before the conv (layers run in order), adds that input as its GEMM
+ *    stores, scaled as the Add says (a * (conv + bias) + b * other), and the
+ *    Add does nothing (ResNet's blocks, the SR nets' residuals);
+ *  - a conv, or such an Add, whose output only an activation (ReLU,
+ *    LeakyReLU) reads applies that activation as its GEMM stores
+ *    (hs_conv2d_forward_into) too, and the activation layer does nothing;
  *  - without keep (inference), a concat's output is allocated once and its
  *    inputs are written into their channels by their producers: a conv
  *    (with its activation) that only the concat reads writes its slice
@@ -11,11 +15,14 @@
  *    growing cat(x, y1, y2, ...)); the concat itself only copies in its
  *    other inputs.
  * Without keep nothing is read after its last reader, so neither a
- * pre-activation nor a concat's parts are ever wanted again. With keep (a
+ * pre-activation, a conv's output before its Add, nor a concat's parts are
+ * ever wanted again (an Add's other input lives to the Add, past the conv
+ * that reads it). With keep (a
  * backward follows) every output keeps a buffer of its own but a fused
- * conv's, whose pre-activation no backward needs: the activation's
- * backward reads its own output instead (net.c), so only activations whose
- * output is positive where their input is (slope ≥ 0) are fused.
+ * conv's and Add's, which no backward reads: a conv's backward reads its
+ * input and dout, an Add's only dout, and an activation's its own output
+ * instead of its input (net.c), so only activations whose output is
+ * positive where their input is (slope ≥ 0) are fused.
  * Without keep, for one image, a dense block's convs may also share the
  * Winograd transforms of their inputs (engine.h's hs_conv_reuse): each
  * concat begins with its first input's channels, so the transform of x
@@ -28,7 +35,8 @@
 
 typedef struct hs_store_plan {
     int *act;      /* [count] for a conv: the activation layer its store computes, else -1 */
-    int *by_conv;  /* [count] for that activation: its conv (it does nothing itself), else -1 */
+    int *add;      /* [count] for a conv: the Add layer its store computes, else -1 */
+    int *by_conv;  /* [count] for that Add or activation: its conv (it does nothing), else -1 */
     int *home;     /* [count] the concat whose buffer holds this output, else -1 */
     int *channel0; /* [count] this output's first channel there */
     int *chain;    /* [count] see hs_store_plan_chains; else 0 */
@@ -48,5 +56,8 @@ hs_status hs_store_plan_make(const hs_net *net, int last, int keep, int batch,
 void hs_store_plan_chains(const hs_net *net, const hs_tensor *shapes, int last,
                           hs_store_plan *plan);
 void hs_store_plan_free(hs_store_plan *plan);
+/* The layer whose output layer i's forward stores: for a conv its
+ * activation, else its Add, else i itself. */
+int hs_store_plan_target(const hs_store_plan *plan, int i);
 
 #endif

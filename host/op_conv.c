@@ -6,14 +6,14 @@
  *   backward input: dcol          = Wᵀ (K x OC) · dout[:, band], then col2im
  *   backward weight dW           += dout[:, band] · colᵀ
  * with K = IC*KH*KW and npix = band rows * OW. A 1×1 stride-1 unpadded conv
- * needs no im2col: the image itself is the (IC x H*W) matrix. The bias and
- * an activation are the GEMM's epilogue (hs_gemm_epilogue), applied as it
- * stores; the output may be a slice of channels of a larger tensor (a
- * concat's, net.c), each image's at its place. A 3×3 stride-1 conv may go
- * to Winograd instead (op_winograd.c), forward and backward-input, and any
- * forward to the implicit GEMM (our GEMM kernel reading the patches straight
- * from the input, hs_gemm_kernel_conv), where host/conv_algorithm.c picks
- * them.
+ * needs no im2col: the image itself is the (IC x H*W) matrix. The bias, an
+ * Add's other input and an activation are the GEMM's epilogue
+ * (hs_gemm_epilogue), applied as it stores; the output may be a slice of
+ * channels of a larger tensor (a concat's, net.c), each image's at its
+ * place. A 3×3 stride-1 conv may go to Winograd instead (op_winograd.c),
+ * forward and backward-input, and any forward to the implicit GEMM (our GEMM
+ * kernel reading the patches straight from the input, hs_gemm_kernel_conv),
+ * where host/conv_algorithm.c picks them.
  */
 #include "engine.h"
 
@@ -89,7 +89,7 @@ static hs_status implicit_conv(hs_tensor *out, int channel0, const hs_tensor *in
 hs_status hs_conv2d_forward(hs_tensor *out, const hs_tensor *in, const hs_tensor *weight,
                             const hs_tensor *bias, hs_conv_params p)
 {
-    return hs_conv2d_forward_into(out, 0, in, weight, bias, p, NULL, NULL);
+    return hs_conv2d_forward_into(out, 0, in, weight, bias, p, NULL, NULL, NULL);
 }
 
 size_t hs_conv2d_reuse_bytes(const hs_context *ctx, int ic, int h, int w, int oc, int kh, int kw,
@@ -101,8 +101,8 @@ size_t hs_conv2d_reuse_bytes(const hs_context *ctx, int ic, int h, int w, int oc
 
 hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *in,
                                  const hs_tensor *weight, const hs_tensor *bias,
-                                 hs_conv_params p, const hs_activation *act,
-                                 hs_conv_reuse *reuse)
+                                 hs_conv_params p, const hs_residual *res,
+                                 const hs_activation *act, hs_conv_reuse *reuse)
 {
     hs_context *ctx = in->ctx;
     conv_geometry g;
@@ -112,9 +112,12 @@ hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *
                        channel0, channel0 + g.oc - 1, out->c);
     HS_TRY(hs_check_shape("conv2d output", out, g.batch, out->c, g.oh, g.ow));
     if (bias) HS_TRY(hs_check_shape("conv2d bias", bias, 1, g.oc, 1, 1));
+    if (res) HS_TRY(hs_check_shape("conv2d residual", res->tensor, g.batch, g.oc, g.oh, g.ow));
 
-    hs_epilogue ep = {bias ? bias->buf : NULL, act != NULL, act ? act->slope : 0.0f};
-    const hs_epilogue *epilogue = bias || act ? &ep : NULL;
+    hs_epilogue ep = {bias ? bias->buf : NULL, act != NULL, act ? act->slope : 0.0f,
+                      res ? res->tensor->buf : NULL, 0, res ? res->scale : 1.0f,
+                      res ? res->residual_scale : 0.0f};
+    const hs_epilogue *epilogue = bias || act || res ? &ep : NULL;
     hs_conv_algorithm a = hs_conv_algorithm_for(ctx, g.ic, g.oc, g.h, g.w, g.kh, g.kw, p);
     int m = hs_conv_algorithm_tile(a);
     if (m)
@@ -132,7 +135,9 @@ hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *
     if (!g.pointwise) HS_TRY(band_scratch(ctx, &g, &col));
     for (int b = 0; b < g.batch; b++) {
         size_t out_base = ((size_t)b * out->c + channel0) * out_plane;
+        size_t res_base = (size_t)b * g.oc * out_plane; /* the residual's image b */
         if (g.pointwise) {
+            ep.residual_offset = res_base;
             hs_matrix x = {in->buf, b * in_image, out_plane, 0};
             HS_TRY(hs_gemm_epilogue(ctx, g.oc, out_plane, g.k, 1.0f, w, x, 0.0f,
                                     (hs_matrix){out->buf, out_base, out_plane, 0}, epilogue));
@@ -141,6 +146,7 @@ hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *
         for (int oy0 = 0; oy0 < g.oh; oy0 += g.band) {
             int rows = g.oh - oy0 < g.band ? g.oh - oy0 : g.band;
             size_t npix = (size_t)rows * g.ow;
+            ep.residual_offset = res_base + (size_t)oy0 * g.ow;
             HS_TRY(im2col_band(ctx, col, in, b, &g, oy0, rows));
             HS_TRY(hs_gemm_epilogue(
                 ctx, g.oc, npix, g.k, 1.0f, w, (hs_matrix){col, 0, npix, 0}, 0.0f,

@@ -20,7 +20,7 @@ int hs_deconv_out_size(int in, int k, int stride, int pad)
 static hs_status add_bias(hs_tensor *t, const hs_tensor *bias)
 {
     HS_TRY(hs_check_shape("deconv bias", bias, 1, t->c, 1, 1));
-    hs_epilogue ep = {bias->buf, 0, 0.0f};
+    hs_epilogue ep = {.bias = bias->buf};
     return hs_epilogue_pass(t->ctx, t->buf, 0, (size_t)t->h * t->w, (size_t)t->n * t->c,
                             (size_t)t->h * t->w, t->c, &ep);
 }

@@ -1,4 +1,5 @@
-/* ops_conv.c — conv2d forward (also into a channel slice, activated) and
+/* ops_conv.c — conv2d forward (also into a channel slice, with a residual
+ * added and activated, as its store fuses an Add and a ReLU) and
  * backward against a double-precision C reference, and the backward
  * against finite differences; every case by im2col through both GEMM
  * implementations (our kernel and CLBlast), and by the implicit GEMM
@@ -175,27 +176,35 @@ START_TEST(conv_forward_cut)
 }
 END_TEST
 
-/* Into a slice (one channel before it, two after, NaN: never written) with
- * an activation, ReLU or LeakyReLU by turns, fused into the GEMM's store. */
+/* Into a slice (one channel before it, two after, NaN: never written),
+ * fused into the GEMM's store: a residual a * (conv + bias) + b * r (an
+ * Add) on every other run of three cases, and ReLU, LeakyReLU or no
+ * activation by turns. */
 START_TEST(conv_forward_into)
 {
     int index = _i / VARIANTS, oh, ow;
     const conv_case *c = start_case(_i, &oh, &ow);
     if (!c) return;
-    int channels = c->oc + 3, channel0 = 1;
-    hs_activation act = {index % 2 ? 0.2f : 0.0f};
+    int channels = c->oc + 3, channel0 = 1, activated = index % 3 != 2;
+    int with_res = index / 3 % 2 == 0;
+    hs_activation act = {index % 3 ? 0.2f : 0.0f};
     size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * c->kh * c->kw;
     size_t plane = (size_t)oh * ow, nout = (size_t)c->n * c->oc * plane;
     float *in = host_floats(nin), *wt = host_floats(nw), *bias = host_floats(c->oc);
+    float *r = host_floats(nout);
     fill_random(in, nin, 600 + index, -1, 1);
     fill_random(wt, nw, 700 + index, -0.5f, 0.5f);
     fill_random(bias, c->oc, 800 + index, -1, 1);
+    fill_random(r, nout, 900 + index, -1, 1);
 
     hs_tensor tin = upload(in, c->n, c->ic, c->h, c->w), tw = upload(wt, c->oc, c->ic, c->kh, c->kw);
     hs_tensor tb = upload(bias, 1, c->oc, 1, 1), tout = poisoned(c->n, channels, oh, ow);
+    hs_tensor tr = upload(r, c->n, c->oc, oh, ow);
+    hs_residual res = {&tr, 0.75f, -1.25f};
     size_t keep = limit_scratch(c, ow);
     HS_CHECK(hs_conv2d_forward_into(&tout, channel0, &tin, &tw, c->bias ? &tb : NULL,
-                                    (hs_conv_params){c->stride, c->pad, c->pad}, &act, NULL));
+                                    (hs_conv_params){c->stride, c->pad, c->pad},
+                                    with_res ? &res : NULL, activated ? &act : NULL, NULL));
     test_ctx->scratch_limit = keep;
     float *got = download(&tout), *slice = host_floats(nout);
     for (int b = 0; b < c->n; b++)
@@ -212,12 +221,18 @@ START_TEST(conv_forward_into)
     double *din = to_doubles(in, nin), *dw = to_doubles(wt, nw), *db = to_doubles(bias, c->oc);
     double *want = host_doubles(nout);
     conv_ref(c, din, dw, c->bias ? db : NULL, want);
-    for (size_t i = 0; i < nout; i++) want[i] = want[i] > 0 ? want[i] : act.slope * want[i];
-    assert_close(by("conv2d forward into a slice, activated"), slice, want, nout, 1e-5);
+    for (size_t i = 0; i < nout; i++) {
+        if (with_res) want[i] = res.scale * want[i] + res.residual_scale * r[i];
+        if (activated) want[i] = want[i] > 0 ? want[i] : act.slope * want[i];
+    }
+    assert_close(by(with_res ? "conv2d forward into a slice, a residual added"
+                             : "conv2d forward into a slice"),
+                 slice, want, nout, 1e-5);
 
-    free(in); free(wt); free(bias); free(got); free(slice); free(din); free(dw); free(db);
-    free(want);
+    free(in); free(wt); free(bias); free(r); free(got); free(slice); free(din); free(dw);
+    free(db); free(want);
     hs_tensor_free(&tin); hs_tensor_free(&tw); hs_tensor_free(&tb); hs_tensor_free(&tout);
+    hs_tensor_free(&tr);
 }
 END_TEST
 

@@ -2,7 +2,8 @@
  * implementation ($HIRESTYLE_GEMM=own: cl/gemm.cl, =clblast), for A·B, A·Bᵀ,
  * Aᵀ·B and Aᵀ·Bᵀ, with alpha, beta (beta = 0 on a NaN-filled C, which must
  * not be read), offsets and padded leading dimensions; every other case with
- * an epilogue (hs_gemm_epilogue: a bias per row, then LeakyReLU). Every
+ * an epilogue (hs_gemm_epilogue: a bias per row, on Aᵀ a residual added
+ * with C's row stride and an offset of its own, then LeakyReLU). Every
  * float of C's buffer outside the product (offset, row padding) must be
  * left as it was. Then products of a matrix with its own transpose, the
  * same stored matrix as both operands (A·Aᵀ of a Gram matrix, and Aᵀ·A),
@@ -59,7 +60,13 @@ static double at(const float *x, const stored *s, int trans, int i, int j)
 }
 
 /* The epilogue of the reference: NULL bias = none. */
-typedef struct ref_epilogue { const float *bias; float slope; } ref_epilogue;
+typedef struct ref_epilogue {
+    const float *bias;
+    float slope;
+    const float *res; /* NULL: none; element (i, j) at res[res_offset + i*ld + j], C's ld */
+    size_t res_offset;
+    float scale, res_scale;
+} ref_epilogue;
 
 static void gemm_ref(const gemm_case *g, int ta, int tb, const float *a, const stored *sa,
                      const float *b, const stored *sb, const float *c0, const stored *sc,
@@ -73,6 +80,8 @@ static void gemm_ref(const gemm_case *g, int ta, int tb, const float *a, const s
             size_t ci = sc->offset + (size_t)i * sc->ld + j;
             double x = g->alpha * s + (g->beta != 0.0f ? g->beta * (double)c0[ci] : 0.0);
             if (ep) x += ep->bias[i];
+            if (ep && ep->res)
+                x = ep->scale * x + ep->res_scale * ep->res[ep->res_offset + (size_t)i * sc->ld + j];
             want[ci] = !ep || x > 0 ? x : ep->slope * x;
         }
 }
@@ -123,11 +132,16 @@ START_TEST(gemm_product)
     int with_epilogue = (_i / (TRANS_COUNT * 2)) % 2;
     float *bias = host_floats((size_t)g->m);
     fill_random(bias, (size_t)g->m, 41 + _i, -1, 1);
-    ref_epilogue ref_ep = {bias, 0.3f};
+    size_t res_offset = (size_t)g->offset + 5, res_count = res_offset + sc.count;
+    float *res = host_floats(res_count);
+    fill_random(res, res_count, 43 + _i, -1, 1);
+    ref_epilogue ref_ep = {bias, 0.3f, ta ? res : NULL, res_offset, 0.5f, 1.5f};
 
     hs_tensor ta_ = upload(a, 1, 1, 1, (int)sa.count), tb_ = upload(b, 1, 1, 1, (int)sb.count);
     hs_tensor tc = upload(c0, 1, 1, 1, (int)sc.count), tbias = upload(bias, 1, g->m, 1, 1);
-    hs_epilogue ep = {tbias.buf, 1, ref_ep.slope};
+    hs_tensor tres = upload(res, 1, 1, 1, (int)res_count);
+    hs_epilogue ep = {tbias.buf, 1, ref_ep.slope, ta ? tres.buf : NULL, res_offset,
+                      ref_ep.scale, ref_ep.res_scale};
     HS_CHECK(hs_gemm_epilogue(test_ctx, g->m, g->n, g->k, g->alpha,
                               (hs_matrix){ta_.buf, sa.offset, sa.ld, ta},
                               (hs_matrix){tb_.buf, sb.offset, sb.ld, tb}, g->beta,
@@ -143,8 +157,9 @@ START_TEST(gemm_product)
         assert_close(ta ? (tb ? "gemm TT" : "gemm TN") : (tb ? "gemm NT" : "gemm NN"), got + row,
                      want + row, (size_t)g->n, g->k > 10000 ? 1e-4 : 1e-5);
     }
-    free(a); free(b); free(c0); free(bias); free(got); free(want);
+    free(a); free(b); free(c0); free(bias); free(res); free(got); free(want);
     hs_tensor_free(&ta_); hs_tensor_free(&tb_); hs_tensor_free(&tc); hs_tensor_free(&tbias);
+    hs_tensor_free(&tres);
 }
 END_TEST
 

@@ -1,6 +1,7 @@
 /* ops_net_grads.c — the network-level backward (hs_net_backward_weights) on
  * a small net with one layer of every trainable sort (conv, PReLU, LeakyReLU,
- * add, concat, pixel shuffle, upsample, tanh-half): the gradients w.r.t.
+ * add, concat, pixel shuffle, upsample, tanh-half), and residual blocks whose
+ * convs compute the Add (and the ReLU) after them: the gradients w.r.t.
  * every weight, bias and the input against finite differences of the same
  * net run through the double-precision references (layer_reference.c), and
  * the accumulation of weight gradients over batches.
@@ -22,6 +23,8 @@ static const test_tensor tensors[] = {
     {"c1.weight", 4, {4, 3, 3, 3}}, {"c1.bias", 1, {4}},      {"p1", 1, {4}},
     {"c2.weight", 4, {4, 4, 3, 3}}, {"c2.bias", 1, {4}},      {"c3.weight", 4, {8, 7, 1, 1}},
     {"c3.bias", 1, {8}},            {"c4.weight", 4, {3, 2, 3, 2}}, {"c4.bias", 1, {3}},
+    {"c5.weight", 4, {4, 4, 1, 1}}, {"c5.bias", 1, {4}},      {"c6.weight", 4, {4, 4, 3, 3}},
+    {"c6.bias", 1, {4}},
 };
 #define TENSOR_COUNT ((int)(sizeof tensors / sizeof tensors[0]))
 
@@ -39,7 +42,12 @@ static void build_test_net(test_net *t)
     int c2 = hs_build_conv(&b, "c2", p1, 4, 3, 1, 1);
     int l2 = hs_build_leaky_relu(&b, "l2", c2, 0.2f);
     int sum = hs_build_add(&b, "sum", p1, 0.5f, l2, 1.5f);
-    int cat = hs_build_concat(&b, "cat", (const int[]){sum, x}, 2);
+    /* a ResNet block's end, relu(0.7 c5(sum) - 1.2 sum), and an SR net's
+     * residual, r5 + 1.1 c6(r5), both computed by the convs' stores */
+    int s5 = hs_build_add(&b, "s5", hs_build_conv(&b, "c5", sum, 4, 1, 1, 0), 0.7f, sum, -1.2f);
+    int r5 = hs_build_relu(&b, "r5", s5);
+    int s6 = hs_build_add(&b, "s6", r5, 0.9f, hs_build_conv(&b, "c6", r5, 4, 3, 1, 1), 1.1f);
+    int cat = hs_build_concat(&b, "cat", (const int[]){s6, x}, 2);
     int c3 = hs_build_conv(&b, "c3", cat, 8, 1, 1, 0);
     int ps = hs_build_pixel_shuffle(&b, "ps", c3, 2, HS_SHUFFLE_TORCH);
     int up = hs_build_upsample(&b, "up", ps, 2);

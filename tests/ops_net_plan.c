@@ -9,6 +9,10 @@
  * chains of concats (hs_conv_reuse): on two dense blocks of the same shapes,
  * whose buffers the second block and a second forward recycle, the output
  * is the references' and, bit for bit, the forward's that keeps nothing.
+ * On residual blocks (ResNet's, an SR net's): the Adds computed by the
+ * convs they may be (the other input computed first), with the activations
+ * after them unless kept or, with keep, of negative slope; the forward with
+ * and without keep equals the references.
  */
 #include "engine.h"
 #include "harness.h"
@@ -262,6 +266,135 @@ START_TEST(chained_transforms)
 }
 END_TEST
 
+static const test_tensor res_tensors[] = {
+    {"d0.weight", 4, {4, 3, 3, 3}}, {"d0.bias", 1, {4}}, {"d1.weight", 4, {4, 4, 1, 1}},
+    {"d1.bias", 1, {4}},            {"d2.weight", 4, {4, 4, 3, 3}}, {"d2.bias", 1, {4}},
+    {"d3.weight", 4, {4, 4, 1, 1}}, {"d3.bias", 1, {4}}, {"d4.weight", 4, {4, 4, 3, 3}},
+    {"d4.bias", 1, {4}},            {"d5.weight", 4, {4, 4, 1, 1}}, {"d5.bias", 1, {4}},
+    {"d6.weight", 4, {3, 4, 3, 3}}, {"d6.bias", 1, {3}},
+};
+#define RES_TENSOR_COUNT ((int)(sizeof res_tensors / sizeof res_tensors[0]))
+
+typedef struct res_net {
+    test_weights w;
+    hs_net net;
+    int d0, d1, d2, d3, sum1, relu1, d4, sum2, d5, sum3, leaky3;
+} res_net;
+
+/* x -> d0 -> ReLU = r0; ResNet's block a: d2(ReLU(d1(r0))) + d3(r0), d3
+ * (the shortcut) built after d2, then ReLU; an SR residual r1 + 0.2 d4(r1),
+ * no activation; d5(s2) * 0.7 + s2 * 0.3, then LeakyReLU of slope -0.1;
+ * out = d6(that). */
+static void build_residual(res_net *t)
+{
+    hs_net_builder b = test_net_start(&t->w, &t->net, "res-net", res_tensors, RES_TENSOR_COUNT,
+                                      950);
+    int x = hs_build_input(&b, 3);
+    t->d0 = hs_build_conv(&b, "d0", x, 4, 3, 1, 1);
+    int r0 = hs_build_relu(&b, "r0", t->d0);
+    t->d1 = hs_build_conv(&b, "d1", r0, 4, 1, 1, 0);
+    int a1 = hs_build_relu(&b, "a1", t->d1);
+    t->d2 = hs_build_conv(&b, "d2", a1, 4, 3, 1, 1);
+    t->d3 = hs_build_conv(&b, "d3", r0, 4, 1, 1, 0);
+    t->sum1 = hs_build_add(&b, "sum1", t->d2, 0.5f, t->d3, 1.5f);
+    t->relu1 = hs_build_relu(&b, "relu1", t->sum1);
+    t->d4 = hs_build_conv(&b, "d4", t->relu1, 4, 3, 1, 1);
+    t->sum2 = hs_build_add(&b, "sum2", t->relu1, 1.0f, t->d4, 0.2f);
+    t->d5 = hs_build_conv(&b, "d5", t->sum2, 4, 1, 1, 0);
+    t->sum3 = hs_build_add(&b, "sum3", t->d5, 0.7f, t->sum2, 0.3f);
+    t->leaky3 = hs_build_leaky_relu(&b, "leaky3", t->sum3, -0.1f);
+    int last = hs_build_conv(&b, "d6", t->leaky3, 3, 3, 1, 1);
+    ck_assert_msg(b.status == HS_OK && last == t->net.count - 1, "building: %s",
+                  hs_last_error());
+}
+
+START_TEST(residual_plan)
+{
+    test_setup();
+    res_net t;
+    build_residual(&t);
+    const hs_net *net = &t.net;
+    int last = net->count - 1;
+    for (int keep = 0; keep < 2; keep++) {
+        hs_store_plan p;
+        HS_CHECK(hs_store_plan_make(net, last, keep, 1, NULL, &p));
+        ck_assert_int_eq(p.add[t.d2], -1); /* its Add's other input, d3, comes after it */
+        ck_assert_int_eq(p.add[t.d3], t.sum1);
+        ck_assert_int_eq(p.act[t.d3], t.relu1);
+        ck_assert_int_eq(p.by_conv[t.sum1], t.d3);
+        ck_assert_int_eq(p.by_conv[t.relu1], t.d3);
+        ck_assert_int_eq(hs_store_plan_target(&p, t.d3), t.relu1);
+        ck_assert_int_eq(p.add[t.d4], t.sum2);
+        ck_assert_int_eq(p.act[t.d4], -1);
+        ck_assert_int_eq(hs_store_plan_target(&p, t.d4), t.sum2);
+        ck_assert_int_eq(p.add[t.d5], t.sum3);
+        ck_assert_int_eq(p.act[t.d5], keep ? -1 : t.leaky3); /* slope < 0 */
+        hs_store_plan_free(&p);
+    }
+    /* kept outputs stay out: the Add wanted, and a conv */
+    unsigned char *wanted = calloc((size_t)net->count, 1);
+    ck_assert_ptr_nonnull(wanted);
+    wanted[t.sum1] = wanted[t.d4] = 1;
+    hs_store_plan p;
+    HS_CHECK(hs_store_plan_make(net, last, 1, 1, wanted, &p));
+    ck_assert_int_eq(p.add[t.d3], t.sum1);
+    ck_assert_int_eq(p.act[t.d3], -1);
+    ck_assert_int_eq(p.add[t.d4], -1);
+    hs_store_plan_free(&p);
+    free(wanted);
+    test_net_free(&t.w, &t.net);
+}
+END_TEST
+
+/* _i: 0 without keep, 1 with keep (every output not fused keeps its own
+ * buffer), 2 with keep and sum1 and d4 wanted, two images. */
+START_TEST(residual_forward)
+{
+    test_setup();
+    res_net t;
+    build_residual(&t);
+    hs_net *net = &t.net;
+    int n = _i == 2 ? 2 : 1, keep = _i > 0, last = net->count - 1;
+    unsigned char *wanted = calloc((size_t)net->count, 1);
+    ck_assert_ptr_nonnull(wanted);
+    if (_i == 2) wanted[t.sum1] = wanted[t.d4] = 1;
+    size_t count = (size_t)n * 3 * H * W;
+    float *x = host_floats(count);
+    fill_random(x, count, 41 + _i, -1, 1);
+    double *xd = to_doubles(x, count);
+    ref_tensor *want = calloc((size_t)net->count, sizeof *want);
+    hs_tensor *acts = calloc((size_t)net->count, sizeof *acts);
+    ck_assert(want && acts);
+    want[0] = ref_alloc(n, 3, H, W);
+    memcpy(want[0].data, xd, count * sizeof *xd);
+    test_net_reference(&t.w, net, want);
+
+    hs_tensor input = upload(x, n, 3, H, W);
+    HS_CHECK(hs_net_forward(net, &input, last, keep, wanted, acts));
+    for (int i = 1; i <= last; i++) {
+        /* with keep, all but what the convs' stores compute past (sum3 has its
+         * own: its LeakyReLU is not fused, slope < 0) */
+        int passed = i == t.d0 || i == t.d1 || i == t.d3 || i == t.sum1 || i == t.d4 ||
+                     i == t.d5;
+        int stored = i == last || wanted[i] || (keep && !passed);
+        ck_assert_msg(!acts[i].buf == !stored, "layer '%s' output %s", net->layers[i].name,
+                      acts[i].buf ? "stored" : "missing");
+        if (!acts[i].buf) continue;
+        float *got = download(&acts[i]);
+        char what[96];
+        snprintf(what, sizeof what, "residual forward, layer '%s', keep %d, %d image(s)",
+                 net->layers[i].name, keep, n);
+        assert_close(what, got, want[i].data, ref_count(&want[i]), 1e-5);
+        free(got);
+    }
+    hs_net_release(net, acts);
+    hs_tensor_free(&input);
+    for (int i = 0; i < net->count; i++) ref_free(&want[i]);
+    free(want); free(acts); free(wanted); free(x); free(xd);
+    test_net_free(&t.w, &t.net);
+}
+END_TEST
+
 void add_net_plan_tests(Suite *s)
 {
     TCase *tc = tcase_create("net_plan");
@@ -269,5 +402,7 @@ void add_net_plan_tests(Suite *s)
     tcase_add_test(tc, plan_places);
     tcase_add_loop_test(tc, planned_forward, 0, 5);
     tcase_add_loop_test(tc, chained_transforms, 0, 2);
+    tcase_add_test(tc, residual_plan);
+    tcase_add_loop_test(tc, residual_forward, 0, 3);
     suite_add_tcase(s, tc);
 }

@@ -1,8 +1,8 @@
 /* ops_winograd.c — 3×3 stride-1 convs by Winograd F(2×2,3×3) and
  * F(4×4,3×3) (host/op_winograd.c), forced through hs_conv2d_forward_into and
- * hs_conv2d_backward: forward (into a channel slice, with and without an
- * activation) and backward-input against a double-precision C reference,
- * the backward-input against finite differences; every case through both
+ * hs_conv2d_backward: forward (into a channel slice, with and without a
+ * residual and an activation) and backward-input against a double-precision
+ * C reference, the backward-input against finite differences; every case through both
  * tile sizes and both GEMM implementations. Transforms kept from one conv
  * for the next (hs_conv_reuse): used exactly where they apply. */
 #include "engine.h"
@@ -117,7 +117,9 @@ static void limit_scratch(const wino_run *r, int q, int rr, int h, int w, int pa
 }
 
 /* Into a slice (one channel before it, two after, NaN: never written), with
- * LeakyReLU on odd cases, as hs_conv2d_forward_into gives it. */
+ * LeakyReLU on odd cases and a residual a * (conv + bias) + b * r (an Add)
+ * on half the runs, each tile size meeting all four mixes, as
+ * hs_conv2d_forward_into gives them. */
 START_TEST(winograd_forward)
 {
     wino_run r;
@@ -126,18 +128,23 @@ START_TEST(winograd_forward)
     int oh = out_side(c->h, c->pad), ow = out_side(c->w, c->pad);
     int channels = c->oc + 3, channel0 = 1, index = _i / (ALGORITHMS * TEST_GEMMS);
     hs_activation act = {0.2f};
+    int with_res = (_i / TEST_GEMMS + index / 2) % 2;
     size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * 9;
     size_t plane = (size_t)oh * ow, nout = (size_t)c->n * c->oc * plane;
     float *in = host_floats(nin), *wt = host_floats(nw), *bias = host_floats(c->oc);
+    float *res_in = host_floats(nout);
     fill_random(in, nin, 11 + _i, -1, 1);
     fill_random(wt, nw, 12 + _i, -0.5f, 0.5f);
     fill_random(bias, c->oc, 13 + _i, -1, 1);
+    fill_random(res_in, nout, 14 + _i, -1, 1);
     hs_tensor tin = upload(in, c->n, c->ic, c->h, c->w), tw = upload(wt, c->oc, c->ic, 3, 3);
     hs_tensor tb = upload(bias, 1, c->oc, 1, 1), tout = poisoned(c->n, channels, oh, ow);
+    hs_tensor tr = upload(res_in, c->n, c->oc, oh, ow);
+    hs_residual res = {&tr, 1.5f, -0.5f};
     limit_scratch(&r, c->ic, c->oc, c->h, c->w, c->pad);
     HS_CHECK(hs_conv2d_forward_into(&tout, channel0, &tin, &tw, c->bias ? &tb : NULL,
                                     (hs_conv_params){1, c->pad, c->pad},
-                                    index % 2 ? &act : NULL, NULL));
+                                    with_res ? &res : NULL, index % 2 ? &act : NULL, NULL));
     float *got = download(&tout), *slice = host_floats(nout);
     for (int b = 0; b < c->n; b++)
         for (int ch = 0; ch < channels; ch++) {
@@ -154,13 +161,16 @@ START_TEST(winograd_forward)
     double *xin = to_doubles(in, nin), *xw = to_doubles(wt, nw), *xb = to_doubles(bias, c->oc);
     double *want = host_doubles(nout);
     conv3x3_ref(c, xin, xw, c->bias ? xb : NULL, want);
-    for (size_t i = 0; index % 2 && i < nout; i++)
-        want[i] = want[i] > 0 ? want[i] : act.slope * want[i];
+    for (size_t i = 0; i < nout; i++) {
+        if (with_res) want[i] = res.scale * want[i] + res.residual_scale * res_in[i];
+        if (index % 2) want[i] = want[i] > 0 ? want[i] : act.slope * want[i];
+    }
     assert_close(with_gemm(r.what), slice, want, nout, 1e-5);
 
-    free(in); free(wt); free(bias); free(got); free(slice); free(xin); free(xw); free(xb);
-    free(want);
+    free(in); free(wt); free(bias); free(res_in); free(got); free(slice); free(xin); free(xw);
+    free(xb); free(want);
     hs_tensor_free(&tin); hs_tensor_free(&tw); hs_tensor_free(&tb); hs_tensor_free(&tout);
+    hs_tensor_free(&tr);
 }
 END_TEST
 
@@ -207,7 +217,7 @@ static float *conv_same(const hs_tensor *in, const hs_tensor *wt, hs_conv_reuse 
 {
     hs_tensor out = poisoned(1, wt->n, in->h, in->w);
     HS_CHECK(hs_conv2d_forward_into(&out, 0, in, wt, NULL, (hs_conv_params){1, 1, 1}, NULL,
-                                    reuse));
+                                    NULL, reuse));
     float *got = download(&out);
     hs_tensor_free(&out);
     return got;
