@@ -126,6 +126,52 @@ static int force_winograd(int i)
     return hs_conv_algorithm_tile(test_ctx->conv_force);
 }
 
+/* A forward's n random input images (3 x H x W), as floats and doubles,
+ * the references of every layer's output and the forward's outputs. */
+typedef struct forward_run {
+    float *x;
+    double *xd;
+    ref_tensor *want;
+    hs_tensor *acts, input;
+} forward_run;
+
+static void run_start(forward_run *r, const hs_net *net, int n, unsigned seed)
+{
+    size_t count = (size_t)n * 3 * H * W;
+    r->x = host_floats(count);
+    fill_random(r->x, count, seed, -1, 1);
+    r->xd = to_doubles(r->x, count);
+    r->want = calloc((size_t)net->count, sizeof *r->want);
+    r->acts = calloc((size_t)net->count, sizeof *r->acts);
+    ck_assert(r->want && r->acts);
+    r->input = upload(r->x, n, 3, H, W);
+}
+
+/* Every layer's output is there exactly where stored[] says, and is its
+ * reference there. */
+static void run_check(const forward_run *r, const hs_net *net, int last,
+                      const unsigned char *stored, const char *label)
+{
+    for (int i = 1; i <= last; i++) {
+        ck_assert_msg(!r->acts[i].buf == !stored[i], "%s: layer '%s' output %s", label,
+                      net->layers[i].name, r->acts[i].buf ? "stored" : "missing");
+        if (!r->acts[i].buf) continue;
+        float *got = download(&r->acts[i]);
+        char what[128];
+        snprintf(what, sizeof what, "%s, layer '%s'", label, net->layers[i].name);
+        assert_close(what, got, r->want[i].data, ref_count(&r->want[i]), 1e-5);
+        free(got);
+    }
+}
+
+static void run_free(forward_run *r, hs_net *net)
+{
+    hs_net_release(net, r->acts);
+    hs_tensor_free(&r->input);
+    for (int i = 0; i < net->count; i++) ref_free(&r->want[i]);
+    free(r->want); free(r->acts); free(r->x); free(r->xd);
+}
+
 /* _i: 0 one image, 1 two, 2 one image with a1 and cat2 wanted; 3 and 4 one
  * image by Winograd F(2x2) and F(4x4). */
 START_TEST(planned_forward)
@@ -136,36 +182,19 @@ START_TEST(planned_forward)
     build_dense(&t);
     hs_net *net = &t.net;
     int n = _i == 1 ? 2 : 1, last = net->count - 1;
-    unsigned char *wanted = calloc((size_t)net->count, 1);
-    ck_assert_ptr_nonnull(wanted);
+    unsigned char *wanted = calloc((size_t)net->count, 1), *stored = calloc((size_t)net->count, 1);
+    ck_assert(wanted && stored);
     if (_i == 2) wanted[t.a1] = wanted[t.cat2] = 1;
-    size_t count = (size_t)n * 3 * H * W;
-    float *x = host_floats(count);
-    fill_random(x, count, 31 + _i, -1, 1);
-    double *xd = to_doubles(x, count);
-    ref_tensor *want = calloc((size_t)net->count, sizeof *want);
-    hs_tensor *acts = calloc((size_t)net->count, sizeof *acts);
-    ck_assert(want && acts);
-    reference_forward(&t, xd, n, want);
-
-    hs_tensor input = upload(x, n, 3, H, W);
-    HS_CHECK(hs_net_forward(net, &input, last, 0, _i == 2 ? wanted : NULL, acts));
-    for (int i = 1; i <= last; i++) {
-        int expected = i == last || wanted[i];
-        ck_assert_msg((acts[i].buf != NULL) == expected, "layer '%s' output %s",
-                      net->layers[i].name, acts[i].buf ? "left" : "missing");
-        if (!expected) continue;
-        float *got = download(&acts[i]);
-        char what[96];
-        snprintf(what, sizeof what, "planned forward, layer '%s', %d image(s)",
-                 net->layers[i].name, n);
-        assert_close(what, got, want[i].data, ref_count(&want[i]), 1e-5);
-        free(got);
-    }
-    hs_net_release(net, acts);
-    hs_tensor_free(&input);
-    for (int i = 0; i < net->count; i++) ref_free(&want[i]);
-    free(want); free(acts); free(wanted); free(x); free(xd);
+    forward_run r;
+    run_start(&r, net, n, 31 + _i);
+    reference_forward(&t, r.xd, n, r.want);
+    HS_CHECK(hs_net_forward(net, &r.input, last, 0, _i == 2 ? wanted : NULL, r.acts));
+    for (int i = 1; i <= last; i++) stored[i] = i == last || wanted[i];
+    char label[64];
+    snprintf(label, sizeof label, "planned forward, %d image(s)", n);
+    run_check(&r, net, last, stored, label);
+    run_free(&r, net);
+    free(wanted); free(stored);
     test_net_free(&t.w, &t.net);
 }
 END_TEST
@@ -355,42 +384,27 @@ START_TEST(residual_forward)
     build_residual(&t);
     hs_net *net = &t.net;
     int n = _i == 2 ? 2 : 1, keep = _i > 0, last = net->count - 1;
-    unsigned char *wanted = calloc((size_t)net->count, 1);
-    ck_assert_ptr_nonnull(wanted);
+    unsigned char *wanted = calloc((size_t)net->count, 1), *stored = calloc((size_t)net->count, 1);
+    ck_assert(wanted && stored);
     if (_i == 2) wanted[t.sum1] = wanted[t.d4] = 1;
-    size_t count = (size_t)n * 3 * H * W;
-    float *x = host_floats(count);
-    fill_random(x, count, 41 + _i, -1, 1);
-    double *xd = to_doubles(x, count);
-    ref_tensor *want = calloc((size_t)net->count, sizeof *want);
-    hs_tensor *acts = calloc((size_t)net->count, sizeof *acts);
-    ck_assert(want && acts);
-    want[0] = ref_alloc(n, 3, H, W);
-    memcpy(want[0].data, xd, count * sizeof *xd);
-    test_net_reference(&t.w, net, want);
-
-    hs_tensor input = upload(x, n, 3, H, W);
-    HS_CHECK(hs_net_forward(net, &input, last, keep, wanted, acts));
+    forward_run r;
+    run_start(&r, net, n, 41 + _i);
+    r.want[0] = ref_alloc(n, 3, H, W);
+    memcpy(r.want[0].data, r.xd, (size_t)n * 3 * H * W * sizeof *r.xd);
+    test_net_reference(&t.w, net, r.want);
+    HS_CHECK(hs_net_forward(net, &r.input, last, keep, wanted, r.acts));
     for (int i = 1; i <= last; i++) {
         /* with keep, all but what the convs' stores compute past (sum3 has its
          * own: its LeakyReLU is not fused, slope < 0) */
         int passed = i == t.d0 || i == t.d1 || i == t.d3 || i == t.sum1 || i == t.d4 ||
                      i == t.d5;
-        int stored = i == last || wanted[i] || (keep && !passed);
-        ck_assert_msg(!acts[i].buf == !stored, "layer '%s' output %s", net->layers[i].name,
-                      acts[i].buf ? "stored" : "missing");
-        if (!acts[i].buf) continue;
-        float *got = download(&acts[i]);
-        char what[96];
-        snprintf(what, sizeof what, "residual forward, layer '%s', keep %d, %d image(s)",
-                 net->layers[i].name, keep, n);
-        assert_close(what, got, want[i].data, ref_count(&want[i]), 1e-5);
-        free(got);
+        stored[i] = i == last || wanted[i] || (keep && !passed);
     }
-    hs_net_release(net, acts);
-    hs_tensor_free(&input);
-    for (int i = 0; i < net->count; i++) ref_free(&want[i]);
-    free(want); free(acts); free(wanted); free(x); free(xd);
+    char label[64];
+    snprintf(label, sizeof label, "residual forward, keep %d, %d image(s)", keep, n);
+    run_check(&r, net, last, stored, label);
+    run_free(&r, net);
+    free(wanted); free(stored);
     test_net_free(&t.w, &t.net);
 }
 END_TEST
