@@ -265,31 +265,24 @@ START_TEST(chained_transforms)
     free(shapes);
 
     for (int image = 0; image < 2; image++) {
-        size_t count = (size_t)3 * H * W;
-        float *x = host_floats(count);
-        fill_random(x, count, 61 + image, -1, 1);
-        double *xd = to_doubles(x, count);
-        ref_tensor *want = calloc((size_t)net.count, sizeof *want);
-        hs_tensor *acts = calloc((size_t)net.count, sizeof *acts);
+        forward_run r;
+        run_start(&r, &net, 1, 61 + image);
         hs_tensor *kept = calloc((size_t)net.count, sizeof *kept);
-        ck_assert(want && acts && kept);
-        want[0] = ref_alloc(1, 3, H, W);
-        memcpy(want[0].data, xd, count * sizeof *xd);
-        test_net_reference(&w, &net, want);
-        hs_tensor input = upload(x, 1, 3, H, W);
-        HS_CHECK(hs_net_forward(&net, &input, last, 0, NULL, acts));
-        HS_CHECK(hs_net_forward(&net, &input, last, 1, NULL, kept));
-        float *got = download(&acts[last]), *plain = download(&kept[last]);
+        ck_assert_ptr_nonnull(kept);
+        r.want[0] = ref_alloc(1, 3, H, W);
+        memcpy(r.want[0].data, r.xd, (size_t)3 * H * W * sizeof *r.xd);
+        test_net_reference(&w, &net, r.want);
+        HS_CHECK(hs_net_forward(&net, &r.input, last, 0, NULL, r.acts));
+        HS_CHECK(hs_net_forward(&net, &r.input, last, 1, NULL, kept));
+        float *got = download(&r.acts[last]), *plain = download(&kept[last]);
         char what[96];
         snprintf(what, sizeof what, "two dense blocks by F(%dx%d,3x3), image %d", m, m, image);
-        assert_close(what, got, want[last].data, ref_count(&want[last]), 1e-5);
-        ck_assert_msg(memcmp(got, plain, ref_count(&want[last]) * sizeof *got) == 0,
+        assert_close(what, got, r.want[last].data, ref_count(&r.want[last]), 1e-5);
+        ck_assert_msg(memcmp(got, plain, ref_count(&r.want[last]) * sizeof *got) == 0,
                       "%s: not bit for bit the forward that keeps every output", what);
-        hs_net_release(&net, acts);
         hs_net_release(&net, kept);
-        hs_tensor_free(&input);
-        for (int i = 0; i < net.count; i++) ref_free(&want[i]);
-        free(want); free(acts); free(kept); free(x); free(xd); free(got); free(plain);
+        run_free(&r, &net);
+        free(kept); free(got); free(plain);
     }
     test_net_free(&w, &net);
 }
