@@ -249,7 +249,7 @@ hs_status cli_find_sr_model(const char *model, const char *models_dir, int scale
                             size_t size);
 /* A model by path or by name (cli_models.c): in models_dir when not NULL,
  * else the weights folders and their ncnn/ subfolders; NAME, NAME.safetensors,
- * NAME.param, then NAME-x{scale}.param when scale is not 0. */
+ * NAME.param, then NAME-x{scale}.safetensors and .param when scale is not 0. */
 hs_status cli_find_model(const char *name, const char *models_dir, int scale, char *path,
                          size_t size);
 int cli_models(int argc, char **argv);

@@ -97,10 +97,10 @@ hs_status cli_find_model(const char *name, const char *models_dir, int scale, ch
     if (!folders) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
     model_folders(models_dir, folders);
     static const char *patterns[] = {"%s/%s", "%s/%s.safetensors", "%s/%s.param",
-                                     "%s/%s-x%d.param"};
+                                     "%s/%s-x%d.safetensors", "%s/%s-x%d.param"};
     for (int i = 0; i < folders->count; i++)
         for (size_t k = 0; k < sizeof patterns / sizeof *patterns; k++) {
-            if (k == 3 && !scale) continue;
+            if (k >= 3 && !scale) continue;
             snprintf(path, size, patterns[k], folders->paths[i], name, scale);
             if (readable(path)) {
                 free(folders);

@@ -58,7 +58,7 @@ static void upscale_help(void)
            "                         ncnn model (.param, its .bin beside it), or a name\n"
            "                         that `hirestyle models` lists, e.g. realesrgan-x4plus\n"
            "                         (default: esrgan-thick-x{scale}; NAME-x{scale} is\n"
-           "                         tried after NAME)\n"
+           "                         tried after NAME, NAME-x4 without -s)\n"
            "  -n, --name NAME        the same as -m NAME (realesrgan-ncnn-vulkan's -n)\n"
            "      --models-dir DIR   look names up in DIR only (default: the weights folders\n"
            "                         and their ncnn/ subfolders)\n"
@@ -209,12 +209,13 @@ hs_status cli_check_output_format(const char *output, hs_image_format format)
 }
 
 
-/* The model file: `model` as cli_find_model takes it, by default
- * esrgan-thick-x{scale}. */
+/* The model file: `model` as cli_find_model takes it (NAME-x4 tried after
+ * NAME when no scale was asked for, as the upscalers' default is x4), by
+ * default esrgan-thick-x{scale}. */
 hs_status cli_find_sr_model(const char *model, const char *models_dir, int scale, char *path,
                             size_t size)
 {
-    if (model) return cli_find_model(model, models_dir, scale, path, size);
+    if (model) return cli_find_model(model, models_dir, scale ? scale : 4, path, size);
     char name[64];
     snprintf(name, sizeof name, "esrgan-thick-x%d.safetensors", scale);
     return hs_find_weights(name, path, size);

@@ -188,6 +188,16 @@ Image.open(sys.argv[1]).convert("RGB").resize((24, 16)).save(sys.argv[2])' \
 expect "--name=value" 0 "" "$hirestyle" upscale --input="$work/small.png" --output="$work/eq.png" \
     --model=esrgan-slim-x2 --tile=0
 [[ -s $work/eq.png ]] || { failed=$((failed + 1)); echo "FAIL --name=value: no output"; }
+# A model named without its -x{scale}: -s picks the file, x4 without -s.
+image_width() { /usr/bin/python3 -c 'import sys; from PIL import Image
+print(Image.open(sys.argv[1]).size[0])' "$1"; }
+for s in 2 4; do
+    scale_opt=(-s "$s"); [[ $s = 4 ]] && scale_opt=()
+    expect "-m esrgan-slim ${scale_opt[*]}" 0 "" "$hirestyle" upscale -i "$work/small.png" \
+        -o "$work/slim$s.png" -m esrgan-slim "${scale_opt[@]}"
+    width=$(image_width "$work/slim$s.png" 2>/dev/null)
+    [[ $width = $((24 * s)) ]] || { failed=$((failed + 1)); echo "FAIL -m esrgan-slim: x$s gave width $width"; }
+done
 expect "neural-style's README" 0 "" "$hirestyle" style -style_image \
     "$examples/scream.jpg,$examples/starry_night.jpg" -style_blend_weights 3,7 \
     -content_image "$examples/dog.jpg" -gpu -1 -image_size 32 -num_iterations 2 \
