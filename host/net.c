@@ -575,15 +575,45 @@ static hs_status add_weight_grads(const hs_layer_type *type, const hs_layer *l,
     return st;
 }
 
+/* An Add's backward without its copies: input k's gradient is coef_k·dout,
+ * added to the gradient the input has, and with coefficient 1 dout itself
+ * becomes the gradient of an input that has none yet (ResNet's shortcuts:
+ * one copy of dout instead of two scaled ones). dout is left empty when
+ * moved. */
+static hs_status pass_add_grads(const hs_layer *l, hs_tensor *dout, hs_tensor *grads,
+                                int want_image)
+{
+    const float coef[2] = {l->alpha, l->beta};
+    int taker = -1;
+    for (int k = 0; k < 2; k++)
+        if (coef[k] == 1.0f && (l->inputs[k] != 0 || want_image) && !grads[l->inputs[k]].buf)
+            taker = k;
+    hs_status st = HS_OK;
+    for (int k = 0; k < 2 && st == HS_OK; k++) {
+        hs_tensor *sum = &grads[l->inputs[k]];
+        if (k == taker || (l->inputs[k] == 0 && !want_image)) continue;
+        if (sum->buf) {
+            st = hs_axpy(sum, coef[k], dout);
+        } else {
+            st = hs_tensor_alloc_like(sum, dout);
+            if (st == HS_OK) st = hs_scale(sum, dout, coef[k]);
+        }
+    }
+    /* an axpy when Add(x, x) gave the sum a gradient above */
+    if (st == HS_OK && taker >= 0) st = hs_tensor_accumulate(&grads[l->inputs[taker]], dout);
+    return st;
+}
+
 /* dL/d(inputs of l) from grads[i], added to the inputs' gradients; the
  * image's (layer 0) only when wanted. */
 static hs_status add_input_grads(const hs_layer_type *type, const hs_layer *l,
-                                 const hs_tensor *dout, const hs_tensor *const *in,
+                                 hs_tensor *dout, const hs_tensor *const *in,
                                  hs_tensor *grads, int want_image)
 {
     int wanted = 0;
     for (int k = 0; k < l->input_count; k++) wanted |= l->inputs[k] != 0 || want_image;
     if (!wanted) return HS_OK;
+    if (l->kind == HS_LAYER_ADD) return pass_add_grads(l, dout, grads, want_image);
     if (!type->backward)
         return hs_fail(HS_ERR_INTERNAL, "%s layer '%s' has no backward pass", type->name, l->name);
     hs_tensor din[HS_NET_MAX_INPUTS] = {{0}};

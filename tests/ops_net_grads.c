@@ -1,7 +1,8 @@
 /* ops_net_grads.c — the network-level backward (hs_net_backward_weights) on
  * a small net with one layer of every trainable sort (conv, PReLU, LeakyReLU,
  * add, concat, pixel shuffle, upsample, tanh-half), and residual blocks whose
- * convs compute the Add (and the ReLU) after them: the gradients w.r.t.
+ * convs compute the Add (and the ReLU) after them, Adds with coefficients 1
+ * (whose gradient is handed over, not scaled) and of one input twice: the gradients w.r.t.
  * every weight, bias and the input against finite differences of the same
  * net run through the double-precision references (layer_reference.c), and
  * the accumulation of weight gradients over batches.
@@ -46,8 +47,10 @@ static void build_test_net(test_net *t)
      * residual, r5 + 1.1 c6(r5), both computed by the convs' stores */
     int s5 = hs_build_add(&b, "s5", hs_build_conv(&b, "c5", sum, 4, 1, 1, 0), 0.7f, sum, -1.2f);
     int r5 = hs_build_relu(&b, "r5", s5);
-    int s6 = hs_build_add(&b, "s6", r5, 0.9f, hs_build_conv(&b, "c6", r5, 4, 3, 1, 1), 1.1f);
-    int cat = hs_build_concat(&b, "cat", (const int[]){s6, x}, 2);
+    int s6 = hs_build_add(&b, "s6", r5, 1.0f, hs_build_conv(&b, "c6", r5, 4, 3, 1, 1), 1.1f);
+    /* an Add of one input twice: the gradient it hands over is added to itself */
+    int twice = hs_build_add(&b, "twice", s6, 1.0f, s6, 1.0f);
+    int cat = hs_build_concat(&b, "cat", (const int[]){twice, x}, 2);
     int c3 = hs_build_conv(&b, "c3", cat, 8, 1, 1, 0);
     int ps = hs_build_pixel_shuffle(&b, "ps", c3, 2, HS_SHUFFLE_TORCH);
     int up = hs_build_upsample(&b, "up", ps, 2);
