@@ -391,7 +391,9 @@ static hs_status concat_in_place(hs_net *net, const hs_store_plan *plan, const h
 static void profile_step(hs_context *ctx, const hs_layer *l, const char *pass)
 {
     const char *kind = hs_layer_type_of(l)->name;
-    if (l->kind == HS_LAYER_CONV || l->kind == HS_LAYER_DECONV)
+    if (hs_profile_by_layer(ctx))
+        hs_profile_step(ctx, "%s %s", l->name, pass);
+    else if (l->kind == HS_LAYER_CONV || l->kind == HS_LAYER_DECONV)
         hs_profile_step(ctx, "%s %dx%d/%d %s", kind, l->kernel_h, l->kernel_w, l->conv.stride,
                         pass);
     else

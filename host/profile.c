@@ -5,7 +5,9 @@
  * by step (the layer kind and pass the net runtime is in, e.g.
  * "Convolution 3x3 forward", or what a caller named) and by kernel. When
  * the context closes, both tables go to stderr, beside the wall time since
- * it opened: the gap is host work and copies.
+ * it opened: the gap is host work and copies. HIRESTYLE_PROFILE=layers
+ * names the net's steps by layer ("res2a_branch2b forward") rather than
+ * by kind, to find the layers that cost most.
  *
  * Waiting after every launch serialises the queue, which changes nothing on
  * an in-order queue of a CPU device but idles a GPU between kernels: the
@@ -38,6 +40,7 @@ struct hs_profile {
     profile_table by_step, by_kernel;
     double opened;     /* wall clock, seconds */
     double next_flops; /* of the next launch (hs_profile_flops) */
+    int by_layer;      /* HIRESTYLE_PROFILE=layers */
 };
 
 static double wall_seconds(void)
@@ -59,7 +62,13 @@ hs_status hs_profile_open(hs_context *ctx)
     if (!ctx->profile) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     snprintf(ctx->profile->step, PROFILE_NAME_SIZE, "other");
     ctx->profile->opened = wall_seconds();
+    ctx->profile->by_layer = strcmp(getenv("HIRESTYLE_PROFILE"), "layers") == 0;
     return HS_OK;
+}
+
+int hs_profile_by_layer(const hs_context *ctx)
+{
+    return ctx->profile && ctx->profile->by_layer;
 }
 
 void hs_profile_step(hs_context *ctx, const char *fmt, ...)

@@ -397,6 +397,12 @@ HIRESTYLE_PROFILE=1 "${style[@]}" -o "$work/profiled-style.png" >"$work/stdout" 
     grep -qE "^  content and style losses +[0-9.]+" "$work/stderr" &&
     grep -qE "^  Convolution 3x3/1 backward-input +[0-9.]+" "$work/stderr" ||
     { failed=$((failed + 1)); echo "FAIL profile of style:"; sed 's/^/    /' "$work/stderr" | head -n 30; }
+# HIRESTYLE_PROFILE=layers: the steps by layer (UPN1 is esrgan-slim's 5x5 conv).
+HIRESTYLE_PROFILE=layers "$hirestyle" upscale -i "$examples/scream.jpg" -m esrgan-slim-x2 -t 400 \
+    -o "$work/profiled-layers.png" >"$work/stdout" 2>"$work/stderr" &&
+    grep -qE "^  UPN1 forward +[0-9.]+ +[0-9.]+% +[0-9]+ +[0-9.]+$" "$work/stderr" &&
+    ! grep -q "Convolution" "$work/stderr" ||
+    { failed=$((failed + 1)); echo "FAIL profile by layer:"; sed 's/^/    /' "$work/stderr" | head -n 30; }
 
 # hirestyle graph: a net as text; a broken graph names its line.
 expect "graph without weights" 2 "give a weights file" "$hirestyle" graph
