@@ -14,16 +14,23 @@
  * do not depend on scheduling.
  */
 
-/* The index (iy*W + ix) of the largest cell of window (oy, ox) in one plane;
- * ties go to the first in row-major scan order. */
+/* The index (iy*W + ix) of the largest cell of window (oy, ox) in one plane,
+ * its value in *value; ties go to the first in row-major scan order. The
+ * best value stays in a register: no reload per cell. */
 int pool_argmax(__global const float *plane, int H, int W, int k, int stride, int pad,
-                  int oy, int ox)
+                int oy, int ox, float *value)
 {
     int y0 = oy * stride - pad, x0 = ox * stride - pad;
-    int best = -1;
-    for (int iy = max(y0, 0); iy < min(y0 + k, H); iy++)
-        for (int ix = max(x0, 0); ix < min(x0 + k, W); ix++)
-            if (best < 0 || plane[iy * W + ix] > plane[best]) best = iy * W + ix;
+    int ya = max(y0, 0), yb = min(y0 + k, H), xa = max(x0, 0), xb = min(x0 + k, W);
+    int best = ya * W + xa;
+    float v = plane[best];
+    for (int iy = ya; iy < yb; iy++)
+        for (int ix = xa; ix < xb; ix++)
+            if (plane[iy * W + ix] > v) {
+                v = plane[iy * W + ix];
+                best = iy * W + ix;
+            }
+    *value = v;
     return best;
 }
 
@@ -53,7 +60,11 @@ __kernel void maxpool_forward(__global float *out, __global const float *in, int
     int oy = r % OH, plane = r / OH;
     __global const float *p = in + (size_t)plane * H * W;
     __global float *o = out + (size_t)r * OW;
-    for (int ox = 0; ox < OW; ox++) o[ox] = p[pool_argmax(p, H, W, k, stride, pad, oy, ox)];
+    for (int ox = 0; ox < OW; ox++) {
+        float v;
+        pool_argmax(p, H, W, k, stride, pad, oy, ox, &v);
+        o[ox] = v;
+    }
 }
 
 /* argmax (N,C,OH,OW) = pool_argmax of each window of in (N,C,H,W): the cell
@@ -66,7 +77,10 @@ __kernel void maxpool_argmax(__global int *argmax, __global const float *in, int
     int oy = r % OH, plane = r / OH;
     __global const float *p = in + (size_t)plane * H * W;
     __global int *a = argmax + (size_t)r * OW;
-    for (int ox = 0; ox < OW; ox++) a[ox] = pool_argmax(p, H, W, k, stride, pad, oy, ox);
+    for (int ox = 0; ox < OW; ox++) {
+        float v;
+        a[ox] = pool_argmax(p, H, W, k, stride, pad, oy, ox, &v);
+    }
 }
 
 /* backward of out[oy][ox] = p[pool_argmax(p, H, W, k, stride, pad, oy, ox)]:
