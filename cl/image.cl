@@ -44,19 +44,37 @@ int reflect_index(int i, int size)
     return m < size ? m : period - m;
 }
 
-/* out (N,C,H,W): out[y][x] = in[reflect(y - dy)][reflect(x - dx)]; n = N*C*H*W */
-__kernel void translate_reflect(__global float *out, __global const float *in, int H, int W,
-                                int dx, int dy, int n)
+/* The columns [*lo, *hi) where a shift by d of a row of `size` needs no
+ * reflection: p reads p - d, and only p reads p - d, so the backward's p
+ * receives from p + d alone. d > 0 reflects -d..-1 onto 1..d; d < 0
+ * reflects size..size-1-d onto size-1+d..size-2. Empty when |d| >= size-1. */
+void shift_inner_columns(int d, int size, int *lo, int *hi)
 {
-    int o = item_id();
-    if (o >= n) return;
-    int x = o % W, y = (o / W) % H, plane = o / (W * H);
-    int sy = reflect_index(y - dy, H), sx = reflect_index(x - dx, W);
-    out[o] = in[((size_t)plane * H + sy) * W + sx];
+    *lo = min(d >= 0 ? d + 1 : -d, size);
+    *hi = max(d >= 0 ? size - d : size - 1 + d, *lo);
+}
+
+/* out (N,C,H,W): out[y][x] = in[reflect(y - dy)][reflect(x - dx)]; one
+ * work-item per output row, rows = N*C*H: a straight copy between the
+ * edge columns, reflect_index only at them */
+__kernel void translate_reflect(__global float *out, __global const float *in, int H, int W,
+                                int dx, int dy, int rows)
+{
+    int r = item_id();
+    if (r >= rows) return;
+    int y = r % H, plane = r / H;
+    __global const float *src = in + ((size_t)plane * H + reflect_index(y - dy, H)) * W;
+    __global float *o = out + (size_t)r * W;
+    int lo, hi;
+    shift_inner_columns(dx, W, &lo, &hi);
+    for (int x = 0; x < lo; x++) o[x] = src[reflect_index(x - dx, W)];
+    for (int x = lo; x < hi; x++) o[x] = src[x - dx];
+    for (int x = hi; x < W; x++) o[x] = src[reflect_index(x - dx, W)];
 }
 
 /* The source rows (or columns) q in [0, size) with reflect_index(q - shift) == p:
- * q ≡ ±p + shift (mod 2(size-1)); at most two, one when p is an edge. */
+ * q ≡ ±p + shift (mod 2(size-1)); at most two, one when p is an edge, none
+ * when no q reaches p. */
 int reflect_sources(int p, int shift, int size, int *q)
 {
     if (size == 1) {
@@ -72,18 +90,44 @@ int reflect_sources(int p, int shift, int size, int *q)
     return count;
 }
 
-/* backward of out[y][x] = in[reflect(y - dy)][reflect(x - dx)]:
- * din[py][px] = sum of dout[qy][qx] over the sources of py and of px. */
-__kernel void translate_reflect_backward(__global float *din, __global const float *dout, int H,
-                                         int W, int dx, int dy, int n)
+/* din[py][px] of the backward below: the sum over the sources of px in the
+ * dout rows d0 and, when ny is 2, d1 (the sources of py). */
+float reflect_sum(__global const float *d0, __global const float *d1, int ny, int px, int dx,
+                  int W)
 {
-    int o = item_id();
-    if (o >= n) return;
-    int px = o % W, py = (o / W) % H, plane = o / (W * H);
-    int qy[2], qx[2];
-    int ny = reflect_sources(py, dy, H, qy), nx = reflect_sources(px, dx, W, qx);
+    int qx[2];
+    int nx = reflect_sources(px, dx, W, qx);
     float sum = 0.0f;
-    for (int a = 0; a < ny; a++)
-        for (int b = 0; b < nx; b++) sum += dout[((size_t)plane * H + qy[a]) * W + qx[b]];
-    din[o] = sum;
+    for (int b = 0; b < nx; b++) sum += d0[qx[b]];
+    for (int b = 0; ny == 2 && b < nx; b++) sum += d1[qx[b]];
+    return sum;
+}
+
+/* backward of out[y][x] = in[reflect(y - dy)][reflect(x - dx)]:
+ * din[py][px] = sum of dout[qy][qx] over the sources of py and of px, rows
+ * outer. One work-item per din row, rows = N*C*H; between the edge columns
+ * px has the one source px + dx (the sum still starts at 0.0f, as
+ * reflect_sum's: -0.0 gives +0.0 in both). */
+__kernel void translate_reflect_backward(__global float *din, __global const float *dout, int H,
+                                         int W, int dx, int dy, int rows)
+{
+    int r = item_id();
+    if (r >= rows) return;
+    int py = r % H, plane = r / H;
+    int qy[2], lo, hi;
+    int ny = reflect_sources(py, dy, H, qy);
+    __global float *o = din + (size_t)r * W;
+    if (ny == 0) { /* a row that no output row reads: at the far edge of a shift */
+        for (int px = 0; px < W; px++) o[px] = 0.0f;
+        return;
+    }
+    __global const float *d0 = dout + ((size_t)plane * H + qy[0]) * W;
+    __global const float *d1 = dout + ((size_t)plane * H + qy[ny - 1]) * W;
+    shift_inner_columns(dx, W, &lo, &hi);
+    for (int px = 0; px < lo; px++) o[px] = reflect_sum(d0, d1, ny, px, dx, W);
+    for (int px = lo; px < hi; px++) {
+        float sum = 0.0f + d0[px + dx];
+        o[px] = ny == 2 ? sum + d1[px + dx] : sum;
+    }
+    for (int px = hi; px < W; px++) o[px] = reflect_sum(d0, d1, ny, px, dx, W);
 }

@@ -102,6 +102,7 @@ static const translate_case moves[] = {
     {2, 5, 5, 1, -1, 9, 1},     /* one column, batch 2 */
     {1, 3, 2, 2, 1, -1, 1},     /* period 2 */
     {1, 3, 13, 11, 4, -3, 1},   /* odd, within the size */
+    {2, 3, 17, 23, -3, 2, 1},   /* a shift to the left: inner columns read to their right */
     {2, 3, 13, 11, -30, 27, 1}, /* shifts beyond the size: repeated reflection */
     {1, 3, 5, 7, 0, 0, 1},      /* identity */
     {1, 3, 33, 65, 100, -77, 0},
