@@ -4,15 +4,18 @@
 
 /* dst[p][dy + y][dx + x] = src[p][sy + y][sx + x], plus the old dst value
  * when accumulate, for every plane p (N*C, the same in both), y < h, x < w;
- * n = planes * h * w */
+ * one work-item per row of the window, rows = planes * h */
 __kernel void copy_region(__global float *dst, int dst_h, int dst_w, int dy, int dx,
                           __global const float *src, int src_h, int src_w, int sy, int sx, int h,
-                          int w, int accumulate, int n)
+                          int w, int accumulate, int rows)
 {
-    int i = item_id();
-    if (i >= n) return;
-    int x = i % w, row = i / w, y = row % h, p = row / h;
-    float v = src[((size_t)p * src_h + sy + y) * src_w + sx + x];
-    size_t o = ((size_t)p * dst_h + dy + y) * dst_w + dx + x;
-    dst[o] = accumulate ? dst[o] + v : v;
+    int r = item_id();
+    if (r >= rows) return;
+    int y = r % h, p = r / h;
+    __global const float *s = src + ((size_t)p * src_h + sy + y) * src_w + sx;
+    __global float *d = dst + ((size_t)p * dst_h + dy + y) * dst_w + dx;
+    if (accumulate)
+        for (int x = 0; x < w; x++) d[x] += s[x];
+    else
+        for (int x = 0; x < w; x++) d[x] = s[x];
 }

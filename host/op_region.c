@@ -14,10 +14,10 @@ hs_status hs_copy_region(hs_tensor *dst, int dy, int dx, const hs_tensor *src, i
         return hs_fail(HS_ERR_INTERNAL,
                        "copy region: %dx%d window at (%d,%d) of %dx%d into (%d,%d) of %dx%d", w,
                        h, sx, sy, src->w, src->h, dx, dy, dst->w, dst->h);
-    size_t n = (size_t)src->n * src->c * h * w;
-    if (n == 0) return HS_OK;
-    return hs_launch_1d(dst->ctx, "copy_region", n, ARG_MEM(dst->buf), ARG_INT(dst->h),
+    if (w == 0) return HS_OK;
+    int rows = src->n * src->c * h;
+    return hs_launch_1d(dst->ctx, "copy_region", rows, ARG_MEM(dst->buf), ARG_INT(dst->h),
                         ARG_INT(dst->w), ARG_INT(dy), ARG_INT(dx), ARG_MEM(src->buf),
                         ARG_INT(src->h), ARG_INT(src->w), ARG_INT(sy), ARG_INT(sx), ARG_INT(h),
-                        ARG_INT(w), ARG_INT(accumulate), ARG_INT(n), ARG_END);
+                        ARG_INT(w), ARG_INT(accumulate), ARG_INT(rows), ARG_END);
 }
