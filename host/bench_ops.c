@@ -176,9 +176,10 @@ hs_status hs_bench_ops(hs_context *ctx, const int *sizes, int size_count, int re
     printf("(conv GFLOP/s count a direct conv's FLOPs whatever the algorithm; fwd and bwd-in\n"
            " by the algorithm picked for the shape, `algorithm`; forward ms by each; the\n"
            " forward's rate over its GEMM's, x GEMM)\n");
-    printf("%-7s %-10s %4s %4s %5s  %9s %7s  %9s %7s  %-9s %8s %8s %8s %8s %5s  %-17s %7s\n",
+    printf("%-7s %-10s %4s %4s %5s  %9s %7s  %9s %7s  %-9s %8s %8s %8s %8s %8s %5s  %-17s %7s\n",
            "net", "layer", "in", "out", "size", "fwd ms", "GFLOP/s", "bwd-in ms", "GFLOP/s",
-           "algorithm", "im2col", "F2x2", "F4x4", "implicit", "xGEMM", "GEMM MxNxK", "GEMM");
+           "algorithm", "im2col", "F2x2", "F4x4", "implicit", "few", "xGEMM", "GEMM MxNxK",
+           "GEMM");
     for (int i = 0; i < size_count; i++) {
         conv_shape shapes[16];
         int n = vgg19_shapes(sizes[i], shapes);

@@ -1,15 +1,17 @@
 /* conv_algorithm.c — which algorithm computes a conv: im2col + GEMM
  * (op_conv.c), the implicit GEMM that never stores im2col's matrix
- * (gemm_conv_tiles, host/gemm_kernel.c), or, for a 3×3 stride-1 conv,
- * Winograd F(2×2,3×3) or F(4×4,3×3) (op_winograd.c).
+ * (gemm_conv_tiles, host/gemm_kernel.c), for a 3×3 stride-1 conv
+ * Winograd F(2×2,3×3) or F(4×4,3×3) (op_winograd.c), or, for a stride-1
+ * conv to at most HS_CONV_FEW_MAX channels, the direct conv_few kernel.
  *
- * In order: $HIRESTYLE_CONV=im2col|winograd2|winograd4|implicit (or
+ * In order: $HIRESTYLE_CONV=im2col|winograd2|winograd4|implicit|few (or
  * ctx->conv_force, which the tests set); else what `hirestyle tune`
  * measured fastest on this device (host/tune_conv.c) for the nearest
  * stored shape of the same kernel size and stride; else the default,
  * measured on PoCL's CPU device (see default_algorithm). Winograd is only
  * taken where it applies and fits the scratch limit (hs_winograd_fits), the
- * implicit GEMM only with our GEMM kernel (op_conv.c), else im2col. A 1×1
+ * implicit GEMM only with our GEMM kernel (op_conv.c), few where it
+ * applies, else im2col. A 1×1
  * stride-1 unpadded conv is always im2col's: a plain GEMM of the input.
  *
  * The stored file, conv-HASH.txt in the cache directory (HASH of platform,
@@ -25,7 +27,7 @@
 #include <string.h>
 
 static const char *const names[HS_CONV_ALGORITHMS] = {"im2col", "winograd2", "winograd4",
-                                                       "implicit"};
+                                                       "implicit", "few"};
 
 const char *hs_conv_algorithm_name(hs_conv_algorithm a)
 {
@@ -78,7 +80,7 @@ void hs_conv_algorithm_load(hs_context *ctx)
         ctx->conv_force = parse_name(force);
         if (ctx->conv_force < 0)
             fprintf(stderr, "hirestyle: warning: HIRESTYLE_CONV=%s is not im2col, winograd2, "
-                            "winograd4 or implicit; ignored\n", force);
+                            "winograd4, implicit or few; ignored\n", force);
     }
     ctx->conv_choice_count = 0;
     char path[4096];
@@ -113,12 +115,16 @@ void hs_conv_algorithm_load(hs_context *ctx)
  * 512²), for thin outputs (64 to 4 channels at 148²: 0.55), for few
  * channels (under 3072 pairs: 64 to 32 and 48 to 48 at 148², 0.8-0.85 of
  * F(4×4)'s time; 96 to 32 took 1.2) and for larger or strided kernels (5×5
- * 0.7, 9×9 0.35-0.6, ResNet's 7×7 stride 2 0.75); im2col for 1×1 stride 2,
- * and on devices nobody has measured. */
+ * 0.7, 9×9 0.35-0.6, ResNet's 7×7 stride 2 0.75), but conv_few for at most
+ * 4 outputs at stride 1 (64 to 4 at 256²: 0.33-0.43 of the implicit GEMM's
+ * time, 48 to 3 at 512²: 0.42-0.54; 64 to 8 took 0.67-0.79, 64 to 6 by
+ * 5×5 0.9-1.2, so those stay); im2col for 1×1 stride 2, and on devices
+ * nobody has measured. */
 static hs_conv_algorithm default_algorithm(const hs_context *ctx, const hs_conv_choice *shape)
 {
     if (!hs_gemm_own_known_good(&ctx->dev) || (shape->kh == 1 && shape->kw == 1))
         return HS_CONV_IM2COL;
+    if (shape->stride == 1 && shape->oc <= 4) return HS_CONV_FEW;
     if (shape->kh != 3 || shape->kw != 3 || shape->stride != 1) return HS_CONV_IMPLICIT;
     if (shape->ic < 16 || shape->oc < 16 || shape->ic * shape->oc < 3072)
         return HS_CONV_IMPLICIT;
@@ -163,5 +169,6 @@ hs_conv_algorithm hs_conv_algorithm_for(const hs_context *ctx, int ic, int oc, i
     if (m && !(kh == 3 && kw == 3 && p.stride == 1 &&
                hs_winograd_fits(ctx, m, ic, oc, h, w, p.pad_h, p.pad_w)))
         return HS_CONV_IM2COL;
+    if (a == HS_CONV_FEW && !(p.stride == 1 && oc <= HS_CONV_FEW_MAX)) return HS_CONV_IM2COL;
     return a;
 }

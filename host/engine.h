@@ -60,9 +60,12 @@ typedef enum hs_conv_algorithm {
     HS_CONV_IM2COL,    /* im2col + GEMM (op_conv.c) */
     HS_CONV_WINOGRAD2, /* Winograd F(2×2,3×3) (op_winograd.c) */
     HS_CONV_WINOGRAD4, /* Winograd F(4×4,3×3) */
-    HS_CONV_IMPLICIT   /* implicit GEMM: im2col's matrix never stored (gemm_kernel.c) */
+    HS_CONV_IMPLICIT,  /* implicit GEMM: im2col's matrix never stored (gemm_kernel.c) */
+    HS_CONV_FEW        /* direct, stride 1, at most HS_CONV_FEW_MAX outputs (cl/conv_few.cl) */
 } hs_conv_algorithm;
-#define HS_CONV_ALGORITHMS 4
+#define HS_CONV_ALGORITHMS 5
+/* The most output channels HS_CONV_FEW takes: launches of 4 (conv_few.cl). */
+#define HS_CONV_FEW_MAX 8
 /* What `hirestyle tune` measured fastest for one conv shape. */
 typedef struct hs_conv_choice { int kh, kw, stride, ic, oc, oh, ow, algorithm; } hs_conv_choice;
 #define HS_CONV_CHOICES 64

@@ -11,11 +11,14 @@
  * (hs_gemm_epilogue), applied as it stores; the output may be a slice of
  * channels of a larger tensor (a concat's, net.c), each image's at its
  * place. A 3×3 stride-1 conv may go to Winograd instead (op_winograd.c),
- * forward and backward-input, and any forward to the implicit GEMM (our GEMM
+ * forward and backward-input, any forward to the implicit GEMM (our GEMM
  * kernel reading the patches straight from the input, hs_gemm_kernel_conv),
+ * and a stride-1 forward to a few channels to the direct conv_few kernel,
  * where host/conv_algorithm.c picks them.
  */
 #include "engine.h"
+
+#include <limits.h>
 
 int hs_conv_out_size(int in, int k, int stride, int pad)
 {
@@ -86,6 +89,31 @@ static hs_status implicit_conv(hs_tensor *out, int channel0, const hs_tensor *in
     return *done ? hs_gemm_kernel_conv(in->ctx, &cg, ep) : HS_OK;
 }
 
+/* The conv by conv_few (cl/conv_few.cl), stride 1: one launch for each 4
+ * output channels. */
+static hs_status few_conv(hs_tensor *out, int channel0, const hs_tensor *in, cl_mem weight,
+                          const conv_geometry *g, const hs_epilogue *ep)
+{
+    enum { outputs_per_launch = 4, run = 16 }; /* CONV_FEW, CONV_RUN */
+    size_t runs = ((size_t)g->ow + run - 1) / run;
+    size_t items = runs * (size_t)g->oh * (size_t)g->batch;
+    if (items > INT_MAX) return hs_fail(HS_ERR_TOO_LARGE, "conv2d: %zu runs of pixels", items);
+    cl_mem bias = ep && ep->bias ? ep->bias : weight; /* any buffer when unread */
+    cl_mem res = ep && ep->residual ? ep->residual : weight;
+    for (int oc0 = 0; oc0 < g->oc; oc0 += outputs_per_launch)
+        HS_TRY(hs_launch_1d(in->ctx, "conv_few", items, ARG_MEM(out->buf), ARG_INT(out->c),
+                            ARG_INT(channel0), ARG_MEM(in->buf), ARG_INT(g->ic), ARG_INT(g->h),
+                            ARG_INT(g->w), ARG_MEM(weight), ARG_INT(g->oc), ARG_INT(oc0),
+                            ARG_INT(g->kh), ARG_INT(g->kw), ARG_INT(g->p.pad_h),
+                            ARG_INT(g->p.pad_w), ARG_INT(g->oh), ARG_INT(g->ow), ARG_INT(runs),
+                            ARG_INT(items), ARG_MEM(bias), ARG_INT(ep && ep->bias),
+                            ARG_INT(ep && ep->rectify), ARG_FLOAT(ep ? ep->slope : 0.0f),
+                            ARG_MEM(res), ARG_INT(ep && ep->residual),
+                            ARG_FLOAT(ep ? ep->scale : 1.0f),
+                            ARG_FLOAT(ep ? ep->residual_scale : 0.0f), ARG_END));
+    return HS_OK;
+}
+
 hs_status hs_conv2d_forward(hs_tensor *out, const hs_tensor *in, const hs_tensor *weight,
                             const hs_tensor *bias, hs_conv_params p)
 {
@@ -123,6 +151,7 @@ hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *
     if (m)
         return hs_winograd_conv(out, channel0, in, weight, 0, epilogue, m, p.pad_h, p.pad_w,
                                 reuse);
+    if (a == HS_CONV_FEW) return few_conv(out, channel0, in, weight->buf, &g, epilogue);
     if (a == HS_CONV_IMPLICIT) {
         int done = 0;
         HS_TRY(implicit_conv(out, channel0, in, weight->buf, &g, p, epilogue, &done));

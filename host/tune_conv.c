@@ -1,6 +1,6 @@
 /* tune_conv.c — `hirestyle tune`'s conv part: times im2col + GEMM, the
- * implicit GEMM and, for 3×3 stride-1 convs, Winograd F(2×2,3×3) and
- * F(4×4,3×3) on the convs of the networks hirestyle runs, and stores the
+ * implicit GEMM, for 3×3 stride-1 convs Winograd F(2×2,3×3) and
+ * F(4×4,3×3), and for stride-1 convs to at most 8 channels conv_few, on the convs of the networks hirestyle runs, and stores the
  * fastest per shape for the device (host/conv_algorithm.c reads it).
  *
  * Shapes: VGG19's and ResNet50's 3×3 convs for a 512-px painting (forward,
@@ -93,8 +93,8 @@ hs_status hs_tune_conv(hs_context *ctx, int quiet)
     size_t used = 0;
     int count = 0;
     if (!quiet)
-        printf("%-8s %5s %5s %5s  %9s %9s %9s %9s  %s\n", "kernel", "in", "out", "size",
-               "im2col ms", "F2x2 ms", "F4x4 ms", "impl. ms", "fastest");
+        printf("%-8s %5s %5s %5s  %9s %9s %9s %9s %9s  %s\n", "kernel", "in", "out", "size",
+               "im2col ms", "F2x2 ms", "F4x4 ms", "impl. ms", "few ms", "fastest");
     for (int s = 0; s < SHAPE_COUNT; s++)
         for (int swap = 0; swap < 2; swap++) {
             const tune_conv_shape *sh = &shapes[s];
@@ -111,8 +111,8 @@ hs_status hs_tune_conv(hs_context *ctx, int quiet)
             hs_conv_algorithm_format(&c, line, sizeof line);
             snprintf(kernel, sizeof kernel, "%dx%d/%d", sh->k, sh->k, sh->stride);
             if (!quiet)
-                printf("%-8s %5d %5d %5d  %9.2f %9.2f %9.2f %9.2f  %s\n", kernel, ic, oc,
-                       sh->size, t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, t[3] * 1e3,
+                printf("%-8s %5d %5d %5d  %9.2f %9.2f %9.2f %9.2f %9.2f  %s\n", kernel, ic, oc,
+                       sh->size, t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, t[3] * 1e3, t[4] * 1e3,
                        hs_conv_algorithm_name(best));
             fflush(stdout);
             used += (size_t)snprintf(text + used, sizeof text - used, "%s\n", line);

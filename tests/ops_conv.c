@@ -2,9 +2,10 @@
  * added and activated, as its store fuses an Add and a ReLU) and
  * backward against a double-precision C reference, and the backward
  * against finite differences; every case by im2col through both GEMM
- * implementations (our kernel and CLBlast), and by the implicit GEMM
- * (forward, and backward-input at stride 1; our kernel only). Winograd's
- * own tests: ops_winograd.c. */
+ * implementations (our kernel and CLBlast), by the implicit GEMM
+ * (forward, and backward-input at stride 1; our kernel only), and the
+ * forward by the direct conv_few where it applies (stride 1, at most 8
+ * outputs: two launches from 5). Winograd's own tests: ops_winograd.c. */
 #include "engine.h"
 #include "harness.h"
 #include "layer_reference.h"
@@ -40,6 +41,7 @@ static const conv_case cases[] = {
     {2, 5, 19, 71, 6, 3, 3, 2, 1, 1, 0, 1}, /* stride 2, rows wider than a panel */
     {1, 7, 9, 37, 9, 5, 5, 1, 2, 0, 0, 1},  /* 5×5, odd channels */
     {1, 70, 6, 35, 3, 3, 3, 1, 1, 0, 0, 1}, /* K = 630: two copies of a panel */
+    {2, 6, 7, 33, 8, 3, 3, 1, 1, 1, 0, 1},  /* 8 outputs, batch 2, rows of 2 runs and 1 */
     {1, 37, 67, 33, 19, 3, 3, 1, 1, 1, 0, 0},
     {1, 64, 40, 40, 64, 3, 3, 1, 1, 1, 0, 0},
 };
@@ -93,8 +95,10 @@ static void fd_wrt_weight(const double *x, double *y, const void *p)
 }
 
 /* How a case runs: im2col through GEMM implementation v (v < TEST_GEMMS),
- * or the implicit GEMM (v == TEST_GEMMS). */
-#define VARIANTS (TEST_GEMMS + 1)
+ * the implicit GEMM (v == TEST_GEMMS) or conv_few (FEW_VARIANT; forward only:
+ * the backward has no such path, its cases run by the other variants). */
+#define FEW_VARIANT (TEST_GEMMS + 1)
+#define VARIANTS (TEST_GEMMS + 2)
 static const char *algorithm = "im2col";
 
 /* `what`, the algorithm and the GEMM, for a failure's message. */
@@ -119,11 +123,17 @@ static const conv_case *start_case(int i, int *oh, int *ow)
 {
     test_setup();
     const conv_case *c = &cases[i / VARIANTS];
-    int v = i % VARIANTS, implicit = v == TEST_GEMMS;
-    test_use_gemm(implicit ? 0 : v);
+    int v = i % VARIANTS, implicit = v == TEST_GEMMS, few = v == FEW_VARIANT;
+    test_use_gemm(implicit || few ? 0 : v);
     if (test_small_only() && !c->small) return NULL;
-    test_ctx->conv_force = implicit ? HS_CONV_IMPLICIT : HS_CONV_IM2COL;
+    test_ctx->conv_force = implicit ? HS_CONV_IMPLICIT : few ? HS_CONV_FEW : HS_CONV_IM2COL;
     algorithm = hs_conv_algorithm_name(test_ctx->conv_force);
+    hs_conv_params p = {c->stride, c->pad, c->pad};
+    int pointwise = c->kh == 1 && c->kw == 1 && c->stride == 1 && c->pad == 0;
+    if (few) /* it runs where it applies, im2col elsewhere */
+        ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, c->ic, c->oc, c->h, c->w, c->kh, c->kw, p),
+                         c->stride == 1 && c->oc <= HS_CONV_FEW_MAX && !pointwise
+                             ? HS_CONV_FEW : HS_CONV_IM2COL);
     *oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
     *ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
     return c;
@@ -239,6 +249,7 @@ END_TEST
 START_TEST(conv_backward)
 {
     int index = _i / VARIANTS, oh, ow;
+    if (_i % VARIANTS == FEW_VARIANT) return;
     const conv_case *c = start_case(_i, &oh, &ow);
     if (!c) return;
     size_t nin = (size_t)c->n * c->ic * c->h * c->w, nw = (size_t)c->oc * c->ic * c->kh * c->kw;
@@ -323,6 +334,16 @@ START_TEST(conv_choices)
                      HS_CONV_IM2COL);
     ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, 60, 70, 130, 130, 5, 5, strided5), untuned);
     ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, 16, 16, 130, 130, 5, 5, same5), untuned);
+    /* to at most 4 channels at stride 1: the direct conv, also where a 5×5 was measured */
+    int few = untuned == HS_CONV_IMPLICIT ? HS_CONV_FEW : HS_CONV_IM2COL;
+    ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, 64, 4, 130, 130, 3, 3, (hs_conv_params){1, 1, 1}),
+                     few);
+    ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, 3, 3, 40, 40, 9, 9, (hs_conv_params){1, 4, 4}),
+                     few);
+    ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, 64, 8, 130, 130, 3, 3, (hs_conv_params){1, 1, 1}),
+                     untuned);
+    ck_assert(hs_conv_algorithm_parse("conv3x3 64 4 148 148 few", &back));
+    ck_assert_int_eq(back.algorithm, HS_CONV_FEW);
     test_ctx->conv_choices[0] = kept;
     test_ctx->conv_choice_count = keep;
 }
