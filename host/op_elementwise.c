@@ -73,11 +73,13 @@ hs_status hs_axpby(hs_tensor *out, float alpha, const hs_tensor *a, float beta, 
                         ARG_END);
 }
 
+/* axpby with beta 0, which leaves b unread (cl/elementwise.cl) */
 hs_status hs_scale(hs_tensor *out, const hs_tensor *in, float alpha)
 {
     HS_TRY(hs_check_same("scale", out, in));
-    return hs_launch_1d(in->ctx, "scale", count(in), ARG_MEM(out->buf), ARG_MEM(in->buf),
-                        ARG_FLOAT(alpha), ARG_INT(count(in)), ARG_END);
+    return hs_launch_1d(in->ctx, "axpby", count(in), ARG_MEM(out->buf), ARG_FLOAT(alpha),
+                        ARG_MEM(in->buf), ARG_FLOAT(0.0f), ARG_MEM(in->buf), ARG_INT(count(in)),
+                        ARG_END);
 }
 
 hs_status hs_add(hs_tensor *out, const hs_tensor *a, const hs_tensor *b)
@@ -88,8 +90,9 @@ hs_status hs_add(hs_tensor *out, const hs_tensor *a, const hs_tensor *b)
 hs_status hs_axpy(hs_tensor *y, float alpha, const hs_tensor *x)
 {
     HS_TRY(hs_check_same("axpy", y, x));
-    return hs_launch_1d(x->ctx, "axpy", count(x), ARG_MEM(y->buf), ARG_FLOAT(alpha),
-                        ARG_MEM(x->buf), ARG_INT(count(x)), ARG_END);
+    return hs_launch_1d(x->ctx, "axpby", count(x), ARG_MEM(y->buf), ARG_FLOAT(alpha),
+                        ARG_MEM(x->buf), ARG_FLOAT(1.0f), ARG_MEM(y->buf), ARG_INT(count(x)),
+                        ARG_END);
 }
 
 hs_status hs_tanh_half(hs_tensor *out, const hs_tensor *in)

@@ -91,7 +91,8 @@ END_TEST
 START_TEST(prelu) { check_activation(ACT_PRELU, _i); }
 END_TEST
 
-/* axpby, scale, add, axpy (in place), tanh_half and clamp on one set of inputs. */
+/* axpby, scale, add, axpy (in place), tanh_half and clamp on one set of inputs;
+ * axpby with beta 0 leaves b unread: a NaN there stays out of the result. */
 START_TEST(scaled_sums)
 {
     test_setup();
@@ -115,6 +116,17 @@ START_TEST(scaled_sums)
     for (size_t i = 0; i < n; i++) want[i] = -3.0 * a[i];
     assert_close("scale", got, want, n, 1e-6);
     free(got);
+
+    float *nan = host_floats(n);
+    for (size_t i = 0; i < n; i++) nan[i] = NAN;
+    hs_tensor tnan = upload(nan, s.n, s.c, s.h, s.w);
+    HS_CHECK(hs_axpby(&out, 0.5f, &ta, 0.0f, &tnan));
+    got = download(&out);
+    for (size_t i = 0; i < n; i++) want[i] = 0.5 * a[i];
+    assert_close("axpby, beta 0", got, want, n, 1e-6);
+    free(got);
+    hs_tensor_free(&tnan);
+    free(nan);
 
     HS_CHECK(hs_add(&out, &ta, &tb));
     HS_CHECK(hs_axpy(&out, 2.0f, &tb)); /* out = a + 3b */

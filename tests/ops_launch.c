@@ -78,7 +78,7 @@ START_TEST(launch_refuses_ids_past_int)
 }
 END_TEST
 
-/* scale over n elements doubles each one, n past the fold width: the
+/* axpby with beta 0 (a scaled copy) over n elements doubles each one, n past the fold width: the
  * range runs as rows (385 groups of 256: 5 rows of 77 groups; 769, a
  * prime: 769 rows of one). */
 START_TEST(launch_folds_long_ranges)
@@ -92,8 +92,9 @@ START_TEST(launch_folds_long_ranges)
         float *x = host_floats((size_t)n);
         fill_random(x, (size_t)n, 11u + (unsigned)s, -1.0f, 1.0f);
         hs_tensor in = upload(x, 1, 1, 1, n), out = poisoned(1, 1, 1, n);
-        HS_CHECK(hs_launch_1d(test_ctx, "scale", n, ARG_MEM(out.buf), ARG_MEM(in.buf),
-                              ARG_FLOAT(2.0f), ARG_INT(n), ARG_END));
+        HS_CHECK(hs_launch_1d(test_ctx, "axpby", n, ARG_MEM(out.buf), ARG_FLOAT(2.0f),
+                              ARG_MEM(in.buf), ARG_FLOAT(0.0f), ARG_MEM(in.buf), ARG_INT(n),
+                              ARG_END));
         float *got = download(&out);
         for (int i = 0; i < n; i++)
             ck_assert_msg(got[i] == 2.0f * x[i], "n %d: element %d is %g, not %g", n, i,
