@@ -19,8 +19,9 @@ hs_status hs_gram_forward(hs_tensor *gram, const hs_tensor *in, float scale)
         size_t g0 = (size_t)b * C * C;
         HS_TRY(hs_gemm_lower(in->ctx, C, C, plane, scale, f, ft, 0.0f,
                              (hs_matrix){gram->buf, g0, C, 0}));
-        HS_TRY(hs_launch(in->ctx, "gram_mirror", 2, (size_t[]){(size_t)C, (size_t)C}, NULL,
-                         ARG_MEM(gram->buf), ARG_INT(g0), ARG_INT(C), ARG_END));
+        HS_TRY(hs_launch(in->ctx, "gram_transpose", 2, (size_t[]){(size_t)C, (size_t)C}, NULL,
+                         ARG_MEM(gram->buf), ARG_INT(g0), ARG_MEM(gram->buf), ARG_INT(g0),
+                         ARG_INT(C), ARG_INT(0), ARG_END));
     }
     return HS_OK;
 }
@@ -37,9 +38,9 @@ hs_status hs_gram_backward(hs_tensor *din, const hs_tensor *dgram, const hs_tens
     cl_mem s;
     HS_TRY(hs_scratch(ctx, (size_t)C * C * sizeof(float), &s));
     for (int b = 0; b < in->n; b++) {
-        HS_TRY(hs_launch(ctx, "gram_symmetrize", 2, (size_t[]){(size_t)C, (size_t)C}, NULL,
-                         ARG_MEM(s), ARG_MEM(dgram->buf), ARG_INT(b * C * C), ARG_INT(C),
-                         ARG_END));
+        HS_TRY(hs_launch(ctx, "gram_transpose", 2, (size_t[]){(size_t)C, (size_t)C}, NULL,
+                         ARG_MEM(s), ARG_INT(0), ARG_MEM(dgram->buf), ARG_INT(b * C * C),
+                         ARG_INT(C), ARG_INT(1), ARG_END));
         HS_TRY(hs_gemm(ctx, C, plane, C, scale, (hs_matrix){s, 0, C, 0},
                        (hs_matrix){in->buf, b * image, plane, 0}, 0.0f,
                        (hs_matrix){din->buf, b * image, plane, 0}));
