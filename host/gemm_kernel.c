@@ -104,17 +104,19 @@ static hs_status pack_x(hs_context *ctx, cl_mem dst, const operand_x *x, const b
                      ARG_END);
 }
 
-/* Work-items a group: a column of tiles, 8 or 16 (fewer only when the
- * kernel allows fewer): 16 for more than 8 tiles, unless that leaves a
- * compute unit without a few groups. PoCL compiles the kernel once per
- * group size (0.5 s each on a 2-core CPU). 16 for every shape took 1.2-1.9x
- * the time of 8 for products with few rows (VGG19's conv1_1, 64 -> 4 and
+/* Work-items a group: a column of 8 tiles (fewer only when the kernel
+ * allows fewer), whatever the shape. PoCL compiles the kernel once per
+ * group size (0.4-0.6 s each on a 2-core CPU), so one size is one compile
+ * of each GEMM kernel at a cold start. 16 for every shape took 1.2-1.9x the
+ * time of 8 for products with few rows (VGG19's conv1_1, 64 -> 4 and
  * 64 -> 64 SR convs; `bench ops`, two alternated runs on a quiet 2-core
- * Zen 4); 32 and 64 for taller products saved nothing measurable (the
- * quickstart's command, gemm_tiles' CPU time 23.4 s with them, 21.0 s
- * without) for two more compiles at a cold start. The tiles past the last
- * are idle (cl/gemm.cl). */
-static size_t group_size(hs_context *ctx, size_t tiles, size_t panels)
+ * Zen 4); 16 for more than 8 tiles saved nothing measurable over 8
+ * (ResNet50 `bench style` at 512, 1.082 s/iter against 1.097, medians of
+ * 10 alternated runs at load 2-3; `bench upscale`'s esrgan-thick 2.21 s
+ * against 2.63), and 32 or 64 nothing either (the quickstart's command,
+ * gemm_tiles' CPU time 23.4 s with them, 21.0 s without). The tiles past
+ * the last are idle (cl/gemm.cl). */
+static size_t group_size(hs_context *ctx)
 {
     if (!ctx->gemm_group_max) {
         cl_int err;
@@ -127,12 +129,7 @@ static size_t group_size(hs_context *ctx, size_t tiles, size_t panels)
         }
         ctx->gemm_group_max = max;
     }
-    size_t cap = ctx->gemm_group_max < 16 ? ctx->gemm_group_max : 16;
-    size_t want = 4 * (size_t)ctx->dev.compute_units;
-    size_t group = cap < 8 ? cap : 8;
-    while (group * 2 <= cap && group < tiles) group *= 2;
-    while (group > 8 && panels * ((tiles + group - 1) / group) < want) group /= 2;
-    return group;
+    return ctx->gemm_group_max < 8 ? ctx->gemm_group_max : 8;
 }
 
 /* X's steps k0 .. k0+kc-1 copied into tiles, of every product, in `packed`. */
@@ -172,7 +169,7 @@ static hs_status launch_tiles(hs_context *ctx, cl_mem packed, const operand_x *x
 {
     size_t y_rs = b.trans ? 1 : b.ld, y_cs = b.trans ? b.ld : 1;
     size_t panels = panels_of(ctx, n);
-    size_t local[3] = {group_size(ctx, x->tiles, panels * bt->count), 1, 1};
+    size_t local[3] = {group_size(ctx), 1, 1};
     cl_mem bias = ep && ep->bias ? ep->bias : c.buf; /* any buffer when unread */
     cl_mem res = ep && ep->residual ? ep->residual : c.buf;
     hs_profile_flops(ctx, (lower ? 1.0 : 2.0) * (double)bt->count * (double)x->rows *
@@ -302,7 +299,7 @@ static hs_status run_conv_chunk(hs_context *ctx, const operand_x *x, const hs_co
     HS_TRY(pack_chunk(ctx, x, &one_product, k0, kc, &packed));
     size_t cols = (size_t)g->oh * g->ow, panels = panels_of(ctx, cols);
     size_t nr = (size_t)ctx->gemm_block.vw * ctx->gemm_block.nv;
-    size_t local[3] = {group_size(ctx, x->tiles, panels * (size_t)g->batch), 1, 1};
+    size_t local[3] = {group_size(ctx), 1, 1};
     cl_mem bias = ep && ep->bias ? ep->bias : g->out; /* any buffer when unread */
     cl_mem res = ep && ep->residual ? ep->residual : g->out;
     hs_profile_flops(ctx, 2.0 * (double)g->batch * (double)x->rows * (double)cols * (double)kc);
