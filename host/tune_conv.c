@@ -1,6 +1,7 @@
 /* tune_conv.c — `hirestyle tune`'s conv part: times im2col + GEMM, the
  * implicit GEMM, for 3×3 stride-1 convs Winograd F(2×2,3×3) and
- * F(4×4,3×3), and for stride-1 convs to at most 8 channels conv_few, on the convs of the networks hirestyle runs, and stores the
+ * F(4×4,3×3), and for stride-1 convs to at most 8 channels conv_few, on
+ * the convs of the networks hirestyle runs, and stores the
  * fastest per shape for the device (host/conv_algorithm.c reads it).
  *
  * Shapes: VGG19's and ResNet50's 3×3 convs for a 512-px painting (forward,

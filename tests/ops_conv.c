@@ -131,9 +131,10 @@ static const conv_case *start_case(int i, int *oh, int *ow)
     hs_conv_params p = {c->stride, c->pad, c->pad};
     int pointwise = c->kh == 1 && c->kw == 1 && c->stride == 1 && c->pad == 0;
     if (few) /* it runs where it applies, im2col elsewhere */
-        ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, c->ic, c->oc, c->h, c->w, c->kh, c->kw, p),
-                         c->stride == 1 && c->oc <= HS_CONV_FEW_MAX && !pointwise
-                             ? HS_CONV_FEW : HS_CONV_IM2COL);
+        ck_assert_int_eq(
+            hs_conv_algorithm_for(test_ctx, c->ic, c->oc, c->h, c->w, c->kh, c->kw, p),
+            c->stride == 1 && c->oc <= HS_CONV_FEW_MAX && !pointwise ? HS_CONV_FEW
+                                                                     : HS_CONV_IM2COL);
     *oh = hs_conv_out_size(c->h, c->kh, c->stride, c->pad);
     *ow = hs_conv_out_size(c->w, c->kw, c->stride, c->pad);
     return c;
@@ -336,12 +337,10 @@ START_TEST(conv_choices)
     ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, 16, 16, 130, 130, 5, 5, same5), untuned);
     /* to at most 4 channels at stride 1: the direct conv, also where a 5×5 was measured */
     int few = untuned == HS_CONV_IMPLICIT ? HS_CONV_FEW : HS_CONV_IM2COL;
-    ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, 64, 4, 130, 130, 3, 3, (hs_conv_params){1, 1, 1}),
-                     few);
-    ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, 3, 3, 40, 40, 9, 9, (hs_conv_params){1, 4, 4}),
-                     few);
-    ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, 64, 8, 130, 130, 3, 3, (hs_conv_params){1, 1, 1}),
-                     untuned);
+    hs_conv_params same3 = {1, 1, 1}, same9 = {1, 4, 4};
+    ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, 64, 4, 130, 130, 3, 3, same3), few);
+    ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, 3, 3, 40, 40, 9, 9, same9), few);
+    ck_assert_int_eq(hs_conv_algorithm_for(test_ctx, 64, 8, 130, 130, 3, 3, same3), untuned);
     ck_assert(hs_conv_algorithm_parse("conv3x3 64 4 148 148 few", &back));
     ck_assert_int_eq(back.algorithm, HS_CONV_FEW);
     test_ctx->conv_choices[0] = kept;
