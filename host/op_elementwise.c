@@ -63,23 +63,28 @@ hs_status hs_prelu_backward(hs_tensor *din, hs_tensor *dslope, const hs_tensor *
                         ARG_INT(in->h * in->w), ARG_INT(in->c), ARG_INT(count(in)), ARG_END);
 }
 
-hs_status hs_axpby(hs_tensor *out, float alpha, const hs_tensor *a, float beta, const hs_tensor *b)
+/* The axpby kernel, shapes checked: it also serves the scaled copy (beta 0,
+ * b unread) and y += alpha * x (beta 1, out == b), cl/elementwise.cl. */
+static hs_status launch_axpby(hs_tensor *out, float alpha, const hs_tensor *a, float beta,
+                              const hs_tensor *b)
 {
-    HS_TRY(hs_check_same("axpby", out, a));
-    if (!b) return hs_scale(out, a, alpha);
-    HS_TRY(hs_check_same("axpby", b, a));
     return hs_launch_1d(a->ctx, "axpby", count(a), ARG_MEM(out->buf), ARG_FLOAT(alpha),
                         ARG_MEM(a->buf), ARG_FLOAT(beta), ARG_MEM(b->buf), ARG_INT(count(a)),
                         ARG_END);
 }
 
-/* axpby with beta 0, which leaves b unread (cl/elementwise.cl) */
+hs_status hs_axpby(hs_tensor *out, float alpha, const hs_tensor *a, float beta, const hs_tensor *b)
+{
+    HS_TRY(hs_check_same("axpby", out, a));
+    if (!b) return hs_scale(out, a, alpha);
+    HS_TRY(hs_check_same("axpby", b, a));
+    return launch_axpby(out, alpha, a, beta, b);
+}
+
 hs_status hs_scale(hs_tensor *out, const hs_tensor *in, float alpha)
 {
     HS_TRY(hs_check_same("scale", out, in));
-    return hs_launch_1d(in->ctx, "axpby", count(in), ARG_MEM(out->buf), ARG_FLOAT(alpha),
-                        ARG_MEM(in->buf), ARG_FLOAT(0.0f), ARG_MEM(in->buf), ARG_INT(count(in)),
-                        ARG_END);
+    return launch_axpby(out, alpha, in, 0.0f, in);
 }
 
 hs_status hs_add(hs_tensor *out, const hs_tensor *a, const hs_tensor *b)
@@ -90,9 +95,7 @@ hs_status hs_add(hs_tensor *out, const hs_tensor *a, const hs_tensor *b)
 hs_status hs_axpy(hs_tensor *y, float alpha, const hs_tensor *x)
 {
     HS_TRY(hs_check_same("axpy", y, x));
-    return hs_launch_1d(x->ctx, "axpby", count(x), ARG_MEM(y->buf), ARG_FLOAT(alpha),
-                        ARG_MEM(x->buf), ARG_FLOAT(1.0f), ARG_MEM(y->buf), ARG_INT(count(x)),
-                        ARG_END);
+    return launch_axpby(y, alpha, x, 1.0f, y);
 }
 
 hs_status hs_tanh_half(hs_tensor *out, const hs_tensor *in)

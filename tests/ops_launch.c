@@ -78,9 +78,9 @@ START_TEST(launch_refuses_ids_past_int)
 }
 END_TEST
 
-/* axpby with beta 0 (a scaled copy) over n elements doubles each one, n past the fold width: the
- * range runs as rows (385 groups of 256: 5 rows of 77 groups; 769, a
- * prime: 769 rows of one). */
+/* axpby with beta 0 (a scaled copy) over n elements doubles each one, n
+ * past the fold width: the range runs as rows (385 groups of 256: 5 rows
+ * of 77 groups; 769, a prime: 769 rows of one). */
 START_TEST(launch_folds_long_ranges)
 {
     test_setup();

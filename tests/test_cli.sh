@@ -196,7 +196,8 @@ for s in 2 4; do
     expect "-m esrgan-slim ${scale_opt[*]}" 0 "" "$hirestyle" upscale -i "$work/small.png" \
         -o "$work/slim$s.png" -m esrgan-slim "${scale_opt[@]}"
     width=$(image_width "$work/slim$s.png" 2>/dev/null)
-    [[ $width = $((24 * s)) ]] || { failed=$((failed + 1)); echo "FAIL -m esrgan-slim: x$s gave width $width"; }
+    [[ $width = $((24 * s)) ]] ||
+        { failed=$((failed + 1)); echo "FAIL -m esrgan-slim: x$s gave width $width"; }
 done
 expect "neural-style's README" 0 "" "$hirestyle" style -style_image \
     "$examples/scream.jpg,$examples/starry_night.jpg" -style_blend_weights 3,7 \
