@@ -62,7 +62,8 @@ hs_status hs_profile_open(hs_context *ctx)
     if (!ctx->profile) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     snprintf(ctx->profile->step, PROFILE_NAME_SIZE, "other");
     ctx->profile->opened = wall_seconds();
-    ctx->profile->by_layer = strcmp(getenv("HIRESTYLE_PROFILE"), "layers") == 0;
+    const char *mode = getenv("HIRESTYLE_PROFILE");
+    ctx->profile->by_layer = mode && strcmp(mode, "layers") == 0;
     return HS_OK;
 }
 
