@@ -34,6 +34,7 @@ static hs_status bench_network(hs_context *ctx, const char *weights, int size, i
                                int iterations)
 {
     hs_net net;
+    hs_profile_pause(ctx, 1);
     hs_peak_rss_reset();
     HS_TRY(hs_net_load(ctx, weights, &net));
     hs_style_params p;
@@ -54,7 +55,9 @@ static hs_status bench_network(hs_context *ctx, const char *weights, int size, i
     double start = hs_seconds();
     if (st == HS_OK) {
         hs_style_set_timing(s, &timing);
+        hs_profile_pause(ctx, 0);
         st = hs_style_optimize(s, &x, iterations, NULL, NULL);
+        hs_profile_pause(ctx, 1);
     }
     double per = (hs_seconds() - start) / iterations;
     double buffers = (double)(ctx->buffers_created - created) / iterations;

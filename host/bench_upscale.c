@@ -80,7 +80,9 @@ static hs_status bench_model(hs_context *ctx, const char *model, const hs_image 
     if (st == HS_OK) {
         hs_memory_reset_peak(ctx);
         size_t created = ctx->buffers_created;
+        hs_profile_pause(ctx, 0);
         st = hs_bench_median(ctx, upscale_once, &(upscale_run){&net, img}, 0, repeat, &seconds);
+        hs_profile_pause(ctx, 1);
         buffers = (double)(ctx->buffers_created - created) / repeat;
     }
     if (st == HS_OK) {

@@ -115,13 +115,16 @@ struct hs_context {
  * the floating-point operations hs_profile_flops announced for it, to give
  * GEMMs' rates) by kernel and by the step last named with hs_profile_step
  * (a no-op when off); hs_profile_close prints both tables on stderr.
- * hs_profile_by_layer: steps are to be named by layer, not by kind. */
+ * hs_profile_by_layer: steps are to be named by layer, not by kind.
+ * hs_profile_pause: launches are not tallied while paused (the benchmarks'
+ * warm-up runs). */
 int hs_profile_wanted(void);
 hs_status hs_profile_open(hs_context *ctx);
 int hs_profile_by_layer(const hs_context *ctx);
 void hs_profile_step(hs_context *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void hs_profile_flops(hs_context *ctx, double flops);
+void hs_profile_pause(hs_context *ctx, int paused);
 hs_status hs_profile_launch(hs_context *ctx, const char *kernel, cl_event done);
 void hs_profile_close(hs_context *ctx);
 

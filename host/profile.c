@@ -38,7 +38,10 @@ typedef struct profile_table {
 struct hs_profile {
     char step[PROFILE_NAME_SIZE];
     profile_table by_step, by_kernel;
-    double opened;     /* wall clock, seconds */
+    double opened;     /* wall clock, seconds, when opened or last resumed */
+    double wall;       /* wall seconds counted before the last pause */
+    int paused;        /* launches not tallied (hs_profile_pause) */
+    int ever_paused;
     double next_flops; /* of the next launch (hs_profile_flops) */
     int by_layer;      /* HIRESTYLE_PROFILE=layers */
 };
@@ -116,6 +119,19 @@ void hs_profile_flops(hs_context *ctx, double flops)
     if (ctx->profile) ctx->profile->next_flops = flops;
 }
 
+void hs_profile_pause(hs_context *ctx, int paused)
+{
+    hs_profile *p = ctx->profile;
+    if (!p || p->paused == paused) return;
+    if (paused) {
+        p->wall += wall_seconds() - p->opened;
+        p->ever_paused = 1;
+    } else {
+        p->opened = wall_seconds();
+    }
+    p->paused = paused;
+}
+
 hs_status hs_profile_launch(hs_context *ctx, const char *kernel, cl_event done)
 {
     double flops = ctx->profile->next_flops;
@@ -128,6 +144,7 @@ hs_status hs_profile_launch(hs_context *ctx, const char *kernel, cl_event done)
         err = clGetEventProfilingInfo(done, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL);
     clReleaseEvent(done);
     if (err != CL_SUCCESS) return hs_cl_fail(err, "timing a kernel (HIRESTYLE_PROFILE)");
+    if (ctx->profile->paused) return HS_OK;
     double seconds = end > start ? 1e-9 * (double)(end - start) : 0.0;
     HS_TRY(add(&ctx->profile->by_step, ctx->profile->step, seconds, flops));
     return add(&ctx->profile->by_kernel, kernel, seconds, flops);
@@ -162,9 +179,11 @@ void hs_profile_close(hs_context *ctx)
         total += p->by_kernel.rows[i].seconds;
         launches += p->by_kernel.rows[i].launches;
     }
+    double wall = p->wall + (p->paused ? 0.0 : wall_seconds() - p->opened);
     fprintf(stderr, "profile of %s:\n  %ld kernel launches, %.3f s on the device, %.3f s wall "
-            "since the start\n  (GFLOP/s: the rate of the matrix products among them)\n",
-            ctx->dev.name, launches, total, wall_seconds() - p->opened);
+            "%s\n  (GFLOP/s: the rate of the matrix products among them)\n",
+            ctx->dev.name, launches, total, wall,
+            p->ever_paused ? "in the timed runs" : "since the start");
     print_table(&p->by_step, "step", total);
     print_table(&p->by_kernel, "kernel", total);
     free(p->by_step.rows);
