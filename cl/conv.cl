@@ -100,7 +100,9 @@ __kernel void conv_weights_turn(__global float *turned, __global const float *w,
  * deconv's bias): for rows x cols values at out[offset + r*ld + p], row r
  * gets bias[r % channels] when has_bias, then, when has_res, scale * x +
  * res_scale * res[res_off + r*ld + p] (an Add reading the conv), then
- * x > 0 ? x : slope * x when rectify. One work-item per run of up to
+ * x > 0 ? x : slope * x when rectify is 1; rectify 2 gates x by the
+ * residual instead (res > 0 ? x : slope * x, res not added: an activation's
+ * backward, cl/gemm.cl's gemm_finish). One work-item per run of up to
  * `chunk` values of one row: a loop the compiler vectorises, no division
  * per element. */
 __kernel void bias_act(__global float *restrict out, int offset, int ld, int rows, int cols,
@@ -118,10 +120,13 @@ __kernel void bias_act(__global float *restrict out, int offset, int ld, int row
         float b = bias[r % channels];
         for (int p = p0; p < p1; p++) o[p] += b;
     }
-    if (has_res) {
-        __global const float *x = res + res_off + (size_t)r * ld;
-        for (int p = p0; p < p1; p++) o[p] = scale * o[p] + res_scale * x[p];
+    __global const float *x = res + res_off + (size_t)r * ld;
+    if (rectify == 2) {
+        for (int p = p0; p < p1; p++) o[p] = x[p] > 0.0f ? o[p] : slope * o[p];
+        return;
     }
+    if (has_res)
+        for (int p = p0; p < p1; p++) o[p] = scale * o[p] + res_scale * x[p];
     if (rectify)
         for (int p = p0; p < p1; p++) o[p] = o[p] > 0.0f ? o[p] : slope * o[p];
 }

@@ -85,18 +85,22 @@ __kernel void maxpool_argmax(__global int *argmax, __global const float *in, int
 
 /* backward of out[oy][ox] = p[pool_argmax(p, H, W, k, stride, pad, oy, ox)]:
  * din (N,C,H,W) = sum of dout over the windows whose argmax (maxpool_argmax's
- * output) is this cell, added in the order of the windows (oy, then ox).
- * One work-item per input row, rows = N*C*H: only the output rows whose
- * windows cover it can have their argmax in it. */
+ * output) is this cell, added in the order of the windows (oy, then ox), to
+ * what din holds when add; then when gate, in > 0 ? that : slope * that (the
+ * backward of the activation whose output `in` is). One work-item per input
+ * row, rows = N*C*H: only the output rows whose windows cover it can have
+ * their argmax in it. */
 __kernel void maxpool_backward(__global float *din, __global const float *dout,
-                               __global const int *argmax, int H, int W, int OH, int OW, int k,
-                               int stride, int pad, int rows)
+                               __global const int *argmax, __global const float *in, int H,
+                               int W, int OH, int OW, int k, int stride, int pad, int rows,
+                               int add, int gate, float slope)
 {
     int r = item_id();
     if (r >= rows) return;
     int iy = r % H, plane = r / H;
     __global float *row = din + (size_t)r * W;
-    for (int ix = 0; ix < W; ix++) row[ix] = 0.0f;
+    if (!add)
+        for (int ix = 0; ix < W; ix++) row[ix] = 0.0f;
     int oy0, oy1;
     pool_covering(iy, k, stride, pad, OH, &oy0, &oy1);
     int first = iy * W; /* argmax values of this row: first .. first+W-1 */
@@ -108,6 +112,10 @@ __kernel void maxpool_backward(__global float *din, __global const float *dout,
             int at = a[ox] - first;
             if (at >= 0 && at < W) row[at] += d[ox];
         }
+    }
+    if (gate) {
+        __global const float *x = in + (size_t)r * W;
+        for (int ix = 0; ix < W; ix++) row[ix] = x[ix] > 0.0f ? row[ix] : slope * row[ix];
     }
 }
 

@@ -294,10 +294,12 @@ __kernel void winograd_input_f4(__global float *restrict v, int v_off,
     wino_input(4, v, v_off, in, in_offset, C, H, W, pad_w, y0, tiles_x, P);
 }
 
-/* out[o][oy][ox] = (Aᵀ M A) of tile p, + bias[o] when has_bias, then when
- * has_res scale * that + res_scale * res[res_off + (o*OH + oy)*OW + ox] (an
- * Add reading the conv), then when rectify x > 0 ? x : slope * x (ReLU:
- * slope 0; LeakyReLU), for the output rows oy0 .. oy0+rows-1 of one image
+/* out[o][oy][ox] = (Aᵀ M A) of tile p, + bias[o] when has_bias, + what out
+ * holds there when accumulate, then when has_res scale * that + res_scale *
+ * res[res_off + (o*OH + oy)*OW + ox] (an Add reading the conv), then when
+ * rectify is 1 x > 0 ? x : slope * x (ReLU: slope 0; LeakyReLU); rectify 2
+ * gates by res instead, not adding it (gemm_finish in cl/gemm.cl). For the
+ * output rows oy0 .. oy0+rows-1 of one image
  * (OC, OH, OW): tile p = ty*tiles_x + tx covers rows oy0 + ty*m.., columns
  * tx*m..; its pixels past the band or the image are not written. M[o][t][p] = mm[m_off + (o*a² + t)*P + p], as V.
  * One work-item per 8 tiles of a row of tiles and output channel, as
@@ -308,8 +310,8 @@ inline __attribute__((always_inline)) void wino_output(int m, __global float *ou
                                                 int has_bias, int rectify, float slope,
                                                 __global const float *res, int res_off,
                                                 int has_res, float scale, float res_scale,
-                                                int OC, int OH, int OW, int oy0, int rows,
-                                                int tiles_x, int P)
+                                                int accumulate, int OC, int OH, int OW,
+                                                int oy0, int rows, int tiles_x, int P)
 {
     int g = get_global_id(0), o = get_global_id(1);
     int groups_x = tiles_x / 8;
@@ -332,14 +334,36 @@ inline __attribute__((always_inline)) void wino_output(int m, __global float *ou
         float line[32]; /* 8 tiles of m pixels */
         for (int j = 0; j < m; j++) {
             float8 v = y[i * m + j] + b;
-            if (rectify && !has_res) v = select(slope * v, v, v > (float8)(0.0f));
+            if (rectify == 1 && !has_res && !accumulate)
+                v = select(slope * v, v, v > (float8)(0.0f));
             line[j] = v.s0; line[j + m] = v.s1; line[j + 2 * m] = v.s2; line[j + 3 * m] = v.s3;
             line[j + 4 * m] = v.s4; line[j + 5 * m] = v.s5; line[j + 6 * m] = v.s6;
             line[j + 7 * m] = v.s7;
         }
         __global float *row = dst + (size_t)i * OW;
+        __global const float *res_row = res_dst + (size_t)i * OW;
+        if (accumulate || rectify == 2) { /* a backward's sum and gate: 8 pixels at a time */
+            int whole = width / 8;
+            for (int q = 0; q < whole; q++) {
+                float8 v = vload8(q, line);
+                if (accumulate) v += vload8(q, row);
+                if (has_res) {
+                    float8 r = vload8(q, res_row);
+                    if (rectify == 2) v = select(slope * v, v, r > (float8)(0.0f));
+                    else v = scale * v + res_scale * r;
+                }
+                if (rectify == 1) v = select(slope * v, v, v > (float8)(0.0f));
+                vstore8(v, q, row);
+            }
+            for (int j = whole * 8; j < width; j++) {
+                float v = accumulate ? line[j] + row[j] : line[j];
+                if (has_res && rectify != 2) v = scale * v + res_scale * res_row[j];
+                float sign = rectify == 2 ? res_row[j] : v;
+                row[j] = rectify && !(sign > 0.0f) ? slope * v : v;
+            }
+            continue;
+        }
         if (has_res) { /* the residual, then the activation, pixel by pixel */
-            __global const float *res_row = res_dst + (size_t)i * OW;
             for (int j = 0; j < width; j++) {
                 float v = scale * line[j] + res_scale * res_row[j];
                 line[j] = rectify && !(v > 0.0f) ? slope * v : v;
@@ -357,20 +381,20 @@ __kernel void winograd_output_f2(__global float *restrict out, int out_offset,
                                  __global const float *restrict mm, int m_off,
                                  __global const float *restrict bias, int has_bias, int rectify,
                                  float slope, __global const float *res, int res_off,
-                                 int has_res, float scale, float res_scale, int OC, int OH,
-                                 int OW, int oy0, int rows, int tiles_x, int P)
+                                 int has_res, float scale, float res_scale, int accumulate,
+                                 int OC, int OH, int OW, int oy0, int rows, int tiles_x, int P)
 {
     wino_output(2, out, out_offset, mm, m_off, bias, has_bias, rectify, slope, res, res_off,
-                has_res, scale, res_scale, OC, OH, OW, oy0, rows, tiles_x, P);
+                has_res, scale, res_scale, accumulate, OC, OH, OW, oy0, rows, tiles_x, P);
 }
 
 __kernel void winograd_output_f4(__global float *restrict out, int out_offset,
                                  __global const float *restrict mm, int m_off,
                                  __global const float *restrict bias, int has_bias, int rectify,
                                  float slope, __global const float *res, int res_off,
-                                 int has_res, float scale, float res_scale, int OC, int OH,
-                                 int OW, int oy0, int rows, int tiles_x, int P)
+                                 int has_res, float scale, float res_scale, int accumulate,
+                                 int OC, int OH, int OW, int oy0, int rows, int tiles_x, int P)
 {
     wino_output(4, out, out_offset, mm, m_off, bias, has_bias, rectify, slope, res, res_off,
-                has_res, scale, res_scale, OC, OH, OW, oy0, rows, tiles_x, P);
+                has_res, scale, res_scale, accumulate, OC, OH, OW, oy0, rows, tiles_x, P);
 }

@@ -247,8 +247,13 @@ int hs_conv_algorithm_parse(const char *line, hs_conv_choice *c);
 /* What a product's store applies to element (i, j), after alpha and beta:
  * + bias[i] (bias NULL: none); with a residual (NULL: none), scale * that
  * + residual_scale * residual[residual_offset + i*ld + j], ld C's own; then,
- * when rectify, x > 0 ? x : slope * x (ReLU: slope 0; LeakyReLU). A conv's
- * bias, the Add after it and its activation in its GEMM (net_plan.h). */
+ * when rectify is 1, x > 0 ? x : slope * x (ReLU: slope 0; LeakyReLU). A
+ * conv's bias, the Add after it and its activation in its GEMM (net_plan.h).
+ * Rectify HS_RECTIFY_GATE gates x by the residual instead, not adding it:
+ * residual > 0 ? x : slope * x, the backward of the activation whose output
+ * the residual is. `add`: x is added to what the output holds first, where
+ * a product takes no beta (Winograd's output transform). */
+#define HS_RECTIFY_GATE 2
 typedef struct hs_epilogue {
     cl_mem bias;
     int rectify;
@@ -256,6 +261,7 @@ typedef struct hs_epilogue {
     cl_mem residual;
     size_t residual_offset;
     float scale, residual_scale;
+    int add;
 } hs_epilogue;
 /* hs_gemm, then the epilogue: in our kernel's store, after CLBlast a pass
  * over C (the bias_act kernel). ep NULL: plain hs_gemm. */
@@ -273,6 +279,21 @@ typedef struct hs_residual {
     const hs_tensor *tensor;
     float scale, residual_scale;
 } hs_residual;
+/* dL/d(in) of a conv (hs_conv2d_backward's din) into din, or with `add`
+ * added to what din holds (another reader's part of the gradient); then,
+ * with gate (NULL: none), passed back through the activation whose output
+ * `in` is: in > 0 ? x : gate->slope * x. The sum and the gate are applied as
+ * the conv stores (a GEMM's beta and epilogue, Winograd's output transform,
+ * col2im's accumulation), not in passes of their own. */
+hs_status hs_conv2d_backward_input(hs_tensor *din, int add, const hs_activation *gate,
+                                   const hs_tensor *dout, const hs_tensor *in,
+                                   const hs_tensor *weight, hs_conv_params p);
+/* hs_maxpool_backward's din, or with `add` added to what din holds, then
+ * with gate (NULL: none) passed back through the activation whose output
+ * `in` is (in > 0 ? x : gate->slope * x), in the same pass: as
+ * hs_conv2d_backward_input. */
+hs_status hs_maxpool_backward_input(hs_tensor *din, int add, const hs_activation *gate,
+                                    const hs_tensor *dout, const hs_tensor *in, hs_pool_params p);
 /* A Winograd conv's transformed input V (op_winograd.c) kept for the next
  * conv whose input begins with the same channels: a dense block's convs
  * read cat(x, y1), cat(x, y1, y2), ..., and each then transforms only the
@@ -364,12 +385,14 @@ hs_status hs_gemm_kernel_batched_packed(hs_context *ctx, size_t count, size_t m,
  * (batch x out_channels x oh x ow) = weight (oc x c*kh*kw) · col, col the
  * im2col matrix of that image of in (batch x c x h x w), read from in as
  * the kernel copies its panels; then the epilogue (NULL: none), its residual
- * shaped as the conv's own output (batch x oc x oh x ow, residual_offset 0). */
+ * shaped as the conv's own output (batch x oc x oh x ow, residual_offset 0).
+ * With `add`, out's channels get the product added to what they hold. */
 typedef struct hs_conv_gemm {
     cl_mem in, weight, out;
     int batch, c, h, w, oc, kh, kw;
     hs_conv_params p;
     int oh, ow, out_channels, channel0;
+    int add;
 } hs_conv_gemm;
 int hs_gemm_kernel_conv_handles(const hs_conv_gemm *g); /* sizes it can index */
 hs_status hs_gemm_kernel_conv(hs_context *ctx, const hs_conv_gemm *g, const hs_epilogue *ep);

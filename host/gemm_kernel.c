@@ -180,7 +180,7 @@ static hs_status launch_tiles(hs_context *ctx, cl_mem packed, const operand_x *x
                      ARG_MEM(c.buf), ARG_INT(c.offset), ARG_INT(c.ld), ARG_INT(x->rows),
                      ARG_INT(n), ARG_INT(kc), ARG_FLOAT(alpha), ARG_FLOAT(beta),
                      ARG_INT(lower), ARG_INT(xt), ARG_MEM(bias), ARG_INT(ep && ep->bias),
-                     ARG_INT(ep && ep->rectify), ARG_FLOAT(ep ? ep->slope : 0.0f), ARG_MEM(res),
+                     ARG_INT(ep ? ep->rectify : 0), ARG_FLOAT(ep ? ep->slope : 0.0f), ARG_MEM(res),
                      ARG_INT(ep && ep->residual), ARG_FLOAT(ep ? ep->scale : 1.0f),
                      ARG_FLOAT(ep ? ep->residual_scale : 0.0f),
                      ARG_INT(ep && ep->residual ? ep->residual_offset : 0), ARG_INT(bt->b_step),
@@ -313,7 +313,7 @@ static hs_status run_conv_chunk(hs_context *ctx, const operand_x *x, const hs_co
                          ARG_MEM(g->out), ARG_INT(g->out_channels), ARG_INT(g->channel0),
                          ARG_INT(g->oc), ARG_INT(cols), ARG_INT(p0 * nr), ARG_INT(kc),
                          ARG_FLOAT(beta), ARG_MEM(bias), ARG_INT(ep && ep->bias),
-                         ARG_INT(ep && ep->rectify), ARG_FLOAT(ep ? ep->slope : 0.0f),
+                         ARG_INT(ep ? ep->rectify : 0), ARG_FLOAT(ep ? ep->slope : 0.0f),
                          ARG_MEM(res), ARG_INT(ep && ep->residual),
                          ARG_FLOAT(ep ? ep->scale : 1.0f),
                          ARG_FLOAT(ep ? ep->residual_scale : 0.0f), ARG_END));
@@ -335,7 +335,7 @@ hs_status hs_gemm_kernel_conv(hs_context *ctx, const hs_conv_gemm *g, const hs_e
     operand_x x = operand_x_of((hs_matrix){g->weight, 0, k, 0}, (size_t)g->oc, mr);
     size_t kc = chunk_k(ctx, &x, &one_product, k);
     for (size_t k0 = 0; k0 < k; k0 += kc)
-        HS_TRY(run_conv_chunk(ctx, &x, g, k0, k - k0 < kc ? k - k0 : kc, k0 == 0 ? 0.0f : 1.0f,
-                              k0 + kc >= k ? ep : NULL));
+        HS_TRY(run_conv_chunk(ctx, &x, g, k0, k - k0 < kc ? k - k0 : kc,
+                              k0 == 0 && !g->add ? 0.0f : 1.0f, k0 + kc >= k ? ep : NULL));
     return HS_OK;
 }

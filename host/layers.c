@@ -162,6 +162,13 @@ static hs_status conv_backward(const hs_layer *l, hs_tensor *const *din, const h
     return hs_conv2d_backward(din[0], NULL, NULL, dout, in[0], &l->weight, l->conv);
 }
 
+static hs_status conv_backward_into(const hs_layer *l, hs_tensor *sum, int add,
+                                    const hs_activation *gate, const hs_tensor *dout,
+                                    const hs_tensor *const *in)
+{
+    return hs_conv2d_backward_input(sum, add, gate, dout, in[0], &l->weight, l->conv);
+}
+
 static hs_status conv_backward_weights(const hs_layer *l, hs_tensor *dweight, hs_tensor *dbias,
                                        const hs_tensor *dout, const hs_tensor *const *in)
 {
@@ -316,6 +323,13 @@ static hs_status maxpool_backward(const hs_layer *l, hs_tensor *const *din, cons
                                   const hs_tensor *const *in)
 {
     return hs_maxpool_backward(din[0], dout, in[0], l->pool);
+}
+
+static hs_status maxpool_backward_into(const hs_layer *l, hs_tensor *sum, int add,
+                                       const hs_activation *gate, const hs_tensor *dout,
+                                       const hs_tensor *const *in)
+{
+    return hs_maxpool_backward_input(sum, add, gate, dout, in[0], l->pool);
 }
 
 static hs_status maxpool_parse(hs_layer *l, const hs_graph_args *a, const int *in_channels)
@@ -734,6 +748,7 @@ static const hs_layer_type table[HS_LAYER_KIND_COUNT] = {
                        .max_inputs = 1, .shape = conv_shape, .window = conv_window,
                        .forward = conv_forward, .forward_into = conv_forward_into,
                        .reuse_bytes = conv_reuse_bytes, .backward = conv_backward,
+                       .backward_into = conv_backward_into,
                        .backward_weights = conv_backward_weights, .scratch_bytes = conv_scratch,
                        .load_weights = conv_load, .parse = conv_parse, .print = conv_print},
     [HS_LAYER_RELU] = {.kind = HS_LAYER_RELU, .name = "ReLU", .min_inputs = 1, .max_inputs = 1,
@@ -753,6 +768,7 @@ static const hs_layer_type table[HS_LAYER_KIND_COUNT] = {
     [HS_LAYER_MAXPOOL] = {.kind = HS_LAYER_MAXPOOL, .name = "MaxPool", .min_inputs = 1,
                           .max_inputs = 1, .shape = maxpool_shape, .window = maxpool_window,
                           .forward = maxpool_forward, .backward = maxpool_backward,
+                          .backward_into = maxpool_backward_into,
                           .parse = maxpool_parse, .print = maxpool_print},
     [HS_LAYER_ADD] = {.kind = HS_LAYER_ADD, .name = "Add", .min_inputs = 2, .max_inputs = 2,
                       .shape = add_shape, .window = pointwise, .forward = add_forward,

@@ -136,6 +136,16 @@ typedef struct hs_layer_type {
      * overwritten. NULL: the kind has no backward pass. */
     hs_status (*backward)(const hs_layer *l, hs_tensor *const *din, const hs_tensor *dout,
                           const hs_tensor *const *in);
+    /* dL/d(in[0]) into sum for a kind of one input that can finish it as it
+     * stores (conv, max pool: hs_conv2d_backward_input,
+     * hs_maxpool_backward_input): added to what sum holds
+     * when `add` (another reader's part of it), then with gate (NULL: none)
+     * passed back through the activation whose output in[0] is: the
+     * gradient of that activation's input. NULL: backward into a temporary,
+     * added after. */
+    hs_status (*backward_into)(const hs_layer *l, hs_tensor *sum, int add,
+                               const struct hs_activation *gate, const hs_tensor *dout,
+                               const hs_tensor *const *in);
     /* dweight, dbias (shaped like l->weight, l->bias; either may be NULL)
      * = dL/d(weights) summed over the batch, overwritten. NULL: no weights. */
     hs_status (*backward_weights)(const hs_layer *l, hs_tensor *dweight, hs_tensor *dbias,

@@ -606,16 +606,60 @@ static hs_status pass_add_grads(const hs_layer *l, hs_tensor *dout, hs_tensor *g
     return st;
 }
 
+/* The activation whose backward l's (a conv's, a max pool's) can do as it
+ * stores its input's gradient (layers.h, backward_into): l's input, when a
+ * ReLU or a LeakyReLU of slope >= 0 (its output's sign is its input's) that
+ * l reads first of all its readers (the last of them backward, so its
+ * gradient is whole then), whose own input is not the image and has no
+ * gradient yet. -1: none. */
+static int gate_through(const hs_net *net, const hs_layer *l, int i, const int *first_reader,
+                        const hs_tensor *grads, hs_activation *gate)
+{
+    int r = l->inputs[0];
+    if (r <= 0 || first_reader[r] != i) return -1;
+    const hs_layer *act = &net->layers[r];
+    const hs_layer_type *type = hs_layer_type_of(act);
+    if (!type || !type->activation || act->inputs[0] == 0 || grads[act->inputs[0]].buf)
+        return -1;
+    type->activation(act, gate);
+    return gate->slope >= 0.0f ? r : -1;
+}
+
+/* l's input gradient by backward_into: into the gradient its input has
+ * (added) or a new one, or passed through the activation l reads
+ * (gate_through) into a new gradient of that activation's input, the
+ * activation's own backward then skipped (its gradient moved on). */
+static hs_status backward_into(const hs_net *net, const hs_layer_type *type, const hs_layer *l,
+                               int i, const int *first_reader, hs_tensor *dout,
+                               const hs_tensor *const *in, hs_tensor *grads)
+{
+    hs_activation gate;
+    int through = gate_through(net, l, i, first_reader, grads, &gate);
+    hs_tensor *part = &grads[l->inputs[0]];
+    hs_tensor *sum = through >= 0 ? &grads[net->layers[through].inputs[0]] : part;
+    int add = part->buf != NULL;
+    if (add && sum != part) {
+        *sum = *part;
+        memset(part, 0, sizeof *part);
+    }
+    if (!add) HS_TRY(hs_tensor_alloc_like(sum, in[0]));
+    return type->backward_into(l, sum, add, through >= 0 ? &gate : NULL, dout, in);
+}
+
 /* dL/d(inputs of l) from grads[i], added to the inputs' gradients; the
  * image's (layer 0) only when wanted. */
-static hs_status add_input_grads(const hs_layer_type *type, const hs_layer *l,
+static hs_status add_input_grads(const hs_net *net, int i, const int *first_reader,
                                  hs_tensor *dout, const hs_tensor *const *in,
                                  hs_tensor *grads, int want_image)
 {
+    const hs_layer *l = &net->layers[i];
+    const hs_layer_type *type = hs_layer_type_of(l);
     int wanted = 0;
     for (int k = 0; k < l->input_count; k++) wanted |= l->inputs[k] != 0 || want_image;
     if (!wanted) return HS_OK;
     if (l->kind == HS_LAYER_ADD) return pass_add_grads(l, dout, grads, want_image);
+    if (type->backward_into)
+        return backward_into(net, type, l, i, first_reader, dout, in, grads);
     if (!type->backward)
         return hs_fail(HS_ERR_INTERNAL, "%s layer '%s' has no backward pass", type->name, l->name);
     hs_tensor din[HS_NET_MAX_INPUTS] = {{0}};
@@ -634,16 +678,33 @@ static hs_status add_input_grads(const hs_layer_type *type, const hs_layer *l,
     return st;
 }
 
+/* first[j]: the lowest layer up to `last` reading layer j, -1 for none. */
+static int *first_readers(const hs_net *net, int last)
+{
+    int *first = malloc((size_t)net->count * sizeof *first);
+    if (!first) return NULL;
+    for (int j = 0; j < net->count; j++) first[j] = -1;
+    for (int j = 1; j <= last; j++)
+        for (int k = 0; k < net->layers[j].input_count; k++)
+            if (first[net->layers[j].inputs[k]] < 0) first[net->layers[j].inputs[k]] = j;
+    return first;
+}
+
 hs_status hs_net_backward_weights(hs_net *net, const hs_tensor *input, hs_tensor *acts,
                                   hs_tensor *grads, int last, hs_tensor *dinput,
                                   hs_weight_grad *wgrads)
 {
+    int *first_reader = first_readers(net, last);
+    if (!first_reader) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     hs_status st = HS_OK;
     for (int i = last; i >= 1 && st == HS_OK; i--) {
-        if (!grads[i].buf) continue;
+        if (!grads[i].buf) continue; /* nothing depends on it, or a conv passed it on */
         const hs_layer *l = &net->layers[i];
         const hs_layer_type *type = hs_layer_type_of(l);
-        if (!type) return hs_fail_context(HS_ERR_INTERNAL, "%s", net->arch);
+        if (!type) {
+            st = hs_fail_context(HS_ERR_INTERNAL, "%s", net->arch);
+            break;
+        }
         const hs_tensor *in[HS_NET_MAX_INPUTS];
         inputs_of(l, input, acts, in);
         /* An activation or Add its conv computed (net_plan.c) may have no
@@ -653,18 +714,21 @@ hs_status hs_net_backward_weights(hs_net *net, const hs_tensor *input, hs_tensor
         if (type->activation && l->inputs[0] != 0 && !in[0]->buf) in[0] = &acts[i];
         for (int k = 0; l->kind == HS_LAYER_ADD && k < l->input_count; k++)
             if (l->inputs[k] != 0 && !in[k]->buf) in[k] = &grads[i];
-        for (int k = 0; k < l->input_count; k++)
+        for (int k = 0; k < l->input_count && st == HS_OK; k++)
             if (!in[k]->buf)
-                return hs_fail(HS_ERR_INTERNAL, "backward of '%s' needs a freed activation",
-                               l->name);
+                st = hs_fail(HS_ERR_INTERNAL, "backward of '%s' needs a freed activation",
+                             l->name);
+        if (st != HS_OK) break;
         profile_step(net->ctx, l, "backward-weights");
         if (wgrads && type->backward_weights)
             st = add_weight_grads(type, l, &grads[i], in, &wgrads[i]);
         profile_step(net->ctx, l, "backward-input");
-        if (st == HS_OK) st = add_input_grads(type, l, &grads[i], in, grads, dinput != NULL);
+        if (st == HS_OK)
+            st = add_input_grads(net, i, first_reader, &grads[i], in, grads, dinput != NULL);
         if (st != HS_OK) st = hs_fail_context(st, "%s backward of '%s'", net->arch, l->name);
         hs_tensor_free(&grads[i]);
     }
+    free(first_reader);
     hs_profile_step(net->ctx, "other");
     if (st != HS_OK || !dinput) {
         hs_tensor_free(&grads[0]);

@@ -74,15 +74,16 @@ static hs_status band_scratch(hs_context *ctx, const conv_geometry *g, cl_mem *c
 }
 
 /* Channels channel0 .. channel0+g->oc-1 of out = the conv of in (g->ic
- * channels) by weight (g's shape), then the epilogue, by the implicit GEMM.
+ * channels) by weight (g's shape), then the epilogue, by the implicit GEMM;
+ * with `add`, added to what out holds there.
  * *done is 0 where it cannot run, for im2col to do the conv: the implicit
  * GEMM is our GEMM kernel's (not CLBlast's), and indexes with ints. */
 static hs_status implicit_conv(hs_tensor *out, int channel0, const hs_tensor *in, cl_mem weight,
                                const conv_geometry *g, hs_conv_params p,
-                               const hs_epilogue *ep, int *done)
+                               const hs_epilogue *ep, int add, int *done)
 {
     hs_conv_gemm cg = {in->buf, weight, out->buf, g->batch, g->ic, g->h, g->w, g->oc, g->kh,
-                       g->kw, p, g->oh, g->ow, out->c, channel0};
+                       g->kw, p, g->oh, g->ow, out->c, channel0, add};
     int own = 0;
     HS_TRY(hs_gemm_choose(in->ctx, &own));
     *done = own && hs_gemm_kernel_conv_handles(&cg);
@@ -142,9 +143,10 @@ hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *
     if (bias) HS_TRY(hs_check_shape("conv2d bias", bias, 1, g.oc, 1, 1));
     if (res) HS_TRY(hs_check_shape("conv2d residual", res->tensor, g.batch, g.oc, g.oh, g.ow));
 
-    hs_epilogue ep = {bias ? bias->buf : NULL, act != NULL, act ? act->slope : 0.0f,
-                      res ? res->tensor->buf : NULL, 0, res ? res->scale : 1.0f,
-                      res ? res->residual_scale : 0.0f};
+    hs_epilogue ep = {.bias = bias ? bias->buf : NULL, .rectify = act != NULL,
+                      .slope = act ? act->slope : 0.0f,
+                      .residual = res ? res->tensor->buf : NULL, .scale = res ? res->scale : 1.0f,
+                      .residual_scale = res ? res->residual_scale : 0.0f};
     const hs_epilogue *epilogue = bias || act || res ? &ep : NULL;
     hs_conv_algorithm a = hs_conv_algorithm_for(ctx, g.ic, g.oc, g.h, g.w, g.kh, g.kw, p);
     int m = hs_conv_algorithm_tile(a);
@@ -154,7 +156,7 @@ hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *
     if (a == HS_CONV_FEW) return few_conv(out, channel0, in, weight->buf, &g, epilogue);
     if (a == HS_CONV_IMPLICIT) {
         int done = 0;
-        HS_TRY(implicit_conv(out, channel0, in, weight->buf, &g, p, epilogue, &done));
+        HS_TRY(implicit_conv(out, channel0, in, weight->buf, &g, p, epilogue, 0, &done));
         if (done) return HS_OK;
     }
 
@@ -202,10 +204,11 @@ static void band_input_rows(const conv_geometry *g, int oy0, int rows, int *iy0,
  * conv_weights_turn), padding k - 1 - p. *done as implicit_conv's. Not for
  * a din of few channels (an image's gradient): as a conv its GEMM has IC
  * rows, where im2col's Wᵀ·dout has K = IC·KH·KW (VGG19's conv1_1 at 256²:
- * 16.8 ms against 4.3). */
-static hs_status implicit_backward_input(hs_tensor *din, const hs_tensor *dout,
-                                         const hs_tensor *weight, const conv_geometry *g,
-                                         int *done)
+ * 16.8 ms against 4.3). With `add`, din's part added to what it holds,
+ * from the first chunk of K on; then the epilogue. */
+static hs_status implicit_backward_input(hs_tensor *din, int add, const hs_epilogue *ep,
+                                         const hs_tensor *dout, const hs_tensor *weight,
+                                         const conv_geometry *g, int *done)
 {
     hs_context *ctx = din->ctx;
     hs_conv_params back = {1, g->kh - 1 - g->p.pad_h, g->kw - 1 - g->p.pad_w};
@@ -221,14 +224,40 @@ static hs_status implicit_backward_input(hs_tensor *din, const hs_tensor *dout,
     hs_status st = hs_launch_1d(ctx, "conv_weights_turn", count, ARG_MEM(turned),
                                 ARG_MEM(weight->buf), ARG_INT(g->oc), ARG_INT(g->ic),
                                 ARG_INT(g->kh * g->kw), ARG_END);
-    if (st == HS_OK) st = implicit_conv(din, 0, dout, turned, &bg, back, NULL, done);
+    if (st == HS_OK) st = implicit_conv(din, 0, dout, turned, &bg, back, ep, add, done);
     hs_pool_give(ctx, turned, bytes);
     return st;
 }
 
-hs_status hs_conv2d_backward(hs_tensor *din, hs_tensor *dweight, hs_tensor *dbias,
-                             const hs_tensor *dout, const hs_tensor *in,
-                             const hs_tensor *weight, hs_conv_params p)
+/* din, or with `add` din plus it, then ep's gate, by Winograd or the
+ * implicit GEMM where the algorithm choice takes them: *done then set. */
+static hs_status backward_input_conv(hs_tensor *din, int add, const hs_epilogue *ep,
+                                     const hs_tensor *dout, const hs_tensor *weight,
+                                     const conv_geometry *g, int *done)
+{
+    *done = 0;
+    if (g->kh == 3 && g->kw == 3 && g->p.stride == 1) {
+        hs_conv_params back = {1, 2 - g->p.pad_h, 2 - g->p.pad_w};
+        int m = hs_conv_algorithm_tile(
+            hs_conv_algorithm_for(din->ctx, g->oc, g->ic, g->oh, g->ow, 3, 3, back));
+        if (m) {
+            hs_epilogue sum = *ep;
+            sum.add = add;
+            *done = 1;
+            return hs_winograd_conv(din, 0, dout, weight, 1, &sum, m, back.pad_h, back.pad_w,
+                                    NULL);
+        }
+    }
+    if (g->p.stride == 1 && g->p.pad_h < g->kh && g->p.pad_w < g->kw)
+        return implicit_backward_input(din, add, ep, dout, weight, g, done);
+    return HS_OK;
+}
+
+/* hs_conv2d_backward, with `add` adding din's part to what din holds, then
+ * din gated by `gate` (NULL: none): hs_conv2d_backward_input. */
+static hs_status conv_backward(hs_tensor *din, int add, const hs_activation *gate,
+                               hs_tensor *dweight, hs_tensor *dbias, const hs_tensor *dout,
+                               const hs_tensor *in, const hs_tensor *weight, hs_conv_params p)
 {
     hs_context *ctx = in->ctx;
     conv_geometry g;
@@ -237,27 +266,21 @@ hs_status hs_conv2d_backward(hs_tensor *din, hs_tensor *dweight, hs_tensor *dbia
     if (din) HS_TRY(hs_check_same("conv2d backward din", din, in));
     if (dweight) HS_TRY(hs_check_same("conv2d backward dweight", dweight, weight));
     if (dbias) HS_TRY(hs_check_shape("conv2d backward dbias", dbias, 1, g.oc, 1, 1));
+    /* the gate's residual is the input: its sign tells where the activation passed */
+    hs_epilogue ep = {.rectify = gate ? HS_RECTIFY_GATE : 0, .slope = gate ? gate->slope : 0.0f,
+                      .residual = gate ? in->buf : NULL};
 
-    /* din by Winograd: the 3×3 conv of dout with the weights transposed and
-     * turned, padding 2 - p (op_winograd.c); then the bands below do dW only. */
-    if (din && g.kh == 3 && g.kw == 3 && p.stride == 1) {
-        hs_conv_params back = {1, 2 - p.pad_h, 2 - p.pad_w};
-        int m = hs_conv_algorithm_tile(
-            hs_conv_algorithm_for(ctx, g.oc, g.ic, g.oh, g.ow, 3, 3, back));
-        if (m) {
-            HS_TRY(hs_winograd_conv(din, 0, dout, weight, 1, NULL, m, back.pad_h, back.pad_w,
-                                    NULL));
-            din = NULL;
-        }
-    }
-    if (din && p.stride == 1 && p.pad_h < g.kh && p.pad_w < g.kw) {
+    /* din by Winograd (the 3×3 conv of dout with the weights transposed and
+     * turned, padding 2 - p, op_winograd.c) or the implicit GEMM; then the
+     * bands below do dW only. */
+    if (din) {
         int done = 0;
-        HS_TRY(implicit_backward_input(din, dout, weight, &g, &done));
+        HS_TRY(backward_input_conv(din, add, &ep, dout, weight, &g, &done));
         if (done) din = NULL;
     }
     size_t in_image = (size_t)g.ic * g.h * g.w, out_plane = (size_t)g.oh * g.ow;
     hs_matrix wt = {weight->buf, 0, (size_t)g.k, 1}; /* Wᵀ */
-    if (din && !g.pointwise) HS_TRY(hs_tensor_fill(din, 0.0f));
+    if (din && !g.pointwise && !add) HS_TRY(hs_tensor_fill(din, 0.0f)); /* col2im adds */
     cl_mem col = NULL;
     if (!g.pointwise && (din || dweight)) HS_TRY(band_scratch(ctx, &g, &col));
     for (int b = 0; b < g.batch; b++) {
@@ -265,9 +288,11 @@ hs_status hs_conv2d_backward(hs_tensor *din, hs_tensor *dweight, hs_tensor *dbia
         float accumulate = b > 0 ? 1.0f : 0.0f;
         if (g.pointwise) {
             hs_matrix d = {dout->buf, out_base, out_plane, 0};
+            ep.residual_offset = b * in_image;
             if (din)
-                HS_TRY(hs_gemm(ctx, g.k, out_plane, g.oc, 1.0f, wt, d, 0.0f,
-                               (hs_matrix){din->buf, b * in_image, out_plane, 0}));
+                HS_TRY(hs_gemm_epilogue(ctx, g.k, out_plane, g.oc, 1.0f, wt, d, add ? 1.0f : 0.0f,
+                                        (hs_matrix){din->buf, b * in_image, out_plane, 0},
+                                        gate ? &ep : NULL));
             if (dweight)
                 HS_TRY(hs_gemm(ctx, g.oc, g.k, out_plane, 1.0f, d,
                                (hs_matrix){in->buf, b * in_image, out_plane, 1}, accumulate,
@@ -298,8 +323,28 @@ hs_status hs_conv2d_backward(hs_tensor *din, hs_tensor *dweight, hs_tensor *dbia
                                  ARG_INT(rows), ARG_INT(iy0), ARG_INT(in_rows), ARG_END));
             }
         }
+        if (din && gate) { /* col2im's sums are whole only now */
+            size_t plane = (size_t)g.h * g.w;
+            ep.residual_offset = b * in_image;
+            HS_TRY(hs_epilogue_pass(ctx, din->buf, b * in_image, plane, (size_t)g.ic, plane, g.ic,
+                                    &ep));
+        }
     }
     if (!dbias) return HS_OK;
     return hs_launch_1d(ctx, "bias_backward", g.oc, ARG_MEM(dbias->buf), ARG_MEM(dout->buf),
                         ARG_INT(out_plane), ARG_INT(g.oc), ARG_INT(g.batch), ARG_END);
+}
+
+hs_status hs_conv2d_backward(hs_tensor *din, hs_tensor *dweight, hs_tensor *dbias,
+                             const hs_tensor *dout, const hs_tensor *in,
+                             const hs_tensor *weight, hs_conv_params p)
+{
+    return conv_backward(din, 0, NULL, dweight, dbias, dout, in, weight, p);
+}
+
+hs_status hs_conv2d_backward_input(hs_tensor *din, int add, const hs_activation *gate,
+                                   const hs_tensor *dout, const hs_tensor *in,
+                                   const hs_tensor *weight, hs_conv_params p)
+{
+    return conv_backward(din, add, gate, NULL, NULL, dout, in, weight, p);
 }

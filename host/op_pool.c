@@ -39,6 +39,12 @@ hs_status hs_maxpool_forward(hs_tensor *out, const hs_tensor *in, hs_pool_params
 hs_status hs_maxpool_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in,
                               hs_pool_params p)
 {
+    return hs_maxpool_backward_input(din, 0, NULL, dout, in, p);
+}
+
+hs_status hs_maxpool_backward_input(hs_tensor *din, int add, const hs_activation *gate,
+                                    const hs_tensor *dout, const hs_tensor *in, hs_pool_params p)
+{
     int oh, ow;
     HS_TRY(pool_output_size("maxpool backward", in, p, &oh, &ow));
     HS_TRY(hs_check_shape("maxpool backward dout", dout, in->n, in->c, oh, ow));
@@ -49,8 +55,9 @@ hs_status hs_maxpool_backward(hs_tensor *din, const hs_tensor *dout, const hs_te
     HS_TRY(hs_launch_1d(in->ctx, "maxpool_argmax", out_rows, ARG_MEM(argmax), ARG_MEM(in->buf),
                         POOL_GEOMETRY(in, oh, ow, p), ARG_INT(out_rows), ARG_END));
     return hs_launch_1d(in->ctx, "maxpool_backward", in_rows, ARG_MEM(din->buf),
-                        ARG_MEM(dout->buf), ARG_MEM(argmax), POOL_GEOMETRY(in, oh, ow, p),
-                        ARG_INT(in_rows), ARG_END);
+                        ARG_MEM(dout->buf), ARG_MEM(argmax), ARG_MEM(in->buf),
+                        POOL_GEOMETRY(in, oh, ow, p), ARG_INT(in_rows), ARG_INT(add),
+                        ARG_INT(gate != NULL), ARG_FLOAT(gate ? gate->slope : 0.0f), ARG_END);
 }
 
 /* out (N,C,OH,OW) = mean over each window of in (N,C,H,W) */

@@ -165,14 +165,15 @@ static hs_status band(hs_context *ctx, const wino_plan *pl, cl_mem scratch, cons
                      (size_t[]){groups, (size_t)pl->r}, group, ARG_MEM(out->buf),
                      ARG_INT(((size_t)b * out->c + channel0) * pl->oh * pl->ow), ARG_MEM(scratch),
                      ARG_INT(v->m_off), ARG_MEM(ep && ep->bias ? ep->bias : scratch),
-                     ARG_INT(ep && ep->bias), ARG_INT(ep && ep->rectify),
+                     ARG_INT(ep && ep->bias), ARG_INT(ep ? ep->rectify : 0),
                      ARG_FLOAT(ep ? ep->slope : 0.0f),
                      ARG_MEM(ep && ep->residual ? ep->residual : scratch),
                      ARG_INT(ep && ep->residual
                                  ? ep->residual_offset + (size_t)b * pl->r * pl->oh * pl->ow
                                  : 0),
                      ARG_INT(ep && ep->residual), ARG_FLOAT(ep ? ep->scale : 1.0f),
-                     ARG_FLOAT(ep ? ep->residual_scale : 0.0f), ARG_INT(pl->r), ARG_INT(pl->oh),
+                     ARG_FLOAT(ep ? ep->residual_scale : 0.0f), ARG_INT(ep && ep->add),
+                     ARG_INT(pl->r), ARG_INT(pl->oh),
                      ARG_INT(pl->ow), ARG_INT(oy0), ARG_INT(rows), ARG_INT(pl->tiles_x), ARG_INT(p),
                      ARG_END);
 }

@@ -123,6 +123,42 @@ hs_tensor poisoned(int n, int c, int h, int w)
     return t;
 }
 
+void check_conv_backward_input(const char *what, const hs_tensor *dout, const hs_tensor *in,
+                               const hs_tensor *weight, hs_conv_params p, const double *want,
+                               unsigned seed, double tol)
+{
+    static const struct { int add, gated; float slope; const char *how; } ways[] = {
+        {1, 0, 0.0f, "added to a part"},
+        {0, 1, 0.0f, "through a ReLU"},
+        {1, 1, 0.25f, "added to a part, through a LeakyReLU"},
+    };
+    size_t n = hs_tensor_count(in);
+    float *prior = host_floats(n), *x = download(in);
+    fill_random(prior, n, seed, -1, 1);
+    double *expect = host_doubles(n);
+    /* under oclgrind the last way alone: it reads and writes all the others do */
+    for (size_t w = test_small_only() ? 2 : 0; w < sizeof ways / sizeof ways[0]; w++) {
+        hs_tensor sum = ways[w].add ? upload(prior, in->n, in->c, in->h, in->w)
+                                    : poisoned(in->n, in->c, in->h, in->w);
+        hs_activation gate = {ways[w].slope};
+        HS_CHECK(hs_conv2d_backward_input(&sum, ways[w].add, ways[w].gated ? &gate : NULL, dout,
+                                          in, weight, p));
+        float *got = download(&sum);
+        for (size_t i = 0; i < n; i++) {
+            double v = want[i] + (ways[w].add ? prior[i] : 0.0);
+            expect[i] = ways[w].gated && !(x[i] > 0.0f) ? ways[w].slope * v : v;
+        }
+        char text[200];
+        snprintf(text, sizeof text, "%s, %s", what, ways[w].how);
+        assert_close(text, got, expect, n, tol);
+        free(got);
+        hs_tensor_free(&sum);
+    }
+    free(prior);
+    free(x);
+    free(expect);
+}
+
 double max_rel_error(const float *got, const double *want, size_t n)
 {
     double scale = 1e-6, worst = 0;

@@ -49,6 +49,14 @@ double max_rel_error(const float *got, const double *want, size_t n);
 /* Fail the test with the op/case name when the error exceeds tol. */
 void assert_close(const char *what, const float *got, const double *want, size_t n, double tol);
 
+/* hs_conv2d_backward_input adding to a gradient of random values (from
+ * seed), gating by the input's sign (ReLU, LeakyReLU of slope 0.25), and
+ * both: fails the test unless each gives what want, the input gradient
+ * alone, makes that way (within tol). */
+void check_conv_backward_input(const char *what, const hs_tensor *dout, const hs_tensor *in,
+                               const hs_tensor *weight, hs_conv_params p, const double *want,
+                               unsigned seed, double tol);
+
 /* Central finite differences of L(x) = sum_i r[i] * f(x)[i] for a reference
  * forward f in double; grad gets dL/dx. `f` writes ny outputs from nx inputs. */
 typedef void (*ref_forward)(const double *x, double *y, const void *params);

@@ -274,6 +274,11 @@ START_TEST(conv_backward)
     double *want_din = host_doubles(nin), *want_dw = host_doubles(nw), *want_db = host_doubles(c->oc);
     conv_ref_backward(c, xin, xw, r, want_din, want_dw, want_db);
     assert_close(by("conv2d backward input"), gdin, want_din, nin, 1e-5);
+    keep = limit_scratch(c, ow);
+    check_conv_backward_input(by("conv2d backward input"), &tdout, &tin, &tw,
+                            (hs_conv_params){c->stride, c->pad, c->pad}, want_din, 600 + index,
+                            1e-5);
+    test_ctx->scratch_limit = keep;
     assert_close(by("conv2d backward weight"), gdw, want_dw, nw, 1e-5);
     assert_close(by("conv2d backward bias"), gdb, want_db, c->oc, 1e-5);
 
@@ -351,6 +356,7 @@ END_TEST
 void add_conv_tests(Suite *s)
 {
     TCase *tc = tcase_create("conv2d");
+    tcase_set_tags(tc, "conv"); /* oclgrind runs them apart (tests/meson.build) */
     tcase_add_checked_fixture(tc, NULL, teardown);
     int n = (int)(sizeof cases / sizeof cases[0]);
     tcase_add_loop_test(tc, conv_forward, 0, n * VARIANTS);
@@ -360,6 +366,7 @@ void add_conv_tests(Suite *s)
     suite_add_tcase(s, tc);
     /* A case of its own, to run alone under oclgrind (CK_RUN_CASE). */
     TCase *cut = tcase_create("conv2d-cut");
+    tcase_set_tags(cut, "conv");
     tcase_add_checked_fixture(cut, NULL, teardown);
     tcase_add_loop_test(cut, conv_forward_cut, 0, n);
     suite_add_tcase(s, cut);

@@ -266,6 +266,20 @@ START_TEST(layer_backward)
         char what[32];
         snprintf(what, sizeof what, "d(input %d)", k);
         check_gradient(&r, k, got, ref_count(&r.in[k]), dout, nout, what);
+        if (k == 0 && r.type->backward_into) { /* added to a part: that part, then twice it */
+            size_t n = ref_count(&r.in[0]);
+            hs_tensor sum = upload(got, din[0].n, din[0].c, din[0].h, din[0].w);
+            HS_CHECK(r.type->backward_into(&r.layer, &sum, 1, NULL, &dout_t, r.in_ptrs));
+            float *twice = download(&sum);
+            double *want_twice = host_doubles(n);
+            for (size_t i = 0; i < n; i++) want_twice[i] = 2.0 * got[i];
+            char label[64];
+            snprintf(label, sizeof label, "%s: d(input 0) added to a part", c->kind);
+            assert_close(label, twice, want_twice, n, 1e-5);
+            free(twice);
+            free(want_twice);
+            hs_tensor_free(&sum);
+        }
         free(got);
         hs_tensor_free(&din[k]);
     }

@@ -1,6 +1,7 @@
 /* ops_pool.c — max and average pooling, forward and backward, against a
  * double-precision C reference; backward passes also against finite
  * differences, and max pooling's tie rule on inputs full of ties. */
+#include "engine.h"
 #include "harness.h"
 
 #include <stdlib.h>
@@ -134,6 +135,36 @@ static void fill_ties(float *x, size_t n, unsigned seed)
 
 static int skip_case(const pool_case *c) { return test_small_only() && !c->small; }
 
+/* hs_maxpool_backward_input added to a gradient of random values and gated
+ * by the input's sign (a LeakyReLU of slope 0.25), and gated alone (ReLU):
+ * din, the gradient alone, made that way. */
+static void check_gated(const pool_case *c, const hs_tensor *in, const hs_tensor *dout,
+                        const double *x, const double *din)
+{
+    size_t n = in_count(c);
+    float *prior = host_floats(n);
+    fill_random(prior, n, 7, -1, 1);
+    double *want = host_doubles(n);
+    for (int add = 0; add < 2; add++) {
+        hs_activation gate = {add ? 0.25f : 0.0f};
+        hs_tensor sum = add ? upload(prior, c->n, c->c, c->h, c->w)
+                            : poisoned(c->n, c->c, c->h, c->w);
+        HS_CHECK(hs_maxpool_backward_input(&sum, add, &gate, dout, in, c->p));
+        for (size_t i = 0; i < n; i++) {
+            double v = din[i] + (add ? prior[i] : 0.0);
+            want[i] = x[i] > 0 ? v : gate.slope * v;
+        }
+        float *got = download(&sum);
+        assert_close(add ? "maxpool backward added to a part, through a LeakyReLU"
+                         : "maxpool backward through a ReLU",
+                     got, want, n, 1e-6);
+        free(got);
+        hs_tensor_free(&sum);
+    }
+    free(prior);
+    free(want);
+}
+
 /* Runs max pooling forward and backward on `in`; checks against the
  * reference, and against finite differences when fd is set. */
 static void check_maxpool(const pool_case *c, const float *in, const float *dout, int fd)
@@ -152,6 +183,7 @@ static void check_maxpool(const pool_case *c, const float *in, const float *dout
     maxpool_ref_backward(c, x, r, want_din);
     assert_close("maxpool forward", got, want, nout, 0);
     assert_close("maxpool backward", gdin, want_din, nin, 1e-6);
+    check_gated(c, &tin, &tdout, x, want_din);
     if (fd) {
         double *grad = host_doubles(nin);
         finite_difference(maxpool_ref, c, x, nin, r, nout, 1e-5, grad);

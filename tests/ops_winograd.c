@@ -197,6 +197,8 @@ START_TEST(winograd_backward_input)
     double *xw = to_doubles(wt, nw), *xd = to_doubles(dout, nout), *want = host_doubles(nin);
     conv3x3_ref_backward(c, xw, xd, want);
     assert_close(with_gemm(r.what), got, want, nin, 1e-5);
+    check_conv_backward_input(with_gemm(r.what), &tdout, &tin, &tw,
+                            (hs_conv_params){1, c->pad, c->pad}, want, 24 + _i, 1e-5);
     if (c->small) {
         double *xin = to_doubles(in, nin), *fd = host_doubles(nin);
         fd_params fp = {c, xw};
@@ -309,6 +311,7 @@ END_TEST
 void add_winograd_tests(Suite *s)
 {
     TCase *tc = tcase_create("winograd");
+    tcase_set_tags(tc, "winograd"); /* oclgrind runs them apart (tests/meson.build) */
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_loop_test(tc, winograd_forward, 0, CASES * ALGORITHMS * TEST_GEMMS);
     tcase_add_loop_test(tc, winograd_backward_input, 0, CASES * ALGORITHMS * TEST_GEMMS);
