@@ -698,7 +698,7 @@ hs_status hs_net_backward_weights(hs_net *net, const hs_tensor *input, hs_tensor
     if (!first_reader) return hs_fail(HS_ERR_TOO_LARGE, "out of host memory");
     hs_status st = HS_OK;
     for (int i = last; i >= 1 && st == HS_OK; i--) {
-        if (!grads[i].buf) continue; /* nothing depends on it, or a conv passed it on */
+        if (!grads[i].buf) continue; /* nothing depends on it, or its reader passed it on */
         const hs_layer *l = &net->layers[i];
         const hs_layer_type *type = hs_layer_type_of(l);
         if (!type) {
