@@ -35,7 +35,8 @@ static hs_status bench_network(hs_context *ctx, const char *weights, int size, i
 {
     hs_net net;
     hs_profile_pause(ctx, 1);
-    hs_memory_trim(ctx); /* the last network's pooled buffers are not this one's */
+    hs_memory_trim(ctx); /* the last network's buffers are not this one's */
+    hs_scratch_release(ctx);
     hs_peak_rss_reset();
     HS_TRY(hs_net_load(ctx, weights, &net));
     hs_style_params p;

@@ -70,7 +70,8 @@ static hs_status bench_model(hs_context *ctx, const char *model, const hs_image 
     snprintf(file, sizeof file, "%s.safetensors", model);
     HS_TRY(hs_find_weights(file, path, sizeof path));
     hs_net net;
-    hs_memory_trim(ctx); /* the last network's pooled buffers are not this one's */
+    hs_memory_trim(ctx); /* the last network's buffers are not this one's */
+    hs_scratch_release(ctx);
     hs_peak_rss_reset();
     HS_TRY(hs_net_load(ctx, path, &net));
     int tile = 0;

@@ -47,11 +47,6 @@ void hs_pool_drain(hs_context *ctx)
 void hs_memory_trim(hs_context *ctx)
 {
     hs_pool_drain(ctx);
-    if (ctx->scratch) { /* grown again by the next job that needs it */
-        hs_buffer_free(ctx, ctx->scratch, ctx->scratch_bytes);
-        ctx->scratch = NULL;
-        ctx->scratch_bytes = 0;
-    }
 #ifdef __GLIBC__
     /* PoCL's CPU buffers are malloc'ed; the small ones live in the heap. */
     malloc_trim(0);

@@ -202,12 +202,17 @@ void hs_buffer_free(hs_context *ctx, cl_mem buf, size_t bytes)
     ctx->mem_in_use -= bytes;
 }
 
+void hs_scratch_release(hs_context *ctx)
+{
+    if (ctx->scratch) hs_buffer_free(ctx, ctx->scratch, ctx->scratch_bytes);
+    ctx->scratch = NULL;
+    ctx->scratch_bytes = 0;
+}
+
 hs_status hs_scratch(hs_context *ctx, size_t bytes, cl_mem *out)
 {
     if (bytes > ctx->scratch_bytes) {
-        if (ctx->scratch) hs_buffer_free(ctx, ctx->scratch, ctx->scratch_bytes);
-        ctx->scratch = NULL;
-        ctx->scratch_bytes = 0;
+        hs_scratch_release(ctx);
         HS_TRY(hs_buffer_alloc(ctx, bytes, &ctx->scratch));
         ctx->scratch_bytes = bytes;
     }

@@ -161,6 +161,9 @@ size_t hs_kernel_group_limit(hs_context *ctx, const char *name);
 
 /* A device buffer of at least `bytes`, valid until the next call. */
 hs_status hs_scratch(hs_context *ctx, size_t bytes, cl_mem *out);
+/* The scratch buffer given back (a benchmark's next network starts without
+ * it; jobs keep it, grown once). */
+void hs_scratch_release(hs_context *ctx);
 /* Raw buffer allocation counted in the context's memory statistics: for
  * buffers that live long (scratch, weights of a benchmark). */
 hs_status hs_buffer_alloc(hs_context *ctx, size_t bytes, cl_mem *out);

@@ -147,8 +147,8 @@ size_t hs_memory_largest_buffer(const hs_context *ctx);
 size_t hs_memory_in_use(const hs_context *ctx);
 size_t hs_memory_peak(const hs_context *ctx);
 void hs_memory_reset_peak(hs_context *ctx);
-/* The end of a job: releases the freed buffers kept for reuse and the
- * scratch buffer, and returns free host memory to the system. */
+/* The end of a job: releases the freed buffers kept for reuse and returns
+ * free host memory to the system. */
 void hs_memory_trim(hs_context *ctx);
 
 /* ---- Tensors ----------------------------------------------------------------
