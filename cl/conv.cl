@@ -98,13 +98,9 @@ __kernel void conv_weights_turn(__global float *turned, __global const float *w,
 
 /* A product's epilogue as a pass of its own (host/gemm.c: after CLBlast;
  * deconv's bias): for rows x cols values at out[offset + r*ld + p], row r
- * gets bias[r % channels] when has_bias, then, when has_res, scale * x +
- * res_scale * res[res_off + r*ld + p] (an Add reading the conv), then
- * x > 0 ? x : slope * x when rectify is 1; rectify 2 gates x by the
- * residual instead (res > 0 ? x : slope * x, res not added: an activation's
- * backward, cl/gemm.cl's gemm_finish). One work-item per run of up to
- * `chunk` values of one row: a loop the compiler vectorises, no division
- * per element. */
+ * gets bias[r % channels] when has_bias, then epilogue1 (cl/common.cl) with
+ * the residual res[res_off + r*ld + p]. One work-item per run of up to
+ * `chunk` values of one row, no division per element. */
 __kernel void bias_act(__global float *restrict out, int offset, int ld, int rows, int cols,
                        int channels, __global const float *restrict bias, int has_bias,
                        int rectify, float slope, __global const float *res, int res_off,
@@ -116,19 +112,11 @@ __kernel void bias_act(__global float *restrict out, int offset, int ld, int row
     if (p0 >= cols || r >= rows) return;
     int p1 = min(p0 + chunk, cols);
     __global float *o = out + offset + (size_t)r * ld;
-    if (has_bias) {
-        float b = bias[r % channels];
-        for (int p = p0; p < p1; p++) o[p] += b;
-    }
+    float b = has_bias ? bias[r % channels] : 0.0f;
     __global const float *x = res + res_off + (size_t)r * ld;
-    if (rectify == 2) {
-        for (int p = p0; p < p1; p++) o[p] = x[p] > 0.0f ? o[p] : slope * o[p];
-        return;
-    }
-    if (has_res)
-        for (int p = p0; p < p1; p++) o[p] = scale * o[p] + res_scale * x[p];
-    if (rectify)
-        for (int p = p0; p < p1; p++) o[p] = o[p] > 0.0f ? o[p] : slope * o[p];
+    for (int p = p0; p < p1; p++)
+        o[p] = epilogue1(o[p] + b, has_res ? x[p] : 0.0f, rectify, slope, has_res, scale,
+                         res_scale);
 }
 
 /* dbias[c] = sum over b and p of dout[b][c][p], one work-item per channel,

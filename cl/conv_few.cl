@@ -67,10 +67,9 @@ __kernel void conv_few(__global float *out, int out_c, int channel0, __global co
         float v[CONV_RUN];
         vstore16(acc[o], 0, v);
         for (int t = 0; t < len; t++) {
-            float x = v[t];
-            if (has_bias) x += bias[oc0 + o];
-            if (has_res) x = scale * x + res_scale * res[res_at + t];
-            out[at + t] = rectify && x < 0.0f ? slope * x : x;
+            float x = has_bias ? v[t] + bias[oc0 + o] : v[t];
+            out[at + t] = epilogue1(x, has_res ? res[res_at + t] : 0.0f, rectify, slope,
+                                    has_res, scale, res_scale);
         }
     }
 }

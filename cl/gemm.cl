@@ -119,23 +119,18 @@ void gemm_stage_xt(__local float *dst, __global const float *packed, int K, int 
         }
 }
 
-/* The epilogue (hs_epilogue in host/engine.h) of row i's values x, r the
- * residual's at their place: bias[i] added when has_bias; with has_res,
- * scale * that + res_scale * r (an Add reading the conv); then, when
- * rectify is 1, x > 0 ? x : slope * x (ReLU with slope 0, LeakyReLU): a
- * conv's bias, residual and activation without another pass over its
- * output. Rectify 2 gates x by r instead, r not added: r > 0 ? x : slope * x,
- * an activation's backward whose output r is (HS_RECTIFY_GATE). */
+DEFINE_EPILOGUE(epilogue_v, floatv) /* cl/common.cl */
+
 #define GEMM_EPILOGUE                                                                      \
     __global const float *bias, int has_bias, int rectify, float slope,                   \
         __global const float *res, int has_res, float scale, float res_scale
 #define GEMM_EPILOGUE_ARGS bias, has_bias, rectify, slope, res, has_res, scale, res_scale
+/* The epilogue of row i's values x, r the residual's at their place:
+ * bias[i] added when has_bias, then epilogue_v. */
 floatv gemm_finish(floatv x, floatv r, int i, GEMM_EPILOGUE)
 {
     if (has_bias) x += bias[i];
-    if (rectify == 2) return select(slope * x, x, r > (floatv)(0.0f));
-    if (has_res) x = scale * x + res_scale * r;
-    return rectify ? select(slope * x, x, x > (floatv)(0.0f)) : x;
+    return epilogue_v(x, r, rectify, slope, has_res, scale, res_scale);
 }
 
 /* c[i*ldc + j] = epilogue(alpha * tile + beta * (same)), for the part of

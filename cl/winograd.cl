@@ -272,12 +272,16 @@ inline __attribute__((always_inline)) void wino_input(int m, __global float *v, 
     int iy0 = y0 + ty * m, ix0 = tx0 * m - pad_w;
     __global const float *plane = in + in_offset + (size_t)c * H * W;
     float8 d[36], x[36];
+    /* Constant bounds (a and a² for m = 4) so the compiler can unroll even
+     * the copy of this function that m is not a constant in. */
 #pragma unroll
-    for (int i = 0; i < a; i++) wino_input_row(m, plane, H, W, iy0 + i, ix0, d + i * a);
+    for (int i = 0; i < 6; i++)
+        if (i < a) wino_input_row(m, plane, H, W, iy0 + i, ix0, d + i * a);
     wino_input_2d(m, d, x);
     __global float *dst = v + v_off + (size_t)c * a * a * P + (size_t)ty * tiles_x + tx0;
 #pragma unroll
-    for (int i = 0; i < a * a; i++) vstore8(x[i], 0, dst + i * P);
+    for (int i = 0; i < 36; i++)
+        if (i < a * a) vstore8(x[i], 0, dst + i * P);
 }
 
 __kernel void winograd_input_f2(__global float *restrict v, int v_off,
@@ -294,14 +298,43 @@ __kernel void winograd_input_f4(__global float *restrict v, int v_off,
     wino_input(4, v, v_off, in, in_offset, C, H, W, pad_w, y0, tiles_x, P);
 }
 
+/* Stores n <= 8 output pixels x (+ what row holds when accumulate) through
+ * epilogue8 (cl/common.cl) with their residuals res_row; fewer than 8 go
+ * through private copies. */
+inline __attribute__((always_inline)) void wino_store(__global float *row, const float *x,
+                                                      __global const float *res_row, int n,
+                                                      int accumulate, int rectify, float slope,
+                                                      int has_res, float scale, float res_scale)
+{
+    float8 v = vload8(0, x), r = 0.0f;
+    if (n == 8) {
+        if (accumulate) v += vload8(0, row);
+        if (has_res) r = vload8(0, res_row);
+    } else {
+        float held[8] = {0.0f}, res_part[8] = {0.0f};
+        for (int j = 0; j < n; j++) {
+            if (accumulate) held[j] = row[j];
+            if (has_res) res_part[j] = res_row[j];
+        }
+        v += vload8(0, held);
+        r = vload8(0, res_part);
+    }
+    v = epilogue8(v, r, rectify, slope, has_res, scale, res_scale);
+    if (n == 8) {
+        vstore8(v, 0, row);
+        return;
+    }
+    float part[8];
+    vstore8(v, 0, part);
+    for (int j = 0; j < n; j++) row[j] = part[j];
+}
+
 /* out[o][oy][ox] = (Aᵀ M A) of tile p, + bias[o] when has_bias, + what out
- * holds there when accumulate, then when has_res scale * that + res_scale *
- * res[res_off + (o*OH + oy)*OW + ox] (an Add reading the conv), then when
- * rectify is 1 x > 0 ? x : slope * x (ReLU: slope 0; LeakyReLU); rectify 2
- * gates by res instead, not adding it (gemm_finish in cl/gemm.cl). For the
- * output rows oy0 .. oy0+rows-1 of one image
- * (OC, OH, OW): tile p = ty*tiles_x + tx covers rows oy0 + ty*m.., columns
- * tx*m..; its pixels past the band or the image are not written. M[o][t][p] = mm[m_off + (o*a² + t)*P + p], as V.
+ * holds there when accumulate, then the residual res[res_off + (o*OH + oy)*OW
+ * + ox] and activation of epilogue8 (cl/common.cl). For the output rows
+ * oy0 .. oy0+rows-1 of one image (OC, OH, OW): tile p = ty*tiles_x + tx
+ * covers rows oy0 + ty*m.., columns tx*m..; its pixels past the band or the
+ * image are not written. M[o][t][p] = mm[m_off + (o*a² + t)*P + p], as V.
  * One work-item per 8 tiles of a row of tiles and output channel, as
  * winograd_input. */
 inline __attribute__((always_inline)) void wino_output(int m, __global float *out,
@@ -321,7 +354,8 @@ inline __attribute__((always_inline)) void wino_output(int m, __global float *ou
     float8 x[36], y[16];
     __global const float *src = mm + m_off + (size_t)o * a * a * P + (size_t)ty * tiles_x + tx0;
 #pragma unroll
-    for (int i = 0; i < a * a; i++) x[i] = vload8(0, src + i * P);
+    for (int i = 0; i < 36; i++) /* a constant bound, as in wino_input */
+        if (i < a * a) x[i] = vload8(0, src + i * P);
     wino_output_2d(m, x, y);
     float b = has_bias ? bias[o] : 0.0f;
     int oy = oy0 + ty * m, ox = tx0 * m;
@@ -334,46 +368,20 @@ inline __attribute__((always_inline)) void wino_output(int m, __global float *ou
         float line[32]; /* 8 tiles of m pixels */
         for (int j = 0; j < m; j++) {
             float8 v = y[i * m + j] + b;
-            if (rectify == 1 && !has_res && !accumulate)
-                v = select(slope * v, v, v > (float8)(0.0f));
             line[j] = v.s0; line[j + m] = v.s1; line[j + 2 * m] = v.s2; line[j + 3 * m] = v.s3;
             line[j + 4 * m] = v.s4; line[j + 5 * m] = v.s5; line[j + 6 * m] = v.s6;
             line[j + 7 * m] = v.s7;
         }
         __global float *row = dst + (size_t)i * OW;
         __global const float *res_row = res_dst + (size_t)i * OW;
-        if (accumulate || rectify == 2) { /* a backward's sum and gate: 8 pixels at a time */
-            int whole = width / 8;
-            for (int q = 0; q < whole; q++) {
-                float8 v = vload8(q, line);
-                if (accumulate) v += vload8(q, row);
-                if (has_res) {
-                    float8 r = vload8(q, res_row);
-                    if (rectify == 2) v = select(slope * v, v, r > (float8)(0.0f));
-                    else v = scale * v + res_scale * r;
-                }
-                if (rectify == 1) v = select(slope * v, v, v > (float8)(0.0f));
-                vstore8(v, q, row);
-            }
-            for (int j = whole * 8; j < width; j++) {
-                float v = accumulate ? line[j] + row[j] : line[j];
-                if (has_res && rectify != 2) v = scale * v + res_scale * res_row[j];
-                float sign = rectify == 2 ? res_row[j] : v;
-                row[j] = rectify && !(sign > 0.0f) ? slope * v : v;
-            }
-            continue;
-        }
-        if (has_res) { /* the residual, then the activation, pixel by pixel */
-            for (int j = 0; j < width; j++) {
-                float v = scale * line[j] + res_scale * res_row[j];
-                line[j] = rectify && !(v > 0.0f) ? slope * v : v;
-            }
-        }
-        if (width == 8 * m) {
-            for (int j = 0; j < 8 * m; j++) row[j] = line[j];
-        } else {
-            for (int j = 0; j < width; j++) row[j] = line[j];
-        }
+        if (width == 8 * m) /* a constant count, so the stores unroll */
+            for (int q = 0; q < 8 * m; q += 8)
+                wino_store(row + q, line + q, res_row + q, 8, accumulate, rectify, slope,
+                           has_res, scale, res_scale);
+        else
+            for (int q = 0; q < width; q += 8)
+                wino_store(row + q, line + q, res_row + q, min(8, width - q), accumulate,
+                           rectify, slope, has_res, scale, res_scale);
     }
 }
 

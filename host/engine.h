@@ -250,12 +250,14 @@ int hs_conv_algorithm_parse(const char *line, hs_conv_choice *c);
 /* What a product's store applies to element (i, j), after alpha and beta:
  * + bias[i] (bias NULL: none); with a residual (NULL: none), scale * that
  * + residual_scale * residual[residual_offset + i*ld + j], ld C's own; then,
- * when rectify is 1, x > 0 ? x : slope * x (ReLU: slope 0; LeakyReLU). A
- * conv's bias, the Add after it and its activation in its GEMM (net_plan.h).
- * Rectify HS_RECTIFY_GATE gates x by the residual instead, not adding it:
- * residual > 0 ? x : slope * x, the backward of the activation whose output
- * the residual is. `add`: x is added to what the output holds first, where
- * a product takes no beta (Winograd's output transform). */
+ * when rectify is HS_RECTIFY_ACTIVATE, x > 0 ? x : slope * x (ReLU: slope 0;
+ * LeakyReLU). A conv's bias, the Add after it and its activation in its GEMM
+ * (net_plan.h). Rectify HS_RECTIFY_GATE gates x by the residual instead, not
+ * adding it: residual > 0 ? x : slope * x, the backward of the activation
+ * whose output the residual is. `add`: x is added to what the output holds
+ * first, where a product takes no beta (Winograd's output transform). The
+ * kernels get the modes' values as build options (hs_program_options). */
+#define HS_RECTIFY_ACTIVATE 1
 #define HS_RECTIFY_GATE 2
 typedef struct hs_epilogue {
     cl_mem bias;

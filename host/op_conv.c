@@ -108,7 +108,7 @@ static hs_status few_conv(hs_tensor *out, int channel0, const hs_tensor *in, cl_
                             ARG_INT(g->kh), ARG_INT(g->kw), ARG_INT(g->p.pad_h),
                             ARG_INT(g->p.pad_w), ARG_INT(g->oh), ARG_INT(g->ow), ARG_INT(runs),
                             ARG_INT(items), ARG_MEM(bias), ARG_INT(ep && ep->bias),
-                            ARG_INT(ep && ep->rectify), ARG_FLOAT(ep ? ep->slope : 0.0f),
+                            ARG_INT(ep ? ep->rectify : 0), ARG_FLOAT(ep ? ep->slope : 0.0f),
                             ARG_MEM(res), ARG_INT(ep && ep->residual),
                             ARG_FLOAT(ep ? ep->scale : 1.0f),
                             ARG_FLOAT(ep ? ep->residual_scale : 0.0f), ARG_END));
@@ -143,7 +143,7 @@ hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *
     if (bias) HS_TRY(hs_check_shape("conv2d bias", bias, 1, g.oc, 1, 1));
     if (res) HS_TRY(hs_check_shape("conv2d residual", res->tensor, g.batch, g.oc, g.oh, g.ow));
 
-    hs_epilogue ep = {.bias = bias ? bias->buf : NULL, .rectify = act != NULL,
+    hs_epilogue ep = {.bias = bias ? bias->buf : NULL, .rectify = act ? HS_RECTIFY_ACTIVATE : 0,
                       .slope = act ? act->slope : 0.0f,
                       .residual = res ? res->tensor->buf : NULL, .scale = res ? res->scale : 1.0f,
                       .residual_scale = res ? res->residual_scale : 0.0f};

@@ -111,9 +111,10 @@ void hs_program_options(const hs_device_info *dev, char *out, size_t size)
 {
     hs_gemm_blocking g = hs_gemm_blocking_for(dev);
     snprintf(out, size,
-             "-cl-std=CL%s -DREDUCE_GROUP=%zu -DGEMM_MR=%d -DGEMM_VW=%d -DGEMM_NV=%d -DGEMM_KC=%d",
+             "-cl-std=CL%s -DREDUCE_GROUP=%zu -DGEMM_MR=%d -DGEMM_VW=%d -DGEMM_NV=%d -DGEMM_KC=%d "
+             "-DRECTIFY_ACTIVATE=%d -DRECTIFY_GATE=%d",
              hs_device_c_version(dev) >= 12 ? "1.2" : "1.1", hs_reduce_group_for(dev), g.mr,
-             g.vw, g.nv, g.kc);
+             g.vw, g.nv, g.kc, HS_RECTIFY_ACTIVATE, HS_RECTIFY_GATE);
 }
 
 /* A cached binary for `key`, or NULL when absent or damaged. */

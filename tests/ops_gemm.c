@@ -140,7 +140,7 @@ START_TEST(gemm_product)
     hs_tensor ta_ = upload(a, 1, 1, 1, (int)sa.count), tb_ = upload(b, 1, 1, 1, (int)sb.count);
     hs_tensor tc = upload(c0, 1, 1, 1, (int)sc.count), tbias = upload(bias, 1, g->m, 1, 1);
     hs_tensor tres = upload(res, 1, 1, 1, (int)res_count);
-    hs_epilogue ep = {.bias = tbias.buf, .rectify = 1, .slope = ref_ep.slope,
+    hs_epilogue ep = {.bias = tbias.buf, .rectify = HS_RECTIFY_ACTIVATE, .slope = ref_ep.slope,
                       .residual = ta ? tres.buf : NULL, .residual_offset = res_offset,
                       .scale = ref_ep.scale, .residual_scale = ref_ep.res_scale};
     HS_CHECK(hs_gemm_epilogue(test_ctx, g->m, g->n, g->k, g->alpha,
