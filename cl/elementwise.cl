@@ -1,33 +1,14 @@
 /* elementwise.cl — activations, scaled sums and clamping, forward and backward.
  * Every kernel is 1-D over n elements; in-place use (out == in) is allowed. */
 
-/* forward: out = max(in, 0) */
-__kernel void relu_forward(__global float *out, __global const float *in, int n)
+/* out = gate > 0 ? x : slope * x: ReLU (slope 0) and LeakyReLU, forward
+ * with x and gate both the input, backward with x the output's gradient and
+ * gate the input. One kernel for the four, so a run compiles it once. */
+__kernel void rectify(__global float *out, __global const float *x, __global const float *gate,
+                      float slope, int n)
 {
     int i = item_id();
-    if (i < n) out[i] = fmax(in[i], 0.0f);
-}
-
-/* backward of out = max(in, 0): din = dout where in > 0 */
-__kernel void relu_backward(__global float *din, __global const float *dout,
-                            __global const float *in, int n)
-{
-    int i = item_id();
-    if (i < n) din[i] = in[i] > 0.0f ? dout[i] : 0.0f;
-}
-
-/* forward: out = in > 0 ? in : slope * in */
-__kernel void leaky_relu_forward(__global float *out, __global const float *in, float slope, int n)
-{
-    int i = item_id();
-    if (i < n) out[i] = in[i] > 0.0f ? in[i] : slope * in[i];
-}
-
-__kernel void leaky_relu_backward(__global float *din, __global const float *dout,
-                                  __global const float *in, float slope, int n)
-{
-    int i = item_id();
-    if (i < n) din[i] = in[i] > 0.0f ? dout[i] : slope * dout[i];
+    if (i < n) out[i] = gate[i] > 0.0f ? x[i] : slope * x[i];
 }
 
 /* PReLU with one slope per channel; plane = H*W, channels = C. */

@@ -8,7 +8,7 @@
  * input element backward, gathering over the windows that cover it. Max
  * pooling runs one work-item per row, which needs no division per element:
  * forward per output row; backward first finds every window's argmax once
- * (maxpool_argmax, per output row, into an index buffer), then each input
+ * (maxpool with want_argmax, per output row, into an index buffer), then each input
  * row zeroes itself and adds the gradient of every window whose argmax lies
  * in it. No two work-items write the same element (no atomics), so results
  * do not depend on scheduling.
@@ -50,41 +50,32 @@ void pool_covering(int i, int k, int stride, int pad, int out_size, int *first, 
     *last = min((i + pad) / stride, out_size - 1);
 }
 
-/* out (N,C,OH,OW) = max over each window of in (N,C,H,W); one work-item per
- * output row, rows = N*C*OH */
-__kernel void maxpool_forward(__global float *out, __global const float *in, int H, int W,
-                              int OH, int OW, int k, int stride, int pad, int rows)
+/* The max pool forward, out (N,C,OH,OW) = max over each window of in
+ * (N,C,H,W); or, with want_argmax, argmax (N,C,OH,OW) = the index in its
+ * plane of the cell each window copied (pool_argmax), for the backward, and
+ * out is not written. One kernel for both, so a run compiles it once. One
+ * work-item per output row, rows = N*C*OH. */
+__kernel void maxpool(__global float *out, __global int *argmax, int want_argmax,
+                      __global const float *in, int H, int W, int OH, int OW, int k, int stride,
+                      int pad, int rows)
 {
     int r = item_id();
     if (r >= rows) return;
     int oy = r % OH, plane = r / OH;
     __global const float *p = in + (size_t)plane * H * W;
-    __global float *o = out + (size_t)r * OW;
+    size_t at = (size_t)r * OW;
     for (int ox = 0; ox < OW; ox++) {
         float v;
-        pool_argmax(p, H, W, k, stride, pad, oy, ox, &v);
-        o[ox] = v;
-    }
-}
-
-/* argmax (N,C,OH,OW) = pool_argmax of each window of in (N,C,H,W): the cell
- * maxpool_forward copied; one work-item per output row, rows = N*C*OH */
-__kernel void maxpool_argmax(__global int *argmax, __global const float *in, int H, int W,
-                             int OH, int OW, int k, int stride, int pad, int rows)
-{
-    int r = item_id();
-    if (r >= rows) return;
-    int oy = r % OH, plane = r / OH;
-    __global const float *p = in + (size_t)plane * H * W;
-    __global int *a = argmax + (size_t)r * OW;
-    for (int ox = 0; ox < OW; ox++) {
-        float v;
-        a[ox] = pool_argmax(p, H, W, k, stride, pad, oy, ox, &v);
+        int cell = pool_argmax(p, H, W, k, stride, pad, oy, ox, &v);
+        if (want_argmax)
+            argmax[at + ox] = cell;
+        else
+            out[at + ox] = v;
     }
 }
 
 /* backward of out[oy][ox] = p[pool_argmax(p, H, W, k, stride, pad, oy, ox)]:
- * din (N,C,H,W) = sum of dout over the windows whose argmax (maxpool_argmax's
+ * din (N,C,H,W) = sum of dout over the windows whose argmax (maxpool's
  * output) is this cell, added in the order of the windows (oy, then ox), to
  * what din holds when add; then when gate, in > 0 ? that : slope * that (the
  * backward of the activation whose output `in` is). One work-item per input

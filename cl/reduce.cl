@@ -1,12 +1,15 @@
-/* reduce.cl — deterministic sums: the work-group tree and the partial-sum
- * kernels of hs_sum and hs_dot (loss.cl adds those of the losses).
+/* reduce.cl — deterministic sums: the work-group tree and the one kernel
+ * behind hs_sum, hs_dot, the losses' forward passes (host/op_loss.c) and
+ * hs_add_element (host/op_reduce.c).
  *
  * A reduction runs in two passes (host/op_reduce.c). Pass 1 launches G groups
  * of REDUCE_GROUP items, G fixed by n alone; item k of the G*REDUCE_GROUP
- * accumulates elements k, k + G*REDUCE_GROUP, ... in that order, then each
- * group adds its items' sums by a fixed tree and writes partials[group].
- * Pass 2 is sum_partials over the G partials with a single group. The same
- * input therefore gives the same bits on every run.
+ * accumulates the terms of elements k, k + G*REDUCE_GROUP, ... in that
+ * order, then each group adds its items' sums by a fixed tree and writes
+ * partials[group]. Pass 2 sums the G partials with a single group. The same
+ * input therefore gives the same bits on every run. The kinds of term,
+ * REDUCE_SUM, REDUCE_DOT, REDUCE_SQUARED_DIFF, REDUCE_ABS_DIFF and
+ * REDUCE_TV, are build options (hs_reduce_kind in host/reduce.h).
  */
 
 /* The sum of every item's v in the group, by a fixed pairwise tree over
@@ -23,31 +26,42 @@ float group_sum(__local float *part, float v)
     return part[0];
 }
 
-/* partials[group] = scale * sum of the group's slices of x */
-__kernel __attribute__((reqd_work_group_size(REDUCE_GROUP, 1, 1)))
-void sum_partials(__global float *partials, __global const float *x, float scale, int n)
+/* The total variation terms of element i of x (planes of H x W): its
+ * forward differences to the right and below, squared; zero past the last
+ * column or row. */
+float tv_term(__global const float *x, int i, int W, int H)
 {
-    __local float part[REDUCE_GROUP];
-    float acc = 0.0f;
-    for (int i = item_id(); i < n; i += item_count()) acc += x[i];
-    float total = group_sum(part, acc);
-    if (get_local_id(0) == 0) partials[item_group()] = scale * total;
+    int col = i % W, row = (i / W) % H;
+    float right = col + 1 < W ? x[i + 1] - x[i] : 0.0f;
+    float down = row + 1 < H ? x[i + W] - x[i] : 0.0f;
+    return right * right + down * down;
 }
 
-/* partials[group] = sum of a[i] * b[i] over the group's slices */
+/* out[out_index + group] = scale * the sum over the group's slices of the
+ * terms of `kind`: a[i], a[i] * b[i], (a[i] - b[i])², |a[i] - b[i]| or
+ * tv_term(a, i, W, H); with `add`, added to what that element holds. One
+ * kernel for every sum, so a run compiles it once (PoCL compiles each
+ * kernel a run uses, about 0.1 s each). */
 __kernel __attribute__((reqd_work_group_size(REDUCE_GROUP, 1, 1)))
-void dot_partials(__global float *partials, __global const float *a, __global const float *b,
-                  int n)
+void reduce(__global float *out, int out_index, int add, float scale, int kind,
+            __global const float *a, __global const float *b, int W, int H, int n)
 {
     __local float part[REDUCE_GROUP];
+    int first = item_id(), step = item_count();
     float acc = 0.0f;
-    for (int i = item_id(); i < n; i += item_count()) acc += a[i] * b[i];
-    float total = group_sum(part, acc);
-    if (get_local_id(0) == 0) partials[item_group()] = total;
-}
-
-/* sums[index] += value[0] (one work-item does it) */
-__kernel void add_element(__global float *sums, int index, __global const float *value)
-{
-    if (item_id() == 0) sums[index] += value[0];
+    if (kind == REDUCE_SUM)
+        for (int i = first; i < n; i += step) acc += a[i];
+    else if (kind == REDUCE_DOT)
+        for (int i = first; i < n; i += step) acc += a[i] * b[i];
+    else if (kind == REDUCE_SQUARED_DIFF)
+        for (int i = first; i < n; i += step) acc += (a[i] - b[i]) * (a[i] - b[i]);
+    else if (kind == REDUCE_ABS_DIFF)
+        for (int i = first; i < n; i += step) acc += fabs(a[i] - b[i]);
+    else if (kind == REDUCE_TV)
+        for (int i = first; i < n; i += step) acc += tv_term(a, i, W, H);
+    float total = scale * group_sum(part, acc);
+    if (get_local_id(0) == 0) {
+        int at = out_index + item_group();
+        out[at] = add ? out[at] + total : total;
+    }
 }

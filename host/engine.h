@@ -180,8 +180,10 @@ void hs_pool_drain(hs_context *ctx);
 
 /* Build (or load from the cache) the program for the context's device. */
 hs_status hs_program_build(hs_context *ctx);
-/* The build options for a device (-cl-std and the -D tunables), and the
- * work-group size of the reductions, from its description alone. */
+/* The build options for a device (-cl-std, the -D tunables and the values
+ * of the kernels' mode arguments), at most HS_PROGRAM_OPTIONS_MAX bytes, and
+ * the work-group size of the reductions, from its description alone. */
+#define HS_PROGRAM_OPTIONS_MAX 512
 void hs_program_options(const hs_device_info *dev, char *out, size_t size);
 size_t hs_reduce_group_for(const hs_device_info *dev);
 /* The kernel sources: embedded, or read from $HIRESTYLE_KERNEL_DIR. */

@@ -4,26 +4,30 @@
 
 static int count(const hs_tensor *t) { return (int)hs_tensor_count(t); }
 
+/* out = gate > 0 ? x : slope * x, shapes checked (cl/elementwise.cl) */
+static hs_status rectify(hs_tensor *out, const hs_tensor *x, const hs_tensor *gate, float slope)
+{
+    return hs_launch_1d(x->ctx, "rectify", count(x), ARG_MEM(out->buf), ARG_MEM(x->buf),
+                        ARG_MEM(gate->buf), ARG_FLOAT(slope), ARG_INT(count(x)), ARG_END);
+}
+
 hs_status hs_relu_forward(hs_tensor *out, const hs_tensor *in)
 {
     HS_TRY(hs_check_same("relu", out, in));
-    return hs_launch_1d(in->ctx, "relu_forward", count(in), ARG_MEM(out->buf), ARG_MEM(in->buf),
-                        ARG_INT(count(in)), ARG_END);
+    return rectify(out, in, in, 0.0f);
 }
 
 hs_status hs_relu_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in)
 {
     HS_TRY(hs_check_same("relu backward", din, in));
     HS_TRY(hs_check_same("relu backward", dout, in));
-    return hs_launch_1d(in->ctx, "relu_backward", count(in), ARG_MEM(din->buf),
-                        ARG_MEM(dout->buf), ARG_MEM(in->buf), ARG_INT(count(in)), ARG_END);
+    return rectify(din, dout, in, 0.0f);
 }
 
 hs_status hs_leaky_relu_forward(hs_tensor *out, const hs_tensor *in, float slope)
 {
     HS_TRY(hs_check_same("leaky relu", out, in));
-    return hs_launch_1d(in->ctx, "leaky_relu_forward", count(in), ARG_MEM(out->buf),
-                        ARG_MEM(in->buf), ARG_FLOAT(slope), ARG_INT(count(in)), ARG_END);
+    return rectify(out, in, in, slope);
 }
 
 hs_status hs_leaky_relu_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in,
@@ -31,9 +35,7 @@ hs_status hs_leaky_relu_backward(hs_tensor *din, const hs_tensor *dout, const hs
 {
     HS_TRY(hs_check_same("leaky relu backward", din, in));
     HS_TRY(hs_check_same("leaky relu backward", dout, in));
-    return hs_launch_1d(in->ctx, "leaky_relu_backward", count(in), ARG_MEM(din->buf),
-                        ARG_MEM(dout->buf), ARG_MEM(in->buf), ARG_FLOAT(slope), ARG_INT(count(in)),
-                        ARG_END);
+    return rectify(din, dout, in, slope);
 }
 
 hs_status hs_prelu_forward(hs_tensor *out, const hs_tensor *in, const hs_tensor *slope)

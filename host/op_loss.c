@@ -1,19 +1,13 @@
-/* op_loss.c — host side of cl/loss.cl: the mean squared error, L1 and total
- * variation losses into a one-element tensor (a deterministic sum, see
- * host/reduce.h), and their gradients. */
+/* op_loss.c — the mean squared error, L1 and total variation losses into a
+ * one-element tensor (a deterministic sum, host/reduce.h), and their
+ * gradients (cl/loss.cl, and axpby for the mean squared error's). */
 #include "reduce.h"
 
 /* loss (1,1,1,1) = scale * sum((a - b)^2), a and b (N,C,H,W) */
 hs_status hs_mse_loss(hs_tensor *loss, const hs_tensor *a, const hs_tensor *b, float scale)
 {
     HS_TRY(hs_check_same("mse loss", b, a));
-    hs_context *ctx = a->ctx;
-    size_t n = hs_tensor_count(a);
-    hs_reduction r;
-    HS_TRY(hs_reduce_begin(ctx, n, loss, &r));
-    hs_status st = hs_launch(ctx, "mse_partials", 1, &r.global, &r.local, ARG_MEM(r.partials),
-                             ARG_MEM(a->buf), ARG_MEM(b->buf), ARG_INT(n), ARG_END);
-    return hs_reduce_end(ctx, &r, st, loss, scale);
+    return hs_reduce(HS_REDUCE_SQUARED_DIFF, a, b, scale, loss);
 }
 
 /* da (N,C,H,W) = 2*scale * (a - b) */
@@ -21,22 +15,14 @@ hs_status hs_mse_backward(hs_tensor *da, const hs_tensor *a, const hs_tensor *b,
 {
     HS_TRY(hs_check_same("mse backward", b, a));
     HS_TRY(hs_check_same("mse backward", da, a));
-    int n = (int)hs_tensor_count(a);
-    return hs_launch_1d(a->ctx, "mse_backward", n, ARG_MEM(da->buf), ARG_MEM(a->buf),
-                        ARG_MEM(b->buf), ARG_FLOAT(2.0f * scale), ARG_INT(n), ARG_END);
+    return hs_axpby(da, 2.0f * scale, a, -2.0f * scale, b);
 }
 
 /* loss (1,1,1,1) = scale * sum(|a - b|), a and b (N,C,H,W) */
 hs_status hs_l1_loss(hs_tensor *loss, const hs_tensor *a, const hs_tensor *b, float scale)
 {
     HS_TRY(hs_check_same("l1 loss", b, a));
-    hs_context *ctx = a->ctx;
-    size_t n = hs_tensor_count(a);
-    hs_reduction r;
-    HS_TRY(hs_reduce_begin(ctx, n, loss, &r));
-    hs_status st = hs_launch(ctx, "l1_partials", 1, &r.global, &r.local, ARG_MEM(r.partials),
-                             ARG_MEM(a->buf), ARG_MEM(b->buf), ARG_INT(n), ARG_END);
-    return hs_reduce_end(ctx, &r, st, loss, scale);
+    return hs_reduce(HS_REDUCE_ABS_DIFF, a, b, scale, loss);
 }
 
 /* da (N,C,H,W) = scale * sign(a - b) */
@@ -52,13 +38,7 @@ hs_status hs_l1_backward(hs_tensor *da, const hs_tensor *a, const hs_tensor *b, 
 /* loss (1,1,1,1) = scale * total variation of x (N,C,H,W), per plane */
 hs_status hs_tv_loss(hs_tensor *loss, const hs_tensor *x, float scale)
 {
-    hs_context *ctx = x->ctx;
-    size_t n = hs_tensor_count(x);
-    hs_reduction r;
-    HS_TRY(hs_reduce_begin(ctx, n, loss, &r));
-    hs_status st = hs_launch(ctx, "tv_partials", 1, &r.global, &r.local, ARG_MEM(r.partials),
-                             ARG_MEM(x->buf), ARG_INT(x->w), ARG_INT(x->h), ARG_INT(n), ARG_END);
-    return hs_reduce_end(ctx, &r, st, loss, scale);
+    return hs_reduce(HS_REDUCE_TV, x, NULL, scale, loss);
 }
 
 /* dx (N,C,H,W) = d loss / dx; dx must not be x (neighbours are read) */

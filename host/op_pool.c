@@ -29,8 +29,9 @@ hs_status hs_maxpool_forward(hs_tensor *out, const hs_tensor *in, hs_pool_params
     HS_TRY(pool_output_size("maxpool", in, p, &oh, &ow));
     HS_TRY(hs_check_shape("maxpool output", out, in->n, in->c, oh, ow));
     int rows = in->n * in->c * oh;
-    return hs_launch_1d(in->ctx, "maxpool_forward", rows, ARG_MEM(out->buf), ARG_MEM(in->buf),
-                        POOL_GEOMETRY(in, oh, ow, p), ARG_INT(rows), ARG_END);
+    return hs_launch_1d(in->ctx, "maxpool", rows, ARG_MEM(out->buf), ARG_MEM(out->buf),
+                        ARG_INT(0), ARG_MEM(in->buf), POOL_GEOMETRY(in, oh, ow, p),
+                        ARG_INT(rows), ARG_END);
 }
 
 /* din (N,C,H,W) from dout (N,C,OH,OW): each window's gradient goes to its max.
@@ -52,8 +53,9 @@ hs_status hs_maxpool_backward_input(hs_tensor *din, int add, const hs_activation
     int out_rows = in->n * in->c * oh, in_rows = in->n * in->c * in->h;
     cl_mem argmax;
     HS_TRY(hs_scratch(in->ctx, hs_tensor_count(dout) * sizeof(cl_int), &argmax));
-    HS_TRY(hs_launch_1d(in->ctx, "maxpool_argmax", out_rows, ARG_MEM(argmax), ARG_MEM(in->buf),
-                        POOL_GEOMETRY(in, oh, ow, p), ARG_INT(out_rows), ARG_END));
+    HS_TRY(hs_launch_1d(in->ctx, "maxpool", out_rows, ARG_MEM(argmax), ARG_MEM(argmax),
+                        ARG_INT(1), ARG_MEM(in->buf), POOL_GEOMETRY(in, oh, ow, p),
+                        ARG_INT(out_rows), ARG_END));
     return hs_launch_1d(in->ctx, "maxpool_backward", in_rows, ARG_MEM(din->buf),
                         ARG_MEM(dout->buf), ARG_MEM(argmax), ARG_MEM(in->buf),
                         POOL_GEOMETRY(in, oh, ow, p), ARG_INT(in_rows), ARG_INT(add),

@@ -22,6 +22,7 @@
  * here; HIRESTYLE_KERNEL_CACHE=ours keeps it anyway, =driver never does.
  */
 #include "engine.h"
+#include "reduce.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,9 +113,11 @@ void hs_program_options(const hs_device_info *dev, char *out, size_t size)
     hs_gemm_blocking g = hs_gemm_blocking_for(dev);
     snprintf(out, size,
              "-cl-std=CL%s -DREDUCE_GROUP=%zu -DGEMM_MR=%d -DGEMM_VW=%d -DGEMM_NV=%d -DGEMM_KC=%d "
-             "-DRECTIFY_ACTIVATE=%d -DRECTIFY_GATE=%d",
+             "-DRECTIFY_ACTIVATE=%d -DRECTIFY_GATE=%d -DREDUCE_SUM=%d -DREDUCE_DOT=%d "
+             "-DREDUCE_SQUARED_DIFF=%d -DREDUCE_ABS_DIFF=%d -DREDUCE_TV=%d",
              hs_device_c_version(dev) >= 12 ? "1.2" : "1.1", hs_reduce_group_for(dev), g.mr,
-             g.vw, g.nv, g.kc, HS_RECTIFY_ACTIVATE, HS_RECTIFY_GATE);
+             g.vw, g.nv, g.kc, HS_RECTIFY_ACTIVATE, HS_RECTIFY_GATE, HS_REDUCE_SUM,
+             HS_REDUCE_DOT, HS_REDUCE_SQUARED_DIFF, HS_REDUCE_ABS_DIFF, HS_REDUCE_TV);
 }
 
 /* A cached binary for `key`, or NULL when absent or damaged. */
@@ -293,7 +296,7 @@ hs_status hs_program_build(hs_context *ctx)
         return st;
     }
     ctx->gemm_block = hs_gemm_blocking_for(&ctx->dev);
-    char options[256];
+    char options[HS_PROGRAM_OPTIONS_MAX];
     hs_program_options(&ctx->dev, options, sizeof options);
     ctx->program_key = program_key(ctx, options, &src);
     if (!cache_binaries(ctx)) {

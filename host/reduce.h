@@ -1,24 +1,24 @@
-/* reduce.h — the two-pass deterministic sum (cl/reduce.cl) as the reduction
- * and loss ops use it: begin gives the partials buffer and the pass-1 launch
- * geometry, the caller launches its *_partials kernel, end sums the partials
- * into the result. Not installed. */
+/* reduce.h — the two-pass deterministic sum (cl/reduce.cl) that the
+ * reduction and loss ops share. Not installed. */
 #ifndef HS_REDUCE_H
 #define HS_REDUCE_H
 
 #include "engine.h"
 
-typedef struct hs_reduction {
-    cl_mem partials;       /* one float per pass-1 group */
-    size_t groups;
-    size_t global, local;  /* pass-1 launch: groups * REDUCE_GROUP, REDUCE_GROUP */
-} hs_reduction;
+/* The terms a reduction sums, for element i of a (and b). The kernels get
+ * the values as build options (hs_program_options). */
+typedef enum hs_reduce_kind {
+    HS_REDUCE_SUM,          /* a[i] */
+    HS_REDUCE_DOT,          /* a[i] * b[i] */
+    HS_REDUCE_SQUARED_DIFF, /* (a[i] - b[i])² */
+    HS_REDUCE_ABS_DIFF,     /* |a[i] - b[i]| */
+    HS_REDUCE_TV,           /* a's total variation terms, per plane of a->h x a->w */
+} hs_reduce_kind;
 
-/* Plan a reduction over n elements into result (checked to be (1,1,1,1));
- * the group count depends on n and REDUCE_GROUP only. */
-hs_status hs_reduce_begin(hs_context *ctx, size_t n, const hs_tensor *result, hs_reduction *r);
-/* result (1,1,1,1) = scale * sum of the partials, unless pass1 (the status
- * of the pass-1 launch) failed; frees the partials either way. */
-hs_status hs_reduce_end(hs_context *ctx, hs_reduction *r, hs_status pass1, hs_tensor *result,
-                        float scale);
+/* result (1,1,1,1) = scale * the sum of the terms of `kind` over a's
+ * elements, in a fixed order (the same bits every run). b: NULL where the
+ * kind reads none, else as many elements as a (the caller checks). */
+hs_status hs_reduce(hs_reduce_kind kind, const hs_tensor *a, const hs_tensor *b, float scale,
+                    hs_tensor *result);
 
 #endif

@@ -35,7 +35,7 @@ int main(void)
         d.float_vector_width = classes[i].float_vector_width;
         d.local_mem = classes[i].local_mem;
         d.max_work_group = classes[i].max_work_group;
-        char options[256];
+        char options[HS_PROGRAM_OPTIONS_MAX];
         hs_program_options(&d, options, sizeof options);
         printf("%s\t%s\n", classes[i].name, options);
     }

@@ -105,7 +105,7 @@ START_TEST(options_follow_c_version)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         hs_device_info d = fake(0, "gpu", CL_DEVICE_TYPE_GPU, 0, 1, 1, 1, cases[i].version);
-        char options[256];
+        char options[HS_PROGRAM_OPTIONS_MAX];
         hs_program_options(&d, options, sizeof options);
         ck_assert_msg(strncmp(options, cases[i].std, strlen(cases[i].std)) == 0, "%s: %s",
                       cases[i].version, options);
