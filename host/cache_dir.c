@@ -59,7 +59,9 @@ static void warn_once(const char *fmt, ...)
 void hs_make_parent_dirs(const char *path)
 {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
+    size_t len = strlen(path);
+    if (len >= sizeof dir) return; /* the open or rename that follows reports it */
+    memcpy(dir, path, len + 1);
     for (char *p = dir + 1; *p; p++) {
         if (*p != '/') continue;
         *p = '\0';
