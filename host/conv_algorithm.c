@@ -108,8 +108,11 @@ void hs_conv_algorithm_load(hs_context *ctx)
 
 /* Untuned: what `hirestyle tune` measured faster on PoCL's CPU device (a
  * 2-core AVX-512 Zen 4), where our GEMM kernel runs. For a 3×3 stride-1
- * conv: F(4×4,3×3) from 64² output pixels, F(2×2,3×3) from 32², im2col
- * below (512 channels at 16²: the implicit GEMM took 1.14 of im2col's time
+ * conv: F(4×4,3×3) from 64² output pixels, F(2×2,3×3) from 16² (VGG19's
+ * 256 to 512 and 512 to 512 at 16² and 24²: 0.6-0.8 of im2col's time; at
+ * 32² within 5 % of F(4×4); ResNet50's style iteration at 512 px 0.93-0.99
+ * of its time with im2col below 32²), im2col below (12²: F(2×2) took 1.06;
+ * 512 channels at 16²: the implicit GEMM took 1.14 of im2col's time
  * forward, twice backward; 8² twice as long); the implicit GEMM for thin
  * inputs (VGG19's conv1_1, 3 to 64: 0.43 of im2col's time at 256², 0.8 at
  * 512²), for thin outputs (64 to 4 channels at 148²: 0.55), for few
@@ -130,7 +133,7 @@ static hs_conv_algorithm default_algorithm(const hs_context *ctx, const hs_conv_
         return HS_CONV_IMPLICIT;
     long pixels = (long)shape->oh * shape->ow;
     return pixels >= 64 * 64 ? HS_CONV_WINOGRAD4
-           : pixels >= 32 * 32 ? HS_CONV_WINOGRAD2
+           : pixels >= 16 * 16 ? HS_CONV_WINOGRAD2
                                : HS_CONV_IM2COL;
 }
 
