@@ -44,7 +44,8 @@ static hs_status bench_network(hs_context *ctx, const char *weights, int size, i
     hs_style *s = NULL;
     hs_memory_reset_peak(ctx);
     int h = size * 3 / 4; /* a 4:3 photo */
-    hs_status st = hs_style_defaults(net.arch, &p);
+    hs_status st = hs_net_freeze(&net);
+    if (st == HS_OK) st = hs_style_defaults(net.arch, &p);
     p.block = block;
     if (st == HS_OK) st = random_image(ctx, h, size, 1, &content);
     if (st == HS_OK) st = random_image(ctx, size, size, 2, &style);

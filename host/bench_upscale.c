@@ -76,7 +76,7 @@ static hs_status bench_model(hs_context *ctx, const char *model, const hs_image 
     HS_TRY(hs_net_load(ctx, path, &net));
     int tile = 0;
     double seconds = 0, buffers = 0;
-    hs_status st = hs_net_fold_upsampling(&net);
+    hs_status st = hs_net_for_inference(&net);
     if (st == HS_OK) st = warm_up(&net);
     if (st == HS_OK) st = hs_upscale_pick_tile(&net, img->width, img->height, &tile);
     if (st == HS_OK) {

@@ -93,6 +93,7 @@ hs_status hs_pool_take(hs_context *ctx, size_t bytes, cl_mem *out)
 void hs_pool_give(hs_context *ctx, cl_mem buf, size_t bytes)
 {
     if (!buf) return;
+    hs_weights_forget(ctx, buf);
     size_t size; /* the buffer's own: more than its user asked for when it was kept */
     if (clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof size, &size, NULL) == CL_SUCCESS) bytes = size;
     if (bytes == 0) bytes = sizeof(float);

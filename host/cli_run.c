@@ -132,7 +132,7 @@ static hs_status session_open(run_session *s)
         st = hs_net_load(s->ctx, s->sr_model, &s->upscaler);
         s->has_upscaler = st == HS_OK;
         if (st == HS_OK) st = cli_check_sr_model(&s->upscaler, s->sr_model, a->scale);
-        if (st == HS_OK) st = hs_net_fold_upsampling(&s->upscaler);
+        if (st == HS_OK) st = hs_net_for_inference(&s->upscaler);
         if (s->has_upscaler && a->adapt_steps) { /* checked only: each painting adapts its own */
             hs_net_free(&s->upscaler);
             s->has_upscaler = 0;

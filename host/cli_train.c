@@ -368,6 +368,6 @@ hs_status cli_adapt_upscaler(hs_context *ctx, const char *model, const hs_image 
         fprintf(stderr, "hirestyle: adapted in %d steps (%.2f s/step): PSNR-Y on the held-out "
                 "strip %.2f -> %.2f dB (bicubic %.2f)\n", report.steps, report.step_seconds,
                 report.psnr_before, report.psnr_after, report.bicubic_psnr);
-    if (st == HS_OK && (st = hs_net_fold_upsampling(net)) != HS_OK) hs_net_free(net);
+    if (st == HS_OK && (st = hs_net_for_inference(net)) != HS_OK) hs_net_free(net);
     return st == HS_OK ? st : hs_fail_context(st, "adapting the upscaler");
 }

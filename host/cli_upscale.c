@@ -243,7 +243,7 @@ static hs_status load_upscaler(hs_context *ctx, const upscale_args *a, const cha
     hs_status st = hs_net_load(ctx, model, net);
     if (st != HS_OK) return st;
     st = cli_check_sr_model(net, model, a->scale_given ? a->scale : 0);
-    if (st == HS_OK) st = hs_net_fold_upsampling(net);
+    if (st == HS_OK) st = hs_net_for_inference(net);
     if (st != HS_OK) hs_net_free(net);
     return st;
 }

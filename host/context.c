@@ -54,6 +54,8 @@ static hs_status open_device(const hs_context_options *opts, const hs_device_inf
     /* Scratch (im2col) may take an eighth of a buffer's limit, at most 256 MiB. */
     ctx->scratch_limit = ctx->dev.max_alloc / 8;
     if (ctx->scratch_limit > ((size_t)256 << 20)) ctx->scratch_limit = (size_t)256 << 20;
+    /* Frozen weights' transforms (weight_cache.c) may take as much. */
+    ctx->weight_cache_limit = ctx->scratch_limit;
 
     hs_status st = hs_program_build(ctx);
     if (st == HS_OK) st = hs_gemm_apply_tuning(ctx);
@@ -112,6 +114,7 @@ void hs_context_destroy(hs_context *ctx)
     if (!ctx) return;
     if (ctx->queue) clFinish(ctx->queue);
     hs_profile_close(ctx);
+    hs_weights_forget_all(ctx);
     hs_pool_drain(ctx);
     free(ctx->pool);
     for (int i = 0; i < ctx->kernel_count; i++) clReleaseKernel(ctx->kernels[i].kernel);
@@ -198,6 +201,7 @@ void hs_buffer_free(hs_context *ctx, cl_mem buf, size_t bytes)
 {
     if (!buf) return;
     if (bytes == 0) bytes = sizeof(float);
+    hs_weights_forget(ctx, buf);
     clReleaseMemObject(buf);
     ctx->mem_in_use -= bytes;
 }

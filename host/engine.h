@@ -73,6 +73,15 @@ typedef struct hs_conv_choice { int kh, kw, stride, ic, oc, oh, ow, algorithm; }
 /* A buffer given back, kept for the next request of the same size (buffer_pool.c). */
 typedef struct hs_pooled_buffer { cl_mem buf; size_t bytes; } hs_pooled_buffer;
 typedef struct hs_profile hs_profile; /* profile.c */
+/* Frozen weights and what their convs keep of them (host/weight_cache.c):
+ * U for the forward [0] and the backward-input [1], made for tile side m;
+ * ready once it holds U. */
+typedef struct hs_frozen_weights {
+    cl_mem weights;
+    cl_mem packed[2];
+    size_t bytes[2];
+    int m[2], ready[2];
+} hs_frozen_weights;
 
 struct hs_context {
     hs_device_info dev;
@@ -95,6 +104,10 @@ struct hs_context {
     size_t live_peak;           /* their most since the last reset */
     size_t mem_peak;            /* the most of live and pooled buffers together */
     size_t buffers_created;     /* clCreateBuffer calls: the benchmarks count them */
+    hs_frozen_weights *frozen;  /* weights that do not change (host/weight_cache.c) */
+    int frozen_count, frozen_capacity;
+    size_t frozen_bytes;        /* their kept transforms */
+    size_t weight_cache_limit;  /* the most those may take */
     hs_pooled_buffer *pool;     /* buffers given back, oldest first (host/buffer_pool.c) */
     int pool_count, pool_capacity;
     size_t pool_bytes;          /* held by the pool */
@@ -177,6 +190,22 @@ void hs_pool_give(hs_context *ctx, cl_mem buf, size_t bytes);
 /* Releases the oldest kept buffer, or all of them. */
 void hs_pool_release_oldest(hs_context *ctx);
 void hs_pool_drain(hs_context *ctx);
+
+/* Weights that will not change while their buffer lives (host/weight_cache.c):
+ * convs on them may keep their Winograd transform. Giving the buffer back
+ * (hs_pool_give, hs_buffer_free) forgets it; hs_weights_forget_all forgets
+ * every one (the context's end). */
+hs_status hs_weights_freeze(hs_context *ctx, cl_mem weights);
+void hs_weights_forget(hs_context *ctx, cl_mem buf);
+void hs_weights_forget_all(hs_context *ctx);
+/* Where the conv on frozen `weights` keeps its U of `bytes` for direction
+ * flip and tile side m: *packed, holding it already when *ready, else to be
+ * filled and then marked with hs_weights_packed_ready. *packed is NULL when
+ * the weights are not frozen, or the cache or the device is full: make U in
+ * the scratch. */
+void hs_weights_packed(hs_context *ctx, cl_mem weights, int flip, int m, size_t bytes,
+                       cl_mem *packed, int *ready);
+void hs_weights_packed_ready(hs_context *ctx, cl_mem weights, int flip);
 
 /* Build (or load from the cache) the program for the context's device. */
 hs_status hs_program_build(hs_context *ctx);
@@ -327,6 +356,11 @@ hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *
  * takes when its chain reaches `capacity` channels; 0: it would not use one. */
 size_t hs_conv2d_reuse_bytes(const hs_context *ctx, int ic, int h, int w, int oc, int kh, int kw,
                              hs_conv_params p, int capacity);
+/* The most device bytes a conv of ic to oc channels keeps beside frozen
+ * weights (host/weight_cache.c): Winograd's U for F(4×4,3×3), the larger
+ * tile, for the forward, and with `backward` for the backward-input too. */
+size_t hs_conv2d_kept_bytes(const hs_context *ctx, int ic, int oc, int kh, int kw,
+                            hs_conv_params p, int backward);
 /* Channels channel0 .. channel0 + part->c - 1 of each image of out (N, C, H, W)
  * = part (N, Ci, H, W): one input of a concat filled in place (net.c). */
 hs_status hs_concat_into(hs_tensor *out, int channel0, const hs_tensor *part);
@@ -350,6 +384,9 @@ size_t hs_winograd_scratch_bytes(const hs_context *ctx, int m, int in_channels,
 hs_status hs_winograd_conv(hs_tensor *out, int channel0, const hs_tensor *in,
                            const hs_tensor *weight, int flip, const hs_epilogue *ep, int m,
                            int pad_h, int pad_w, hs_conv_reuse *reuse);
+/* The bytes of U for our GEMM kernel (winograd_pack_weights) of such a conv. */
+size_t hs_winograd_weights_bytes(const hs_context *ctx, int m, int in_channels,
+                                 int out_channels);
 /* The bytes hs_winograd_conv's reuse buffer takes for that conv (forward,
  * one image) with `capacity` channels, or 0 when it would not use one: the
  * output is more than one band, or V exceeds the scratch limit. */

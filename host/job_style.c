@@ -67,7 +67,7 @@ hs_status hs_job_run(hs_context *ctx, const hs_style_request *request)
                        : hs_find_weights(name, sr_model, sizeof sr_model);
     hs_net net;
     if (st == HS_OK) st = hs_net_load(ctx, sr_model, &net);
-    if (st == HS_OK && (st = hs_net_fold_upsampling(&net)) != HS_OK) hs_net_free(&net);
+    if (st == HS_OK && (st = hs_net_for_inference(&net)) != HS_OK) hs_net_free(&net);
     if (st != HS_OK) return st;
     if (net.scale != scale)
         st = hs_fail(HS_ERR_USAGE, "%s upscales x%d, not x%d", sr_model, net.scale, scale);

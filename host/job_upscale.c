@@ -28,7 +28,7 @@ hs_status hs_job_upscale(hs_context *ctx, const hs_upscale_request *request)
     hs_status st = find_model(request, model, sizeof model);
     if (st == HS_OK) st = hs_image_load_with(request->input, &load, &in);
     if (st == HS_OK) st = hs_net_load(ctx, model, &net);
-    if (st == HS_OK && (st = hs_net_fold_upsampling(&net)) != HS_OK) hs_net_free(&net);
+    if (st == HS_OK && (st = hs_net_for_inference(&net)) != HS_OK) hs_net_free(&net);
     if (st != HS_OK) {
         hs_image_free(&in);
         return st;

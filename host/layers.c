@@ -176,6 +176,12 @@ static hs_status conv_backward_weights(const hs_layer *l, hs_tensor *dweight, hs
                               l->conv);
 }
 
+static size_t conv_kept_bytes(const hs_context *ctx, const hs_layer *l, int backward)
+{
+    return hs_conv2d_kept_bytes(ctx, l->weight.c, l->channels, l->kernel_h, l->kernel_w,
+                                l->conv, backward);
+}
+
 /* One band of im2col columns (op_conv.c), at most the scratch limit. */
 static size_t conv_scratch(const hs_context *ctx, const hs_layer *l, const hs_tensor *out)
 {
@@ -750,6 +756,7 @@ static const hs_layer_type table[HS_LAYER_KIND_COUNT] = {
                        .reuse_bytes = conv_reuse_bytes, .backward = conv_backward,
                        .backward_into = conv_backward_into,
                        .backward_weights = conv_backward_weights, .scratch_bytes = conv_scratch,
+                       .kept_bytes = conv_kept_bytes,
                        .load_weights = conv_load, .parse = conv_parse, .print = conv_print},
     [HS_LAYER_RELU] = {.kind = HS_LAYER_RELU, .name = "ReLU", .min_inputs = 1, .max_inputs = 1,
                        .shape = same_shape, .window = pointwise, .forward = relu_forward,

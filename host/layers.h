@@ -153,6 +153,10 @@ typedef struct hs_layer_type {
     /* Device scratch bytes the forward or backward takes for an output of
      * this shape (capped by the context's scratch limit). NULL: none. */
     size_t (*scratch_bytes)(const hs_context *ctx, const hs_layer *l, const hs_tensor *out);
+    /* Device bytes the layer may keep beside its weights once they are
+     * frozen (hs_net_freeze): a conv's Winograd-transformed weights, also
+     * the backward-input's with `backward`. NULL: none. */
+    size_t (*kept_bytes)(const hs_context *ctx, const hs_layer *l, int backward);
     /* Upload l's weights from w (names from l->tensor, shapes checked), for
      * inputs of in_channels channels. NULL: no weights. */
     hs_status (*load_weights)(hs_context *ctx, const hs_weights *w, const char *arch, hs_layer *l,

@@ -193,6 +193,20 @@ void hs_net_free(hs_net *net)
     memset(net, 0, sizeof *net);
 }
 
+hs_status hs_net_freeze(hs_net *net)
+{
+    for (int i = 0; i < net->count; i++)
+        HS_TRY(hs_weights_freeze(net->ctx, net->layers[i].weight.buf));
+    net->frozen = 1;
+    return HS_OK;
+}
+
+hs_status hs_net_for_inference(hs_net *net)
+{
+    HS_TRY(hs_net_fold_upsampling(net));
+    return hs_net_freeze(net);
+}
+
 /* ---- Shapes and memory ------------------------------------------------------ */
 
 /* The layer's inputs among `tensors` (one per layer; `first` stands for layer 0). */
@@ -327,6 +341,19 @@ static size_t reuse_bytes(const hs_net *net, const hs_tensor *shapes, int last,
     return most;
 }
 
+/* What a frozen net's layers may keep beside their weights (the layer
+ * table's kept_bytes), at most the context's cache limit. */
+static size_t kept_bytes(const hs_net *net, int last, int keep)
+{
+    if (!net->frozen) return 0;
+    size_t total = 0;
+    for (int i = 1; i <= last; i++) {
+        const hs_layer_type *type = hs_layer_type_of(&net->layers[i]);
+        if (type && type->kept_bytes) total += type->kept_bytes(net->ctx, &net->layers[i], keep);
+    }
+    return total < net->ctx->weight_cache_limit ? total : net->ctx->weight_cache_limit;
+}
+
 size_t hs_net_memory(const hs_net *net, int h, int w, int last, int keep)
 {
     hs_tensor *shapes = calloc(net->count, sizeof *shapes);
@@ -342,7 +369,8 @@ size_t hs_net_memory(const hs_net *net, int h, int w, int last, int keep)
         activation_peak(shapes, last, keep, reader, &plan, held, &peak, &biggest);
         /* backward holds a few gradients at a time, each at most the biggest map */
         total = peak + (keep ? 3 * biggest : 0) + scratch_bytes(net, shapes, last) +
-                reuse_bytes(net, shapes, last, &plan) + HS_GEMM_PACK_BYTES;
+                reuse_bytes(net, shapes, last, &plan) + kept_bytes(net, last, keep) +
+                HS_GEMM_PACK_BYTES;
     }
     hs_store_plan_free(&plan);
     free(shapes);

@@ -33,6 +33,7 @@ typedef struct hs_net {
                                the output is scale * (input - 2 * border) */
     int pad_reflect;        /* SR nets that trim: pad the image by reflection (Real-CUGAN),
                                not by repeating its edge (waifu2x) */
+    int frozen;             /* its weights do not change (hs_net_freeze) */
 } hs_net;
 
 /* Load a weights file and build the network its metadata names. */
@@ -41,6 +42,13 @@ hs_status hs_net_load(hs_context *ctx, const char *path, hs_net *net);
  * weights_write.c: a network trained from scratch). */
 hs_status hs_net_build(hs_context *ctx, const hs_weights *w, hs_net *net);
 void hs_net_free(hs_net *net);
+/* The net's weights will not change until it is freed (inference, a loss's
+ * feature net; never a net being trained): its convs may then keep their
+ * weights transformed from call to call (host/weight_cache.c). */
+hs_status hs_net_freeze(hs_net *net);
+/* A net as inference runs it: upsampling folded (hs_net_fold_upsampling),
+ * then frozen. */
+hs_status hs_net_for_inference(hs_net *net);
 /* Index of the layer called `name`, or -1. */
 int hs_net_find(const hs_net *net, const char *name);
 
@@ -60,8 +68,9 @@ hs_status hs_net_footprints(const hs_net *net, int last, hs_footprint *out);
 /* Device bytes to run layers 0..last on h×w: with keep, every activation and
  * one gradient per layer (training-style backward); without, the peak of
  * live activations as the forward stores them for one image (activations
- * fused, concats filled in place: net_plan.h). Includes conv scratch and
- * the Winograd transforms a dense block's convs keep. SIZE_MAX when the
+ * fused, concats filled in place: net_plan.h). Includes conv scratch, the
+ * Winograd transforms a dense block's convs keep and, for a frozen net,
+ * what its layers may keep beside their weights. SIZE_MAX when the
  * shapes cannot be worked out (an image too small for the net) or host
  * memory runs out: such a job fits nowhere. */
 size_t hs_net_memory(const hs_net *net, int h, int w, int last, int keep);

@@ -128,6 +128,14 @@ size_t hs_conv2d_reuse_bytes(const hs_context *ctx, int ic, int h, int w, int oc
     return m ? hs_winograd_reuse_bytes(ctx, m, capacity, ic, oc, h, w, p.pad_h, p.pad_w) : 0;
 }
 
+size_t hs_conv2d_kept_bytes(const hs_context *ctx, int ic, int oc, int kh, int kw,
+                            hs_conv_params p, int backward)
+{
+    if (kh != 3 || kw != 3 || p.stride != 1) return 0;
+    return hs_winograd_weights_bytes(ctx, 4, ic, oc) +
+           (backward ? hs_winograd_weights_bytes(ctx, 4, oc, ic) : 0);
+}
+
 hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *in,
                                  const hs_tensor *weight, const hs_tensor *bias,
                                  hs_conv_params p, const hs_residual *res,

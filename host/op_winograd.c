@@ -6,7 +6,8 @@
  * Once per call, the transformed weights U[t] (R x Q) of all a² positions:
  * for our GEMM kernel, written by one kernel as that kernel's copy of its
  * X (winograd_pack_weights), which spares the copy (gemm_pack_x) and a
- * pass over U: VGG19's weights are 20M floats, U 80M for F(4×4,3×3); for
+ * pass over U: VGG19's weights are 20M floats, U 80M for F(4×4,3×3); frozen
+ * weights keep that U from call to call (host/weight_cache.c). For
  * CLBlast, by one GEMM,
  *   U (a² x R·Q) = Gk (a² x 9) · gᵀ (9 x R·Q), U[t] its row t,
  * with g the weights as an (R·Q x 9) matrix and Gk the transform as a
@@ -104,6 +105,13 @@ size_t hs_winograd_scratch_bytes(const hs_context *ctx, int m, int in_channels,
            sizeof(float);
 }
 
+size_t hs_winograd_weights_bytes(const hs_context *ctx, int m, int in_channels,
+                                 int out_channels)
+{
+    int a2 = (m + 2) * (m + 2);
+    return (u_floats_of(ctx, a2, in_channels, out_channels) - (size_t)a2 * 9) * sizeof(float);
+}
+
 /* V's floats for `channels` channels of the whole output, when it is one
  * band and V within the scratch limit; else 0: no reuse. */
 static size_t reuse_floats(const hs_context *ctx, const wino_plan *pl, int channels)
@@ -127,10 +135,10 @@ size_t hs_winograd_reuse_bytes(const hs_context *ctx, int m, int capacity, int i
 typedef struct wino_v { cl_mem buf; size_t off, m_off; int known; } wino_v;
 
 /* One band: output rows oy0 .. oy0+rows-1 of image b; `packed`: U is our
- * GEMM kernel's copy of X (winograd_pack_weights). */
-static hs_status band(hs_context *ctx, const wino_plan *pl, cl_mem scratch, const wino_v *v,
-                      int packed, int flip, hs_tensor *out, int channel0, const hs_tensor *in,
-                      const hs_epilogue *ep, int b, int oy0, int rows)
+ * GEMM kernel's copy of X (winograd_pack_weights), in u_packed. */
+static hs_status band(hs_context *ctx, const wino_plan *pl, cl_mem scratch, cl_mem u_packed,
+                      const wino_v *v, int packed, int flip, hs_tensor *out, int channel0,
+                      const hs_tensor *in, const hs_epilogue *ep, int b, int oy0, int rows)
 {
     int m = pl->m;
     int p = (rows + m - 1) / m * pl->tiles_x;
@@ -156,8 +164,8 @@ static hs_status band(hs_context *ctx, const wino_plan *pl, cl_mem scratch, cons
     hs_matrix vt = {v->buf, v->off, (size_t)pl->a2 * p, 0};
     hs_matrix mt = {scratch, v->m_off, (size_t)pl->a2 * p, 0};
     if (packed)
-        HS_TRY(hs_gemm_kernel_batched_packed(ctx, (size_t)pl->a2, pl->r, p, pl->q, 1.0f, scratch,
-                                             vt, (size_t)p, 0.0f, mt, (size_t)p));
+        HS_TRY(hs_gemm_kernel_batched_packed(ctx, (size_t)pl->a2, pl->r, p, pl->q, 1.0f,
+                                             u_packed, vt, (size_t)p, 0.0f, mt, (size_t)p));
     else
         HS_TRY(hs_gemm_batched(ctx, (size_t)pl->a2, pl->r, p, pl->q, 1.0f, u,
                                (size_t)pl->r * pl->q, vt, (size_t)p, 0.0f, mt, (size_t)p));
@@ -215,13 +223,14 @@ static int packed_fits(const hs_context *ctx, const wino_plan *pl, const wino_v 
                                         (size_t)pl->r * pl->q, vt, p_max, mt, p_max);
 }
 
-/* U as our GEMM kernel's copy of X, at the start of the scratch. */
-static hs_status pack_weights(hs_context *ctx, const wino_plan *pl, cl_mem scratch,
+/* U as our GEMM kernel's copy of X, at the start of dst: the scratch, or
+ * where frozen weights keep it (host/weight_cache.c). */
+static hs_status pack_weights(hs_context *ctx, const wino_plan *pl, cl_mem dst,
                               const hs_tensor *weight, int flip)
 {
     int mr = ctx->gemm_block.mr, tiles = (pl->r + mr - 1) / mr;
     return hs_launch(ctx, pl->m == 4 ? "winograd_pack_weights_f4" : "winograd_pack_weights_f2",
-                     2, (size_t[]){(size_t)pl->q, (size_t)tiles}, NULL, ARG_MEM(scratch),
+                     2, (size_t[]){(size_t)pl->q, (size_t)tiles}, NULL, ARG_MEM(dst),
                      ARG_MEM(weight->buf), ARG_INT(pl->r), ARG_INT(pl->q), ARG_INT(tiles),
                      ARG_INT(mr), ARG_INT(flip), ARG_END);
 }
@@ -268,12 +277,23 @@ hs_status hs_winograd_conv(hs_tensor *out, int channel0, const hs_tensor *in,
     int own;
     HS_TRY(hs_gemm_choose(ctx, &own));
     int packed = own && packed_fits(ctx, &pl, &v, p_max);
-    HS_TRY(packed ? pack_weights(ctx, &pl, scratch, weight, flip)
-                  : weight_gemm(ctx, &pl, scratch, weight, flip));
+    cl_mem u = scratch, kept = NULL;
+    int ready = 0;
+    if (packed) {
+        hs_weights_packed(ctx, weight->buf, flip, m, hs_winograd_weights_bytes(ctx, m, pl.q, pl.r),
+                          &kept, &ready);
+        if (kept) u = kept;
+    }
+    if (!ready) {
+        HS_TRY(packed ? pack_weights(ctx, &pl, u, weight, flip)
+                      : weight_gemm(ctx, &pl, scratch, weight, flip));
+        if (kept) hs_weights_packed_ready(ctx, weight->buf, flip);
+    }
     for (int b = 0; b < in->n; b++)
         for (int oy0 = 0; oy0 < pl.oh; oy0 += band_rows) {
             int rows = pl.oh - oy0 < band_rows ? pl.oh - oy0 : band_rows;
-            HS_TRY(band(ctx, &pl, scratch, &v, packed, flip, out, channel0, in, ep, b, oy0, rows));
+            HS_TRY(band(ctx, &pl, scratch, u, &v, packed, flip, out, channel0, in, ep, b, oy0,
+                        rows));
         }
     if (reuse_bytes)
         *reuse = (hs_conv_reuse){reuse->capacity, pl.q, m, pl.h, pl.w, pl.pad_h, pl.pad_w,

@@ -486,6 +486,7 @@ hs_status hs_style_batch_open(hs_context *ctx, const hs_style_job *job, hs_style
     b->job = job;
     hs_status st = hs_style_job_weights(job, b->model, sizeof b->model);
     if (st == HS_OK) st = hs_net_load(ctx, b->model, &b->net);
+    if (st == HS_OK && (st = hs_net_freeze(&b->net)) != HS_OK) hs_net_free(&b->net);
     if (st != HS_OK) {
         free(b);
         return st;

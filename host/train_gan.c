@@ -92,6 +92,7 @@ hs_status hs_gan_create(hs_context *ctx, const hs_gan_config *config, uint64_t s
         st = hs_find_weights("resnet50.safetensors", path, sizeof path);
         if (st == HS_OK) st = hs_net_load(ctx, path, &gan->features);
         if (st == HS_OK) gan->has_features = 1;
+        if (st == HS_OK) st = hs_net_freeze(&gan->features);
         if (st == HS_OK) st = find_layers(gan, config->layers);
     }
     if (st == HS_OK && config->adversarial > 0) {

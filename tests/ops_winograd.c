@@ -4,7 +4,9 @@
  * residual and an activation) and backward-input against a double-precision
  * C reference, the backward-input against finite differences; every case through both
  * tile sizes and both GEMM implementations. Transforms kept from one conv
- * for the next (hs_conv_reuse): used exactly where they apply. */
+ * for the next (hs_conv_reuse): used exactly where they apply. Transformed
+ * weights kept for frozen weights (host/weight_cache.c): the same results,
+ * and forgotten with their buffer. */
 #include "engine.h"
 #include "harness.h"
 #include "layer_reference.h"
@@ -74,7 +76,8 @@ static void fd_wrt_input(const double *x, double *y, const void *p)
  * scratch shrunk as the case asks, until the teardown (the op tests share
  * one context in one process). */
 typedef struct wino_run { const wino_case *c; int m; char what[96]; } wino_run;
-static size_t kept_limit;
+static size_t kept_limit, kept_cache_limit, kept_mem_limit;
+static int mem_limit_changed;
 
 static void teardown(void)
 {
@@ -82,7 +85,10 @@ static void teardown(void)
     if (!test_ctx) return;
     test_ctx->conv_force = -1;
     if (kept_limit) test_ctx->scratch_limit = kept_limit;
-    kept_limit = 0;
+    if (kept_cache_limit) test_ctx->weight_cache_limit = kept_cache_limit;
+    if (mem_limit_changed) test_ctx->mem_limit = kept_mem_limit;
+    kept_limit = kept_cache_limit = 0;
+    mem_limit_changed = 0;
 }
 
 static int begin(int i, const char *op, wino_run *r)
@@ -308,6 +314,105 @@ START_TEST(winograd_reuse)
 }
 END_TEST
 
+/* din (1, ic, h, w) of the conv of conv_same, from dout; downloaded. */
+static float *backward_same(const hs_tensor *dout, const hs_tensor *in, const hs_tensor *wt)
+{
+    hs_tensor din = poisoned(1, in->c, in->h, in->w);
+    HS_CHECK(hs_conv2d_backward_input(&din, 0, NULL, dout, in, wt, (hs_conv_params){1, 1, 1}));
+    float *got = download(&din);
+    hs_tensor_free(&din);
+    return got;
+}
+
+/* Frozen weights (hs_weights_freeze): forward and backward-input give what
+ * they give unfrozen, bit for bit, on first and later calls and as the tile
+ * side changes back and forth; our GEMM kernel's U is kept for both
+ * directions (CLBlast's path keeps none). Giving the buffer back forgets its
+ * U, so new weights in a buffer that may be the same one give their own
+ * result; and with no room in the cache, or on the device, nothing is kept
+ * and the results are the same. */
+START_TEST(winograd_frozen)
+{
+    enum { C = 5, O = 7, H = 9, W = 11 };
+    test_setup();
+    test_use_gemm(_i);
+    int own = 0;
+    HS_CHECK(hs_gemm_choose(test_ctx, &own));
+    size_t plane = (size_t)H * W, nw = (size_t)O * C * 9;
+    float *in = host_floats(C * plane), *wt = host_floats(nw), *dout = host_floats(O * plane);
+    fill_random(in, C * plane, 51, -1, 1);
+    fill_random(wt, nw, 52, -0.5f, 0.5f);
+    fill_random(dout, O * plane, 53, -1, 1);
+    hs_tensor tin = upload(in, 1, C, H, W), tw = upload(wt, O, C, 3, 3);
+    hs_tensor tdout = upload(dout, 1, O, H, W);
+    const hs_conv_algorithm tiles[ALGORITHMS] = {HS_CONV_WINOGRAD2, HS_CONV_WINOGRAD4};
+    float *fwd[ALGORITHMS], *bwd[ALGORITHMS];
+    for (int k = 0; k < ALGORITHMS; k++) {
+        test_ctx->conv_force = tiles[k];
+        fwd[k] = conv_same(&tin, &tw, NULL);
+        bwd[k] = backward_same(&tdout, &tin, &tw);
+    }
+
+    size_t held = test_ctx->frozen_bytes;
+    HS_CHECK(hs_weights_freeze(test_ctx, tw.buf));
+    for (int call = 0; call < 6; call++) { /* F(2×2) twice, F(4×4) twice, F(2×2) twice */
+        int k = call / 2 % 2;
+        test_ctx->conv_force = tiles[k];
+        float *f = conv_same(&tin, &tw, NULL), *b = backward_same(&tdout, &tin, &tw);
+        assert_same("winograd forward on frozen weights", f, fwd[k], O * plane);
+        assert_same("winograd backward input on frozen weights", b, bwd[k], C * plane);
+        free(f);
+        free(b);
+    }
+    if (own)
+        ck_assert_uint_eq(test_ctx->frozen_bytes,
+                          held + hs_winograd_weights_bytes(test_ctx, 2, C, O) +
+                              hs_winograd_weights_bytes(test_ctx, 2, O, C));
+    hs_tensor_free(&tw); /* given back: U forgotten */
+    ck_assert_uint_eq(test_ctx->frozen_bytes, held);
+
+    fill_random(wt, nw, 54, -0.5f, 0.5f);
+    tw = upload(wt, O, C, 3, 3);
+    wino_case ref_case = {1, C, H, W, O, 1, 0, 0, 0};
+    double *xin = to_doubles(in, C * plane), *xw = to_doubles(wt, nw);
+    double *want = host_doubles(O * plane);
+    conv3x3_ref(&ref_case, xin, xw, NULL, want);
+    test_ctx->conv_force = tiles[0];
+    float *renewed = conv_same(&tin, &tw, NULL);
+    assert_close(with_gemm("winograd forward on new weights in a given-back buffer"), renewed,
+                 want, O * plane, 1e-5);
+
+    kept_cache_limit = test_ctx->weight_cache_limit;
+    test_ctx->weight_cache_limit = 0;
+    HS_CHECK(hs_weights_freeze(test_ctx, tw.buf));
+    float *uncached = conv_same(&tin, &tw, NULL);
+    assert_same("winograd forward on frozen weights, no room to keep U", uncached, renewed,
+                O * plane);
+    ck_assert_uint_eq(test_ctx->frozen_bytes, held);
+
+    test_ctx->weight_cache_limit = kept_cache_limit;
+    kept_mem_limit = test_ctx->mem_limit;
+    mem_limit_changed = 1;
+    hs_tensor crowded_out = poisoned(1, O, H, W);
+    test_ctx->mem_limit = test_ctx->mem_in_use + 1; /* no room for U, the pool let go */
+    HS_CHECK(hs_conv2d_forward_into(&crowded_out, 0, &tin, &tw, NULL, (hs_conv_params){1, 1, 1},
+                                    NULL, NULL, NULL));
+    test_ctx->mem_limit = kept_mem_limit;
+    float *crowded = download(&crowded_out);
+    assert_same("winograd forward on frozen weights, no room on the device", crowded, renewed,
+                O * plane);
+    ck_assert_uint_eq(test_ctx->frozen_bytes, held);
+
+    for (int k = 0; k < ALGORITHMS; k++) {
+        free(fwd[k]);
+        free(bwd[k]);
+    }
+    free(in); free(wt); free(dout); free(xin); free(xw); free(want); free(renewed);
+    free(uncached); free(crowded);
+    hs_tensor_free(&tin); hs_tensor_free(&tw); hs_tensor_free(&tdout); hs_tensor_free(&crowded_out);
+}
+END_TEST
+
 void add_winograd_tests(Suite *s)
 {
     TCase *tc = tcase_create("winograd");
@@ -316,5 +421,6 @@ void add_winograd_tests(Suite *s)
     tcase_add_loop_test(tc, winograd_forward, 0, CASES * ALGORITHMS * TEST_GEMMS);
     tcase_add_loop_test(tc, winograd_backward_input, 0, CASES * ALGORITHMS * TEST_GEMMS);
     tcase_add_loop_test(tc, winograd_reuse, 0, ALGORITHMS * TEST_GEMMS);
+    tcase_add_loop_test(tc, winograd_frozen, 0, TEST_GEMMS);
     suite_add_tcase(s, tc);
 }

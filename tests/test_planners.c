@@ -78,6 +78,7 @@ static hs_net load(const char *relative)
     snprintf(path, sizeof path, "%s/%s", root ? root : ".", relative);
     hs_net net;
     HS_CHECK(hs_net_load(test_ctx, path, &net));
+    HS_CHECK(hs_net_for_inference(&net)); /* as an upscale runs it */
     return net;
 }
 
@@ -216,6 +217,13 @@ START_TEST(style_blocks_fit_faked_devices)
     HS_CHECK(hs_find_weights("resnet50.safetensors", path, sizeof path));
     hs_net net;
     HS_CHECK(hs_net_load(test_ctx, path, &net));
+    /* frozen, as a style job runs it: the plan counts the weights it may
+     * keep transformed, at most the cache's limit */
+    size_t unfrozen = hs_net_memory(&net, 256, 256, net.count - 1, 1);
+    HS_CHECK(hs_net_freeze(&net));
+    size_t frozen = hs_net_memory(&net, 256, 256, net.count - 1, 1);
+    ck_assert_uint_gt(frozen, unfrozen);
+    ck_assert_uint_le(frozen - unfrozen, test_ctx->weight_cache_limit);
     hs_style_params p;
     HS_CHECK(hs_style_defaults(net.arch, &p));
     for (int i = 0; i < DEVICE_COUNT; i++) {
