@@ -181,6 +181,9 @@ void hs_scratch_release(hs_context *ctx);
  * buffers that live long (scratch, weights of a benchmark). */
 hs_status hs_buffer_alloc(hs_context *ctx, size_t bytes, cl_mem *out);
 void hs_buffer_free(hs_context *ctx, cl_mem buf, size_t bytes);
+/* On a CPU device sharing the host's memory, a buffer of 2 MiB or more in
+ * memory mapped in 2 MiB pages (host/huge_buffer.c); else NULL. */
+cl_mem hs_huge_buffer_create(const hs_context *ctx, size_t bytes);
 /* A buffer of at least `bytes` kept by the pool (at most half again as
  * large), else a new one of `bytes`; given back when done with, even while
  * queued kernels still use it (the queue is in order).

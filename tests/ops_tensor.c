@@ -4,12 +4,18 @@
  * the peak, a reused buffer holds what is written to it, and the buffers the
  * pool keeps count in the peak and against the memory limit. No tensor or
  * buffer holds more than 2^31-1 floats (the kernels index with int), whatever
- * the device's largest allocation. */
+ * the device's largest allocation. On a CPU device, large buffers live in
+ * memory mapped in 2 MiB pages (host/huge_buffer.c). */
 #include "engine.h"
 #include "harness.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 static size_t bytes_of(int n, int c, int h, int w) { return (size_t)n * c * h * w * sizeof(float); }
 
@@ -122,7 +128,10 @@ START_TEST(tensor_pool_serves_smaller_sizes)
     ck_assert_uint_eq(hs_memory_in_use(test_ctx), base);
     ck_assert_uint_eq(test_ctx->pool_bytes, big + bytes_of(1, 1, 64, 56));
     HS_CHECK(hs_tensor_alloc(test_ctx, &c, 1, 1, 64, 32)); /* half: neither is kept for it */
-    ck_assert(c.buf != larger && c.buf != smaller);
+    size_t c_size; /* a new buffer of its own size (a released handle's address may come back) */
+    ck_assert_int_eq(clGetMemObjectInfo(c.buf, CL_MEM_SIZE, sizeof c_size, &c_size, NULL),
+                     CL_SUCCESS);
+    ck_assert_uint_eq(c_size, bytes_of(1, 1, 64, 32));
     hs_tensor_free(&c);
     hs_memory_trim(test_ctx);
     ck_assert_uint_eq(hs_memory_in_use(test_ctx), base);
@@ -176,6 +185,82 @@ START_TEST(tensor_pool_counts_what_it_keeps)
 }
 END_TEST
 
+/* A tensor of 2 MiB or more on a CPU device that shares the host's memory
+ * lives in memory we mapped 2 MiB-aligned (host/huge_buffer.c): it holds
+ * what is written to it and kernels see it. Elsewhere the same tensor is an
+ * ordinary buffer. */
+START_TEST(tensor_large_buffer_in_huge_pages)
+{
+    test_setup();
+    hs_tensor t;
+    HS_CHECK(hs_tensor_alloc(test_ctx, &t, 1, 3, 523, 419));
+    size_t n = hs_tensor_count(&t);
+    ck_assert_uint_ge(n * sizeof(float), (size_t)2 << 20);
+    float *values = host_floats(n);
+    fill_random(values, n, 9, -1, 1);
+    HS_CHECK(hs_tensor_write(&t, values));
+    float *back = download(&t);
+    for (size_t i = 0; i < n; i++) ck_assert_float_eq(back[i], values[i]);
+    HS_CHECK(hs_tensor_fill(&t, 0.5f));
+    free(back);
+    back = download(&t);
+    for (size_t i = 0; i < n; i++) ck_assert_float_eq(back[i], 0.5f);
+
+    cl_mem_flags flags;
+    void *host_ptr;
+    ck_assert_int_eq(clGetMemObjectInfo(t.buf, CL_MEM_FLAGS, sizeof flags, &flags, NULL), CL_SUCCESS);
+    ck_assert_int_eq(clGetMemObjectInfo(t.buf, CL_MEM_HOST_PTR, sizeof host_ptr, &host_ptr, NULL),
+                     CL_SUCCESS);
+    int huge = (test_ctx->dev.type & CL_DEVICE_TYPE_CPU) && test_ctx->dev.unified_memory;
+#if !defined(__linux__) || !defined(MADV_HUGEPAGE)
+    huge = 0;
+#endif
+    ck_assert_int_eq(!!(flags & CL_MEM_USE_HOST_PTR), huge);
+    if (huge) ck_assert_uint_eq((uintptr_t)host_ptr % ((size_t)2 << 20), 0);
+    hs_tensor_free(&t);
+    free(values);
+    free(back);
+}
+END_TEST
+
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+/* The mapping goes when the implementation destroys the buffer. (Released
+ * here straight after a copy: rusticl keeps a buffer alive as long as a
+ * kernel still has it as an argument.) */
+START_TEST(huge_buffer_unmapped_with_its_buffer)
+{
+    test_setup();
+    size_t bytes = ((size_t)3 << 20) + 4;
+    cl_mem buf = hs_huge_buffer_create(test_ctx, bytes);
+    if (!(test_ctx->dev.type & CL_DEVICE_TYPE_CPU) || !test_ctx->dev.unified_memory) {
+        ck_assert_ptr_null(buf);
+        return;
+    }
+    ck_assert_ptr_nonnull(buf);
+    void *host_ptr;
+    ck_assert_int_eq(clGetMemObjectInfo(buf, CL_MEM_HOST_PTR, sizeof host_ptr, &host_ptr, NULL),
+                     CL_SUCCESS);
+    size_t n = bytes / sizeof(float);
+    float *values = host_floats(n), *back = host_floats(n);
+    fill_random(values, n, 11, -1, 1);
+    ck_assert_int_eq(clEnqueueWriteBuffer(test_ctx->queue, buf, CL_TRUE, 0, bytes, values, 0,
+                                          NULL, NULL), CL_SUCCESS);
+    ck_assert_int_eq(clEnqueueReadBuffer(test_ctx->queue, buf, CL_TRUE, 0, bytes, back, 0, NULL,
+                                         NULL), CL_SUCCESS);
+    ck_assert_mem_eq(back, values, bytes);
+    ck_assert_mem_eq(host_ptr, values, bytes); /* in place */
+    ck_assert_int_eq(msync(host_ptr, 4096, MS_ASYNC), 0); /* mapped */
+    ck_assert_int_eq(clReleaseMemObject(buf), CL_SUCCESS);
+    ck_assert_int_eq(clFinish(test_ctx->queue), CL_SUCCESS);
+    errno = 0;
+    ck_assert_int_eq(msync(host_ptr, 4096, MS_ASYNC), -1); /* unmapped */
+    ck_assert_int_eq(errno, ENOMEM);
+    free(values);
+    free(back);
+}
+END_TEST
+#endif
+
 void add_tensor_tests(Suite *s)
 {
     TCase *tc = tcase_create("tensor");
@@ -183,5 +268,9 @@ void add_tensor_tests(Suite *s)
     tcase_add_test(tc, tensor_refuses_more_than_int_elements);
     tcase_add_test(tc, tensor_pool_counts_what_it_keeps);
     tcase_add_test(tc, tensor_pool_serves_smaller_sizes);
+    tcase_add_test(tc, tensor_large_buffer_in_huge_pages);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    tcase_add_test(tc, huge_buffer_unmapped_with_its_buffer);
+#endif
     suite_add_tcase(s, tc);
 }
