@@ -208,7 +208,8 @@ START_TEST(tensor_large_buffer_in_huge_pages)
 
     cl_mem_flags flags;
     void *host_ptr;
-    ck_assert_int_eq(clGetMemObjectInfo(t.buf, CL_MEM_FLAGS, sizeof flags, &flags, NULL), CL_SUCCESS);
+    ck_assert_int_eq(clGetMemObjectInfo(t.buf, CL_MEM_FLAGS, sizeof flags, &flags, NULL),
+                     CL_SUCCESS);
     ck_assert_int_eq(clGetMemObjectInfo(t.buf, CL_MEM_HOST_PTR, sizeof host_ptr, &host_ptr, NULL),
                      CL_SUCCESS);
     int huge = (test_ctx->dev.type & CL_DEVICE_TYPE_CPU) && test_ctx->dev.unified_memory;
