@@ -171,6 +171,14 @@ static hs_status claim(hs_context *ctx, size_t bytes)
     return HS_OK;
 }
 
+/* A new buffer: in huge pages where hs_huge_buffer_create can, else as usual. */
+static cl_mem create_buffer(hs_context *ctx, size_t bytes, cl_int *err)
+{
+    cl_mem buf = hs_huge_buffer_create(ctx, bytes);
+    *err = CL_SUCCESS;
+    return buf ? buf : clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, err);
+}
+
 hs_status hs_buffer_alloc(hs_context *ctx, size_t bytes, cl_mem *out)
 {
     if (bytes == 0) bytes = sizeof(float);
@@ -183,12 +191,11 @@ hs_status hs_buffer_alloc(hs_context *ctx, size_t bytes, cl_mem *out)
                        "a buffer of %.1f MiB holds more than 2^31-1 floats, the most the kernels "
                        "index", bytes / 1048576.0);
     HS_TRY(claim(ctx, bytes));
-    cl_int err = CL_SUCCESS;
-    *out = hs_huge_buffer_create(ctx, bytes);
-    if (!*out) *out = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    cl_int err;
+    *out = create_buffer(ctx, bytes, &err);
     if (err != CL_SUCCESS && ctx->pool_count > 0) { /* the pool's buffers may be in the way */
         hs_pool_drain(ctx);
-        *out = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
+        *out = create_buffer(ctx, bytes, &err);
     }
     if (err != CL_SUCCESS) {
         ctx->mem_in_use -= bytes;
