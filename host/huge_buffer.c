@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #ifdef __linux__
 #include <sys/mman.h>
+#include <unistd.h>
 #endif
 
 #define HUGE_PAGE ((size_t)2 << 20)
@@ -39,7 +40,7 @@ static void CL_CALLBACK unmap(cl_mem buf, void *user_data)
     free(m);
 }
 
-/* `length` bytes (a multiple of 4 KiB) at a 2 MiB boundary, advised huge;
+/* `length` bytes (a multiple of the page size) at a 2 MiB boundary, advised huge;
  * NULL when the system refuses. The over-mapped head and tail go back. */
 static void *map_aligned(size_t length)
 {
@@ -61,7 +62,8 @@ cl_mem hs_huge_buffer_create(const hs_context *ctx, size_t bytes)
         return NULL;
     mapping *m = (mapping *)malloc(sizeof *m);
     if (!m) return NULL;
-    m->length = (bytes + 4095) & ~(size_t)4095;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE); /* munmap's unit: 4 KiB, 16 or 64 on arm64 */
+    m->length = (bytes + page - 1) / page * page;
     m->start = map_aligned(m->length);
     if (!m->start) {
         free(m);
