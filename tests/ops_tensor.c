@@ -185,6 +185,40 @@ START_TEST(tensor_pool_counts_what_it_keeps)
 }
 END_TEST
 
+/* Filling a tensor sets its values and nothing past them in its buffer,
+ * which the pool may have made for a larger tensor: by clEnqueueFillBuffer
+ * (OpenCL 1.2 on) and by the `fill` kernel that OpenCL 1.1 devices use. */
+START_TEST(tensor_fill_sets_its_values_only)
+{
+    test_setup();
+    const size_t whole = 13 * 17;
+    float *values = host_floats(whole), *back = host_floats(whole);
+    fill_random(values, whole, 4, -1, 1);
+    for (int by_kernel = 0; by_kernel < 2; by_kernel++) {
+        hs_tensor big, t;
+        HS_CHECK(hs_tensor_alloc(test_ctx, &big, 1, 1, 13, 17));
+        HS_CHECK(hs_tensor_write(&big, values));
+        cl_mem buf = big.buf;
+        hs_tensor_free(&big);
+        HS_CHECK(hs_tensor_alloc(test_ctx, &t, 1, 1, 11, 19)); /* 209 of the 221 */
+        ck_assert_ptr_eq(t.buf, buf);
+        size_t n = hs_tensor_count(&t);
+        if (by_kernel)
+            HS_CHECK(hs_launch_1d(test_ctx, "fill", n, ARG_MEM(t.buf), ARG_FLOAT(-2.5f),
+                                  ARG_INT(n), ARG_END));
+        else
+            HS_CHECK(hs_tensor_fill(&t, -2.5f));
+        ck_assert_int_eq(clEnqueueReadBuffer(test_ctx->queue, buf, CL_TRUE, 0,
+                                             whole * sizeof(float), back, 0, NULL, NULL),
+                         CL_SUCCESS);
+        for (size_t i = 0; i < whole; i++) ck_assert_float_eq(back[i], i < n ? -2.5f : values[i]);
+        hs_tensor_free(&t);
+    }
+    free(values);
+    free(back);
+}
+END_TEST
+
 /* A tensor of 2 MiB or more on a CPU device that shares the host's memory
  * lives in memory we mapped 2 MiB-aligned (host/huge_buffer.c): it holds
  * what is written to it and kernels see it. Elsewhere the same tensor is an
@@ -269,6 +303,7 @@ void add_tensor_tests(Suite *s)
     tcase_add_test(tc, tensor_refuses_more_than_int_elements);
     tcase_add_test(tc, tensor_pool_counts_what_it_keeps);
     tcase_add_test(tc, tensor_pool_serves_smaller_sizes);
+    tcase_add_test(tc, tensor_fill_sets_its_values_only);
     tcase_add_test(tc, tensor_large_buffer_in_huge_pages);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     tcase_add_test(tc, huge_buffer_unmapped_with_its_buffer);
