@@ -49,18 +49,18 @@ __kernel void prelu_backward_slope(__global float *dslope, __global const float 
     dslope[c] = sum;
 }
 
-/* out = alpha * a + beta * b; b is not read when beta is 0 (out = alpha * a),
- * so one kernel serves the scaled copy, the scaled sum and y += alpha * x
- * (beta 1, out == b): PoCL compiles each kernel a run uses, 60-140 ms each. */
+/* out = alpha * a + beta * b, then, with `clamped`, clamp(out, lo, hi); b is
+ * not read when beta is 0 (out = alpha * a), so one kernel serves the
+ * scaled copy, the scaled sum, y += alpha * x (beta 1, out == b) and the
+ * clamp in place (alpha 1, beta 0, out == a): PoCL compiles each kernel a
+ * run uses, 60-140 ms each. */
 __kernel void axpby(__global float *out, float alpha, __global const float *a, float beta,
-                    __global const float *b, int n)
+                    __global const float *b, int clamped, float lo, float hi, int n)
 {
     int i = item_id();
     if (i >= n) return;
-    if (beta == 0.0f)
-        out[i] = alpha * a[i];
-    else
-        out[i] = alpha * a[i] + beta * b[i];
+    float x = beta == 0.0f ? alpha * a[i] : alpha * a[i] + beta * b[i];
+    out[i] = clamped ? clamp(x, lo, hi) : x;
 }
 
 /* out = (tanh(in) + 1) / 2 */
@@ -78,10 +78,4 @@ __kernel void tanh_half_backward(__global float *din, __global const float *dout
     if (i >= n) return;
     float t = tanh(in[i]);
     din[i] = dout[i] * 0.5f * (1.0f - t * t);
-}
-
-__kernel void clamp_inplace(__global float *x, float lo, float hi, int n)
-{
-    int i = item_id();
-    if (i < n) x[i] = clamp(x[i], lo, hi);
 }

@@ -66,13 +66,21 @@ hs_status hs_prelu_backward(hs_tensor *din, hs_tensor *dslope, const hs_tensor *
 }
 
 /* The axpby kernel, shapes checked: it also serves the scaled copy (beta 0,
- * b unread) and y += alpha * x (beta 1, out == b), cl/elementwise.cl. */
+ * b unread), y += alpha * x (beta 1, out == b) and, clamped, the clamp
+ * (cl/elementwise.cl). */
+static hs_status launch_axpby_clamped(hs_tensor *out, float alpha, const hs_tensor *a,
+                                      float beta, const hs_tensor *b, int clamped, float lo,
+                                      float hi)
+{
+    return hs_launch_1d(a->ctx, "axpby", count(a), ARG_MEM(out->buf), ARG_FLOAT(alpha),
+                        ARG_MEM(a->buf), ARG_FLOAT(beta), ARG_MEM(b->buf), ARG_INT(clamped),
+                        ARG_FLOAT(lo), ARG_FLOAT(hi), ARG_INT(count(a)), ARG_END);
+}
+
 static hs_status launch_axpby(hs_tensor *out, float alpha, const hs_tensor *a, float beta,
                               const hs_tensor *b)
 {
-    return hs_launch_1d(a->ctx, "axpby", count(a), ARG_MEM(out->buf), ARG_FLOAT(alpha),
-                        ARG_MEM(a->buf), ARG_FLOAT(beta), ARG_MEM(b->buf), ARG_INT(count(a)),
-                        ARG_END);
+    return launch_axpby_clamped(out, alpha, a, beta, b, 0, 0.0f, 0.0f);
 }
 
 hs_status hs_axpby(hs_tensor *out, float alpha, const hs_tensor *a, float beta, const hs_tensor *b)
@@ -117,6 +125,5 @@ hs_status hs_tanh_half_backward(hs_tensor *din, const hs_tensor *dout, const hs_
 
 hs_status hs_clamp(hs_tensor *t, float lo, float hi)
 {
-    return hs_launch_1d(t->ctx, "clamp_inplace", count(t), ARG_MEM(t->buf), ARG_FLOAT(lo),
-                        ARG_FLOAT(hi), ARG_INT(count(t)), ARG_END);
+    return launch_axpby_clamped(t, 1.0f, t, 0.0f, t, 1, lo, hi);
 }

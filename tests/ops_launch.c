@@ -93,8 +93,8 @@ START_TEST(launch_folds_long_ranges)
         fill_random(x, (size_t)n, 11u + (unsigned)s, -1.0f, 1.0f);
         hs_tensor in = upload(x, 1, 1, 1, n), out = poisoned(1, 1, 1, n);
         HS_CHECK(hs_launch_1d(test_ctx, "axpby", n, ARG_MEM(out.buf), ARG_FLOAT(2.0f),
-                              ARG_MEM(in.buf), ARG_FLOAT(0.0f), ARG_MEM(in.buf), ARG_INT(n),
-                              ARG_END));
+                              ARG_MEM(in.buf), ARG_FLOAT(0.0f), ARG_MEM(in.buf), ARG_INT(0),
+                              ARG_FLOAT(0.0f), ARG_FLOAT(0.0f), ARG_INT(n), ARG_END));
         float *got = download(&out);
         for (int i = 0; i < n; i++)
             ck_assert_msg(got[i] == 2.0f * x[i], "n %d: element %d is %g, not %g", n, i,
