@@ -25,15 +25,6 @@ inline __attribute__((always_inline)) void wino2_input_1d(const float8 *d, float
     out[3 * s] = d[1] - d[3];
 }
 
-/* out[i*s] = (G g)_i, F(2,3); 8 kernels at once. */
-inline __attribute__((always_inline)) void wino2_weight_1d(const float8 *g, float8 *out, int s)
-{
-    out[0] = g[0];
-    out[s] = 0.5f * (g[0] + g[1] + g[2]);
-    out[2 * s] = 0.5f * (g[0] - g[1] + g[2]);
-    out[3 * s] = g[2];
-}
-
 /* out[i*s] = (Aᵀ m)_i, F(2,3). */
 inline __attribute__((always_inline)) void wino2_output_1d(const float8 *m, float8 *out, int s)
 {
@@ -52,17 +43,6 @@ inline __attribute__((always_inline)) void wino4_input_1d(const float8 *d, float
     out[5 * s] = 4.0f * d[1] - 5.0f * d[3] + d[5];
 }
 
-/* out[i*s] = (G g)_i, F(4,3); 8 kernels at once. */
-inline __attribute__((always_inline)) void wino4_weight_1d(const float8 *g, float8 *out, int s)
-{
-    out[0] = 0.25f * g[0];
-    out[s] = -(g[0] + g[1] + g[2]) / 6.0f;
-    out[2 * s] = -(g[0] - g[1] + g[2]) / 6.0f;
-    out[3 * s] = g[0] / 24.0f + g[1] / 12.0f + g[2] / 6.0f;
-    out[4 * s] = g[0] / 24.0f - g[1] / 12.0f + g[2] / 6.0f;
-    out[5 * s] = g[2];
-}
-
 /* out[i*s] = (Aᵀ m)_i, F(4,3). */
 inline __attribute__((always_inline)) void wino4_output_1d(const float8 *m, float8 *out, int s)
 {
@@ -74,22 +54,6 @@ inline __attribute__((always_inline)) void wino4_output_1d(const float8 *m, floa
 
 /* The 2-D transforms of one tile for tile side m (2 or 4, a constant after
  * inlining, so the loops unroll and the arrays stay in registers). */
-inline __attribute__((always_inline)) void wino_weight_2d(int m, const float8 *g, float8 *u)
-{
-    float8 t[18];
-    if (m == 4) {
-#pragma unroll
-        for (int i = 0; i < 3; i++) wino4_weight_1d(g + 3 * i, t + i, 3);
-#pragma unroll
-        for (int i = 0; i < 6; i++) wino4_weight_1d(t + 3 * i, u + i, 6);
-    } else {
-#pragma unroll
-        for (int i = 0; i < 3; i++) wino2_weight_1d(g + 3 * i, t + i, 3);
-#pragma unroll
-        for (int i = 0; i < 4; i++) wino2_weight_1d(t + 3 * i, u + i, 4);
-    }
-}
-
 inline __attribute__((always_inline)) void wino_input_2d(int m, const float8 *d, float8 *v)
 {
     float8 t[36];
@@ -122,82 +86,70 @@ inline __attribute__((always_inline)) void wino_output_2d(int m, const float8 *x
     }
 }
 
-/* The weight transform as a matrix: column k of gk (a² x 9) is G e Gᵀ for
- * the 3×3 kernel e that is 1 at k = ky*3 + kx (with `flip`, at 8 - k: the
- * kernel turned by 180°) and 0 elsewhere, so that G g Gᵀ = gk · g for any g
- * read as a column of 9. gk[t*9 + k]; one work-item per k. */
-inline __attribute__((always_inline)) void wino_weight_matrix(int m, __global float *gk,
-                                                       int gk_off, int flip)
+/* G of F(2,3) and of F(4,3): (G g)_i = sum over p of G[i][p] g[p]. */
+__constant float wino_g2[4 * 3] = {1.0f, 0.0f, 0.0f, 0.5f, 0.5f, 0.5f, 0.5f, -0.5f, 0.5f,
+                                   0.0f, 0.0f, 1.0f};
+__constant float wino_g4[6 * 3] = {
+    1.0f / 4,  0.0f,       0.0f,     -1.0f / 6, -1.0f / 6, -1.0f / 6,
+    -1.0f / 6, 1.0f / 6,   -1.0f / 6, 1.0f / 24, 1.0f / 12, 1.0f / 6,
+    1.0f / 24, -1.0f / 12, 1.0f / 6,  0.0f,      0.0f,      1.0f};
+
+/* u (a x a) = G g Gᵀ for the 3×3 kernel g, G of F(m,3). The weights are
+ * transformed once per set of weights (kept while they do not change), so
+ * plain loops over the table: a fraction of the compile time of unrolled
+ * code, for both m in one kernel. */
+void wino_weight_2d(int m, const float *g, float *u)
+{
+    int a = m + 2;
+    __constant float *G = m == 4 ? wino_g4 : wino_g2;
+    float gg[6 * 3]; /* G g */
+    for (int y = 0; y < a; y++)
+        for (int x = 0; x < 3; x++)
+            gg[y * 3 + x] = G[y * 3] * g[x] + G[y * 3 + 1] * g[3 + x] + G[y * 3 + 2] * g[6 + x];
+    for (int y = 0; y < a; y++)
+        for (int x = 0; x < a; x++)
+            u[y * a + x] = gg[y * 3] * G[x * 3] + gg[y * 3 + 1] * G[x * 3 + 1] +
+                           gg[y * 3 + 2] * G[x * 3 + 2];
+}
+
+/* The weight transform as a matrix, for F(m,3): column k of gk (a² x 9) is
+ * G e Gᵀ for the 3×3 kernel e that is 1 at k = ky*3 + kx (with `flip`, at
+ * 8 - k: the kernel turned by 180°) and 0 elsewhere, so that G g Gᵀ = gk · g
+ * for any g read as a column of 9. gk[t*9 + k]; one work-item per k. */
+__kernel void winograd_weight_matrix(__global float *restrict gk, int gk_off, int m, int flip)
 {
     int k = get_global_id(0);
     if (k >= 9) return;
-    float8 e[9], u[36];
-#pragma unroll
+    float e[9], u[36];
     for (int i = 0; i < 9; i++) e[i] = i == (flip ? 8 - k : k) ? 1.0f : 0.0f;
     wino_weight_2d(m, e, u);
-    for (int t = 0; t < (m + 2) * (m + 2); t++) gk[gk_off + t * 9 + k] = u[t].s0;
+    for (int t = 0; t < (m + 2) * (m + 2); t++) gk[gk_off + t * 9 + k] = u[t];
 }
 
-__kernel void winograd_weight_matrix_f2(__global float *restrict gk, int gk_off, int flip)
-{
-    wino_weight_matrix(2, gk, gk_off, flip);
-}
-
-__kernel void winograd_weight_matrix_f4(__global float *restrict gk, int gk_off, int flip)
-{
-    wino_weight_matrix(4, gk, gk_off, flip);
-}
-
-/* The transformed weights U[t] = (G g Gᵀ)_t, written as the GEMM kernel's
- * copy of X (cl/gemm.cl, gemm_pack_x) for the a² products of a batch, so
- * they read them without another copy: element (i, k) of U[t] at
+/* The transformed weights U[t] = (G g Gᵀ)_t of F(m,3), written as the GEMM
+ * kernel's copy of X (cl/gemm.cl, gemm_pack_x) for the a² products of a
+ * batch, so they read them without another copy: element (i, k) of U[t] at
  * u[((t*tiles + i/mr)*K + k)*mr + i%mr], zero past row `rows`. g is the
  * kernel weight[i][k] of weights (rows x K x 3 x 3), or with `flip`,
  * weight[k][i] (K x rows x 3 x 3) turned by 180°: the backward-input conv
- * (host/op_winograd.c). One work-item per (k, tile of mr <= 8 rows), its
- * rows the lanes of vectors, so that each U[t] is one store. */
-inline __attribute__((always_inline)) void wino_pack_weights(int m, __global float *u,
-                                                      __global const float *weight, int rows,
-                                                      int K, int tiles, int mr, int flip)
+ * (host/op_winograd.c). One work-item per (k, tile of mr rows). */
+__kernel void winograd_pack_weights(__global float *restrict u,
+                                    __global const float *restrict weight, int m, int rows,
+                                    int K, int tiles, int mr, int flip)
 {
     int k = get_global_id(0), tile = get_global_id(1);
     if (k >= K || tile >= tiles) return;
     const int a2 = (m + 2) * (m + 2);
-    float taps[9][8];
-    for (int r = 0; r < 8; r++) {
-        int i = tile * mr + r;
-        __global const float *w = weight + (flip ? (size_t)k * rows + i : (size_t)i * K + k) * 9;
-        for (int j = 0; j < 9; j++) taps[j][r] = r < mr && i < rows ? w[flip ? 8 - j : j] : 0.0f;
-    }
-    float8 g[9], x[36];
-#pragma unroll
-    for (int j = 0; j < 9; j++) g[j] = vload8(0, taps[j]);
-    wino_weight_2d(m, g, x);
     __global float *dst = u + ((size_t)tile * K + k) * mr;
     size_t plane = (size_t)tiles * K * mr; /* floats of one U[t] */
-    for (int t = 0; t < a2; t++) {
-        if (mr == 8) {
-            vstore8(x[t], 0, dst + t * plane);
-            continue;
-        }
-        float lanes[8];
-        vstore8(x[t], 0, lanes);
-        for (int r = 0; r < mr; r++) dst[t * plane + r] = lanes[r];
+    for (int r = 0; r < mr; r++) {
+        int i = tile * mr + r;
+        __global const float *w = weight + (flip ? (size_t)k * rows + i : (size_t)i * K + k) * 9;
+        float g[9], x[36];
+        for (int j = 0; j < 9; j++) g[j] = i < rows ? w[flip ? 8 - j : j] : 0.0f;
+        wino_weight_2d(m, g, x);
+        for (int t = 0; t < a2; t++) dst[t * plane + r] = x[t];
     }
-}
-
-__kernel void winograd_pack_weights_f2(__global float *restrict u,
-                                       __global const float *restrict weight, int rows, int K,
-                                       int tiles, int mr, int flip)
-{
-    wino_pack_weights(2, u, weight, rows, K, tiles, mr, flip);
-}
-
-__kernel void winograd_pack_weights_f4(__global float *restrict u,
-                                       __global const float *restrict weight, int rows, int K,
-                                       int tiles, int mr, int flip)
-{
-    wino_pack_weights(4, u, weight, rows, K, tiles, mr, flip);
 }
 
 /* The a columns of 8 tiles side by side in one input row of 8m + 2 pixels

@@ -210,16 +210,13 @@ static hs_status reuse_take(hs_context *ctx, const wino_plan *pl, hs_conv_reuse 
 
 /* Whether our GEMM kernel can take the band products with U as its copy of
  * X (hs_gemm_kernel_batched_packed): the offsets of the largest band fit
- * its ints, and its tiles are at most the 8 rows winograd_pack_weights
- * writes at once. */
-static int packed_fits(const hs_context *ctx, const wino_plan *pl, const wino_v *v,
-                       size_t p_max)
+ * its ints. */
+static int packed_fits(const wino_plan *pl, const wino_v *v, size_t p_max)
 {
     hs_matrix u = {NULL, 0, (size_t)pl->q, 0}; /* only the offsets matter */
     hs_matrix vt = {NULL, v->off, (size_t)pl->a2 * p_max, 0};
     hs_matrix mt = {NULL, v->m_off, (size_t)pl->a2 * p_max, 0};
-    return ctx->gemm_block.mr <= 8 &&
-           hs_gemm_kernel_handles_batch((size_t)pl->a2, pl->r, p_max, pl->q, u,
+    return hs_gemm_kernel_handles_batch((size_t)pl->a2, pl->r, p_max, pl->q, u,
                                         (size_t)pl->r * pl->q, vt, p_max, mt, p_max);
 }
 
@@ -229,10 +226,9 @@ static hs_status pack_weights(hs_context *ctx, const wino_plan *pl, cl_mem dst,
                               const hs_tensor *weight, int flip)
 {
     int mr = ctx->gemm_block.mr, tiles = (pl->r + mr - 1) / mr;
-    return hs_launch(ctx, pl->m == 4 ? "winograd_pack_weights_f4" : "winograd_pack_weights_f2",
-                     2, (size_t[]){(size_t)pl->q, (size_t)tiles}, NULL, ARG_MEM(dst),
-                     ARG_MEM(weight->buf), ARG_INT(pl->r), ARG_INT(pl->q), ARG_INT(tiles),
-                     ARG_INT(mr), ARG_INT(flip), ARG_END);
+    return hs_launch(ctx, "winograd_pack_weights", 2, (size_t[]){(size_t)pl->q, (size_t)tiles},
+                     NULL, ARG_MEM(dst), ARG_MEM(weight->buf), ARG_INT(pl->m), ARG_INT(pl->r),
+                     ARG_INT(pl->q), ARG_INT(tiles), ARG_INT(mr), ARG_INT(flip), ARG_END);
 }
 
 /* U (a² x R·Q) = Gk · gᵀ by one GEMM, Gk after U in the scratch. */
@@ -240,8 +236,8 @@ static hs_status weight_gemm(hs_context *ctx, const wino_plan *pl, cl_mem scratc
                              const hs_tensor *weight, int flip)
 {
     size_t taps = (size_t)pl->r * pl->q, gk = pl->u_floats - (size_t)pl->a2 * 9;
-    HS_TRY(hs_launch_1d(ctx, pl->m == 4 ? "winograd_weight_matrix_f4" : "winograd_weight_matrix_f2",
-                        9, ARG_MEM(scratch), ARG_INT(gk), ARG_INT(flip), ARG_END));
+    HS_TRY(hs_launch_1d(ctx, "winograd_weight_matrix", 9, ARG_MEM(scratch), ARG_INT(gk),
+                        ARG_INT(pl->m), ARG_INT(flip), ARG_END));
     return hs_gemm(ctx, pl->a2, taps, 9, 1.0f, (hs_matrix){scratch, gk, 9, 0},
                    (hs_matrix){weight->buf, 0, 9, 1}, 0.0f, (hs_matrix){scratch, 0, taps, 0});
 }
@@ -276,7 +272,7 @@ hs_status hs_winograd_conv(hs_tensor *out, int channel0, const hs_tensor *in,
     if (reuse_bytes) v = (wino_v){reuse->v, 0, pl.u_floats, known};
     int own;
     HS_TRY(hs_gemm_choose(ctx, &own));
-    int packed = own && packed_fits(ctx, &pl, &v, p_max);
+    int packed = own && packed_fits(&pl, &v, p_max);
     cl_mem u = scratch, kept = NULL;
     int ready = 0;
     if (packed) {
