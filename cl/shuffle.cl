@@ -4,31 +4,22 @@
  * (the training of SR nets); one work-item per output element.
  */
 
-/* out (N,C,H*r,W*r) from in (N,C*r*r,H,W):
- *   tf = 0: out[c][y*r+i][x*r+j] = in[c*r*r + i*r + j][y][x]  (torch.pixel_shuffle)
- *   tf = 1: out[c][y*r+i][x*r+j] = in[(i*r + j)*C + c][y][x]  (tf.nn.depth_to_space)
- * n = N*C*H*r*W*r */
+/* out (N,C,H*r,W*r) from in (N,in_c,H,W), in_c = C*r*r or C:
+ *   out[c][y*r+i][x*r+j] = in[c*c_step + (i*r + j)*block_step][y][x]
+ * which is, by the steps the host gives,
+ *   c_step r*r, block_step 1:  torch.pixel_shuffle
+ *   c_step 1,   block_step C:  tf.nn.depth_to_space
+ *   c_step 1,   block_step 0:  nearest-neighbour upsampling (in_c = C)
+ * One kernel for the three, so an upscaler compiles one. n = N*C*H*r*W*r */
 __kernel void pixel_shuffle(__global float *out, __global const float *in, int C, int H, int W,
-                            int r, int tf, int n)
+                            int r, int in_c, int c_step, int block_step, int n)
 {
     int o = item_id();
     if (o >= n) return;
     int OW = W * r, OH = H * r;
     int ox = o % OW, oy = (o / OW) % OH, c = (o / (OW * OH)) % C, b = o / (OW * OH * C);
-    int i = oy % r, j = ox % r;
-    int ic = tf ? (i * r + j) * C + c : c * r * r + i * r + j;
-    out[o] = in[(((size_t)b * C * r * r + ic) * H + oy / r) * W + ox / r];
-}
-
-/* out (N,C,H*r,W*r): out[y][x] = in (N,C,H,W) [y/r][x/r]; n = N*C*H*r*W*r */
-__kernel void upsample_nearest(__global float *out, __global const float *in, int H, int W, int r,
-                               int n)
-{
-    int o = item_id();
-    if (o >= n) return;
-    int OW = W * r, OH = H * r;
-    int ox = o % OW, oy = (o / OW) % OH, plane = o / (OW * OH);
-    out[o] = in[((size_t)plane * H + oy / r) * W + ox / r];
+    int ic = c * c_step + ((oy % r) * r + ox % r) * block_step;
+    out[o] = in[(((size_t)b * in_c + ic) * H + oy / r) * W + ox / r];
 }
 
 /* Backward of pixel_shuffle, its inverse permutation: din (N,C*r*r,H,W)

@@ -3,6 +3,18 @@
  * backward. */
 #include "engine.h"
 
+/* The pixel_shuffle kernel, whose steps make it a shuffle or an upsampling
+ * (cl/shuffle.cl); shapes checked by the caller. */
+static hs_status launch_shuffle(hs_tensor *out, const hs_tensor *in, int r, int c_step,
+                                int block_step)
+{
+    int n = (int)hs_tensor_count(out);
+    return hs_launch_1d(in->ctx, "pixel_shuffle", n, ARG_MEM(out->buf), ARG_MEM(in->buf),
+                        ARG_INT(out->c), ARG_INT(in->h), ARG_INT(in->w), ARG_INT(r),
+                        ARG_INT(in->c), ARG_INT(c_step), ARG_INT(block_step), ARG_INT(n),
+                        ARG_END);
+}
+
 /* out (N, C, H*r, W*r) = pixel shuffle of in (N, C*r*r, H, W) */
 hs_status hs_pixel_shuffle(hs_tensor *out, const hs_tensor *in, int r, hs_shuffle_order order)
 {
@@ -11,10 +23,8 @@ hs_status hs_pixel_shuffle(hs_tensor *out, const hs_tensor *in, int r, hs_shuffl
                        in->c, r, r);
     int c = in->c / (r * r);
     HS_TRY(hs_check_shape("pixel shuffle output", out, in->n, c, in->h * r, in->w * r));
-    int n = (int)hs_tensor_count(out);
-    return hs_launch_1d(in->ctx, "pixel_shuffle", n, ARG_MEM(out->buf), ARG_MEM(in->buf),
-                        ARG_INT(c), ARG_INT(in->h), ARG_INT(in->w), ARG_INT(r),
-                        ARG_INT(order == HS_SHUFFLE_TF), ARG_INT(n), ARG_END);
+    int tf = order == HS_SHUFFLE_TF;
+    return launch_shuffle(out, in, r, tf ? 1 : r * r, tf ? c : 1);
 }
 
 /* out (N, C, H*r, W*r) = in (N, C, H, W) with every pixel repeated r×r */
@@ -22,9 +32,7 @@ hs_status hs_upsample_nearest(hs_tensor *out, const hs_tensor *in, int r)
 {
     if (r < 1) return hs_fail(HS_ERR_INTERNAL, "upsample: bad factor %d", r);
     HS_TRY(hs_check_shape("upsample output", out, in->n, in->c, in->h * r, in->w * r));
-    int n = (int)hs_tensor_count(out);
-    return hs_launch_1d(in->ctx, "upsample_nearest", n, ARG_MEM(out->buf), ARG_MEM(in->buf),
-                        ARG_INT(in->h), ARG_INT(in->w), ARG_INT(r), ARG_INT(n), ARG_END);
+    return launch_shuffle(out, in, r, 1, 0);
 }
 
 /* din (N, C*r*r, H, W) from dout (N, C, H*r, W*r): the inverse permutation */
