@@ -54,14 +54,12 @@ void shift_inner_columns(int d, int size, int *lo, int *hi)
     *hi = max(d >= 0 ? size - d : size - 1 + d, *lo);
 }
 
-/* out (N,C,H,W): out[y][x] = in[reflect(y - dy)][reflect(x - dx)]; one
- * work-item per output row, rows = N*C*H: a straight copy between the
- * edge columns, reflect_index only at them */
-__kernel void translate_reflect(__global float *out, __global const float *in, int H, int W,
-                                int dx, int dy, int rows)
+/* Row r of out (N,C,H,W), rows = N*C*H: out[y][x] =
+ * in[reflect(y - dy)][reflect(x - dx)], a straight copy between the edge
+ * columns, reflect_index only at them. */
+void translate_row(__global float *out, __global const float *in, int H, int W, int dx, int dy,
+                   int r)
 {
-    int r = item_id();
-    if (r >= rows) return;
     int y = r % H, plane = r / H;
     __global const float *src = in + ((size_t)plane * H + reflect_index(y - dy, H)) * W;
     __global float *o = out + (size_t)r * W;
@@ -103,16 +101,13 @@ float reflect_sum(__global const float *d0, __global const float *d1, int ny, in
     return sum;
 }
 
-/* backward of out[y][x] = in[reflect(y - dy)][reflect(x - dx)]:
+/* Row r of din for the backward of out[y][x] = in[reflect(y - dy)][reflect(x - dx)]:
  * din[py][px] = sum of dout[qy][qx] over the sources of py and of px, rows
- * outer. One work-item per din row, rows = N*C*H; between the edge columns
- * px has the one source px + dx (the sum still starts at 0.0f, as
- * reflect_sum's: -0.0 gives +0.0 in both). */
-__kernel void translate_reflect_backward(__global float *din, __global const float *dout, int H,
-                                         int W, int dx, int dy, int rows)
+ * outer. Between the edge columns px has the one source px + dx (the sum
+ * still starts at 0.0f, as reflect_sum's: -0.0 gives +0.0 in both). */
+void translate_row_backward(__global float *din, __global const float *dout, int H, int W,
+                            int dx, int dy, int r)
 {
-    int r = item_id();
-    if (r >= rows) return;
     int py = r % H, plane = r / H;
     int qy[2], lo, hi;
     int ny = reflect_sources(py, dy, H, qy);
@@ -130,4 +125,18 @@ __kernel void translate_reflect_backward(__global float *din, __global const flo
         o[px] = ny == 2 ? sum + d1[px + dx] : sum;
     }
     for (int px = hi; px < W; px++) o[px] = reflect_sum(d0, d1, ny, px, dx, W);
+}
+
+/* The per-iteration jitter of style transfer and its backward (`backward`:
+ * dst = din, src = dout), one work-item per row of dst, rows = N*C*H: one
+ * kernel for both, so a painting compiles one. */
+__kernel void translate_reflect(__global float *dst, __global const float *src, int H, int W,
+                                int dx, int dy, int backward, int rows)
+{
+    int r = item_id();
+    if (r >= rows) return;
+    if (backward)
+        translate_row_backward(dst, src, H, W, dx, dy, r);
+    else
+        translate_row(dst, src, H, W, dx, dy, r);
 }

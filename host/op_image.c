@@ -70,7 +70,7 @@ hs_status hs_translate_reflect(hs_tensor *out, const hs_tensor *in, int dx, int 
     int rows = in->n * in->c * in->h;
     return hs_launch_1d(in->ctx, "translate_reflect", rows, ARG_MEM(out->buf), ARG_MEM(in->buf),
                         ARG_INT(in->h), ARG_INT(in->w), ARG_INT(reduce_shift(dx, in->w)),
-                        ARG_INT(reduce_shift(dy, in->h)), ARG_INT(rows), ARG_END);
+                        ARG_INT(reduce_shift(dy, in->h)), ARG_INT(0), ARG_INT(rows), ARG_END);
 }
 
 /* din (N,C,H,W): the adjoint of hs_translate_reflect with the same shift */
@@ -80,8 +80,8 @@ hs_status hs_translate_reflect_backward(hs_tensor *din, const hs_tensor *dout, i
     if (din->buf == dout->buf)
         return hs_fail(HS_ERR_INTERNAL, "translate backward: cannot work in place");
     int rows = dout->n * dout->c * dout->h;
-    return hs_launch_1d(dout->ctx, "translate_reflect_backward", rows, ARG_MEM(din->buf),
+    return hs_launch_1d(dout->ctx, "translate_reflect", rows, ARG_MEM(din->buf),
                         ARG_MEM(dout->buf), ARG_INT(dout->h), ARG_INT(dout->w),
                         ARG_INT(reduce_shift(dx, dout->w)), ARG_INT(reduce_shift(dy, dout->h)),
-                        ARG_INT(rows), ARG_END);
+                        ARG_INT(1), ARG_INT(rows), ARG_END);
 }
