@@ -23,8 +23,8 @@
  * columns, a float from each row of F in turn, the Gram matrices of
  * ResNet50's style layers took 1.1-1.7x the CPU time.
  *
- * gemm_conv_tiles (at the end) is the same product for a convolution, its Y
- * the im2col matrix copied into the panels straight from the conv's input.
+ * For a convolution, the same kernel copies the panels of the im2col matrix
+ * straight from the conv's input (gemm_stage_conv).
  *
  * Build options set by the host (host/program.c, host/gemm_kernel.c):
  *   GEMM_MR  rows of a tile (scalars of X broadcast per step)
@@ -193,67 +193,13 @@ void gemm_accumulate(floatv sum[GEMM_MR][GEMM_NV], __global const float *xp,
         for (int v = 0; v < GEMM_NV; v++) sum[r][v] += acc[r][v];
 }
 
-/* C = alpha·X·Y + beta·C for X rows x K, Y K x cols. Work-item (tm, tn):
- * rows tm*GEMM_MR.., columns tn*GEMM_NR.., with work-groups of (n, 1).
- * X is read from `packed`, as gemm_pack_x lays it out.
- * Y(k, j) = y[y_off + k*y_rs + j*y_cs], or with y_is_xt set, Y = Xᵀ
- * (cols = rows), copied from `packed` (gemm_stage_xt) and y unread.
- * Work-items past the last tile (the global size is a multiple of the
- * group's) help copy Y's panels and take the barriers, but compute and
- * store nothing. With `lower` set, so do the tiles wholly above C's
- * diagonal (every row < every column), and a group whose tiles all are
- * returns at once: the lower triangle of a symmetric product for half the
- * work. The store applies the epilogue (gemm_finish), the residual of C's
- * (i, j) at res[res_off + i*ldc + j]. Dimension 2 runs over a batch of
- * products: number b reads the b-th copy of gemm_pack_x, Y at
- * y_off + b*y_step and writes C at c_off + b*c_step (its residual as far on). */
-__kernel void gemm_tiles(__global const float *packed, __global const float *y, int y_off,
-                         int y_rs, int y_cs, __global float *c, int c_off, int ldc, int rows,
-                         int cols, int K, float alpha, float beta, int lower, int y_is_xt,
-                         __global const float *bias, int has_bias, int rectify, float slope,
-                         __global const float *res, int has_res, float scale, float res_scale,
-                         int res_off, int y_step, int c_step)
-{
-    __local float ys[GEMM_KC * GEMM_NR];
-    int tiles = (rows + GEMM_MR - 1) / GEMM_MR;
-    size_t b = get_global_id(2);
-    packed += b * tiles * K * GEMM_MR;
-    y += b * y_step;
-    c += b * c_step;
-    res += b * c_step;
-    int j0 = get_group_id(1) * GEMM_NR;
-    int group_end = (get_group_id(0) + 1) * get_local_size(0) * GEMM_MR; /* past its last row */
-    if (lower && group_end <= j0) return; /* the whole group: no barrier is left waiting */
-    int active = get_global_id(0) < tiles &&
-                 !(lower && ((int)get_global_id(0) + 1) * GEMM_MR <= j0);
-    int tm = min((int)get_global_id(0), tiles - 1);
-    int id = get_local_id(0), n = get_local_size(0);
-    __global const float *xp = packed + (size_t)tm * K * GEMM_MR;
-
-    floatv sum[GEMM_MR][GEMM_NV];
-    gemm_zero(sum);
-    for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
-        int kc = min(GEMM_KC, K - k0);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        if (y_is_xt)
-            gemm_stage_xt(ys, packed, K, k0, kc, j0, tiles, id, n);
-        else
-            gemm_stage(ys, y + y_off + (size_t)k0 * y_rs, y_rs, y_cs, j0, cols, kc, id, n);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        gemm_accumulate(sum, xp + (size_t)k0 * GEMM_MR, ys, active ? kc : 0);
-    }
-    if (active)
-        gemm_store(c + c_off, ldc, rows, cols, tm * GEMM_MR, j0, sum, alpha, beta, bias,
-                   has_bias, rectify, slope, res + res_off, has_res, scale, res_scale);
-}
-
 /* ---- Implicit-GEMM convolution ---------------------------------------------
  * A conv's output (OC x OH*OW, one image) is W (OC x C*KH*KW) · col, with
  * col(k, j) = in[c][iy][ix], k = (c*KH + ky)*KW + kx, j = oy*OW + ox,
  * iy = oy*stride - pad_h + ky, ix = ox*stride - pad_w + kx, zero outside
- * the input: im2col's matrix (cl/conv.cl). gemm_conv_tiles is gemm_tiles
- * with that Y, its panels copied straight from the input: no col in
- * memory, written once and read back. */
+ * the input: im2col's matrix (cl/conv.cl). gemm_tiles with GEMM_Y_CONV
+ * copies its panels straight from the input: no col in memory, written
+ * once and read back. */
 
 /* d[t] = row iy of `plane` (H x W) at ix = x0 + t*stride, t < len, zero
  * outside it; the bounds computed once, as im2col does. */
@@ -350,46 +296,67 @@ void gemm_stage_conv(__local float *dst, __global const float *in, long before, 
     }
 }
 
-/* Steps k0 .. k0+K-1 of a conv's output, as gemm_tiles with alpha 1 and
- * Y = col of image get_group_id(2) of `in` (C x H x W an image): X the
- * packed weights (OC x C*KH*KW, rows = OC), C the output channels
- * channel0 .. channel0+rows-1 of `out` (out_channels x OH*OW an image,
- * cols = OH*OW), its panels from column j_first on (the host cuts a long
- * row of panels into launches). beta 0 or 1 (the K chunks after the first
- * add). The residual: rows x cols an image, from res, the conv's own
- * output's shape. */
-__kernel void gemm_conv_tiles(__global const float *packed, __global const float *in, int C,
-                              int H, int W, int KH, int KW, int stride, int pad_h, int pad_w,
-                              int OW, int k0, __global float *out, int out_channels,
-                              int channel0, int rows, int cols, int j_first, int K, float beta,
-                              __global const float *bias, int has_bias, int rectify, float slope,
-                              __global const float *res, int has_res, float scale,
-                              float res_scale)
+/* C = alpha·X·Y + beta·C for X rows x K, Y K x cols. Work-item (tm, tn):
+ * rows tm*GEMM_MR.., columns j_first + tn*GEMM_NR.., with work-groups of
+ * (n, 1). X is read from `packed`, as gemm_pack_x lays it out. Y by y_kind:
+ *   GEMM_Y_MATRIX  Y(k, j) = y[y_off + k*y_rs + j*y_cs]
+ *   GEMM_Y_XT      Y = Xᵀ (cols = rows), copied from `packed`
+ *                  (gemm_stage_xt), y unread
+ *   GEMM_Y_CONV    the col of a conv's input image y (C x H x W, kernel
+ *                  KH x KW, stride, padding pad_h, pad_w, output rows OW
+ *                  wide), from its step y_off (gemm_stage_conv)
+ * One kernel for the three, so that PoCL compiles the product once (about
+ * 0.5 s a GEMM kernel on a 2-core CPU).
+ * Work-items past the last tile (the global size is a multiple of the
+ * group's) help copy Y's panels and take the barriers, but compute and
+ * store nothing. With `lower` set, so do the tiles wholly above C's
+ * diagonal (every row < every column), and a group whose tiles all are
+ * returns at once: the lower triangle of a symmetric product for half the
+ * work. The store applies the epilogue (gemm_finish), the residual of C's
+ * (i, j) at res[res_off + i*ldc + j]. Dimension 2 runs over a batch of
+ * products: number b reads the b-th copy of gemm_pack_x (the same copy for
+ * every image of a conv: its weights), Y y_step floats on and writes C at
+ * c_off + b*c_step, its residual at res_off + b*res_step. */
+__kernel void gemm_tiles(__global const float *packed, __global const float *y, int y_kind,
+                         int y_off, int y_rs, int y_cs, int y_step, int H, int W, int KH, int KW,
+                         int stride, int pad_h, int pad_w, int OW, __global float *c, int c_off,
+                         int ldc, int c_step, int rows, int cols, int j_first, int K,
+                         float alpha, float beta, int lower, __global const float *bias,
+                         int has_bias, int rectify, float slope, __global const float *res,
+                         int res_off, int res_step, int has_res, float scale, float res_scale)
 {
     __local float ys[GEMM_KC * GEMM_NR];
     int tiles = (rows + GEMM_MR - 1) / GEMM_MR;
-    int j0 = j_first + get_group_id(1) * GEMM_NR;
     size_t b = get_global_id(2);
-    int active = get_global_id(0) < tiles;
+    if (y_kind != GEMM_Y_CONV) packed += b * tiles * K * GEMM_MR;
+    __global const float *yb = y + b * y_step;
+    long before = b * y_step, from = (get_global_size(2) - b) * y_step; /* yb's buffer */
+    int j0 = j_first + get_group_id(1) * GEMM_NR;
+    int group_end = (get_group_id(0) + 1) * get_local_size(0) * GEMM_MR; /* past its last row */
+    if (lower && group_end <= j0) return; /* the whole group: no barrier is left waiting */
+    int active = get_global_id(0) < tiles &&
+                 !(lower && ((int)get_global_id(0) + 1) * GEMM_MR <= j0);
     int tm = min((int)get_global_id(0), tiles - 1);
     int id = get_local_id(0), n = get_local_size(0);
-    size_t image_floats = (size_t)C * H * W;
-    __global const float *image = in + b * image_floats;
-    long before = b * image_floats, from = (get_global_size(2) - b) * image_floats;
     __global const float *xp = packed + (size_t)tm * K * GEMM_MR;
 
     floatv sum[GEMM_MR][GEMM_NV];
     gemm_zero(sum);
-    for (int kb = 0; kb < K; kb += GEMM_KC) {
-        int kc = min(GEMM_KC, K - kb);
+    for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
+        int kc = min(GEMM_KC, K - k0);
         barrier(CLK_LOCAL_MEM_FENCE);
-        gemm_stage_conv(ys, image, before, from, H, W, KH, KW, stride, pad_h, pad_w, OW, k0 + kb,
-                        kc, j0, cols, id, n);
+        if (y_kind == GEMM_Y_XT)
+            gemm_stage_xt(ys, packed, K, k0, kc, j0, tiles, id, n);
+        else if (y_kind == GEMM_Y_CONV)
+            gemm_stage_conv(ys, yb, before, from, H, W, KH, KW, stride, pad_h, pad_w, OW,
+                            y_off + k0, kc, j0, cols, id, n);
+        else
+            gemm_stage(ys, yb + y_off + (size_t)k0 * y_rs, y_rs, y_cs, j0, cols, kc, id, n);
         barrier(CLK_LOCAL_MEM_FENCE);
-        gemm_accumulate(sum, xp + (size_t)kb * GEMM_MR, ys, active ? kc : 0);
+        gemm_accumulate(sum, xp + (size_t)k0 * GEMM_MR, ys, active ? kc : 0);
     }
     if (active)
-        gemm_store(out + (b * out_channels + channel0) * cols, cols, rows, cols, tm * GEMM_MR,
-                   j0, sum, 1.0f, beta, bias, has_bias, rectify, slope, res + b * rows * cols,
-                   has_res, scale, res_scale);
+        gemm_store(c + c_off + b * c_step, ldc, rows, cols, tm * GEMM_MR, j0, sum, alpha, beta,
+                   bias, has_bias, rectify, slope, res + res_off + b * res_step, has_res, scale,
+                   res_scale);
 }

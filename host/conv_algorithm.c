@@ -1,6 +1,6 @@
 /* conv_algorithm.c — which algorithm computes a conv: im2col + GEMM
  * (op_conv.c), the implicit GEMM that never stores im2col's matrix
- * (gemm_conv_tiles, host/gemm_kernel.c), for a 3×3 stride-1 conv
+ * (host/gemm_kernel.c, HS_GEMM_Y_CONV), for a 3×3 stride-1 conv
  * Winograd F(2×2,3×3) or F(4×4,3×3) (op_winograd.c), or, for a stride-1
  * conv to at most HS_CONV_FEW_MAX channels, the direct conv_few kernel.
  *

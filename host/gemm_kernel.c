@@ -13,8 +13,8 @@
  * conv) is one launch of each kernel, the batch in their third dimension.
  *
  * A conv's forward can skip im2col (host/op_conv.c): hs_gemm_kernel_conv
- * runs gemm_conv_tiles, whose Y is the im2col matrix read straight from the
- * conv's input as the panels are copied.
+ * runs the same kernel with the im2col matrix as Y, read straight from the
+ * conv's input as the panels are copied (HS_GEMM_Y_CONV).
  *
  * The tile shape and K chunk of local memory are chosen from the device's
  * preferred vector width and local memory size before the program is built
@@ -175,16 +175,17 @@ static hs_status launch_tiles(hs_context *ctx, cl_mem packed, const operand_x *x
     hs_profile_flops(ctx, (lower ? 1.0 : 2.0) * (double)bt->count * (double)x->rows *
                               (double)n * (double)kc);
     return hs_launch(ctx, "gemm_tiles", 3, (size_t[]){x->tiles, panels, bt->count}, local,
-                     ARG_MEM(packed),
-                     ARG_MEM(b.buf), ARG_INT(b.offset + k0 * y_rs), ARG_INT(y_rs), ARG_INT(y_cs),
-                     ARG_MEM(c.buf), ARG_INT(c.offset), ARG_INT(c.ld), ARG_INT(x->rows),
-                     ARG_INT(n), ARG_INT(kc), ARG_FLOAT(alpha), ARG_FLOAT(beta),
-                     ARG_INT(lower), ARG_INT(xt), ARG_MEM(bias), ARG_INT(ep && ep->bias),
+                     ARG_MEM(packed), ARG_MEM(b.buf), ARG_INT(xt ? HS_GEMM_Y_XT : HS_GEMM_Y_MATRIX),
+                     ARG_INT(b.offset + k0 * y_rs), ARG_INT(y_rs), ARG_INT(y_cs),
+                     ARG_INT(bt->b_step), ARG_INT(0), ARG_INT(0), ARG_INT(0), ARG_INT(0),
+                     ARG_INT(0), ARG_INT(0), ARG_INT(0), ARG_INT(0), /* no conv */
+                     ARG_MEM(c.buf), ARG_INT(c.offset), ARG_INT(c.ld), ARG_INT(bt->c_step),
+                     ARG_INT(x->rows), ARG_INT(n), ARG_INT(0), ARG_INT(kc), ARG_FLOAT(alpha),
+                     ARG_FLOAT(beta), ARG_INT(lower), ARG_MEM(bias), ARG_INT(ep && ep->bias),
                      ARG_INT(ep ? ep->rectify : 0), ARG_FLOAT(ep ? ep->slope : 0.0f), ARG_MEM(res),
+                     ARG_INT(ep && ep->residual ? ep->residual_offset : 0), ARG_INT(bt->c_step),
                      ARG_INT(ep && ep->residual), ARG_FLOAT(ep ? ep->scale : 1.0f),
-                     ARG_FLOAT(ep ? ep->residual_scale : 0.0f),
-                     ARG_INT(ep && ep->residual ? ep->residual_offset : 0), ARG_INT(bt->b_step),
-                     ARG_INT(bt->c_step), ARG_END);
+                     ARG_FLOAT(ep ? ep->residual_scale : 0.0f), ARG_END);
 }
 
 /* One chunk of K, steps k0 .. k0+kc-1, X copied first; beta applies to the
@@ -298,6 +299,7 @@ static hs_status run_conv_chunk(hs_context *ctx, const operand_x *x, const hs_co
     cl_mem packed;
     HS_TRY(pack_chunk(ctx, x, &one_product, k0, kc, &packed));
     size_t cols = (size_t)g->oh * g->ow, panels = panels_of(ctx, cols);
+    size_t image = (size_t)g->c * g->h * g->w; /* floats of an input image */
     size_t nr = (size_t)ctx->gemm_block.vw * ctx->gemm_block.nv;
     size_t local[3] = {group_size(ctx), 1, 1};
     cl_mem bias = ep && ep->bias ? ep->bias : g->out; /* any buffer when unread */
@@ -305,17 +307,18 @@ static hs_status run_conv_chunk(hs_context *ctx, const operand_x *x, const hs_co
     hs_profile_flops(ctx, 2.0 * (double)g->batch * (double)x->rows * (double)cols * (double)kc);
     for (size_t p0 = 0; p0 < panels; p0 += ctx->grid_side) {
         size_t count = panels - p0 < ctx->grid_side ? panels - p0 : ctx->grid_side;
-        HS_TRY(hs_launch(ctx, "gemm_conv_tiles", 3,
-                         (size_t[]){x->tiles, count, (size_t)g->batch}, local, ARG_MEM(packed),
-                         ARG_MEM(g->in), ARG_INT(g->c), ARG_INT(g->h), ARG_INT(g->w),
-                         ARG_INT(g->kh), ARG_INT(g->kw), ARG_INT(g->p.stride),
-                         ARG_INT(g->p.pad_h), ARG_INT(g->p.pad_w), ARG_INT(g->ow), ARG_INT(k0),
-                         ARG_MEM(g->out), ARG_INT(g->out_channels), ARG_INT(g->channel0),
-                         ARG_INT(g->oc), ARG_INT(cols), ARG_INT(p0 * nr), ARG_INT(kc),
-                         ARG_FLOAT(beta), ARG_MEM(bias), ARG_INT(ep && ep->bias),
+        HS_TRY(hs_launch(ctx, "gemm_tiles", 3, (size_t[]){x->tiles, count, (size_t)g->batch},
+                         local, ARG_MEM(packed), ARG_MEM(g->in), ARG_INT(HS_GEMM_Y_CONV),
+                         ARG_INT(k0), ARG_INT(0), ARG_INT(0), ARG_INT(image), ARG_INT(g->h),
+                         ARG_INT(g->w), ARG_INT(g->kh), ARG_INT(g->kw), ARG_INT(g->p.stride),
+                         ARG_INT(g->p.pad_h), ARG_INT(g->p.pad_w), ARG_INT(g->ow),
+                         ARG_MEM(g->out), ARG_INT((size_t)g->channel0 * cols), ARG_INT(cols),
+                         ARG_INT((size_t)g->out_channels * cols), ARG_INT(g->oc), ARG_INT(cols),
+                         ARG_INT(p0 * nr), ARG_INT(kc), ARG_FLOAT(1.0f), ARG_FLOAT(beta),
+                         ARG_INT(0), ARG_MEM(bias), ARG_INT(ep && ep->bias),
                          ARG_INT(ep ? ep->rectify : 0), ARG_FLOAT(ep ? ep->slope : 0.0f),
-                         ARG_MEM(res), ARG_INT(ep && ep->residual),
-                         ARG_FLOAT(ep ? ep->scale : 1.0f),
+                         ARG_MEM(res), ARG_INT(0), ARG_INT((size_t)g->oc * cols),
+                         ARG_INT(ep && ep->residual), ARG_FLOAT(ep ? ep->scale : 1.0f),
                          ARG_FLOAT(ep ? ep->residual_scale : 0.0f), ARG_END));
     }
     return HS_OK;
