@@ -50,17 +50,14 @@ void pool_covering(int i, int k, int stride, int pad, int out_size, int *first, 
     *last = min((i + pad) / stride, out_size - 1);
 }
 
-/* The max pool forward, out (N,C,OH,OW) = max over each window of in
- * (N,C,H,W); or, with want_argmax, argmax (N,C,OH,OW) = the index in its
- * plane of the cell each window copied (pool_argmax), for the backward, and
- * out is not written. One kernel for both, so a run compiles it once. One
- * work-item per output row, rows = N*C*OH. */
-__kernel void maxpool(__global float *out, __global int *argmax, int want_argmax,
-                      __global const float *in, int H, int W, int OH, int OW, int k, int stride,
-                      int pad, int rows)
+/* Output row r of the max pool, rows = N*C*OH: out (N,C,OH,OW) = max over
+ * each window of in (N,C,H,W); or, with want_argmax, argmax (N,C,OH,OW) =
+ * the index in its plane of the cell each window copied (pool_argmax), for
+ * the backward, and out is not written. */
+void maxpool_row(__global float *out, __global int *argmax, int want_argmax,
+                 __global const float *in, int H, int W, int OH, int OW, int k, int stride,
+                 int pad, int r)
 {
-    int r = item_id();
-    if (r >= rows) return;
     int oy = r % OH, plane = r / OH;
     __global const float *p = in + (size_t)plane * H * W;
     size_t at = (size_t)r * OW;
@@ -74,20 +71,17 @@ __kernel void maxpool(__global float *out, __global int *argmax, int want_argmax
     }
 }
 
-/* backward of out[oy][ox] = p[pool_argmax(p, H, W, k, stride, pad, oy, ox)]:
- * din (N,C,H,W) = sum of dout over the windows whose argmax (maxpool's
- * output) is this cell, added in the order of the windows (oy, then ox), to
- * what din holds when add; then when gate, in > 0 ? that : slope * that (the
- * backward of the activation whose output `in` is). One work-item per input
- * row, rows = N*C*H: only the output rows whose windows cover it can have
- * their argmax in it. */
-__kernel void maxpool_backward(__global float *din, __global const float *dout,
-                               __global const int *argmax, __global const float *in, int H,
-                               int W, int OH, int OW, int k, int stride, int pad, int rows,
-                               int add, int gate, float slope)
+/* Input row r of the backward of out[oy][ox] = p[pool_argmax(p, H, W, k,
+ * stride, pad, oy, ox)], rows = N*C*H: din (N,C,H,W) = sum of dout over the
+ * windows whose argmax is this cell, added in the order of the windows (oy,
+ * then ox), to what din holds when add; then when gate, in > 0 ? that :
+ * slope * that (the backward of the activation whose output `in` is). Only
+ * the output rows whose windows cover the row can have their argmax in it. */
+void maxpool_row_backward(__global float *din, __global const float *dout,
+                          __global const int *argmax, __global const float *in, int H, int W,
+                          int OH, int OW, int k, int stride, int pad, int r, int add, int gate,
+                          float slope)
 {
-    int r = item_id();
-    if (r >= rows) return;
     int iy = r % H, plane = r / H;
     __global float *row = din + (size_t)r * W;
     if (!add)
@@ -108,6 +102,24 @@ __kernel void maxpool_backward(__global float *din, __global const float *dout,
         __global const float *x = in + (size_t)r * W;
         for (int ix = 0; ix < W; ix++) row[ix] = x[ix] > 0.0f ? row[ix] : slope * row[ix];
     }
+}
+
+/* The max pool, by `pass`: 0 its values into out, 1 its argmax (the
+ * backward's first pass), 2 its backward into out (din) from dout and
+ * argmax; one work-item per row of what it writes, `rows` of them. One
+ * kernel for the three, so a run compiles it once. */
+__kernel void maxpool(__global float *out, __global int *argmax, int pass,
+                      __global const float *in, __global const float *dout, int H, int W, int OH,
+                      int OW, int k, int stride, int pad, int rows, int add, int gate,
+                      float slope)
+{
+    int r = item_id();
+    if (r >= rows) return;
+    if (pass == 2)
+        maxpool_row_backward(out, dout, argmax, in, H, W, OH, OW, k, stride, pad, r, add, gate,
+                             slope);
+    else
+        maxpool_row(out, argmax, pass, in, H, W, OH, OW, k, stride, pad, r);
 }
 
 /* out (N,C,OH,OW) = mean over each window of in (N,C,H,W); n = N*C*OH*OW */

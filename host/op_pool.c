@@ -22,6 +22,9 @@ static hs_status pool_output_size(const char *op, const hs_tensor *in, hs_pool_p
     ARG_INT((in)->h), ARG_INT((in)->w), ARG_INT(oh), ARG_INT(ow), ARG_INT((p).k),      \
         ARG_INT((p).stride), ARG_INT((p).pad)
 
+/* The passes of cl/pool.cl's maxpool kernel. */
+enum { MAXPOOL_VALUES, MAXPOOL_ARGMAX, MAXPOOL_BACKWARD };
+
 /* out (N,C,OH,OW) = max over each window of in (N,C,H,W) */
 hs_status hs_maxpool_forward(hs_tensor *out, const hs_tensor *in, hs_pool_params p)
 {
@@ -30,8 +33,9 @@ hs_status hs_maxpool_forward(hs_tensor *out, const hs_tensor *in, hs_pool_params
     HS_TRY(hs_check_shape("maxpool output", out, in->n, in->c, oh, ow));
     int rows = in->n * in->c * oh;
     return hs_launch_1d(in->ctx, "maxpool", rows, ARG_MEM(out->buf), ARG_MEM(out->buf),
-                        ARG_INT(0), ARG_MEM(in->buf), POOL_GEOMETRY(in, oh, ow, p),
-                        ARG_INT(rows), ARG_END);
+                        ARG_INT(MAXPOOL_VALUES), ARG_MEM(in->buf), ARG_MEM(in->buf),
+                        POOL_GEOMETRY(in, oh, ow, p), ARG_INT(rows), ARG_INT(0), ARG_INT(0),
+                        ARG_FLOAT(0.0f), ARG_END);
 }
 
 /* din (N,C,H,W) from dout (N,C,OH,OW): each window's gradient goes to its max.
@@ -54,10 +58,11 @@ hs_status hs_maxpool_backward_input(hs_tensor *din, int add, const hs_activation
     cl_mem argmax;
     HS_TRY(hs_scratch(in->ctx, hs_tensor_count(dout) * sizeof(cl_int), &argmax));
     HS_TRY(hs_launch_1d(in->ctx, "maxpool", out_rows, ARG_MEM(argmax), ARG_MEM(argmax),
-                        ARG_INT(1), ARG_MEM(in->buf), POOL_GEOMETRY(in, oh, ow, p),
-                        ARG_INT(out_rows), ARG_END));
-    return hs_launch_1d(in->ctx, "maxpool_backward", in_rows, ARG_MEM(din->buf),
-                        ARG_MEM(dout->buf), ARG_MEM(argmax), ARG_MEM(in->buf),
+                        ARG_INT(MAXPOOL_ARGMAX), ARG_MEM(in->buf), ARG_MEM(in->buf),
+                        POOL_GEOMETRY(in, oh, ow, p), ARG_INT(out_rows), ARG_INT(0), ARG_INT(0),
+                        ARG_FLOAT(0.0f), ARG_END));
+    return hs_launch_1d(in->ctx, "maxpool", in_rows, ARG_MEM(din->buf), ARG_MEM(argmax),
+                        ARG_INT(MAXPOOL_BACKWARD), ARG_MEM(in->buf), ARG_MEM(dout->buf),
                         POOL_GEOMETRY(in, oh, ow, p), ARG_INT(in_rows), ARG_INT(add),
                         ARG_INT(gate != NULL), ARG_FLOAT(gate ? gate->slope : 0.0f), ARG_END);
 }
