@@ -6,31 +6,28 @@
  * c' = c, or 2-c when bgr; the six constants come as scalars m0..m2, s0..s2.
  */
 
-/* pixels (H,W,3) uchar -> out (1,3,H,W); n = 3*H*W */
-__kernel void image_to_tensor(__global float *out, __global const uchar *pixels, float scale,
-                              float m0, float m1, float m2, float s0, float s1, float s2, int bgr,
-                              int n)
+/* Between pixels (H,W,3) uchar and t (1,3,H,W) float, n = 3*H*W:
+ * to_image 0: t[c][p] = (pixels[p][c'] * scale - mean[c]) / std[c];
+ * to_image 1: the inverse, rounded half away from zero and clamped to
+ * 0..255; c' = c, or 2-c when bgr. One work-item per element of what it
+ * writes. One kernel for both ways, so a run compiles it once. */
+__kernel void image_tensor(__global float *t, __global uchar *pixels, int to_image, float scale,
+                           float m0, float m1, float m2, float s0, float s1, float s2, int bgr,
+                           int n)
 {
-    int o = item_id();
-    if (o >= n) return;
+    int i = item_id();
+    if (i >= n) return;
     const float mean[3] = {m0, m1, m2}, std[3] = {s0, s1, s2};
-    int plane = n / 3, c = o / plane, p = o % plane;
-    float v = pixels[p * 3 + (bgr ? 2 - c : c)];
-    out[o] = (v * scale - mean[c]) / std[c];
-}
-
-/* in (1,3,H,W) -> pixels (H,W,3) uchar, the inverse of image_to_tensor,
- * rounded half away from zero and clamped to 0..255; n = 3*H*W */
-__kernel void tensor_to_image(__global uchar *pixels, __global const float *in, float scale,
-                              float m0, float m1, float m2, float s0, float s1, float s2, int bgr,
-                              int n)
-{
-    int q = item_id();
-    if (q >= n) return;
-    const float mean[3] = {m0, m1, m2}, std[3] = {s0, s1, s2};
-    int plane = n / 3, p = q / 3, c = bgr ? 2 - q % 3 : q % 3;
-    float v = (in[c * plane + p] * std[c] + mean[c]) / scale;
-    pixels[q] = convert_uchar_sat(round(v));
+    int plane = n / 3;
+    if (to_image) {
+        int p = i / 3, c = bgr ? 2 - i % 3 : i % 3;
+        float v = (t[c * plane + p] * std[c] + mean[c]) / scale;
+        pixels[i] = convert_uchar_sat(round(v));
+    } else {
+        int c = i / plane, p = i % plane;
+        float v = pixels[p * 3 + (bgr ? 2 - c : c)];
+        t[i] = (v * scale - mean[c]) / std[c];
+    }
 }
 
 /* Index i folded into 0..size-1 by reflection about the edges without

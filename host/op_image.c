@@ -16,8 +16,8 @@ static hs_status upload_and_convert(hs_tensor *out, cl_mem bytes, const uint8_t 
     HS_CL_CHECK(clEnqueueWriteBuffer(out->ctx->queue, bytes, CL_TRUE, 0, (size_t)n, pixels, 0,
                                      NULL, NULL),
                 "uploading an image");
-    return hs_launch_1d(out->ctx, "image_to_tensor", n, ARG_MEM(out->buf), ARG_MEM(bytes),
-                        NORMALIZE_ARGS(norm), ARG_INT(n), ARG_END);
+    return hs_launch_1d(out->ctx, "image_tensor", n, ARG_MEM(out->buf), ARG_MEM(bytes),
+                        ARG_INT(0), NORMALIZE_ARGS(norm), ARG_INT(n), ARG_END);
 }
 
 /* out (1,3,H,W) = normalised planar copy of pixels (H,W,3) */
@@ -38,8 +38,8 @@ static hs_status convert_and_download(uint8_t *pixels, cl_mem bytes, const hs_te
                                       const hs_normalize *norm)
 {
     int n = (int)hs_tensor_count(in);
-    HS_TRY(hs_launch_1d(in->ctx, "tensor_to_image", n, ARG_MEM(bytes), ARG_MEM(in->buf),
-                        NORMALIZE_ARGS(norm), ARG_INT(n), ARG_END));
+    HS_TRY(hs_launch_1d(in->ctx, "image_tensor", n, ARG_MEM(in->buf), ARG_MEM(bytes),
+                        ARG_INT(1), NORMALIZE_ARGS(norm), ARG_INT(n), ARG_END));
     HS_CL_CHECK_WAIT(clEnqueueReadBuffer(in->ctx->queue, bytes, CL_TRUE, 0, (size_t)n, pixels,
                                          0, NULL, NULL),
                      "downloading an image");
