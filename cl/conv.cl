@@ -2,23 +2,21 @@
  *
  * A conv is computed band by band over output rows: im2col writes the band's
  * patches as a (IC*KH*KW) x (rows*OW) matrix `col`, hs_gemm (our kernel in
- * gemm.cl or CLBlast, host/gemm.c) multiplies it by the (OC x IC*KH*KW) weights. The backward pass multiplies the other way
- * and col2im gathers the patch gradients back into the input gradient.
+ * gemm.cl or CLBlast, host/gemm.c) multiplies it by the (OC x IC*KH*KW)
+ * weights. The backward pass multiplies the other way and im2col's backward
+ * (col2im) gathers the patch gradients back into the input gradient.
  */
 
 /* col[k][p], k = (c*KH + ky)*KW + kx, p = (oy - oy0)*OW + ox, for the output
  * rows oy0 .. oy0+rows-1 of one image `in` (IC, H, W). Zero outside.
- * One work-item per (band row r, k): it writes the contiguous run
- * col[k][r*OW .. r*OW+OW-1], zeros left and right of the input row and a
- * straight copy (stride 1) or a strided gather in between, with the bounds
- * computed once, so the loops carry no division and vectorise. */
-__kernel void im2col(__global float *restrict col, __global const float *restrict in,
-                     int in_offset, int H, int W, int KH, int KW, int stride, int pad_h,
-                     int pad_w, int OW, int oy0, int rows, int K)
+ * For band row r and k: the contiguous run col[k][r*OW .. r*OW+OW-1], zeros
+ * left and right of the input row and a straight copy (stride 1) or a
+ * strided gather in between, with the bounds computed once, so the loops
+ * carry no division and vectorise. */
+void im2col_run(__global float *restrict col, __global const float *restrict in, int H, int W,
+                int KH, int KW, int stride, int pad_h, int pad_w, int OW, int oy0, int rows,
+                int r, int k)
 {
-    int r = get_global_id(0);
-    int k = get_global_id(1);
-    if (r >= rows || k >= K) return;
     int t = k / KW;
     int kx = k - t * KW;
     int c = t / KH;
@@ -35,7 +33,7 @@ __kernel void im2col(__global float *restrict col, __global const float *restric
     }
     for (int ox = 0; ox < lo; ox++) dst[ox] = 0.0f;
     if (lo < hi) {
-        __global const float *src = in + in_offset + (size_t)(c * H + iy) * W;
+        __global const float *src = in + (size_t)(c * H + iy) * W;
         if (stride == 1)
             for (int ox = lo; ox < hi; ox++) dst[ox] = src[ox + x0];
         else
@@ -45,24 +43,18 @@ __kernel void im2col(__global float *restrict col, __global const float *restric
 }
 
 /* backward of im2col for one band: din[c][iy][ix] += sum of the col entries
- * that read it. One work-item per input row (c, iy) of rows iy0 ..
- * iy0+in_rows-1, so no two work-items write the same element (no atomics)
- * and the result does not depend on scheduling. For each (ky, kx) that
+ * that read it, for the input row (c, iy = iy0 + r). For each (ky, kx) that
  * reaches the row from the band, the run of col[k][(oy - oy0)*OW + ox] over
  * the ox inside the row is added to din[c][iy][ox*stride + kx - pad_w]. */
-__kernel void col2im_accumulate(__global float *restrict din, int din_offset,
-                                __global const float *restrict col, int C, int H, int W,
-                                int KH, int KW, int stride, int pad_h, int pad_w, int OH,
-                                int OW, int oy0, int band_rows, int iy0, int in_rows)
+void col2im_row(__global float *restrict din, __global const float *restrict col, int H, int W,
+                int KH, int KW, int stride, int pad_h, int pad_w, int OH, int OW, int oy0,
+                int band_rows, int iy0, int r, int c)
 {
-    int r = get_global_id(0);
-    int c = get_global_id(1);
-    if (r >= in_rows || c >= C) return;
     int iy = iy0 + r;
     size_t npix = (size_t)band_rows * OW;
     int oy_end = min(oy0 + band_rows, OH);
     int ty = iy + pad_h; /* = oy*stride + ky */
-    __global float *drow = din + din_offset + (size_t)(c * H + iy) * W;
+    __global float *drow = din + (size_t)(c * H + iy) * W;
     __global const float *base = col + (size_t)c * KH * KW * npix;
     for (int ky = ty % stride; ky < KH; ky += stride) {
         int oy = (ty - ky) / stride; /* exact; falls as ky grows */
@@ -79,6 +71,27 @@ __kernel void col2im_accumulate(__global float *restrict din, int din_offset,
             else
                 for (int ox = lo; ox < hi; ox++) drow[ox * stride + x0] += src[ox];
         }
+    }
+}
+
+/* im2col of a band of output rows oy0 .. oy0+rows-1 of one image (C, H, W)
+ * at image + offset into col, one work-item per (band row, k < C*KH*KW);
+ * or with `backward`, its backward: col's sums added into the image's
+ * input rows iy0 .. iy0+in_rows-1 (those the band reaches), one work-item
+ * per (input row, channel), so no two write the same element (no atomics)
+ * and the result does not depend on scheduling. One kernel for both ways,
+ * so a run compiles it once. */
+__kernel void im2col(__global float *restrict col, __global float *restrict image, int offset,
+                     int C, int H, int W, int KH, int KW, int stride, int pad_h, int pad_w,
+                     int OH, int OW, int oy0, int rows, int iy0, int in_rows, int backward)
+{
+    int r = get_global_id(0), k = get_global_id(1);
+    if (backward) {
+        if (r < in_rows && k < C)
+            col2im_row(image + offset, col, H, W, KH, KW, stride, pad_h, pad_w, OH, OW, oy0,
+                       rows, iy0, r, k);
+    } else if (r < rows && k < C * KH * KW) {
+        im2col_run(col, image + offset, H, W, KH, KW, stride, pad_h, pad_w, OW, oy0, rows, r, k);
     }
 }
 

@@ -63,9 +63,23 @@ static hs_status im2col_band(hs_context *ctx, cl_mem col, const hs_tensor *in, i
 {
     return hs_launch(ctx, "im2col", 2, (size_t[]){(size_t)rows, (size_t)g->k}, NULL,
                      ARG_MEM(col), ARG_MEM(in->buf), ARG_INT(b * g->ic * g->h * g->w),
-                     ARG_INT(g->h), ARG_INT(g->w), ARG_INT(g->kh), ARG_INT(g->kw),
+                     ARG_INT(g->ic), ARG_INT(g->h), ARG_INT(g->w), ARG_INT(g->kh), ARG_INT(g->kw),
                      ARG_INT(g->p.stride), ARG_INT(g->p.pad_h), ARG_INT(g->p.pad_w),
-                     ARG_INT(g->ow), ARG_INT(oy0), ARG_INT(rows), ARG_INT(g->k), ARG_END);
+                     ARG_INT(g->oh), ARG_INT(g->ow), ARG_INT(oy0), ARG_INT(rows), ARG_INT(0),
+                     ARG_INT(0), ARG_INT(0), ARG_END);
+}
+
+/* din's image b += im2col's backward of the band's col, into the input rows
+ * iy0 .. iy0+in_rows-1 that the band reaches. */
+static hs_status col2im_band(hs_context *ctx, hs_tensor *din, cl_mem col, int b,
+                             const conv_geometry *g, int oy0, int rows, int iy0, int in_rows)
+{
+    return hs_launch(ctx, "im2col", 2, (size_t[]){(size_t)in_rows, (size_t)g->ic}, NULL,
+                     ARG_MEM(col), ARG_MEM(din->buf), ARG_INT(b * g->ic * g->h * g->w),
+                     ARG_INT(g->ic), ARG_INT(g->h), ARG_INT(g->w), ARG_INT(g->kh), ARG_INT(g->kw),
+                     ARG_INT(g->p.stride), ARG_INT(g->p.pad_h), ARG_INT(g->p.pad_w),
+                     ARG_INT(g->oh), ARG_INT(g->ow), ARG_INT(oy0), ARG_INT(rows), ARG_INT(iy0),
+                     ARG_INT(in_rows), ARG_INT(1), ARG_END);
 }
 
 static hs_status band_scratch(hs_context *ctx, const conv_geometry *g, cl_mem *col)
@@ -322,13 +336,7 @@ static hs_status conv_backward(hs_tensor *din, int add, const hs_activation *gat
                 band_input_rows(&g, oy0, rows, &iy0, &in_rows);
                 HS_TRY(hs_gemm(ctx, g.k, npix, g.oc, 1.0f, wt, d, 0.0f,
                                (hs_matrix){col, 0, npix, 0}));
-                HS_TRY(hs_launch(ctx, "col2im_accumulate", 2,
-                                 (size_t[]){(size_t)in_rows, (size_t)g.ic}, NULL,
-                                 ARG_MEM(din->buf), ARG_INT(b * in_image), ARG_MEM(col),
-                                 ARG_INT(g.ic), ARG_INT(g.h), ARG_INT(g.w), ARG_INT(g.kh),
-                                 ARG_INT(g.kw), ARG_INT(g.p.stride), ARG_INT(g.p.pad_h),
-                                 ARG_INT(g.p.pad_w), ARG_INT(g.oh), ARG_INT(g.ow), ARG_INT(oy0),
-                                 ARG_INT(rows), ARG_INT(iy0), ARG_INT(in_rows), ARG_END));
+                HS_TRY(col2im_band(ctx, din, col, b, &g, oy0, rows, iy0, in_rows));
             }
         }
         if (din && gate) { /* col2im's sums are whole only now */
