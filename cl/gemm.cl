@@ -57,12 +57,20 @@
  * as dst[(t*K + k)*GEMM_MR + r] = X(t*GEMM_MR + r, k), zero past the last
  * row. One work-item per (k, tile), reading along k; dimension 2 runs over
  * a batch of products, X number b at x_off + b*x_step and its copy
- * tiles*K*GEMM_MR floats after the one before. */
+ * tiles*K*GEMM_MR floats after the one before. With wino_m 2 or 4, the
+ * copies are instead those of the a² products of a Winograd F(m,3) conv,
+ * of the transformed 3×3 kernels of weights x (cl/winograd.cl,
+ * wino_pack_weights; flip: the backward-input's); x_off, rs, cs and x_step
+ * are unused. One kernel for both, so a conv compiles one. */
 __kernel void gemm_pack_x(__global float *dst, __global const float *x, int x_off, int rs,
-                          int cs, int rows, int K, int tiles, int x_step)
+                          int cs, int rows, int K, int tiles, int x_step, int wino_m, int flip)
 {
     int k = get_global_id(0), t = get_global_id(1), b = get_global_id(2);
     if (k >= K || t >= tiles) return;
+    if (wino_m) {
+        wino_pack_weights(dst, x, wino_m, rows, K, tiles, GEMM_MR, flip, k, t);
+        return;
+    }
     int i0 = t * GEMM_MR;
     __global const float *in = x + x_off + (size_t)b * x_step + (size_t)k * cs;
     __global float *out = dst + (((size_t)b * tiles + t) * K + k) * GEMM_MR;

@@ -127,18 +127,15 @@ __kernel void winograd_weight_matrix(__global float *restrict gk, int gk_off, in
 }
 
 /* The transformed weights U[t] = (G g Gᵀ)_t of F(m,3), written as the GEMM
- * kernel's copy of X (cl/gemm.cl, gemm_pack_x) for the a² products of a
- * batch, so they read them without another copy: element (i, k) of U[t] at
- * u[((t*tiles + i/mr)*K + k)*mr + i%mr], zero past row `rows`. g is the
- * kernel weight[i][k] of weights (rows x K x 3 x 3), or with `flip`,
- * weight[k][i] (K x rows x 3 x 3) turned by 180°: the backward-input conv
- * (host/op_winograd.c). One work-item per (k, tile of mr rows). */
-__kernel void winograd_pack_weights(__global float *restrict u,
-                                    __global const float *restrict weight, int m, int rows,
-                                    int K, int tiles, int mr, int flip)
+ * kernel's copy of X (cl/gemm.cl, gemm_pack_x, which calls this) for the a²
+ * products of a batch, so they read them without another copy: element
+ * (i, k) of U[t] at u[((t*tiles + i/mr)*K + k)*mr + i%mr], zero past row
+ * `rows`. g is the kernel weight[i][k] of weights (rows x K x 3 x 3), or
+ * with `flip`, weight[k][i] (K x rows x 3 x 3) turned by 180°: the
+ * backward-input conv (host/op_winograd.c). For step k of tile `tile`. */
+void wino_pack_weights(__global float *u, __global const float *weight, int m, int rows, int K,
+                       int tiles, int mr, int flip, int k, int tile)
 {
-    int k = get_global_id(0), tile = get_global_id(1);
-    if (k >= K || tile >= tiles) return;
     const int a2 = (m + 2) * (m + 2);
     __global float *dst = u + ((size_t)tile * K + k) * mr;
     size_t plane = (size_t)tiles * K * mr; /* floats of one U[t] */

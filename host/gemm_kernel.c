@@ -101,7 +101,7 @@ static hs_status pack_x(hs_context *ctx, cl_mem dst, const operand_x *x, const b
                      ARG_MEM(dst), ARG_MEM(x->buf),
                      ARG_INT(x->off + k0 * x->cs), ARG_INT(x->rs), ARG_INT(x->cs),
                      ARG_INT(x->rows), ARG_INT(kc), ARG_INT(x->tiles), ARG_INT(bt->a_step),
-                     ARG_END);
+                     ARG_INT(0), ARG_INT(0), ARG_END);
 }
 
 /* Work-items a group: a column of 8 tiles (fewer only when the kernel

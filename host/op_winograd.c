@@ -4,9 +4,9 @@
  * layer shapes host/conv_algorithm.c picks it for.
  *
  * Once per call, the transformed weights U[t] (R x Q) of all a² positions:
- * for our GEMM kernel, written by one kernel as that kernel's copy of its
- * X (winograd_pack_weights), which spares the copy (gemm_pack_x) and a
- * pass over U: VGG19's weights are 20M floats, U 80M for F(4×4,3×3); frozen
+ * for our GEMM kernel, written as that kernel's copy of its X by the copy
+ * kernel itself (gemm_pack_x transforming the weights as it copies), which
+ * spares a copy and a pass over U: VGG19's weights are 20M floats, U 80M for F(4×4,3×3); frozen
  * weights keep that U from call to call (host/weight_cache.c). For
  * CLBlast, by one GEMM,
  *   U (a² x R·Q) = Gk (a² x 9) · gᵀ (9 x R·Q), U[t] its row t,
@@ -135,7 +135,7 @@ size_t hs_winograd_reuse_bytes(const hs_context *ctx, int m, int capacity, int i
 typedef struct wino_v { cl_mem buf; size_t off, m_off; int known; } wino_v;
 
 /* One band: output rows oy0 .. oy0+rows-1 of image b; `packed`: U is our
- * GEMM kernel's copy of X (winograd_pack_weights), in u_packed. */
+ * GEMM kernel's copy of X (pack_weights), in u_packed. */
 static hs_status band(hs_context *ctx, const wino_plan *pl, cl_mem scratch, cl_mem u_packed,
                       const wino_v *v, int packed, int flip, hs_tensor *out, int channel0,
                       const hs_tensor *in, const hs_epilogue *ep, int b, int oy0, int rows)
@@ -221,14 +221,16 @@ static int packed_fits(const wino_plan *pl, const wino_v *v, size_t p_max)
 }
 
 /* U as our GEMM kernel's copy of X, at the start of dst: the scratch, or
- * where frozen weights keep it (host/weight_cache.c). */
+ * where frozen weights keep it (host/weight_cache.c). The copy kernel makes
+ * it (cl/gemm.cl, gemm_pack_x with wino_m). */
 static hs_status pack_weights(hs_context *ctx, const wino_plan *pl, cl_mem dst,
                               const hs_tensor *weight, int flip)
 {
-    int mr = ctx->gemm_block.mr, tiles = (pl->r + mr - 1) / mr;
-    return hs_launch(ctx, "winograd_pack_weights", 2, (size_t[]){(size_t)pl->q, (size_t)tiles},
-                     NULL, ARG_MEM(dst), ARG_MEM(weight->buf), ARG_INT(pl->m), ARG_INT(pl->r),
-                     ARG_INT(pl->q), ARG_INT(tiles), ARG_INT(mr), ARG_INT(flip), ARG_END);
+    int tiles = (pl->r + ctx->gemm_block.mr - 1) / ctx->gemm_block.mr;
+    return hs_launch(ctx, "gemm_pack_x", 3, (size_t[]){(size_t)pl->q, (size_t)tiles, 1}, NULL,
+                     ARG_MEM(dst), ARG_MEM(weight->buf), ARG_INT(0), ARG_INT(0), ARG_INT(0),
+                     ARG_INT(pl->r), ARG_INT(pl->q), ARG_INT(tiles), ARG_INT(0), ARG_INT(pl->m),
+                     ARG_INT(flip), ARG_END);
 }
 
 /* U (a² x R·Q) = Gk · gᵀ by one GEMM, Gk after U in the scratch. */
