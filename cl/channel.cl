@@ -1,8 +1,8 @@
 /* channel.cl — per-channel operations, one value per plane (n, c): the
  * channel means of squeeze-excite blocks (ncnn Pooling with global average,
- * also over a window, for the tiles of a whole image), the channel scaling
- * that applies them (ncnn BinaryOp mul by a vector, Scale by a blob), and the
- * sigmoid that precedes it. */
+ * also over a window, for the tiles of a whole image) and the channel
+ * scaling that applies them (ncnn BinaryOp mul by a vector, Scale by a blob);
+ * the sigmoid between them is an activation (cl/elementwise.cl). */
 
 /* out[p] = scale * sum of in[p][y0 + y][x0 + x], y < h, x < w, for every
  * plane p < planes of an in_h × in_w map; compensated (Kahan) summation, so
@@ -49,21 +49,4 @@ __kernel void channel_scale(__global float *out, __global const float *in,
 {
     int i = item_id();
     if (i < n) out[i] = in[i] * v[i / plane_size];
-}
-
-/* out = 1 / (1 + exp(-in)) */
-__kernel void sigmoid_forward(__global float *out, __global const float *in, int n)
-{
-    int i = item_id();
-    if (i < n) out[i] = 1.0f / (1.0f + exp(-in[i]));
-}
-
-/* backward of sigmoid: din = dout * s * (1 - s), s = sigmoid(in) */
-__kernel void sigmoid_backward(__global float *din, __global const float *dout,
-                               __global const float *in, int n)
-{
-    int i = item_id();
-    if (i >= n) return;
-    float s = 1.0f / (1.0f + exp(-in[i]));
-    din[i] = dout[i] * s * (1.0f - s);
 }

@@ -1,14 +1,36 @@
 /* elementwise.cl — activations, scaled sums and clamping, forward and backward.
  * Every kernel is 1-D over n elements; in-place use (out == in) is allowed. */
 
-/* out = gate > 0 ? x : slope * x: ReLU (slope 0) and LeakyReLU, forward
- * with x and gate both the input, backward with x the output's gradient and
- * gate the input. One kernel for the four, so a run compiles it once. */
-__kernel void rectify(__global float *out, __global const float *x, __global const float *gate,
-                      float slope, int n)
+/* out = f(x) of an activation, or its backward, by kind:
+ *   ACT_RECTIFY             gate > 0 ? x : slope * x: ReLU (slope 0) and
+ *                           LeakyReLU, forward with x and gate both the
+ *                           input, backward with x the output's gradient and
+ *                           gate the input
+ *   ACT_SIGMOID             1 / (1 + exp(-x))
+ *   ACT_SIGMOID_BACKWARD    x * s * (1 - s), s = sigmoid(gate): x the
+ *                           output's gradient, gate the input
+ *   ACT_TANH_HALF           (tanh(x) + 1) / 2
+ *   ACT_TANH_HALF_BACKWARD  x * (1 - tanh(gate)²) / 2, as above
+ * One kernel for all, so a run compiles it once. */
+__kernel void activate(__global float *out, __global const float *x, __global const float *gate,
+                       float slope, int kind, int n)
 {
     int i = item_id();
-    if (i < n) out[i] = gate[i] > 0.0f ? x[i] : slope * x[i];
+    if (i >= n) return;
+    float v = x[i];
+    if (kind == ACT_RECTIFY) {
+        out[i] = gate[i] > 0.0f ? v : slope * v;
+    } else if (kind == ACT_SIGMOID) {
+        out[i] = 1.0f / (1.0f + exp(-v));
+    } else if (kind == ACT_SIGMOID_BACKWARD) {
+        float s = 1.0f / (1.0f + exp(-gate[i]));
+        out[i] = v * s * (1.0f - s);
+    } else if (kind == ACT_TANH_HALF) {
+        out[i] = 0.5f * (tanh(v) + 1.0f);
+    } else {
+        float t = tanh(gate[i]);
+        out[i] = v * 0.5f * (1.0f - t * t);
+    }
 }
 
 /* PReLU with one slope per channel; plane = H*W, channels = C. */
@@ -61,21 +83,4 @@ __kernel void axpby(__global float *out, float alpha, __global const float *a, f
     if (i >= n) return;
     float x = beta == 0.0f ? alpha * a[i] : alpha * a[i] + beta * b[i];
     out[i] = clamped ? clamp(x, lo, hi) : x;
-}
-
-/* out = (tanh(in) + 1) / 2 */
-__kernel void tanh_half(__global float *out, __global const float *in, int n)
-{
-    int i = item_id();
-    if (i < n) out[i] = 0.5f * (tanh(in[i]) + 1.0f);
-}
-
-/* backward of tanh_half: din = dout * (1 - tanh(in)^2) / 2 */
-__kernel void tanh_half_backward(__global float *din, __global const float *dout,
-                                 __global const float *in, int n)
-{
-    int i = item_id();
-    if (i >= n) return;
-    float t = tanh(in[i]);
-    din[i] = dout[i] * 0.5f * (1.0f - t * t);
 }

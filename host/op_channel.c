@@ -1,6 +1,7 @@
-/* op_channel.c — host side of cl/channel.cl: channel sums and means, channel
- * scaling by a (N, C, 1, 1) vector and its gradient, and the sigmoid: the
- * pieces of a squeeze-excite block (Real-CUGAN, waifu2x cunet). */
+/* op_channel.c — host side of cl/channel.cl: channel sums and means, and
+ * channel scaling by a (N, C, 1, 1) vector and its gradient: with the
+ * sigmoid (op_elementwise.c), the pieces of a squeeze-excite block
+ * (Real-CUGAN, waifu2x cunet). */
 #include "engine.h"
 
 static int planes(const hs_tensor *t) { return t->n * t->c; }
@@ -47,21 +48,4 @@ hs_status hs_channel_scale_backward(hs_tensor *din, hs_tensor *dv, const hs_tens
     HS_TRY(hs_check_shape("channel scale backward vector", dv, in->n, in->c, 1, 1));
     return hs_launch_1d(in->ctx, "channel_dot", planes(in), ARG_MEM(dv->buf), ARG_MEM(dout->buf),
                         ARG_MEM(in->buf), ARG_INT(in->h * in->w), ARG_INT(planes(in)), ARG_END);
-}
-
-hs_status hs_sigmoid_forward(hs_tensor *out, const hs_tensor *in)
-{
-    HS_TRY(hs_check_same("sigmoid", out, in));
-    size_t n = hs_tensor_count(in);
-    return hs_launch_1d(in->ctx, "sigmoid_forward", n, ARG_MEM(out->buf), ARG_MEM(in->buf),
-                        ARG_INT(n), ARG_END);
-}
-
-hs_status hs_sigmoid_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in)
-{
-    HS_TRY(hs_check_same("sigmoid backward", din, in));
-    HS_TRY(hs_check_same("sigmoid backward", dout, in));
-    size_t n = hs_tensor_count(in);
-    return hs_launch_1d(in->ctx, "sigmoid_backward", n, ARG_MEM(din->buf), ARG_MEM(dout->buf),
-                        ARG_MEM(in->buf), ARG_INT(n), ARG_END);
 }

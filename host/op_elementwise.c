@@ -4,11 +4,20 @@
 
 static int count(const hs_tensor *t) { return (int)hs_tensor_count(t); }
 
-/* out = gate > 0 ? x : slope * x, shapes checked (cl/elementwise.cl) */
+/* The activate kernel's kind of activation over x and gate, shapes checked
+ * (cl/elementwise.cl). */
+static hs_status activate(hs_tensor *out, const hs_tensor *x, const hs_tensor *gate,
+                          float slope, hs_act_kind kind)
+{
+    return hs_launch_1d(x->ctx, "activate", count(x), ARG_MEM(out->buf), ARG_MEM(x->buf),
+                        ARG_MEM(gate->buf), ARG_FLOAT(slope), ARG_INT(kind), ARG_INT(count(x)),
+                        ARG_END);
+}
+
+/* out = gate > 0 ? x : slope * x */
 static hs_status rectify(hs_tensor *out, const hs_tensor *x, const hs_tensor *gate, float slope)
 {
-    return hs_launch_1d(x->ctx, "rectify", count(x), ARG_MEM(out->buf), ARG_MEM(x->buf),
-                        ARG_MEM(gate->buf), ARG_FLOAT(slope), ARG_INT(count(x)), ARG_END);
+    return activate(out, x, gate, slope, HS_ACT_RECTIFY);
 }
 
 hs_status hs_relu_forward(hs_tensor *out, const hs_tensor *in)
@@ -111,19 +120,30 @@ hs_status hs_axpy(hs_tensor *y, float alpha, const hs_tensor *x)
 hs_status hs_tanh_half(hs_tensor *out, const hs_tensor *in)
 {
     HS_TRY(hs_check_same("tanh_half", out, in));
-    return hs_launch_1d(in->ctx, "tanh_half", count(in), ARG_MEM(out->buf), ARG_MEM(in->buf),
-                        ARG_INT(count(in)), ARG_END);
+    return activate(out, in, in, 0.0f, HS_ACT_TANH_HALF);
 }
 
 hs_status hs_tanh_half_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in)
 {
     HS_TRY(hs_check_same("tanh_half backward", din, in));
     HS_TRY(hs_check_same("tanh_half backward", dout, in));
-    return hs_launch_1d(in->ctx, "tanh_half_backward", count(in), ARG_MEM(din->buf),
-                        ARG_MEM(dout->buf), ARG_MEM(in->buf), ARG_INT(count(in)), ARG_END);
+    return activate(din, dout, in, 0.0f, HS_ACT_TANH_HALF_BACKWARD);
 }
 
 hs_status hs_clamp(hs_tensor *t, float lo, float hi)
 {
     return launch_axpby_clamped(t, 1.0f, t, 0.0f, t, 1, lo, hi);
+}
+
+hs_status hs_sigmoid_forward(hs_tensor *out, const hs_tensor *in)
+{
+    HS_TRY(hs_check_same("sigmoid", out, in));
+    return activate(out, in, in, 0.0f, HS_ACT_SIGMOID);
+}
+
+hs_status hs_sigmoid_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in)
+{
+    HS_TRY(hs_check_same("sigmoid backward", din, in));
+    HS_TRY(hs_check_same("sigmoid backward", dout, in));
+    return activate(din, dout, in, 0.0f, HS_ACT_SIGMOID_BACKWARD);
 }
