@@ -8,10 +8,10 @@
 static hs_status launch_shuffle(hs_tensor *out, const hs_tensor *in, int r, int c_step,
                                 int block_step)
 {
-    int n = (int)hs_tensor_count(out);
-    return hs_launch_1d(in->ctx, "pixel_shuffle", n, ARG_MEM(out->buf), ARG_MEM(in->buf),
+    int rows = out->n * out->c * out->h;
+    return hs_launch_1d(in->ctx, "pixel_shuffle", rows, ARG_MEM(out->buf), ARG_MEM(in->buf),
                         ARG_INT(out->c), ARG_INT(in->h), ARG_INT(in->w), ARG_INT(r),
-                        ARG_INT(in->c), ARG_INT(c_step), ARG_INT(block_step), ARG_INT(n),
+                        ARG_INT(in->c), ARG_INT(c_step), ARG_INT(block_step), ARG_INT(rows),
                         ARG_END);
 }
 
