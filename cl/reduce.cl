@@ -1,6 +1,7 @@
 /* reduce.cl — deterministic sums: the work-group tree and the one kernel
- * behind hs_sum, hs_dot, the losses' forward passes (host/op_loss.c) and
- * hs_add_element (host/op_reduce.c).
+ * behind hs_sum, hs_dot, the losses' forward passes (host/op_loss.c),
+ * hs_add_element (host/op_reduce.c) and the channel sums and dots
+ * (host/op_channel.c).
  *
  * A reduction runs in two passes (host/op_reduce.c). Pass 1 launches G groups
  * of REDUCE_GROUP items, G fixed by n alone; item k of the G*REDUCE_GROUP
@@ -9,7 +10,8 @@
  * partials[group]. Pass 2 sums the G partials with a single group. The same
  * input therefore gives the same bits on every run. The kinds of term,
  * REDUCE_SUM, REDUCE_DOT, REDUCE_SQUARED_DIFF, REDUCE_ABS_DIFF and
- * REDUCE_TV, are build options (hs_reduce_kind in host/reduce.h).
+ * REDUCE_TV, are build options (hs_reduce_kind in host/reduce.h). Channel
+ * sums take one pass, one group a plane.
  */
 
 /* The sum of every item's v in the group, by a fixed pairwise tree over
@@ -37,28 +39,41 @@ float tv_term(__global const float *x, int i, int W, int H)
     return right * right + down * down;
 }
 
-/* out[out_index + group] = scale * the sum over the group's slices of the
- * terms of `kind`: a[i], a[i] * b[i], (a[i] - b[i])², |a[i] - b[i]| or
- * tv_term(a, i, W, H); with `add`, added to what that element holds. One
+/* out[out_index + group] = scale * the sum over the group's terms of
+ * `kind`: a[i], a[i] * b[i], (a[i] - b[i])², |a[i] - b[i]| or
+ * tv_term(a, i, W, H); with `add`, added to what that element holds.
+ * With plane 0, the terms of elements 0..n-1, each item taking every
+ * item_count()-th from its id. With plane > 0, group g's terms are those
+ * of the H rows of W elements from a[g*plane + start], rows pitch apart
+ * (channel sums and dots, one group a plane; sums and dots only), each
+ * item taking every REDUCE_GROUP-th of a row from its local id. One
  * kernel for every sum, so a run compiles it once (PoCL compiles each
  * kernel a run uses, about 0.1 s each). */
 __kernel __attribute__((reqd_work_group_size(REDUCE_GROUP, 1, 1)))
 void reduce(__global float *out, int out_index, int add, float scale, int kind,
-            __global const float *a, __global const float *b, int W, int H, int n)
+            __global const float *a, __global const float *b, int W, int H, int n, int plane,
+            int start, int pitch)
 {
     __local float part[REDUCE_GROUP];
-    int first = item_id(), step = item_count();
+    int per_plane = plane > 0;
+    int first = per_plane ? (int)get_local_id(0) : item_id();
+    int step = per_plane ? REDUCE_GROUP : item_count();
+    int rows = per_plane ? H : 1, width = per_plane ? W : n;
     float acc = 0.0f;
-    if (kind == REDUCE_SUM)
-        for (int i = first; i < n; i += step) acc += a[i];
-    else if (kind == REDUCE_DOT)
-        for (int i = first; i < n; i += step) acc += a[i] * b[i];
-    else if (kind == REDUCE_SQUARED_DIFF)
-        for (int i = first; i < n; i += step) acc += (a[i] - b[i]) * (a[i] - b[i]);
-    else if (kind == REDUCE_ABS_DIFF)
-        for (int i = first; i < n; i += step) acc += fabs(a[i] - b[i]);
-    else if (kind == REDUCE_TV)
-        for (int i = first; i < n; i += step) acc += tv_term(a, i, W, H);
+    for (int y = 0; y < rows; y++) {
+        size_t at = per_plane ? (size_t)item_group() * plane + start + (size_t)y * pitch : 0;
+        __global const float *x = a + at, *z = b + at;
+        if (kind == REDUCE_SUM)
+            for (int i = first; i < width; i += step) acc += x[i];
+        else if (kind == REDUCE_DOT)
+            for (int i = first; i < width; i += step) acc += x[i] * z[i];
+        else if (kind == REDUCE_SQUARED_DIFF)
+            for (int i = first; i < width; i += step) acc += (x[i] - z[i]) * (x[i] - z[i]);
+        else if (kind == REDUCE_ABS_DIFF)
+            for (int i = first; i < width; i += step) acc += fabs(x[i] - z[i]);
+        else if (kind == REDUCE_TV)
+            for (int i = first; i < width; i += step) acc += tv_term(a, i, W, H);
+    }
     float total = scale * group_sum(part, acc);
     if (get_local_id(0) == 0) {
         int at = out_index + item_group();

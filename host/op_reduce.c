@@ -16,7 +16,33 @@ static hs_status launch(hs_context *ctx, size_t groups, cl_mem out, int out_inde
     size_t global = groups * ctx->reduce_group, local = ctx->reduce_group;
     return hs_launch(ctx, "reduce", 1, &global, &local, ARG_MEM(out), ARG_INT(out_index),
                      ARG_INT(add), ARG_FLOAT(scale), ARG_INT(kind), ARG_MEM(a), ARG_MEM(b),
-                     ARG_INT(w), ARG_INT(h), ARG_INT((int)n), ARG_END);
+                     ARG_INT(w), ARG_INT(h), ARG_INT((int)n), ARG_INT(0), ARG_INT(0), ARG_INT(0),
+                     ARG_END);
+}
+
+hs_status hs_reduce_planes(hs_reduce_kind kind, const hs_tensor *a, const hs_tensor *b, int y0,
+                           int x0, int h, int w, float scale, hs_tensor *out)
+{
+    HS_TRY(hs_check_shape("plane sums", out, a->n, a->c, 1, 1));
+    if (b) HS_TRY(hs_check_same("plane dots", b, a));
+    if (y0 < 0 || x0 < 0 || h < 0 || w < 0 || y0 + h > a->h || x0 + w > a->w)
+        return hs_fail(HS_ERR_INTERNAL, "plane sums: %dx%d window at (%d,%d) of a %dx%d map", w,
+                       h, x0, y0, a->w, a->h);
+    hs_context *ctx = a->ctx;
+    size_t plane = (size_t)a->h * a->w, planes = (size_t)a->n * a->c;
+    if (plane > INT32_MAX || planes * plane > HS_MAX_ELEMENTS)
+        return hs_fail(HS_ERR_TOO_LARGE, "plane sums over %zu planes of %zu are too long",
+                       planes, plane);
+    /* A window of whole rows is one run: every item of the group busy. */
+    if (w == a->w) {
+        w *= h;
+        h = 1;
+    }
+    size_t global = planes * ctx->reduce_group, local = ctx->reduce_group;
+    return hs_launch(ctx, "reduce", 1, &global, &local, ARG_MEM(out->buf), ARG_INT(0), ARG_INT(0),
+                     ARG_FLOAT(scale), ARG_INT(kind), ARG_MEM(a->buf),
+                     ARG_MEM(b ? b->buf : a->buf), ARG_INT(w), ARG_INT(h), ARG_INT(0),
+                     ARG_INT((int)plane), ARG_INT(y0 * a->w + x0), ARG_INT(a->w), ARG_END);
 }
 
 hs_status hs_reduce(hs_reduce_kind kind, const hs_tensor *a, const hs_tensor *b, float scale,

@@ -21,4 +21,11 @@ typedef enum hs_reduce_kind {
 hs_status hs_reduce(hs_reduce_kind kind, const hs_tensor *a, const hs_tensor *b, float scale,
                     hs_tensor *result);
 
+/* out (N, C, 1, 1)[p] = scale * the sum of the terms of `kind`
+ * (HS_REDUCE_SUM or HS_REDUCE_DOT) over the h x w window at row y0, column
+ * x0 of each plane p of a (and b, NULL for a sum), in one pass, one work-
+ * group a plane, in a fixed order. */
+hs_status hs_reduce_planes(hs_reduce_kind kind, const hs_tensor *a, const hs_tensor *b, int y0,
+                           int x0, int h, int w, float scale, hs_tensor *out);
+
 #endif

@@ -1,7 +1,9 @@
 /* ops_reduce.c — sum and dot product against a double-precision reference,
- * and their determinism: the same input must give the same bits twice; and
- * the element-wise add that gathers them. */
+ * and their determinism: the same input must give the same bits twice; the
+ * element-wise add that gathers them; and the per-plane sums and dots over
+ * windows (channel means, a channel scale's gradient). */
 #include "harness.h"
+#include "reduce.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -108,6 +110,48 @@ START_TEST(add_element)
 }
 END_TEST
 
+typedef struct plane_case { int n, c, h, w, y0, x0, wh, ww; } plane_case;
+/* One value; a window inside odd planes; whole planes; whole rows longer
+ * than a work-group; a window of one column of a tall plane. */
+static const plane_case plane_cases[] = {
+    {1, 1, 1, 1, 0, 0, 1, 1},   {2, 3, 7, 5, 1, 2, 4, 3},   {1, 5, 13, 17, 0, 0, 13, 17},
+    {1, 2, 9, 300, 2, 0, 5, 300}, {1, 3, 601, 3, 5, 1, 590, 1},
+};
+
+START_TEST(plane_sums_and_dots)
+{
+    test_setup();
+    const plane_case *c = &plane_cases[_i];
+    int planes = c->n * c->c, plane = c->h * c->w, n = planes * plane;
+    float *x = host_floats(n), *y = host_floats(n);
+    fill_random(x, n, 51 + _i, -0.5f, 1.5f);
+    fill_random(y, n, 61 + _i, -1, 1);
+    hs_tensor tx = upload(x, c->n, c->c, c->h, c->w), ty = upload(y, c->n, c->c, c->h, c->w);
+    hs_tensor sums = poisoned(c->n, c->c, 1, 1), dots = poisoned(c->n, c->c, 1, 1);
+    HS_CHECK(hs_reduce_planes(HS_REDUCE_SUM, &tx, NULL, c->y0, c->x0, c->wh, c->ww, 0.5f, &sums));
+    HS_CHECK(hs_reduce_planes(HS_REDUCE_DOT, &tx, &ty, c->y0, c->x0, c->wh, c->ww, 1.0f, &dots));
+    float *got_sums = download(&sums), *got_dots = download(&dots);
+    for (int p = 0; p < planes; p++) {
+        double sum = 0, sum_abs = 0, dot = 0, dot_abs = 0;
+        for (int i = c->y0; i < c->y0 + c->wh; i++)
+            for (int j = c->x0; j < c->x0 + c->ww; j++) {
+                size_t at = (size_t)p * plane + (size_t)i * c->w + j;
+                sum += 0.5 * x[at];
+                sum_abs += 0.5 * fabs(x[at]);
+                dot += (double)x[at] * y[at];
+                dot_abs += fabs((double)x[at] * y[at]);
+            }
+        assert_sum_close("plane sum", got_sums[p], sum, sum_abs);
+        assert_sum_close("plane dot", got_dots[p], dot, dot_abs);
+    }
+    ck_assert_int_eq(hs_reduce_planes(HS_REDUCE_SUM, &tx, NULL, c->y0 + 1, c->x0, c->wh, c->ww,
+                                      1.0f, &sums),
+                     c->y0 + c->wh < c->h ? HS_OK : HS_ERR_INTERNAL);
+    free(x); free(y); free(got_sums); free(got_dots);
+    hs_tensor_free(&tx); hs_tensor_free(&ty); hs_tensor_free(&sums); hs_tensor_free(&dots);
+}
+END_TEST
+
 /* A result that is not (1,1,1,1), or dot operands of different shapes, fail. */
 START_TEST(bad_shapes)
 {
@@ -128,6 +172,8 @@ void add_reduce_tests(Suite *s)
     tcase_add_loop_test(tc, sum_and_dot, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, sum_of_nchw);
     tcase_add_test(tc, add_element);
+    tcase_add_loop_test(tc, plane_sums_and_dots, 0,
+                        (int)(sizeof plane_cases / sizeof plane_cases[0]));
     tcase_add_test(tc, bad_shapes);
     suite_add_tcase(s, tc);
 }
