@@ -331,6 +331,13 @@ typedef struct hs_residual {
     const hs_tensor *tensor;
     float scale, residual_scale;
 } hs_residual;
+/* deconv forward (hirestyle.h) into channels channel0 .. channel0+OC-1 of
+ * each image of out, with the residual and activation, as
+ * hs_conv2d_forward_into. */
+hs_status hs_deconv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *in,
+                                   const hs_tensor *weight, const hs_tensor *bias,
+                                   hs_conv_params p, const hs_residual *res,
+                                   const hs_activation *act);
 /* dL/d(in) of a conv (hs_conv2d_backward's din) into din, or with `add`
  * added to what din holds (another reader's part of the gradient); then,
  * with gate (NULL: none), passed back through the activation whose output

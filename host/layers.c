@@ -576,6 +576,15 @@ static hs_status deconv_forward(const hs_layer *l, hs_tensor *out, const hs_tens
     return hs_deconv2d_forward(out, in[0], &l->weight, l->bias.buf ? &l->bias : NULL, l->conv);
 }
 
+static hs_status deconv_forward_into(const hs_layer *l, hs_tensor *out, int channel0,
+                                     const hs_tensor *const *in, const hs_residual *res,
+                                     const hs_activation *act, hs_conv_reuse *reuse)
+{
+    (void)reuse; /* deconvs have no reuse_bytes: never given one */
+    return hs_deconv2d_forward_into(out, channel0, in[0], &l->weight,
+                                    l->bias.buf ? &l->bias : NULL, l->conv, res, act);
+}
+
 static hs_status deconv_backward(const hs_layer *l, hs_tensor *const *din, const hs_tensor *dout,
                                  const hs_tensor *const *in)
 {
@@ -803,7 +812,8 @@ static const hs_layer_type table[HS_LAYER_KIND_COUNT] = {
                          .forward = interp_forward, .parse = interp_parse, .print = interp_print},
     [HS_LAYER_DECONV] = {.kind = HS_LAYER_DECONV, .name = "Deconvolution", .min_inputs = 1,
                          .max_inputs = 1, .shape = deconv_shape, .window = deconv_window,
-                         .forward = deconv_forward, .backward = deconv_backward,
+                         .forward = deconv_forward, .forward_into = deconv_forward_into,
+                         .backward = deconv_backward,
                          .backward_weights = deconv_backward_weights,
                          .scratch_bytes = deconv_scratch, .load_weights = deconv_load,
                          .parse = conv_parse, .print = conv_print},

@@ -7,6 +7,8 @@
  *  - a conv, or such an Add, whose output only an activation (ReLU,
  *    LeakyReLU) reads applies that activation as its GEMM stores
  *    (hs_conv2d_forward_into) too, and the activation layer does nothing;
+ *  - a deconv (a transposed conv) does both in its pass for the bias
+ *    (hs_deconv2d_forward_into), as it is a conv to the planner;
  *  - without keep (inference), a concat's output is allocated once and its
  *    inputs are written into their channels by their producers: a conv
  *    (with its activation) that only the concat reads writes its slice

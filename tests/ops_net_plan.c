@@ -12,7 +12,8 @@
  * On residual blocks (ResNet's, an SR net's): the Adds computed by the
  * convs they may be (the other input computed first), with the activations
  * after them unless kept or, with keep, of negative slope; the forward with
- * and without keep equals the references.
+ * and without keep equals the references. Deconvs are convs to the plan:
+ * with their LeakyReLU, an Add, and written into a concat's channels.
  */
 #include "engine.h"
 #include "harness.h"
@@ -402,6 +403,84 @@ START_TEST(residual_forward)
 }
 END_TEST
 
+static const test_tensor up_tensors[] = {
+    {"u0.weight", 4, {3, 4, 2, 2}}, {"u0.bias", 1, {4}}, {"u1.weight", 4, {3, 3, 4, 4}},
+    {"u1.bias", 1, {3}},            {"e.weight", 4, {3, 7, 3, 3}}, {"e.bias", 1, {3}},
+};
+#define UP_TENSOR_COUNT ((int)(sizeof up_tensors / sizeof up_tensors[0]))
+
+typedef struct up_net {
+    test_weights w;
+    hs_net net;
+    int up, u0, a0, u1, sum, cat;
+} up_net;
+
+static int build_deconv(hs_net_builder *b, const char *name, int input, int oc, int k, int stride,
+                        int pad)
+{
+    hs_layer l = {.kind = HS_LAYER_DECONV, .input_count = 1, .inputs = {input}, .channels = oc,
+                  .alpha = 1.0f, .beta = 1.0f, .kernel_h = k, .kernel_w = k,
+                  .conv = {stride, pad, pad}};
+    snprintf(l.name, sizeof l.name, "%s", name);
+    snprintf(l.tensor, sizeof l.tensor, "%s", name);
+    return hs_build_layer(b, &l);
+}
+
+/* x -> up = Upsample x2; a0 = LeakyReLU(u0(x)), u0 2x2 stride 2;
+ * sum = u1(x) + 0.5 up, u1 4x4 stride 2 pad 1 (both 2H x 2W);
+ * cat = [a0, sum]; out = e(cat). */
+static void build_up(up_net *t)
+{
+    hs_net_builder b = test_net_start(&t->w, &t->net, "up-net", up_tensors, UP_TENSOR_COUNT, 970);
+    int x = hs_build_input(&b, 3);
+    t->up = hs_build_upsample(&b, "up", x, 2);
+    t->u0 = build_deconv(&b, "u0", x, 4, 2, 2, 0);
+    t->a0 = hs_build_leaky_relu(&b, "a0", t->u0, 0.1f);
+    t->u1 = build_deconv(&b, "u1", x, 3, 4, 2, 1);
+    t->sum = hs_build_add(&b, "sum", t->u1, 1.0f, t->up, 0.5f);
+    t->cat = hs_build_concat(&b, "cat", (const int[]){t->a0, t->sum}, 2);
+    int last = hs_build_conv(&b, "e", t->cat, 3, 3, 1, 1);
+    ck_assert_msg(b.status == HS_OK && last == t->net.count - 1, "building: %s",
+                  hs_last_error());
+}
+
+/* _i: 0 without keep, one image (the deconvs write into the concat's
+ * channels), 1 two images, 2 with keep, two images (whole outputs). */
+START_TEST(deconv_forward_fused)
+{
+    test_setup();
+    up_net t;
+    build_up(&t);
+    hs_net *net = &t.net;
+    int n = _i == 0 ? 1 : 2, keep = _i == 2, last = net->count - 1;
+    hs_store_plan p;
+    HS_CHECK(hs_store_plan_make(net, last, keep, n, NULL, &p));
+    ck_assert_int_eq(p.act[t.u0], t.a0);
+    ck_assert_int_eq(p.add[t.u1], t.sum);
+    ck_assert_int_eq(p.home[t.a0], keep ? -1 : t.cat);
+    ck_assert_int_eq(p.home[t.sum], keep ? -1 : t.cat);
+    ck_assert_int_eq(p.channel0[t.sum], keep ? 0 : 4);
+    hs_store_plan_free(&p);
+
+    unsigned char *stored = calloc((size_t)net->count, 1);
+    ck_assert_ptr_nonnull(stored);
+    forward_run r;
+    run_start(&r, net, n, 61 + _i);
+    r.want[0] = ref_alloc(n, 3, H, W);
+    memcpy(r.want[0].data, r.xd, (size_t)n * 3 * H * W * sizeof *r.xd);
+    test_net_reference(&t.w, net, r.want);
+    HS_CHECK(hs_net_forward(net, &r.input, last, keep, NULL, r.acts));
+    for (int i = 1; i <= last; i++)
+        stored[i] = i == last || (keep && i != t.u0 && i != t.u1);
+    char label[64];
+    snprintf(label, sizeof label, "deconv forward, keep %d, %d image(s)", keep, n);
+    run_check(&r, net, last, stored, label);
+    run_free(&r, net);
+    free(stored);
+    test_net_free(&t.w, &t.net);
+}
+END_TEST
+
 void add_net_plan_tests(Suite *s)
 {
     TCase *tc = tcase_create("net_plan");
@@ -411,5 +490,6 @@ void add_net_plan_tests(Suite *s)
     tcase_add_loop_test(tc, chained_transforms, 0, 2);
     tcase_add_test(tc, residual_plan);
     tcase_add_loop_test(tc, residual_forward, 0, 3);
+    tcase_add_loop_test(tc, deconv_forward_fused, 0, 3);
     suite_add_tcase(s, tc);
 }

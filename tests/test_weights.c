@@ -43,8 +43,8 @@ void test_net_free(test_weights *w, hs_net *net)
 int test_weights_of(const test_weights *w, const hs_layer *l, int bias)
 {
     char name[80];
-    if (l->kind == HS_LAYER_CONV) snprintf(name, sizeof name, "%s%s", l->tensor,
-                                           bias ? ".bias" : ".weight");
+    if (l->kind == HS_LAYER_CONV || l->kind == HS_LAYER_DECONV)
+        snprintf(name, sizeof name, "%s%s", l->tensor, bias ? ".bias" : ".weight");
     else if (l->kind == HS_LAYER_PRELU && !bias) snprintf(name, sizeof name, "%s", l->tensor);
     else return -1;
     for (int i = 0; i < w->file.count; i++)

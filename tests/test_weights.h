@@ -30,7 +30,7 @@ hs_net_builder test_net_start(test_weights *w, hs_net *net, const char *name,
 /* Frees net and w. */
 void test_net_free(test_weights *w, hs_net *net);
 /* Index in w of a layer's weight (bias 0) or bias (bias 1): "<tensor>.weight"
- * and ".bias" for convs, "<tensor>" for PReLU's slopes; -1 when it has none. */
+ * and ".bias" for convs and deconvs, "<tensor>" for PReLU's slopes; -1 when it has none. */
 int test_weights_of(const test_weights *w, const hs_layer *l, int bias);
 /* outs[1 .. net->count - 1] = net's layers through the references, with
  * w's exact values; outs[0] holds the input. */
