@@ -14,6 +14,7 @@ static const gram_case cases[] = {
     {1, 64, 13, 11, 0},
     {2, 37, 6, 5, 0},
     {1, 130, 3, 3, 1}, /* C > 128: whole work-groups of the GEMM above the diagonal */
+    {1, 40, 200, 171, 0}, /* H*W > 32768: K in two chunks */
 };
 
 typedef struct gram_params { const gram_case *c; double scale; } gram_params;
