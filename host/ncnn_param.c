@@ -164,7 +164,7 @@ static hs_status parse_param(const parser *p, char *token, hs_ncnn_layer *l)
     char *eq = strchr(token, '=');
     if (!eq) return bad(p, "'%s' is not ID=VALUE", token);
     *eq = '\0';
-    int id;
+    int id = 0;
     HS_TRY(parse_int(p, token, "parameter id", -23300 - (HS_NCNN_MAX_PARAMS - 1),
                      HS_NCNN_MAX_PARAMS - 1, &id));
     int is_array = id <= -23300;
@@ -244,7 +244,7 @@ static hs_status parse_layer(parser *p, hs_ncnn_layer *l)
 
 static hs_status parse_header(parser *p, int *layer_count)
 {
-    int got, magic;
+    int got, magic = 0;
     HS_TRY(next_line(p, &got));
     if (!got || p->token_count != 1 || parse_int(p, p->tokens[0], "magic", 0, INT_MAX, &magic) ||
         magic != HS_NCNN_MAGIC)
@@ -260,7 +260,7 @@ static hs_status parse_header(parser *p, int *layer_count)
 static hs_status parse_graph(parser *p)
 {
     hs_ncnn_graph *g = p->g;
-    int layer_count, got;
+    int layer_count = 0, got;
     HS_TRY(parse_header(p, &layer_count));
     size_t slots = 1;
     while (slots < 2 * (size_t)p->blob_capacity) slots *= 2;

@@ -28,7 +28,7 @@ enum { MAXPOOL_VALUES, MAXPOOL_ARGMAX, MAXPOOL_BACKWARD };
 /* out (N,C,OH,OW) = max over each window of in (N,C,H,W) */
 hs_status hs_maxpool_forward(hs_tensor *out, const hs_tensor *in, hs_pool_params p)
 {
-    int oh, ow;
+    int oh = 0, ow = 0; /* set by pool_output_size when it succeeds */
     HS_TRY(pool_output_size("maxpool", in, p, &oh, &ow));
     HS_TRY(hs_check_shape("maxpool output", out, in->n, in->c, oh, ow));
     int rows = in->n * in->c * oh;
@@ -50,7 +50,7 @@ hs_status hs_maxpool_backward(hs_tensor *din, const hs_tensor *dout, const hs_te
 hs_status hs_maxpool_backward_input(hs_tensor *din, int add, const hs_activation *gate,
                                     const hs_tensor *dout, const hs_tensor *in, hs_pool_params p)
 {
-    int oh, ow;
+    int oh = 0, ow = 0; /* set by pool_output_size when it succeeds */
     HS_TRY(pool_output_size("maxpool backward", in, p, &oh, &ow));
     HS_TRY(hs_check_shape("maxpool backward dout", dout, in->n, in->c, oh, ow));
     HS_TRY(hs_check_same("maxpool backward din", din, in));
@@ -70,7 +70,7 @@ hs_status hs_maxpool_backward_input(hs_tensor *din, int add, const hs_activation
 /* out (N,C,OH,OW) = mean over each window of in (N,C,H,W) */
 hs_status hs_avgpool_forward(hs_tensor *out, const hs_tensor *in, hs_pool_params p)
 {
-    int oh, ow;
+    int oh = 0, ow = 0; /* set by pool_output_size when it succeeds */
     HS_TRY(pool_output_size("avgpool", in, p, &oh, &ow));
     HS_TRY(hs_check_shape("avgpool output", out, in->n, in->c, oh, ow));
     int n = (int)hs_tensor_count(out);
@@ -81,7 +81,7 @@ hs_status hs_avgpool_forward(hs_tensor *out, const hs_tensor *in, hs_pool_params
 /* din (N,C,H,W) from dout (N,C,OH,OW): each window's gradient shared by its cells */
 hs_status hs_avgpool_backward(hs_tensor *din, const hs_tensor *dout, hs_pool_params p)
 {
-    int oh, ow;
+    int oh = 0, ow = 0; /* set by pool_output_size when it succeeds */
     HS_TRY(pool_output_size("avgpool backward", din, p, &oh, &ow));
     HS_TRY(hs_check_shape("avgpool backward dout", dout, din->n, din->c, oh, ow));
     int n = (int)hs_tensor_count(din);
