@@ -1,6 +1,7 @@
 /* image.cl — between 8-bit images and network tensors: normalisation of
- * interleaved RGB8 into planar floats and back, and the reflect-padded
- * translation (jitter) applied to images during style transfer.
+ * interleaved RGB8 into planar floats and back; and, on float images, the
+ * reflect-padded translation (jitter) applied during style transfer and
+ * the per-channel affine map to a network's input, one kernel.
  *
  * Normalisation: planar[c] = (pixel[c'] * scale - mean[c]) / std[c], with
  * c' = c, or 2-c when bgr; the six constants come as scalars m0..m2, s0..s2.
@@ -52,19 +53,20 @@ void shift_inner_columns(int d, int size, int *lo, int *hi)
 }
 
 /* Row r of out (N,C,H,W), rows = N*C*H: out[y][x] =
- * in[reflect(y - dy)][reflect(x - dx)], a straight copy between the edge
- * columns, reflect_index only at them. */
+ * in[reflect(y - dy)][reflect(x - dx)] * mul + add, in being plane `from`
+ * of in; a straight copy between the edge columns, reflect_index only at
+ * them. */
 void translate_row(__global float *out, __global const float *in, int H, int W, int dx, int dy,
-                   int r)
+                   int r, int from, float mul, float add)
 {
-    int y = r % H, plane = r / H;
-    __global const float *src = in + ((size_t)plane * H + reflect_index(y - dy, H)) * W;
+    int y = r % H;
+    __global const float *src = in + ((size_t)from * H + reflect_index(y - dy, H)) * W;
     __global float *o = out + (size_t)r * W;
     int lo, hi;
     shift_inner_columns(dx, W, &lo, &hi);
-    for (int x = 0; x < lo; x++) o[x] = src[reflect_index(x - dx, W)];
-    for (int x = lo; x < hi; x++) o[x] = src[x - dx];
-    for (int x = hi; x < W; x++) o[x] = src[reflect_index(x - dx, W)];
+    for (int x = 0; x < lo; x++) o[x] = src[reflect_index(x - dx, W)] * mul + add;
+    for (int x = lo; x < hi; x++) o[x] = src[x - dx] * mul + add;
+    for (int x = hi; x < W; x++) o[x] = src[reflect_index(x - dx, W)] * mul + add;
 }
 
 /* The source rows (or columns) q in [0, size) with reflect_index(q - shift) == p:
@@ -105,7 +107,8 @@ float reflect_sum(__global const float *d0, __global const float *d1, int ny, in
 void translate_row_backward(__global float *din, __global const float *dout, int H, int W,
                             int dx, int dy, int r)
 {
-    int py = r % H, plane = r / H;
+    int plane = r / H;
+    int py = r % H;
     int qy[2], lo, hi;
     int ny = reflect_sources(py, dy, H, qy);
     __global float *o = din + (size_t)r * W;
@@ -124,16 +127,25 @@ void translate_row_backward(__global float *din, __global const float *dout, int
     for (int px = hi; px < W; px++) o[px] = reflect_sum(d0, d1, ny, px, dx, W);
 }
 
-/* The per-iteration jitter of style transfer and its backward (`backward`:
- * dst = din, src = dout), one work-item per row of dst, rows = N*C*H: one
- * kernel for both, so a painting compiles one. */
-__kernel void translate_reflect(__global float *dst, __global const float *src, int H, int W,
-                                int dx, int dy, int backward, int rows)
+/* dst = the jitter's shift of src by (dx, dy), then, for channel c of 3
+ * (an RGB image), * mul_c + add_c, dst's plane c reading src's plane 2 - c
+ * of the same image when swap (RGB to BGR); or with `backward` the shift's
+ * adjoint alone (dst = din, src = dout). A network's input normalisation
+ * and its backward are the shift by 0 (host/op_normalize.c), the jitter
+ * the map by 1 and 0. One work-item per row of dst, rows = N*C*H: one
+ * kernel for all, so a painting compiles one. */
+__kernel void shift_affine(__global float *dst, __global const float *src, int H, int W, int dx,
+                           int dy, int backward, int swap, float mul0, float mul1, float mul2,
+                           float add0, float add1, float add2, int rows)
 {
     int r = item_id();
     if (r >= rows) return;
+    int plane = r / H, c = plane % 3;
+    int from = swap ? plane - c + 2 - c : plane;
+    float mul = c == 0 ? mul0 : c == 1 ? mul1 : mul2;
+    float add = c == 0 ? add0 : c == 1 ? add1 : add2;
     if (backward)
         translate_row_backward(dst, src, H, W, dx, dy, r);
     else
-        translate_row(dst, src, H, W, dx, dy, r);
+        translate_row(dst, src, H, W, dx, dy, r, from, mul, add);
 }

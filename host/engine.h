@@ -387,6 +387,13 @@ size_t hs_conv2d_kept_bytes(const hs_context *ctx, int ic, int oc, int kh, int k
 /* Channels channel0 .. channel0 + part->c - 1 of each image of out (N, C, H, W)
  * = part (N, Ci, H, W): one input of a concat filled in place (net.c). */
 hs_status hs_concat_into(hs_tensor *out, int channel0, const hs_tensor *part);
+/* dst (N, C, H, W) = src shifted by (dx, dy) with reflected borders, then
+ * for channel c of 3 (an RGB image's) * mul[c] + add[c], reading src's
+ * channel 2 - c when swap (C 3). Not in place. The jitter (hs_translate_
+ * reflect: 1 and 0; its backward is the same kernel's) and a network's input
+ * normalisation (hs_normalize_*: the shift by 0) in one kernel (cl/image.cl). */
+hs_status hs_shift_affine(hs_tensor *dst, const hs_tensor *src, int dx, int dy, int swap,
+                          const float mul[3], const float add[3]);
 /* The epilogue alone, on rows x cols values at buf[offset + r*ld + j]; row r
  * takes bias[r % channels]. */
 hs_status hs_epilogue_pass(hs_context *ctx, cl_mem buf, size_t offset, size_t ld, size_t rows,

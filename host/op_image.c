@@ -62,26 +62,38 @@ hs_status hs_tensor_to_image(uint8_t *pixels, const hs_tensor *in, const hs_norm
  * index - shift cannot overflow in the kernel; the result is the same. */
 static int reduce_shift(int shift, int size) { return size == 1 ? 0 : shift % (2 * (size - 1)); }
 
+static hs_status shift(hs_tensor *dst, const hs_tensor *src, int dx, int dy, int backward,
+                       int swap, const float mul[3], const float add[3])
+{
+    HS_TRY(hs_check_same("shift", dst, src));
+    if (dst->buf == src->buf) return hs_fail(HS_ERR_INTERNAL, "shift: cannot work in place");
+    if (swap && src->c != 3)
+        return hs_fail(HS_ERR_INTERNAL, "shift: swaps the channels of 3, not %d", src->c);
+    int rows = src->n * src->c * src->h;
+    return hs_launch_1d(src->ctx, "shift_affine", rows, ARG_MEM(dst->buf), ARG_MEM(src->buf),
+                        ARG_INT(src->h), ARG_INT(src->w), ARG_INT(reduce_shift(dx, src->w)),
+                        ARG_INT(reduce_shift(dy, src->h)), ARG_INT(backward), ARG_INT(swap),
+                        ARG_FLOAT(mul[0]), ARG_FLOAT(mul[1]), ARG_FLOAT(mul[2]),
+                        ARG_FLOAT(add[0]), ARG_FLOAT(add[1]), ARG_FLOAT(add[2]), ARG_INT(rows),
+                        ARG_END);
+}
+
+hs_status hs_shift_affine(hs_tensor *dst, const hs_tensor *src, int dx, int dy, int swap,
+                          const float mul[3], const float add[3])
+{
+    return shift(dst, src, dx, dy, 0, swap, mul, add);
+}
+
+static const float ones[3] = {1.0f, 1.0f, 1.0f}, zeros[3] = {0.0f, 0.0f, 0.0f};
+
 /* out (N,C,H,W) = in (N,C,H,W) moved by (dx, dy), borders reflected */
 hs_status hs_translate_reflect(hs_tensor *out, const hs_tensor *in, int dx, int dy)
 {
-    HS_TRY(hs_check_same("translate", out, in));
-    if (out->buf == in->buf) return hs_fail(HS_ERR_INTERNAL, "translate: cannot work in place");
-    int rows = in->n * in->c * in->h;
-    return hs_launch_1d(in->ctx, "translate_reflect", rows, ARG_MEM(out->buf), ARG_MEM(in->buf),
-                        ARG_INT(in->h), ARG_INT(in->w), ARG_INT(reduce_shift(dx, in->w)),
-                        ARG_INT(reduce_shift(dy, in->h)), ARG_INT(0), ARG_INT(rows), ARG_END);
+    return shift(out, in, dx, dy, 0, 0, ones, zeros);
 }
 
 /* din (N,C,H,W): the adjoint of hs_translate_reflect with the same shift */
 hs_status hs_translate_reflect_backward(hs_tensor *din, const hs_tensor *dout, int dx, int dy)
 {
-    HS_TRY(hs_check_same("translate backward", din, dout));
-    if (din->buf == dout->buf)
-        return hs_fail(HS_ERR_INTERNAL, "translate backward: cannot work in place");
-    int rows = dout->n * dout->c * dout->h;
-    return hs_launch_1d(dout->ctx, "translate_reflect", rows, ARG_MEM(din->buf),
-                        ARG_MEM(dout->buf), ARG_INT(dout->h), ARG_INT(dout->w),
-                        ARG_INT(reduce_shift(dx, dout->w)), ARG_INT(reduce_shift(dy, dout->h)),
-                        ARG_INT(1), ARG_INT(rows), ARG_END);
+    return shift(din, dout, dx, dy, 1, 0, ones, zeros);
 }
