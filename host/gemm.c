@@ -104,6 +104,7 @@ hs_status hs_epilogue_pass(hs_context *ctx, cl_mem buf, size_t offset, size_t ld
     size_t segs = (cols + chunk - 1) / chunk;
     return hs_launch(ctx, "bias_act", 2, (size_t[]){segs, rows}, NULL, ARG_MEM(buf),
                      ARG_INT(offset), ARG_INT(ld), ARG_INT(rows), ARG_INT(cols), ARG_INT(channels),
+                     ARG_MEM(buf), ARG_MEM(buf), ARG_INT(0), /* in place, no row scale */
                      ARG_MEM(ep->bias ? ep->bias : buf), ARG_INT(ep->bias != NULL),
                      ARG_INT(ep->rectify), ARG_FLOAT(ep->slope),
                      ARG_MEM(ep->residual ? ep->residual : buf), ARG_INT(ep->residual_offset),

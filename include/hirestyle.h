@@ -261,8 +261,8 @@ hs_status hs_upsample_nearest_backward(hs_tensor *din, const hs_tensor *dout, in
 typedef enum hs_interp_mode { HS_INTERP_NEAREST, HS_INTERP_BILINEAR, HS_INTERP_BICUBIC } hs_interp_mode;
 hs_status hs_interp_forward(hs_tensor *out, const hs_tensor *in, hs_interp_mode mode);
 
-/* Per channel (cl/channel.cl; the sums by cl/reduce.cl), for squeeze-excite
- * blocks:
+/* Per channel (the sums by cl/reduce.cl, the scaling by cl/conv.cl's
+ * bias_act), for squeeze-excite blocks:
  * channel_sum: out (N,C,1,1) = scale * sum of in (N,C,H,W) over the h×w
  * window at (y0, x0); channel_mean: the mean of every plane; its backward:
  * din[n][c][y][x] = dout[n][c] / (H*W).
