@@ -1,35 +1,8 @@
-/* image.cl — between 8-bit images and network tensors: normalisation of
- * interleaved RGB8 into planar floats and back; and, on float images, the
- * reflect-padded translation (jitter) applied during style transfer and
- * the per-channel affine map to a network's input, one kernel.
- *
- * Normalisation: planar[c] = (pixel[c'] * scale - mean[c]) / std[c], with
- * c' = c, or 2-c when bgr; the six constants come as scalars m0..m2, s0..s2.
+/* image.cl — on float images: the reflect-padded translation (jitter)
+ * applied during style transfer and the per-channel affine map to a
+ * network's input, one kernel. (8-bit images become tensors on the host,
+ * host/op_image.c.)
  */
-
-/* Between pixels (H,W,3) uchar and t (1,3,H,W) float, n = 3*H*W:
- * to_image 0: t[c][p] = (pixels[p][c'] * scale - mean[c]) / std[c];
- * to_image 1: the inverse, rounded half away from zero and clamped to
- * 0..255; c' = c, or 2-c when bgr. One work-item per element of what it
- * writes. One kernel for both ways, so a run compiles it once. */
-__kernel void image_tensor(__global float *t, __global uchar *pixels, int to_image, float scale,
-                           float m0, float m1, float m2, float s0, float s1, float s2, int bgr,
-                           int n)
-{
-    int i = item_id();
-    if (i >= n) return;
-    const float mean[3] = {m0, m1, m2}, std[3] = {s0, s1, s2};
-    int plane = n / 3;
-    if (to_image) {
-        int p = i / 3, c = bgr ? 2 - i % 3 : i % 3;
-        float v = (t[c * plane + p] * std[c] + mean[c]) / scale;
-        pixels[i] = convert_uchar_sat(round(v));
-    } else {
-        int c = i / plane, p = i % plane;
-        float v = pixels[p * 3 + (bgr ? 2 - c : c)];
-        t[i] = (v * scale - mean[c]) / std[c];
-    }
-}
 
 /* Index i folded into 0..size-1 by reflection about the edges without
  * repeating them (numpy 'reflect'): -1 -> 1, size -> size-2; period 2(size-1). */

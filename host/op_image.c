@@ -1,60 +1,53 @@
-/* op_image.c — host side of cl/image.cl: RGB8 images to normalised planar
- * tensors and back (through a temporary byte buffer on the device), and the
- * reflect-padded translation of a tensor. */
+/* op_image.c — RGB8 images to normalised planar tensors and back, on the
+ * host (a few milliseconds for a photo, and no kernel for PoCL to compile
+ * at a cold start); and the reflect-padded translation of a tensor with the
+ * per-channel affine map of a network's input (cl/image.cl). */
 #include "engine.h"
 
-/* The kernel arguments scale, m0..m2, s0..s2, bgr of the normalisation. */
-#define NORMALIZE_ARGS(norm)                                                               \
-    ARG_FLOAT((norm)->scale), ARG_FLOAT((norm)->mean[0]), ARG_FLOAT((norm)->mean[1]),    \
-        ARG_FLOAT((norm)->mean[2]), ARG_FLOAT((norm)->std[0]), ARG_FLOAT((norm)->std[1]), \
-        ARG_FLOAT((norm)->std[2]), ARG_INT((norm)->bgr)
-
-static hs_status upload_and_convert(hs_tensor *out, cl_mem bytes, const uint8_t *pixels,
-                                    const hs_normalize *norm)
-{
-    int n = (int)hs_tensor_count(out);
-    HS_CL_CHECK(clEnqueueWriteBuffer(out->ctx->queue, bytes, CL_TRUE, 0, (size_t)n, pixels, 0,
-                                     NULL, NULL),
-                "uploading an image");
-    return hs_launch_1d(out->ctx, "image_tensor", n, ARG_MEM(out->buf), ARG_MEM(bytes),
-                        ARG_INT(0), NORMALIZE_ARGS(norm), ARG_INT(n), ARG_END);
-}
+#include <math.h>
+#include <stdlib.h>
 
 /* out (1,3,H,W) = normalised planar copy of pixels (H,W,3) */
 hs_status hs_image_to_tensor(hs_tensor *out, const uint8_t *pixels, int width, int height,
                              const hs_normalize *norm)
 {
     HS_TRY(hs_check_shape("image to tensor", out, 1, 3, height, width));
-    size_t size = hs_tensor_count(out);
-    cl_mem bytes;
-    HS_TRY(hs_pool_take(out->ctx, size, &bytes));
-    /* Given back right after enqueueing: the next user's kernels queue after these. */
-    hs_status st = upload_and_convert(out, bytes, pixels, norm);
-    hs_pool_give(out->ctx, bytes, size);
+    size_t plane = (size_t)width * height;
+    float *planar = malloc(3 * plane * sizeof *planar);
+    if (!planar) return hs_fail(HS_ERR_TOO_LARGE, "image to tensor: out of host memory");
+    for (int c = 0; c < 3; c++) {
+        const uint8_t *src = pixels + (norm->bgr ? 2 - c : c);
+        float *dst = planar + c * plane, mean = norm->mean[c], std = norm->std[c];
+        for (size_t p = 0; p < plane; p++) dst[p] = ((float)src[p * 3] * norm->scale - mean) / std;
+    }
+    hs_status st = hs_tensor_write(out, planar);
+    free(planar);
     return st;
 }
 
-static hs_status convert_and_download(uint8_t *pixels, cl_mem bytes, const hs_tensor *in,
-                                      const hs_normalize *norm)
+/* v rounded half away from zero and clamped to 0..255; NaN gives 0. */
+static uint8_t to_byte(float v)
 {
-    int n = (int)hs_tensor_count(in);
-    HS_TRY(hs_launch_1d(in->ctx, "image_tensor", n, ARG_MEM(in->buf), ARG_MEM(bytes),
-                        ARG_INT(1), NORMALIZE_ARGS(norm), ARG_INT(n), ARG_END));
-    HS_CL_CHECK_WAIT(clEnqueueReadBuffer(in->ctx->queue, bytes, CL_TRUE, 0, (size_t)n, pixels,
-                                         0, NULL, NULL),
-                     "downloading an image");
-    return HS_OK;
+    float r = roundf(v);
+    return !(r > 0.0f) ? 0 : r >= 255.0f ? 255 : (uint8_t)r;
 }
 
 /* pixels (H,W,3) = in (1,3,H,W) denormalised, rounded and clamped; waits */
 hs_status hs_tensor_to_image(uint8_t *pixels, const hs_tensor *in, const hs_normalize *norm)
 {
     HS_TRY(hs_check_shape("tensor to image", in, 1, 3, in->h, in->w));
-    size_t size = hs_tensor_count(in);
-    cl_mem bytes;
-    HS_TRY(hs_pool_take(in->ctx, size, &bytes));
-    hs_status st = convert_and_download(pixels, bytes, in, norm);
-    hs_pool_give(in->ctx, bytes, size);
+    size_t plane = (size_t)in->h * in->w;
+    float *planar = malloc(3 * plane * sizeof *planar);
+    if (!planar) return hs_fail(HS_ERR_TOO_LARGE, "tensor to image: out of host memory");
+    hs_status st = hs_tensor_read(in, planar);
+    for (int c = 0; st == HS_OK && c < 3; c++) {
+        uint8_t *dst = pixels + (norm->bgr ? 2 - c : c);
+        const float *src = planar + c * plane;
+        float mean = norm->mean[c], std = norm->std[c];
+        for (size_t p = 0; p < plane; p++)
+            dst[p * 3] = to_byte((src[p] * std + mean) / norm->scale);
+    }
+    free(planar);
     return st;
 }
 
