@@ -2,25 +2,20 @@
  * Every kernel is 1-D over n elements; in-place use (out == in) is allowed. */
 
 /* out = f(x) of an activation, or its backward, by kind:
- *   ACT_RECTIFY             gate > 0 ? x : slope * x: ReLU (slope 0) and
- *                           LeakyReLU, forward with x and gate both the
- *                           input, backward with x the output's gradient and
- *                           gate the input
  *   ACT_SIGMOID             1 / (1 + exp(-x))
  *   ACT_SIGMOID_BACKWARD    x * s * (1 - s), s = sigmoid(gate): x the
  *                           output's gradient, gate the input
  *   ACT_TANH_HALF           (tanh(x) + 1) / 2
  *   ACT_TANH_HALF_BACKWARD  x * (1 - tanh(gate)²) / 2, as above
- * One kernel for all, so a run compiles it once. */
+ * One kernel for all, so a run compiles it once. (The rectifiers, ReLU
+ * and LeakyReLU, are epilogue passes: cl/conv.cl's bias_act.) */
 __kernel void activate(__global float *out, __global const float *x, __global const float *gate,
-                       float slope, int kind, int n)
+                       int kind, int n)
 {
     int i = item_id();
     if (i >= n) return;
     float v = x[i];
-    if (kind == ACT_RECTIFY) {
-        out[i] = gate[i] > 0.0f ? v : slope * v;
-    } else if (kind == ACT_SIGMOID) {
+    if (kind == ACT_SIGMOID) {
         out[i] = 1.0f / (1.0f + exp(-v));
     } else if (kind == ACT_SIGMOID_BACKWARD) {
         float s = 1.0f / (1.0f + exp(-gate[i]));

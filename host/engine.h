@@ -41,7 +41,6 @@ enum hs_gemm_y { HS_GEMM_Y_MATRIX, HS_GEMM_Y_XT, HS_GEMM_Y_CONV };
 /* The activations and backward passes of cl/elementwise.cl's activate
  * kernel, given to it as build options (hs_program_options). */
 typedef enum hs_act_kind {
-    HS_ACT_RECTIFY,
     HS_ACT_SIGMOID,
     HS_ACT_SIGMOID_BACKWARD,
     HS_ACT_TANH_HALF,
@@ -398,6 +397,12 @@ hs_status hs_shift_affine(hs_tensor *dst, const hs_tensor *src, int dx, int dy, 
  * takes bias[r % channels]. */
 hs_status hs_epilogue_pass(hs_context *ctx, cl_mem buf, size_t offset, size_t ld, size_t rows,
                            size_t cols, int channels, const hs_epilogue *ep);
+/* The same from in into out (which may be in), in's row r times
+ * row_scale[r] first (NULL: 1): cl/conv.cl's bias_act, which also scales
+ * channels (op_channel.c) and rectifies (op_elementwise.c). */
+hs_status hs_epilogue_pass_from(hs_context *ctx, cl_mem out, cl_mem in, cl_mem row_scale,
+                                size_t offset, size_t ld, size_t rows, size_t cols, int channels,
+                                const hs_epilogue *ep);
 
 /* Winograd F(m×m,3×3) for a 3×3 stride-1 conv (host/op_winograd.c): whether
  * it applies (padding 0..2) and fits the scratch limit, and the conv itself:

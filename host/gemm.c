@@ -97,19 +97,29 @@ hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs
     return hs_gemm_epilogue(ctx, m, n, k, alpha, a, b, beta, c, NULL);
 }
 
+hs_status hs_epilogue_pass_from(hs_context *ctx, cl_mem out, cl_mem in, cl_mem row_scale,
+                                size_t offset, size_t ld, size_t rows, size_t cols, int channels,
+                                const hs_epilogue *ep)
+{
+    const int chunk = 1024; /* values per work-item of bias_act */
+    if (rows * ld > HS_MAX_ELEMENTS || offset + rows * ld > HS_MAX_ELEMENTS)
+        return hs_fail(HS_ERR_TOO_LARGE, "a pass over %zu rows of %zu values is too long", rows,
+                       ld);
+    size_t segs = (cols + chunk - 1) / chunk;
+    return hs_launch(ctx, "bias_act", 2, (size_t[]){segs, rows}, NULL, ARG_MEM(out),
+                     ARG_INT(offset), ARG_INT(ld), ARG_INT(rows), ARG_INT(cols), ARG_INT(channels),
+                     ARG_MEM(in), ARG_MEM(row_scale ? row_scale : in), ARG_INT(row_scale != NULL),
+                     ARG_MEM(ep->bias ? ep->bias : in), ARG_INT(ep->bias != NULL),
+                     ARG_INT(ep->rectify), ARG_FLOAT(ep->slope),
+                     ARG_MEM(ep->residual ? ep->residual : in), ARG_INT(ep->residual_offset),
+                     ARG_INT(ep->residual != NULL), ARG_FLOAT(ep->scale),
+                     ARG_FLOAT(ep->residual_scale), ARG_INT(chunk), ARG_END);
+}
+
 hs_status hs_epilogue_pass(hs_context *ctx, cl_mem buf, size_t offset, size_t ld, size_t rows,
                            size_t cols, int channels, const hs_epilogue *ep)
 {
-    const int chunk = 1024; /* values per work-item of bias_act */
-    size_t segs = (cols + chunk - 1) / chunk;
-    return hs_launch(ctx, "bias_act", 2, (size_t[]){segs, rows}, NULL, ARG_MEM(buf),
-                     ARG_INT(offset), ARG_INT(ld), ARG_INT(rows), ARG_INT(cols), ARG_INT(channels),
-                     ARG_MEM(buf), ARG_MEM(buf), ARG_INT(0), /* in place, no row scale */
-                     ARG_MEM(ep->bias ? ep->bias : buf), ARG_INT(ep->bias != NULL),
-                     ARG_INT(ep->rectify), ARG_FLOAT(ep->slope),
-                     ARG_MEM(ep->residual ? ep->residual : buf), ARG_INT(ep->residual_offset),
-                     ARG_INT(ep->residual != NULL), ARG_FLOAT(ep->scale),
-                     ARG_FLOAT(ep->residual_scale), ARG_INT(chunk), ARG_END);
+    return hs_epilogue_pass_from(ctx, buf, buf, NULL, offset, ld, rows, cols, channels, ep);
 }
 
 hs_status hs_gemm_epilogue(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,

@@ -1,6 +1,6 @@
 /* op_channel.c — channel sums and means (the per-plane sums of
- * host/op_reduce.c), and channel scaling by a (N, C, 1, 1) vector (a pass
- * of cl/conv.cl's bias_act) and its gradient: with the sigmoid
+ * host/op_reduce.c), and channel scaling by a (N, C, 1, 1) vector (an
+ * epilogue pass, hs_epilogue_pass_from) and its gradient: with the sigmoid
  * (op_elementwise.c), the pieces of a squeeze-excite block (Real-CUGAN,
  * waifu2x cunet). */
 #include "reduce.h"
@@ -23,21 +23,15 @@ hs_status hs_channel_mean_backward(hs_tensor *din, const hs_tensor *dout)
     return hs_channel_scale(din, din, dout);
 }
 
-/* cl/conv.cl's bias_act with a factor per row (plane) and nothing else. */
+/* An epilogue pass with a factor per row (plane) and nothing else. */
 hs_status hs_channel_scale(hs_tensor *out, const hs_tensor *in, const hs_tensor *v)
 {
     HS_TRY(hs_check_same("channel scale", out, in));
     HS_TRY(hs_check_shape("channel scale vector", v, in->n, in->c, 1, 1));
-    const int chunk = 1024; /* values per work-item, as hs_epilogue_pass's */
-    size_t plane = (size_t)in->h * in->w, rows = (size_t)in->n * in->c;
-    if (plane * rows > HS_MAX_ELEMENTS)
-        return hs_fail(HS_ERR_TOO_LARGE, "channel scale: %zu values are too many", plane * rows);
-    size_t segs = (plane + chunk - 1) / chunk;
-    return hs_launch(in->ctx, "bias_act", 2, (size_t[]){segs, rows}, NULL, ARG_MEM(out->buf),
-                     ARG_INT(0), ARG_INT(plane), ARG_INT(rows), ARG_INT(plane), ARG_INT(in->c),
-                     ARG_MEM(in->buf), ARG_MEM(v->buf), ARG_INT(1), ARG_MEM(in->buf), ARG_INT(0),
-                     ARG_INT(0), ARG_FLOAT(0.0f), ARG_MEM(in->buf), ARG_INT(0), ARG_INT(0),
-                     ARG_FLOAT(1.0f), ARG_FLOAT(0.0f), ARG_INT(chunk), ARG_END);
+    size_t plane = (size_t)in->h * in->w;
+    hs_epilogue none = {.scale = 1.0f};
+    return hs_epilogue_pass_from(in->ctx, out->buf, in->buf, v->buf, 0, plane,
+                                 (size_t)in->n * in->c, plane, in->c, &none);
 }
 
 hs_status hs_channel_scale_backward(hs_tensor *din, hs_tensor *dv, const hs_tensor *dout,

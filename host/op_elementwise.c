@@ -7,17 +7,21 @@ static int count(const hs_tensor *t) { return (int)hs_tensor_count(t); }
 /* The activate kernel's kind of activation over x and gate, shapes checked
  * (cl/elementwise.cl). */
 static hs_status activate(hs_tensor *out, const hs_tensor *x, const hs_tensor *gate,
-                          float slope, hs_act_kind kind)
+                          hs_act_kind kind)
 {
     return hs_launch_1d(x->ctx, "activate", count(x), ARG_MEM(out->buf), ARG_MEM(x->buf),
-                        ARG_MEM(gate->buf), ARG_FLOAT(slope), ARG_INT(kind), ARG_INT(count(x)),
-                        ARG_END);
+                        ARG_MEM(gate->buf), ARG_INT(kind), ARG_INT(count(x)), ARG_END);
 }
 
-/* out = gate > 0 ? x : slope * x */
+/* out = gate > 0 ? x : slope * x: an epilogue pass (cl/conv.cl's bias_act,
+ * which the convs' passes compile anyway) */
 static hs_status rectify(hs_tensor *out, const hs_tensor *x, const hs_tensor *gate, float slope)
 {
-    return activate(out, x, gate, slope, HS_ACT_RECTIFY);
+    size_t plane = (size_t)x->h * x->w;
+    hs_epilogue ep = {.rectify = HS_RECTIFY_GATE, .slope = slope, .residual = gate->buf,
+                      .scale = 1.0f};
+    return hs_epilogue_pass_from(x->ctx, out->buf, x->buf, NULL, 0, plane, (size_t)x->n * x->c,
+                                 plane, x->c, &ep);
 }
 
 hs_status hs_relu_forward(hs_tensor *out, const hs_tensor *in)
@@ -120,14 +124,14 @@ hs_status hs_axpy(hs_tensor *y, float alpha, const hs_tensor *x)
 hs_status hs_tanh_half(hs_tensor *out, const hs_tensor *in)
 {
     HS_TRY(hs_check_same("tanh_half", out, in));
-    return activate(out, in, in, 0.0f, HS_ACT_TANH_HALF);
+    return activate(out, in, in, HS_ACT_TANH_HALF);
 }
 
 hs_status hs_tanh_half_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in)
 {
     HS_TRY(hs_check_same("tanh_half backward", din, in));
     HS_TRY(hs_check_same("tanh_half backward", dout, in));
-    return activate(din, dout, in, 0.0f, HS_ACT_TANH_HALF_BACKWARD);
+    return activate(din, dout, in, HS_ACT_TANH_HALF_BACKWARD);
 }
 
 hs_status hs_clamp(hs_tensor *t, float lo, float hi)
@@ -138,12 +142,12 @@ hs_status hs_clamp(hs_tensor *t, float lo, float hi)
 hs_status hs_sigmoid_forward(hs_tensor *out, const hs_tensor *in)
 {
     HS_TRY(hs_check_same("sigmoid", out, in));
-    return activate(out, in, in, 0.0f, HS_ACT_SIGMOID);
+    return activate(out, in, in, HS_ACT_SIGMOID);
 }
 
 hs_status hs_sigmoid_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in)
 {
     HS_TRY(hs_check_same("sigmoid backward", din, in));
     HS_TRY(hs_check_same("sigmoid backward", dout, in));
-    return activate(din, dout, in, 0.0f, HS_ACT_SIGMOID_BACKWARD);
+    return activate(din, dout, in, HS_ACT_SIGMOID_BACKWARD);
 }

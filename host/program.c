@@ -115,12 +115,12 @@ void hs_program_options(const hs_device_info *dev, char *out, size_t size)
              "-cl-std=CL%s -DREDUCE_GROUP=%zu -DGEMM_MR=%d -DGEMM_VW=%d -DGEMM_NV=%d -DGEMM_KC=%d "
              "-DRECTIFY_ACTIVATE=%d -DRECTIFY_GATE=%d -DREDUCE_SUM=%d -DREDUCE_DOT=%d "
              "-DREDUCE_SQUARED_DIFF=%d -DREDUCE_ABS_DIFF=%d -DREDUCE_TV=%d -DGEMM_Y_MATRIX=%d "
-             "-DGEMM_Y_XT=%d -DGEMM_Y_CONV=%d -DACT_RECTIFY=%d -DACT_SIGMOID=%d "
+             "-DGEMM_Y_XT=%d -DGEMM_Y_CONV=%d -DACT_SIGMOID=%d "
              "-DACT_SIGMOID_BACKWARD=%d -DACT_TANH_HALF=%d",
              hs_device_c_version(dev) >= 12 ? "1.2" : "1.1", hs_reduce_group_for(dev), g.mr,
              g.vw, g.nv, g.kc, HS_RECTIFY_ACTIVATE, HS_RECTIFY_GATE, HS_REDUCE_SUM,
              HS_REDUCE_DOT, HS_REDUCE_SQUARED_DIFF, HS_REDUCE_ABS_DIFF, HS_REDUCE_TV,
-             HS_GEMM_Y_MATRIX, HS_GEMM_Y_XT, HS_GEMM_Y_CONV, HS_ACT_RECTIFY, HS_ACT_SIGMOID,
+             HS_GEMM_Y_MATRIX, HS_GEMM_Y_XT, HS_GEMM_Y_CONV, HS_ACT_SIGMOID,
              HS_ACT_SIGMOID_BACKWARD, HS_ACT_TANH_HALF);
 }
 
