@@ -1,5 +1,6 @@
-/* op_elementwise.c — host side of cl/elementwise.cl: activations, scaled
- * sums (add, multiply by a constant, axpy) and clamping. */
+/* op_elementwise.c — host side of cl/elementwise.cl: activations (the
+ * rectifiers by epilogue passes), scaled sums (add, multiply by a constant,
+ * axpy) and clamping. */
 #include "engine.h"
 
 static int count(const hs_tensor *t) { return (int)hs_tensor_count(t); }
