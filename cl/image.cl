@@ -80,8 +80,7 @@ float reflect_sum(__global const float *d0, __global const float *d1, int ny, in
 void translate_row_backward(__global float *din, __global const float *dout, int H, int W,
                             int dx, int dy, int r)
 {
-    int plane = r / H;
-    int py = r % H;
+    int py = r % H, plane = r / H;
     int qy[2], lo, hi;
     int ny = reflect_sources(py, dy, H, qy);
     __global float *o = din + (size_t)r * W;

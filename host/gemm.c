@@ -102,7 +102,7 @@ hs_status hs_epilogue_pass_from(hs_context *ctx, cl_mem out, cl_mem in, cl_mem r
                                 const hs_epilogue *ep)
 {
     const int chunk = 1024; /* values per work-item of bias_act */
-    if (rows * ld > HS_MAX_ELEMENTS || offset + rows * ld > HS_MAX_ELEMENTS)
+    if (offset + rows * ld > HS_MAX_ELEMENTS) /* the kernel's offsets are ints */
         return hs_fail(HS_ERR_TOO_LARGE, "a pass over %zu rows of %zu values is too long", rows,
                        ld);
     size_t segs = (cols + chunk - 1) / chunk;
