@@ -60,14 +60,6 @@ static void build_dense(test_net *t)
                   hs_last_error());
 }
 
-/* Every layer's output for n images x through the references (outs[count]). */
-static void reference_forward(test_net *t, const double *x, int n, ref_tensor *outs)
-{
-    outs[0] = ref_alloc(n, 3, H, W);
-    memcpy(outs[0].data, x, ref_count(&outs[0]) * sizeof *x);
-    test_net_reference(&t->w, &t->net, outs);
-}
-
 /* For one image and no wanted output: the activations fused, every concat
  * part in place, the concats in the last one's buffer; the input read twice
  * is copied. For two images the concats cannot be views of one another. */
@@ -128,7 +120,8 @@ static int force_winograd(int i)
 }
 
 /* A forward's n random input images (3 x H x W), as floats and doubles,
- * the references of every layer's output and the forward's outputs. */
+ * the references of every layer's output (w's exact values) and the
+ * forward's outputs. */
 typedef struct forward_run {
     float *x;
     double *xd;
@@ -136,7 +129,8 @@ typedef struct forward_run {
     hs_tensor *acts, input;
 } forward_run;
 
-static void run_start(forward_run *r, const hs_net *net, int n, unsigned seed)
+static void run_start(forward_run *r, const test_weights *w, const hs_net *net, int n,
+                      unsigned seed)
 {
     size_t count = (size_t)n * 3 * H * W;
     r->x = host_floats(count);
@@ -146,6 +140,9 @@ static void run_start(forward_run *r, const hs_net *net, int n, unsigned seed)
     r->acts = calloc((size_t)net->count, sizeof *r->acts);
     ck_assert(r->want && r->acts);
     r->input = upload(r->x, n, 3, H, W);
+    r->want[0] = ref_alloc(n, 3, H, W);
+    memcpy(r->want[0].data, r->xd, count * sizeof *r->xd);
+    test_net_reference(w, net, r->want);
 }
 
 /* Every layer's output is there exactly where stored[] says, and is its
@@ -187,8 +184,7 @@ START_TEST(planned_forward)
     ck_assert(wanted && stored);
     if (_i == 2) wanted[t.a1] = wanted[t.cat2] = 1;
     forward_run r;
-    run_start(&r, net, n, 31 + _i);
-    reference_forward(&t, r.xd, n, r.want);
+    run_start(&r, &t.w, net, n, 31 + _i);
     HS_CHECK(hs_net_forward(net, &r.input, last, 0, _i == 2 ? wanted : NULL, r.acts));
     for (int i = 1; i <= last; i++) stored[i] = i == last || wanted[i];
     char label[64];
@@ -267,12 +263,9 @@ START_TEST(chained_transforms)
 
     for (int image = 0; image < 2; image++) {
         forward_run r;
-        run_start(&r, &net, 1, 61 + image);
+        run_start(&r, &w, &net, 1, 61 + image);
         hs_tensor *kept = calloc((size_t)net.count, sizeof *kept);
         ck_assert_ptr_nonnull(kept);
-        r.want[0] = ref_alloc(1, 3, H, W);
-        memcpy(r.want[0].data, r.xd, (size_t)3 * H * W * sizeof *r.xd);
-        test_net_reference(&w, &net, r.want);
         HS_CHECK(hs_net_forward(&net, &r.input, last, 0, NULL, r.acts));
         HS_CHECK(hs_net_forward(&net, &r.input, last, 1, NULL, kept));
         float *got = download(&r.acts[last]), *plain = download(&kept[last]);
@@ -382,10 +375,7 @@ START_TEST(residual_forward)
     ck_assert(wanted && stored);
     if (_i == 2) wanted[t.sum1] = wanted[t.d4] = 1;
     forward_run r;
-    run_start(&r, net, n, 41 + _i);
-    r.want[0] = ref_alloc(n, 3, H, W);
-    memcpy(r.want[0].data, r.xd, (size_t)n * 3 * H * W * sizeof *r.xd);
-    test_net_reference(&t.w, net, r.want);
+    run_start(&r, &t.w, net, n, 41 + _i);
     HS_CHECK(hs_net_forward(net, &r.input, last, keep, wanted, r.acts));
     for (int i = 1; i <= last; i++) {
         /* with keep, all but what the convs' stores compute past (sum3 has its
@@ -465,10 +455,7 @@ START_TEST(deconv_forward_fused)
     unsigned char *stored = calloc((size_t)net->count, 1);
     ck_assert_ptr_nonnull(stored);
     forward_run r;
-    run_start(&r, net, n, 61 + _i);
-    r.want[0] = ref_alloc(n, 3, H, W);
-    memcpy(r.want[0].data, r.xd, (size_t)n * 3 * H * W * sizeof *r.xd);
-    test_net_reference(&t.w, net, r.want);
+    run_start(&r, &t.w, net, n, 61 + _i);
     HS_CHECK(hs_net_forward(net, &r.input, last, keep, NULL, r.acts));
     for (int i = 1; i <= last; i++)
         stored[i] = i == last || (keep && i != t.u0 && i != t.u1);
