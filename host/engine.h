@@ -330,6 +330,10 @@ typedef struct hs_residual {
     const hs_tensor *tensor;
     float scale, residual_scale;
 } hs_residual;
+/* The epilogue of a layer's bias (NULL: none), the Add it computes (res)
+ * and its activation (act), for the stores of a conv or deconv. */
+hs_epilogue hs_epilogue_of(const hs_tensor *bias, const hs_residual *res,
+                           const hs_activation *act);
 /* deconv forward (hirestyle.h) into channels channel0 .. channel0+OC-1 of
  * each image of out, with the residual and activation, as
  * hs_conv2d_forward_into. */

@@ -150,6 +150,17 @@ size_t hs_conv2d_kept_bytes(const hs_context *ctx, int ic, int oc, int kh, int k
            (backward ? hs_winograd_weights_bytes(ctx, 4, oc, ic) : 0);
 }
 
+hs_epilogue hs_epilogue_of(const hs_tensor *bias, const hs_residual *res,
+                           const hs_activation *act)
+{
+    return (hs_epilogue){.bias = bias ? bias->buf : NULL,
+                         .rectify = act ? HS_RECTIFY_ACTIVATE : 0,
+                         .slope = act ? act->slope : 0.0f,
+                         .residual = res ? res->tensor->buf : NULL,
+                         .scale = res ? res->scale : 1.0f,
+                         .residual_scale = res ? res->residual_scale : 0.0f};
+}
+
 hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *in,
                                  const hs_tensor *weight, const hs_tensor *bias,
                                  hs_conv_params p, const hs_residual *res,
@@ -165,10 +176,7 @@ hs_status hs_conv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor *
     if (bias) HS_TRY(hs_check_shape("conv2d bias", bias, 1, g.oc, 1, 1));
     if (res) HS_TRY(hs_check_shape("conv2d residual", res->tensor, g.batch, g.oc, g.oh, g.ow));
 
-    hs_epilogue ep = {.bias = bias ? bias->buf : NULL, .rectify = act ? HS_RECTIFY_ACTIVATE : 0,
-                      .slope = act ? act->slope : 0.0f,
-                      .residual = res ? res->tensor->buf : NULL, .scale = res ? res->scale : 1.0f,
-                      .residual_scale = res ? res->residual_scale : 0.0f};
+    hs_epilogue ep = hs_epilogue_of(bias, res, act);
     const hs_epilogue *epilogue = bias || act || res ? &ep : NULL;
     hs_conv_algorithm a = hs_conv_algorithm_for(ctx, g.ic, g.oc, g.h, g.w, g.kh, g.kw, p);
     int m = hs_conv_algorithm_tile(a);

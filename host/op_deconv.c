@@ -69,11 +69,7 @@ hs_status hs_deconv2d_forward_into(hs_tensor *out, int channel0, const hs_tensor
     hs_tensor_free(&own);
     HS_TRY(st);
     if (!bias && !res && !act) return HS_OK;
-    hs_epilogue ep = {.bias = bias ? bias->buf : NULL, .rectify = act ? HS_RECTIFY_ACTIVATE : 0,
-                      .slope = act ? act->slope : 0.0f,
-                      .residual = res ? res->tensor->buf : NULL, .scale = res ? res->scale : 1.0f,
-                      .residual_scale = res ? res->residual_scale : 0.0f};
-    return epilogue_into(out, channel0, oc, ep);
+    return epilogue_into(out, channel0, oc, hs_epilogue_of(bias, res, act));
 }
 
 hs_status hs_deconv2d_forward(hs_tensor *out, const hs_tensor *in, const hs_tensor *weight,
