@@ -8,16 +8,18 @@
 #define REDUCE_MAX_GROUPS 256
 
 /* out[out_index + group] (+= with add) = scale * the sum of the group's
- * terms of `kind` over n elements, in `groups` groups. */
+ * terms of `kind` over n elements, in `groups` groups; with plane > 0, group
+ * g's over the h rows of w elements from a[g*plane + start], rows pitch
+ * apart (cl/reduce.cl). */
 static hs_status launch(hs_context *ctx, size_t groups, cl_mem out, int out_index, int add,
                         float scale, hs_reduce_kind kind, cl_mem a, cl_mem b, int w, int h,
-                        size_t n)
+                        size_t n, int plane, int start, int pitch)
 {
     size_t global = groups * ctx->reduce_group, local = ctx->reduce_group;
     return hs_launch(ctx, "reduce", 1, &global, &local, ARG_MEM(out), ARG_INT(out_index),
                      ARG_INT(add), ARG_FLOAT(scale), ARG_INT(kind), ARG_MEM(a), ARG_MEM(b),
-                     ARG_INT(w), ARG_INT(h), ARG_INT((int)n), ARG_INT(0), ARG_INT(0), ARG_INT(0),
-                     ARG_END);
+                     ARG_INT(w), ARG_INT(h), ARG_INT((int)n), ARG_INT(plane), ARG_INT(start),
+                     ARG_INT(pitch), ARG_END);
 }
 
 hs_status hs_reduce_planes(hs_reduce_kind kind, const hs_tensor *a, const hs_tensor *b, int y0,
@@ -28,7 +30,6 @@ hs_status hs_reduce_planes(hs_reduce_kind kind, const hs_tensor *a, const hs_ten
     if (y0 < 0 || x0 < 0 || h < 0 || w < 0 || y0 + h > a->h || x0 + w > a->w)
         return hs_fail(HS_ERR_INTERNAL, "plane sums: %dx%d window at (%d,%d) of a %dx%d map", w,
                        h, x0, y0, a->w, a->h);
-    hs_context *ctx = a->ctx;
     size_t plane = (size_t)a->h * a->w, planes = (size_t)a->n * a->c;
     if (plane > INT32_MAX || planes * plane > HS_MAX_ELEMENTS)
         return hs_fail(HS_ERR_TOO_LARGE, "plane sums over %zu planes of %zu are too long",
@@ -38,11 +39,8 @@ hs_status hs_reduce_planes(hs_reduce_kind kind, const hs_tensor *a, const hs_ten
         w *= h;
         h = 1;
     }
-    size_t global = planes * ctx->reduce_group, local = ctx->reduce_group;
-    return hs_launch(ctx, "reduce", 1, &global, &local, ARG_MEM(out->buf), ARG_INT(0), ARG_INT(0),
-                     ARG_FLOAT(scale), ARG_INT(kind), ARG_MEM(a->buf),
-                     ARG_MEM(b ? b->buf : a->buf), ARG_INT(w), ARG_INT(h), ARG_INT(0),
-                     ARG_INT((int)plane), ARG_INT(y0 * a->w + x0), ARG_INT(a->w), ARG_END);
+    return launch(a->ctx, planes, out->buf, 0, 0, scale, kind, a->buf, b ? b->buf : a->buf, w, h,
+                  0, (int)plane, y0 * a->w + x0, a->w);
 }
 
 hs_status hs_reduce(hs_reduce_kind kind, const hs_tensor *a, const hs_tensor *b, float scale,
@@ -59,10 +57,10 @@ hs_status hs_reduce(hs_reduce_kind kind, const hs_tensor *a, const hs_tensor *b,
     cl_mem partials;
     HS_TRY(hs_pool_take(ctx, groups * sizeof(float), &partials));
     hs_status st = launch(ctx, groups, partials, 0, 0, 1.0f, kind, a->buf, b ? b->buf : a->buf,
-                          a->w, a->h, n);
+                          a->w, a->h, n, 0, 0, 0);
     if (st == HS_OK)
         st = launch(ctx, 1, result->buf, 0, 0, scale, HS_REDUCE_SUM, partials, partials, 1, 1,
-                    groups);
+                    groups, 0, 0, 0);
     /* Given back now: the next user's kernels queue after these. */
     hs_pool_give(ctx, partials, groups * sizeof(float));
     return st;
@@ -92,5 +90,5 @@ hs_status hs_add_element(hs_tensor *sums, int index, const hs_tensor *value)
         return hs_fail(HS_ERR_INTERNAL, "add element: index %d outside %zu elements", index,
                        hs_tensor_count(sums));
     return launch(sums->ctx, 1, sums->buf, index, 1, 1.0f, HS_REDUCE_SUM, value->buf, value->buf,
-                  1, 1, 1);
+                  1, 1, 1, 0, 0, 0);
 }
