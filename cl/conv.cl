@@ -110,17 +110,18 @@ __kernel void conv_weights_turn(__global float *turned, __global const float *w,
 }
 
 /* A product's epilogue as a pass of its own (host/gemm.c: after CLBlast;
- * deconv's), and channel scaling (host/op_channel.c): for rows x cols
- * values at offset + r*ld + p, out = epilogue1 (cl/common.cl) of
- * in * row_scale[r] (when has_row_scale) + bias[r % channels] (when
- * has_bias), with the residual res[res_off + r*ld + p]; in may be out. One
- * work-item per run of up to `chunk` values of one row, no division per
- * element. */
+ * deconv's), channel scaling (host/op_channel.c) and the scaled sums and
+ * clamp (host/op_elementwise.c): for rows x cols values at offset + r*ld + p,
+ * out = epilogue1 (cl/common.cl) of in * row_scale[r] (when has_row_scale)
+ * + bias[r % channels] (when has_bias), with the residual
+ * res[res_off + r*ld + p], then clamped to [lo, hi] (a NaN stays NaN); in
+ * and res may be out. One work-item per run of up to `chunk` values of one
+ * row, no division per element. */
 __kernel void bias_act(__global float *out, int offset, int ld, int rows, int cols, int channels,
                        __global const float *in, __global const float *row_scale,
                        int has_row_scale, __global const float *bias, int has_bias, int rectify,
                        float slope, __global const float *res, int res_off, int has_res,
-                       float scale, float res_scale, int chunk)
+                       float scale, float res_scale, float lo, float hi, int chunk)
 {
     int seg = get_global_id(0);
     int r = get_global_id(1);
@@ -133,9 +134,11 @@ __kernel void bias_act(__global float *out, int offset, int ld, int rows, int co
     float f = has_row_scale ? row_scale[r] : 1.0f;
     float b = has_bias ? bias[r % channels] : 0.0f;
     __global const float *x = res + res_off + (size_t)r * ld;
-    for (int p = p0; p < p1; p++)
-        o[p] = epilogue1(v[p] * f + b, has_res ? x[p] : 0.0f, rectify, slope, has_res, scale,
-                         res_scale);
+    for (int p = p0; p < p1; p++) {
+        float y = epilogue1(v[p] * f + b, has_res ? x[p] : 0.0f, rectify, slope, has_res, scale,
+                            res_scale);
+        o[p] = y < lo ? lo : y > hi ? hi : y;
+    }
 }
 
 /* dbias[c] = sum over b and p of dout[b][c][p], one work-item per channel,

@@ -1,4 +1,4 @@
-/* elementwise.cl — activations, scaled sums and clamping, forward and backward.
+/* elementwise.cl — the sigmoid, tanh and PReLU activations, forward and backward.
  * Every kernel is 1-D over n elements; in-place use (out == in) is allowed. */
 
 /* out = f(x) of an activation, or its backward, by kind:
@@ -8,7 +8,8 @@
  *   ACT_TANH_HALF           (tanh(x) + 1) / 2
  *   ACT_TANH_HALF_BACKWARD  x * (1 - tanh(gate)²) / 2, as above
  * One kernel for all, so a run compiles it once. (The rectifiers, ReLU
- * and LeakyReLU, are epilogue passes: cl/conv.cl's bias_act.) */
+ * and LeakyReLU, and the scaled sums and clamp are epilogue passes:
+ * cl/conv.cl's bias_act.) */
 __kernel void activate(__global float *out, __global const float *x, __global const float *gate,
                        int kind, int n)
 {
@@ -64,18 +65,4 @@ __kernel void prelu_backward_slope(__global float *dslope, __global const float 
         }
     }
     dslope[c] = sum;
-}
-
-/* out = alpha * a + beta * b, then, with `clamped`, clamp(out, lo, hi); b is
- * not read when beta is 0 (out = alpha * a), so one kernel serves the
- * scaled copy, the scaled sum, y += alpha * x (beta 1, out == b) and the
- * clamp in place (alpha 1, beta 0, out == a): PoCL compiles each kernel a
- * run uses, 60-140 ms each. */
-__kernel void axpby(__global float *out, float alpha, __global const float *a, float beta,
-                    __global const float *b, int clamped, float lo, float hi, int n)
-{
-    int i = item_id();
-    if (i >= n) return;
-    float x = beta == 0.0f ? alpha * a[i] : alpha * a[i] + beta * b[i];
-    out[i] = clamped ? clamp(x, lo, hi) : x;
 }

@@ -1,6 +1,6 @@
 /* loss.cl — the gradients of the L1 distance and total variation losses.
  * Their forward passes, and both passes of the mean squared error, are
- * cl/reduce.cl's sums and axpby (host/op_loss.c). */
+ * cl/reduce.cl's sums and a scaled sum (hs_axpby; host/op_loss.c). */
 
 /* backward of loss = scale * sum(|a - b|): da = scale * sign(a - b), 0 where a == b
  * (as PyTorch's L1Loss) */

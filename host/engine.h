@@ -407,6 +407,11 @@ hs_status hs_epilogue_pass(hs_context *ctx, cl_mem buf, size_t offset, size_t ld
 hs_status hs_epilogue_pass_from(hs_context *ctx, cl_mem out, cl_mem in, cl_mem row_scale,
                                 size_t offset, size_t ld, size_t rows, size_t cols, int channels,
                                 const hs_epilogue *ep);
+/* The same, each result then clamped to [lo, hi] (a NaN stays NaN): the
+ * scaled sums and the clamp of op_elementwise.c. */
+hs_status hs_epilogue_pass_clamped(hs_context *ctx, cl_mem out, cl_mem in, cl_mem row_scale,
+                                   size_t offset, size_t ld, size_t rows, size_t cols,
+                                   int channels, const hs_epilogue *ep, float lo, float hi);
 
 /* Winograd F(m×m,3×3) for a 3×3 stride-1 conv (host/op_winograd.c): whether
  * it applies (padding 0..2) and fits the scratch limit, and the conv itself:

@@ -12,6 +12,7 @@
 #include "gemm_tuning.h"
 
 #include <clblast_c.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,9 +98,9 @@ hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs
     return hs_gemm_epilogue(ctx, m, n, k, alpha, a, b, beta, c, NULL);
 }
 
-hs_status hs_epilogue_pass_from(hs_context *ctx, cl_mem out, cl_mem in, cl_mem row_scale,
-                                size_t offset, size_t ld, size_t rows, size_t cols, int channels,
-                                const hs_epilogue *ep)
+hs_status hs_epilogue_pass_clamped(hs_context *ctx, cl_mem out, cl_mem in, cl_mem row_scale,
+                                   size_t offset, size_t ld, size_t rows, size_t cols,
+                                   int channels, const hs_epilogue *ep, float lo, float hi)
 {
     const int chunk = 1024; /* values per work-item of bias_act */
     if (offset + rows * ld > HS_MAX_ELEMENTS) /* the kernel's offsets are ints */
@@ -113,7 +114,16 @@ hs_status hs_epilogue_pass_from(hs_context *ctx, cl_mem out, cl_mem in, cl_mem r
                      ARG_INT(ep->rectify), ARG_FLOAT(ep->slope),
                      ARG_MEM(ep->residual ? ep->residual : in), ARG_INT(ep->residual_offset),
                      ARG_INT(ep->residual != NULL), ARG_FLOAT(ep->scale),
-                     ARG_FLOAT(ep->residual_scale), ARG_INT(chunk), ARG_END);
+                     ARG_FLOAT(ep->residual_scale), ARG_FLOAT(lo), ARG_FLOAT(hi), ARG_INT(chunk),
+                     ARG_END);
+}
+
+hs_status hs_epilogue_pass_from(hs_context *ctx, cl_mem out, cl_mem in, cl_mem row_scale,
+                                size_t offset, size_t ld, size_t rows, size_t cols, int channels,
+                                const hs_epilogue *ep)
+{
+    return hs_epilogue_pass_clamped(ctx, out, in, row_scale, offset, ld, rows, cols, channels, ep,
+                                    -INFINITY, INFINITY);
 }
 
 hs_status hs_epilogue_pass(hs_context *ctx, cl_mem buf, size_t offset, size_t ld, size_t rows,

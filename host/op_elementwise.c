@@ -1,7 +1,9 @@
-/* op_elementwise.c — host side of cl/elementwise.cl: activations (the
- * rectifiers by epilogue passes), scaled sums (add, multiply by a constant,
- * axpy) and clamping. */
+/* op_elementwise.c — host side of cl/elementwise.cl: activations; and the
+ * rectifiers, scaled sums (add, multiply by a constant, axpy) and clamping
+ * by epilogue passes (cl/conv.cl's bias_act). */
 #include "engine.h"
+
+#include <math.h>
 
 static int count(const hs_tensor *t) { return (int)hs_tensor_count(t); }
 
@@ -79,22 +81,24 @@ hs_status hs_prelu_backward(hs_tensor *din, hs_tensor *dslope, const hs_tensor *
                         ARG_INT(in->h * in->w), ARG_INT(in->c), ARG_INT(count(in)), ARG_END);
 }
 
-/* The axpby kernel, shapes checked: it also serves the scaled copy (beta 0,
- * b unread), y += alpha * x (beta 1, out == b) and, clamped, the clamp
- * (cl/elementwise.cl). */
-static hs_status launch_axpby_clamped(hs_tensor *out, float alpha, const hs_tensor *a,
-                                      float beta, const hs_tensor *b, int clamped, float lo,
-                                      float hi)
+/* An epilogue pass over a into out, plane by plane, clamped to [lo, hi]. */
+static hs_status pass(hs_tensor *out, const hs_tensor *a, const hs_epilogue *ep, float lo,
+                      float hi)
 {
-    return hs_launch_1d(a->ctx, "axpby", count(a), ARG_MEM(out->buf), ARG_FLOAT(alpha),
-                        ARG_MEM(a->buf), ARG_FLOAT(beta), ARG_MEM(b->buf), ARG_INT(clamped),
-                        ARG_FLOAT(lo), ARG_FLOAT(hi), ARG_INT(count(a)), ARG_END);
+    size_t plane = (size_t)a->h * a->w;
+    return hs_epilogue_pass_clamped(a->ctx, out->buf, a->buf, NULL, 0, plane,
+                                    (size_t)a->n * a->c, plane, a->c, ep, lo, hi);
 }
 
-static hs_status launch_axpby(hs_tensor *out, float alpha, const hs_tensor *a, float beta,
-                              const hs_tensor *b)
+/* out = alpha * a + beta * b: b is the pass's residual. beta 0 reads a in
+ * b's place, so b may hold anything (an infinite a then gives NaN, 0 × inf:
+ * the values scaled are finite). Shapes checked. */
+static hs_status scaled(hs_tensor *out, float alpha, const hs_tensor *a, float beta,
+                        const hs_tensor *b)
 {
-    return launch_axpby_clamped(out, alpha, a, beta, b, 0, 0.0f, 0.0f);
+    hs_epilogue ep = {.residual = beta == 0.0f ? a->buf : b->buf, .scale = alpha,
+                      .residual_scale = beta};
+    return pass(out, a, &ep, -INFINITY, INFINITY);
 }
 
 hs_status hs_axpby(hs_tensor *out, float alpha, const hs_tensor *a, float beta, const hs_tensor *b)
@@ -102,13 +106,13 @@ hs_status hs_axpby(hs_tensor *out, float alpha, const hs_tensor *a, float beta, 
     HS_TRY(hs_check_same("axpby", out, a));
     if (!b) return hs_scale(out, a, alpha);
     HS_TRY(hs_check_same("axpby", b, a));
-    return launch_axpby(out, alpha, a, beta, b);
+    return scaled(out, alpha, a, beta, b);
 }
 
 hs_status hs_scale(hs_tensor *out, const hs_tensor *in, float alpha)
 {
     HS_TRY(hs_check_same("scale", out, in));
-    return launch_axpby(out, alpha, in, 0.0f, in);
+    return scaled(out, alpha, in, 0.0f, in);
 }
 
 hs_status hs_add(hs_tensor *out, const hs_tensor *a, const hs_tensor *b)
@@ -119,7 +123,7 @@ hs_status hs_add(hs_tensor *out, const hs_tensor *a, const hs_tensor *b)
 hs_status hs_axpy(hs_tensor *y, float alpha, const hs_tensor *x)
 {
     HS_TRY(hs_check_same("axpy", y, x));
-    return launch_axpby(y, alpha, x, 1.0f, y);
+    return scaled(y, alpha, x, 1.0f, y);
 }
 
 hs_status hs_tanh_half(hs_tensor *out, const hs_tensor *in)
@@ -137,7 +141,7 @@ hs_status hs_tanh_half_backward(hs_tensor *din, const hs_tensor *dout, const hs_
 
 hs_status hs_clamp(hs_tensor *t, float lo, float hi)
 {
-    return launch_axpby_clamped(t, 1.0f, t, 0.0f, t, 1, lo, hi);
+    return pass(t, t, &(hs_epilogue){0}, lo, hi);
 }
 
 hs_status hs_sigmoid_forward(hs_tensor *out, const hs_tensor *in)

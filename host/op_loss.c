@@ -1,6 +1,6 @@
 /* op_loss.c — the mean squared error, L1 and total variation losses into a
  * one-element tensor (a deterministic sum, host/reduce.h), and their
- * gradients (cl/loss.cl, and axpby for the mean squared error's). */
+ * gradients (cl/loss.cl, and hs_axpby for the mean squared error's). */
 #include "reduce.h"
 
 /* loss (1,1,1,1) = scale * sum((a - b)^2), a and b (N,C,H,W) */

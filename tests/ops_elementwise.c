@@ -152,10 +152,29 @@ START_TEST(scaled_sums)
 }
 END_TEST
 
+/* The clamp bounds infinities and leaves a NaN a NaN, for the caller's
+ * finiteness checks to see. */
+START_TEST(clamp_extremes)
+{
+    test_setup();
+    float x[4] = {NAN, INFINITY, -INFINITY, 0.25f};
+    hs_tensor t = upload(x, 1, 1, 1, 4);
+    HS_CHECK(hs_clamp(&t, 0.0f, 1.0f));
+    float *got = download(&t);
+    ck_assert_msg(isnan(got[0]), "NaN clamped to %g", got[0]);
+    ck_assert_float_eq(got[1], 1.0f);
+    ck_assert_float_eq(got[2], 0.0f);
+    ck_assert_float_eq(got[3], 0.25f);
+    free(got);
+    hs_tensor_free(&t);
+}
+END_TEST
+
 void add_elementwise_tests(Suite *s)
 {
     TCase *tc = tcase_create("elementwise");
     tcase_add_loop_test(tc, relu, 0, SHAPE_COUNT);
+    tcase_add_test(tc, clamp_extremes);
     tcase_add_loop_test(tc, leaky_relu, 0, SHAPE_COUNT);
     tcase_add_loop_test(tc, prelu, 0, SHAPE_COUNT);
     tcase_add_loop_test(tc, scaled_sums, 0, SHAPE_COUNT);

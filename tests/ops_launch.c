@@ -8,6 +8,7 @@
 #include "engine.h"
 #include "harness.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -78,9 +79,9 @@ START_TEST(launch_refuses_ids_past_int)
 }
 END_TEST
 
-/* axpby with beta 0 (a scaled copy) over n elements doubles each one, n
- * past the fold width: the range runs as rows (385 groups of 256: 5 rows
- * of 77 groups; 769, a prime: 769 rows of one). */
+/* The sigmoid of n elements lands at each one's own place, n past the fold
+ * width: the range runs as rows (385 groups of 256: 5 rows of 77 groups;
+ * 769, a prime: 769 rows of one). */
 START_TEST(launch_folds_long_ranges)
 {
     test_setup();
@@ -92,13 +93,14 @@ START_TEST(launch_folds_long_ranges)
         float *x = host_floats((size_t)n);
         fill_random(x, (size_t)n, 11u + (unsigned)s, -1.0f, 1.0f);
         hs_tensor in = upload(x, 1, 1, 1, n), out = poisoned(1, 1, 1, n);
-        HS_CHECK(hs_launch_1d(test_ctx, "axpby", n, ARG_MEM(out.buf), ARG_FLOAT(2.0f),
-                              ARG_MEM(in.buf), ARG_FLOAT(0.0f), ARG_MEM(in.buf), ARG_INT(0),
-                              ARG_FLOAT(0.0f), ARG_FLOAT(0.0f), ARG_INT(n), ARG_END));
+        HS_CHECK(hs_launch_1d(test_ctx, "activate", n, ARG_MEM(out.buf), ARG_MEM(in.buf),
+                              ARG_MEM(in.buf), ARG_INT(HS_ACT_SIGMOID), ARG_INT(n), ARG_END));
         float *got = download(&out);
-        for (int i = 0; i < n; i++)
-            ck_assert_msg(got[i] == 2.0f * x[i], "n %d: element %d is %g, not %g", n, i,
-                          got[i], 2.0f * x[i]);
+        for (int i = 0; i < n; i++) {
+            double want = 1.0 / (1.0 + exp(-(double)x[i]));
+            ck_assert_msg(fabs(got[i] - want) <= 1e-6, "n %d: element %d is %g, not %g", n, i,
+                          got[i], want);
+        }
         free(got);
         free(x);
         hs_tensor_free(&in);
