@@ -110,18 +110,20 @@ __kernel void conv_weights_turn(__global float *turned, __global const float *w,
 }
 
 /* A product's epilogue as a pass of its own (host/gemm.c: after CLBlast;
- * deconv's), channel scaling (host/op_channel.c) and the scaled sums and
- * clamp (host/op_elementwise.c): for rows x cols values at offset + r*ld + p,
- * out = epilogue1 (cl/common.cl) of in * row_scale[r] (when has_row_scale)
+ * deconv's), channel scaling and squeeze-excite's gate (host/op_channel.c)
+ * and the scaled sums and clamp (host/op_elementwise.c): for rows x cols
+ * values at offset + r*ld + p, out = epilogue1 (cl/common.cl) of in * f
  * + bias[r % channels] (when has_bias), with the residual
  * res[res_off + r*ld + p], then clamped to [lo, hi] (a NaN stays NaN); in
- * and res may be out. One work-item per run of up to `chunk` values of one
- * row, no division per element. */
+ * and res may be out. f is row_scale[r] when has_row_scale, its sigmoid
+ * with row_sigmoid, else 1. One work-item per run of up to `chunk` values
+ * of one row, no division per element. */
 __kernel void bias_act(__global float *out, int offset, int ld, int rows, int cols, int channels,
                        __global const float *in, __global const float *row_scale,
-                       int has_row_scale, __global const float *bias, int has_bias, int rectify,
-                       float slope, __global const float *res, int res_off, int has_res,
-                       float scale, float res_scale, float lo, float hi, int chunk)
+                       int has_row_scale, int row_sigmoid, __global const float *bias,
+                       int has_bias, int rectify, float slope, __global const float *res,
+                       int res_off, int has_res, float scale, float res_scale, float lo, float hi,
+                       int chunk)
 {
     int seg = get_global_id(0);
     int r = get_global_id(1);
@@ -132,6 +134,7 @@ __kernel void bias_act(__global float *out, int offset, int ld, int rows, int co
     __global float *o = out + at;
     __global const float *v = in + at;
     float f = has_row_scale ? row_scale[r] : 1.0f;
+    if (row_sigmoid) f = 1.0f / (1.0f + exp(-f));
     float b = has_bias ? bias[r % channels] : 0.0f;
     __global const float *x = res + res_off + (size_t)r * ld;
     for (int p = p0; p < p1; p++) {

@@ -397,21 +397,28 @@ hs_status hs_concat_into(hs_tensor *out, int channel0, const hs_tensor *part);
  * normalisation (hs_normalize_*: the shift by 0) in one kernel (cl/image.cl). */
 hs_status hs_shift_affine(hs_tensor *dst, const hs_tensor *src, int dx, int dy, int swap,
                           const float mul[3], const float add[3]);
-/* The epilogue alone, on rows x cols values at buf[offset + r*ld + j]; row r
- * takes bias[r % channels]. */
+/* A pass of cl/conv.cl's bias_act over rows x cols values, row r at
+ * offset + r*ld of in and of out (in may be out): out = the epilogue of
+ * in's row times a factor, clamped. Products' epilogues when they take a
+ * pass of their own, and channel scaling (op_channel.c), the rectifiers,
+ * scaled sums and clamp (op_elementwise.c). */
+typedef struct hs_pass {
+    cl_mem out, in;
+    size_t offset, ld, rows, cols;
+    int channels;          /* row r takes the epilogue's bias[r % channels] */
+    const hs_epilogue *ep; /* NULL: none */
+    cl_mem row_scale;      /* the factor of row r: row_scale[r]; NULL: 1 */
+    int row_sigmoid;       /* the factor is sigmoid(row_scale[r]) instead */
+    int clamped;           /* the results clamped to [lo, hi] (a NaN stays NaN) */
+    float lo, hi;
+} hs_pass;
+hs_status hs_pass_run(hs_context *ctx, const hs_pass *p);
+/* The pass from in into out (same shape) plane by plane: a row per plane,
+ * channels in's; nothing else set. */
+hs_pass hs_pass_over_planes(hs_tensor *out, const hs_tensor *in);
+/* The epilogue alone, in place on rows x cols values at buf[offset + r*ld + j]. */
 hs_status hs_epilogue_pass(hs_context *ctx, cl_mem buf, size_t offset, size_t ld, size_t rows,
                            size_t cols, int channels, const hs_epilogue *ep);
-/* The same from in into out (which may be in), in's row r times
- * row_scale[r] first (NULL: 1): cl/conv.cl's bias_act, which also scales
- * channels (op_channel.c) and rectifies (op_elementwise.c). */
-hs_status hs_epilogue_pass_from(hs_context *ctx, cl_mem out, cl_mem in, cl_mem row_scale,
-                                size_t offset, size_t ld, size_t rows, size_t cols, int channels,
-                                const hs_epilogue *ep);
-/* The same, each result then clamped to [lo, hi] (a NaN stays NaN): the
- * scaled sums and the clamp of op_elementwise.c. */
-hs_status hs_epilogue_pass_clamped(hs_context *ctx, cl_mem out, cl_mem in, cl_mem row_scale,
-                                   size_t offset, size_t ld, size_t rows, size_t cols,
-                                   int channels, const hs_epilogue *ep, float lo, float hi);
 
 /* Winograd F(m×m,3×3) for a 3×3 stride-1 conv (host/op_winograd.c): whether
  * it applies (padding 0..2) and fits the scratch limit, and the conv itself:

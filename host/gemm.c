@@ -98,38 +98,39 @@ hs_status hs_gemm(hs_context *ctx, size_t m, size_t n, size_t k, float alpha, hs
     return hs_gemm_epilogue(ctx, m, n, k, alpha, a, b, beta, c, NULL);
 }
 
-hs_status hs_epilogue_pass_clamped(hs_context *ctx, cl_mem out, cl_mem in, cl_mem row_scale,
-                                   size_t offset, size_t ld, size_t rows, size_t cols,
-                                   int channels, const hs_epilogue *ep, float lo, float hi)
+hs_status hs_pass_run(hs_context *ctx, const hs_pass *p)
 {
     const int chunk = 1024; /* values per work-item of bias_act */
-    if (offset + rows * ld > HS_MAX_ELEMENTS) /* the kernel's offsets are ints */
-        return hs_fail(HS_ERR_TOO_LARGE, "a pass over %zu rows of %zu values is too long", rows,
-                       ld);
-    size_t segs = (cols + chunk - 1) / chunk;
-    return hs_launch(ctx, "bias_act", 2, (size_t[]){segs, rows}, NULL, ARG_MEM(out),
-                     ARG_INT(offset), ARG_INT(ld), ARG_INT(rows), ARG_INT(cols), ARG_INT(channels),
-                     ARG_MEM(in), ARG_MEM(row_scale ? row_scale : in), ARG_INT(row_scale != NULL),
-                     ARG_MEM(ep->bias ? ep->bias : in), ARG_INT(ep->bias != NULL),
-                     ARG_INT(ep->rectify), ARG_FLOAT(ep->slope),
-                     ARG_MEM(ep->residual ? ep->residual : in), ARG_INT(ep->residual_offset),
+    if (p->offset + p->rows * p->ld > HS_MAX_ELEMENTS) /* the kernel's offsets are ints */
+        return hs_fail(HS_ERR_TOO_LARGE, "a pass over %zu rows of %zu values is too long",
+                       p->rows, p->ld);
+    const hs_epilogue none = {0}, *ep = p->ep ? p->ep : &none;
+    size_t segs = (p->cols + chunk - 1) / chunk;
+    return hs_launch(ctx, "bias_act", 2, (size_t[]){segs, p->rows}, NULL, ARG_MEM(p->out),
+                     ARG_INT(p->offset), ARG_INT(p->ld), ARG_INT(p->rows), ARG_INT(p->cols),
+                     ARG_INT(p->channels), ARG_MEM(p->in),
+                     ARG_MEM(p->row_scale ? p->row_scale : p->in), ARG_INT(p->row_scale != NULL),
+                     ARG_INT(p->row_sigmoid), ARG_MEM(ep->bias ? ep->bias : p->in),
+                     ARG_INT(ep->bias != NULL), ARG_INT(ep->rectify), ARG_FLOAT(ep->slope),
+                     ARG_MEM(ep->residual ? ep->residual : p->in), ARG_INT(ep->residual_offset),
                      ARG_INT(ep->residual != NULL), ARG_FLOAT(ep->scale),
-                     ARG_FLOAT(ep->residual_scale), ARG_FLOAT(lo), ARG_FLOAT(hi), ARG_INT(chunk),
-                     ARG_END);
+                     ARG_FLOAT(ep->residual_scale), ARG_FLOAT(p->clamped ? p->lo : -INFINITY),
+                     ARG_FLOAT(p->clamped ? p->hi : INFINITY), ARG_INT(chunk), ARG_END);
 }
 
-hs_status hs_epilogue_pass_from(hs_context *ctx, cl_mem out, cl_mem in, cl_mem row_scale,
-                                size_t offset, size_t ld, size_t rows, size_t cols, int channels,
-                                const hs_epilogue *ep)
+hs_pass hs_pass_over_planes(hs_tensor *out, const hs_tensor *in)
 {
-    return hs_epilogue_pass_clamped(ctx, out, in, row_scale, offset, ld, rows, cols, channels, ep,
-                                    -INFINITY, INFINITY);
+    size_t plane = (size_t)in->h * in->w;
+    return (hs_pass){.out = out->buf, .in = in->buf, .ld = plane, .rows = (size_t)in->n * in->c,
+                     .cols = plane, .channels = in->c};
 }
 
 hs_status hs_epilogue_pass(hs_context *ctx, cl_mem buf, size_t offset, size_t ld, size_t rows,
                            size_t cols, int channels, const hs_epilogue *ep)
 {
-    return hs_epilogue_pass_from(ctx, buf, buf, NULL, offset, ld, rows, cols, channels, ep);
+    return hs_pass_run(ctx, &(hs_pass){.out = buf, .in = buf, .offset = offset, .ld = ld,
+                                       .rows = rows, .cols = cols, .channels = channels,
+                                       .ep = ep});
 }
 
 hs_status hs_gemm_epilogue(hs_context *ctx, size_t m, size_t n, size_t k, float alpha,

@@ -685,6 +685,22 @@ static hs_status channel_scale_parse(hs_layer *l, const hs_graph_args *a, const 
     return HS_OK;
 }
 
+/* ---- ChannelGate: in0 times the sigmoid of the vector in1 ---------------------------------- */
+
+static hs_status channel_gate_forward(const hs_layer *l, hs_tensor *out,
+                                      const hs_tensor *const *in)
+{
+    (void)l;
+    return hs_channel_gate(out, in[0], in[1]);
+}
+
+static hs_status channel_gate_backward(const hs_layer *l, hs_tensor *const *din,
+                                       const hs_tensor *dout, const hs_tensor *const *in)
+{
+    (void)l;
+    return hs_channel_gate_backward(din[0], din[1], dout, in[0], in[1]);
+}
+
 /* ---- Sigmoid ------------------------------------------------------------------------------ */
 
 static hs_status sigmoid_forward(const hs_layer *l, hs_tensor *out, const hs_tensor *const *in)
@@ -828,6 +844,12 @@ static const hs_layer_type table[HS_LAYER_KIND_COUNT] = {
                                 .window = pointwise, .forward = channel_scale_forward,
                                 .backward = channel_scale_backward,
                                 .parse = channel_scale_parse, .print = print_no_params},
+    [HS_LAYER_CHANNEL_GATE] = {.kind = HS_LAYER_CHANNEL_GATE, .name = "ChannelGate",
+                               .min_inputs = 2, .max_inputs = 2, .mixed_sizes = 1,
+                               .shape = channel_scale_shape,
+                               .window = pointwise, .forward = channel_gate_forward,
+                               .backward = channel_gate_backward,
+                               .parse = channel_scale_parse, .print = print_no_params},
     [HS_LAYER_SIGMOID] = {.kind = HS_LAYER_SIGMOID, .name = "Sigmoid", .min_inputs = 1,
                           .max_inputs = 1, .shape = same_shape, .window = pointwise,
                           .forward = sigmoid_forward, .backward = sigmoid_backward,

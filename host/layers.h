@@ -45,6 +45,7 @@ typedef enum hs_layer_kind {
     HS_LAYER_DECONV,        /* transposed conv: weight (IC, OC, k, k), bias; conv params */
     HS_LAYER_GLOBAL_MEAN,   /* (N, C, 1, 1): the mean of every channel (or l->pinned) */
     HS_LAYER_CHANNEL_SCALE, /* in0 (N, C, H, W) times in1 (N, C, 1, 1), channel by channel */
+    HS_LAYER_CHANNEL_GATE,  /* the same times sigmoid(in1): a squeeze-excite block's end */
     HS_LAYER_SIGMOID,       /* 1 / (1 + exp(-x)) */
     HS_LAYER_CROP,          /* a window of in0: crop params; with in1, in1's size */
     HS_LAYER_KIND_COUNT

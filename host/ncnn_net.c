@@ -35,6 +35,8 @@ typedef struct translator {
     hs_weight tensors[MAX_TENSORS];
     char tensor_names[MAX_TENSORS][HS_NCNN_MAX_NAME + 16];
     int *producer;              /* per blob: the hirestyle layer that computes it */
+    unsigned char *gated;       /* per blob: its sigmoid is left to its reader, a channel
+                                   product (a ChannelGate) */
     char name[48];              /* the current layer's name, as the net keeps it */
 } translator;
 
@@ -176,8 +178,31 @@ static hs_status translate_split(translator *t, const hs_ncnn_layer *l)
     return set_tops(t, l, input_of(t, l, 0));
 }
 
+/* Whether blob's one reader multiplies a feature map by it channel by
+ * channel (a BinaryOp product or a Scale by a second blob, reading it
+ * second): squeeze-excite's sigmoid, which that product can apply to its
+ * factors as it scales (a ChannelGate), sparing the sigmoid a kernel of its
+ * own. ncnn gives a blob read twice a Split, but a file may not. */
+static int gates_a_product(const hs_ncnn_graph *g, int blob)
+{
+    const hs_ncnn_layer *reader = NULL;
+    int readers = 0, second = 0;
+    for (int i = 0; i < g->layer_count; i++)
+        for (int k = 0; k < g->layers[i].bottom_count; k++)
+            if (g->layers[i].bottoms[k] == blob) {
+                reader = &g->layers[i];
+                readers++;
+                second = k == 1;
+            }
+    if (readers != 1 || !second || reader->bottom_count != 2) return 0;
+    if (strcmp(reader->type, "BinaryOp") == 0)
+        return hs_ncnn_int(reader, 0, 0) == 2 && !hs_ncnn_int(reader, 1, 0);
+    return strcmp(reader->type, "Scale") == 0 && hs_ncnn_int(reader, 0, 0) == -233 &&
+           !hs_ncnn_int(reader, 1, 0);
+}
+
 /* activation_type (9) and its parameters (10) after a conv: 0 none, 1 ReLU,
- * 2 LeakyReLU, 4 Sigmoid. */
+ * 2 LeakyReLU, 4 Sigmoid (left to the product reading it, when one does). */
 static hs_status fused_activation(translator *t, const hs_ncnn_layer *l, int layer)
 {
     int type = hs_ncnn_int(l, 9, 0);
@@ -189,7 +214,9 @@ static hs_status fused_activation(translator *t, const hs_ncnn_layer *l, int lay
         if (!slope || slope->count != 1)
             return refuse(t->g, l, "LeakyReLU activation without its slope (-23310=1,SLOPE)");
         layer = hs_build_leaky_relu(&t->b, name, layer, slope->floats[0]);
-    } else if (type == 4) layer = unary(t, HS_LAYER_SIGMOID, name, layer);
+    } else if (type == 4 && gates_a_product(t->g, l->tops[0]))
+        t->gated[l->tops[0]] = 1;
+    else if (type == 4) layer = unary(t, HS_LAYER_SIGMOID, name, layer);
     else if (type != 0)
         return refuse(t->g, l, "fused activation type %d is not supported (0 none, 1 ReLU, 2 "
                       "LeakyReLU, 4 Sigmoid)", type);
@@ -339,7 +366,8 @@ static hs_status translate_inner_product(translator *t, const hs_ncnn_layer *l)
     return fused_activation(t, l, layer);
 }
 
-/* in0 times in1 channel by channel, in1 one value per channel. */
+/* in0 times in1 channel by channel, in1 one value per channel (or its
+ * sigmoid, when left to this product). */
 static hs_status channel_scale(translator *t, const hs_ncnn_layer *l)
 {
     int inputs[2] = {input_of(t, l, 0), input_of(t, l, 1)};
@@ -347,7 +375,8 @@ static hs_status channel_scale(translator *t, const hs_ncnn_layer *l)
         channels_of(t, inputs[0]) != channels_of(t, inputs[1]))
         return refuse(t->g, l, "hirestyle multiplies a feature map only by one value per "
                       "channel (a global average's), given second and with as many channels");
-    return set_tops(t, l, append(t, HS_LAYER_CHANNEL_SCALE, t->name, inputs, 2, NULL));
+    hs_layer_kind kind = t->gated[l->bottoms[1]] ? HS_LAYER_CHANNEL_GATE : HS_LAYER_CHANNEL_SCALE;
+    return set_tops(t, l, append(t, kind, t->name, inputs, 2, NULL));
 }
 
 /* Scale by a second blob (scale_data_size -233, no bias): a channel scale. */
@@ -643,7 +672,8 @@ static hs_status translate_graph(translator *t, const char *param_path)
     t->w.path = t->bin.path;
     t->w.tensors = t->tensors;
     t->producer = malloc((size_t)t->g->blob_count * sizeof *t->producer);
-    if (!t->producer) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
+    t->gated = calloc((size_t)t->g->blob_count, 1);
+    if (!t->producer || !t->gated) return hs_fail(HS_ERR_INTERNAL, "out of host memory");
     for (int i = 0; i < t->g->blob_count; i++) t->producer[i] = -1;
     for (int i = 0; i < t->g->layer_count; i++) HS_TRY(translate_layer(t, &t->g->layers[i]));
     if (t->bin.offset != t->bin.size)
@@ -674,6 +704,7 @@ hs_status hs_ncnn_net_load(hs_context *ctx, const char *param_path, hs_net *net)
     hs_status st = translate_graph(&t, param_path);
     clear_arrays(&t);
     free(t.producer);
+    free(t.gated);
     hs_ncnn_bin_close(&t.bin);
     hs_ncnn_graph_free(&g);
     if (st != HS_OK) hs_net_free(net);

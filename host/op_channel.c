@@ -1,7 +1,7 @@
 /* op_channel.c — channel sums and means (the per-plane sums of
- * host/op_reduce.c), and channel scaling by a (N, C, 1, 1) vector (an
- * epilogue pass, hs_epilogue_pass_from) and its gradient: with the sigmoid
- * (op_elementwise.c), the pieces of a squeeze-excite block (Real-CUGAN,
+ * host/op_reduce.c), and channel scaling by a (N, C, 1, 1) vector, or by
+ * its sigmoid (the gate), as bias_act passes (engine.h's hs_pass), and
+ * their gradients: the pieces of a squeeze-excite block (Real-CUGAN,
  * waifu2x cunet). */
 #include "reduce.h"
 
@@ -23,15 +23,27 @@ hs_status hs_channel_mean_backward(hs_tensor *din, const hs_tensor *dout)
     return hs_channel_scale(din, din, dout);
 }
 
-/* An epilogue pass with a factor per row (plane) and nothing else. */
+/* out = in times v's value for each plane, or its sigmoid with `gate`: a
+ * pass with a factor per row (plane) and nothing else. */
+static hs_status scale_planes(hs_tensor *out, const hs_tensor *in, const hs_tensor *v, int gate)
+{
+    HS_TRY(hs_check_same(gate ? "channel gate" : "channel scale", out, in));
+    HS_TRY(hs_check_shape(gate ? "channel gate vector" : "channel scale vector", v, in->n, in->c,
+                          1, 1));
+    hs_pass p = hs_pass_over_planes(out, in);
+    p.row_scale = v->buf;
+    p.row_sigmoid = gate;
+    return hs_pass_run(in->ctx, &p);
+}
+
 hs_status hs_channel_scale(hs_tensor *out, const hs_tensor *in, const hs_tensor *v)
 {
-    HS_TRY(hs_check_same("channel scale", out, in));
-    HS_TRY(hs_check_shape("channel scale vector", v, in->n, in->c, 1, 1));
-    size_t plane = (size_t)in->h * in->w;
-    hs_epilogue none = {.scale = 1.0f};
-    return hs_epilogue_pass_from(in->ctx, out->buf, in->buf, v->buf, 0, plane,
-                                 (size_t)in->n * in->c, plane, in->c, &none);
+    return scale_planes(out, in, v, 0);
+}
+
+hs_status hs_channel_gate(hs_tensor *out, const hs_tensor *in, const hs_tensor *v)
+{
+    return scale_planes(out, in, v, 1);
 }
 
 hs_status hs_channel_scale_backward(hs_tensor *din, hs_tensor *dv, const hs_tensor *dout,
@@ -42,4 +54,16 @@ hs_status hs_channel_scale_backward(hs_tensor *din, hs_tensor *dv, const hs_tens
     if (!dv) return HS_OK;
     HS_TRY(hs_check_shape("channel scale backward vector", dv, in->n, in->c, 1, 1));
     return hs_reduce_planes(HS_REDUCE_DOT, dout, in, 0, 0, in->h, in->w, 1.0f, dv);
+}
+
+/* The gate's: din = dout * sigmoid(v); dv = the sigmoid's backward of the
+ * scale's, sum(dout * in) * s * (1 - s). */
+hs_status hs_channel_gate_backward(hs_tensor *din, hs_tensor *dv, const hs_tensor *dout,
+                                   const hs_tensor *in, const hs_tensor *v)
+{
+    HS_TRY(hs_check_same("channel gate backward", dout, in));
+    if (din) HS_TRY(hs_channel_gate(din, dout, v));
+    if (!dv) return HS_OK;
+    HS_TRY(hs_channel_scale_backward(NULL, dv, dout, in, v));
+    return hs_sigmoid_backward(dv, dv, v);
 }

@@ -3,8 +3,6 @@
  * by epilogue passes (cl/conv.cl's bias_act). */
 #include "engine.h"
 
-#include <math.h>
-
 static int count(const hs_tensor *t) { return (int)hs_tensor_count(t); }
 
 /* The activate kernel's kind of activation over x and gate, shapes checked
@@ -20,11 +18,11 @@ static hs_status activate(hs_tensor *out, const hs_tensor *x, const hs_tensor *g
  * which the convs' passes compile anyway) */
 static hs_status rectify(hs_tensor *out, const hs_tensor *x, const hs_tensor *gate, float slope)
 {
-    size_t plane = (size_t)x->h * x->w;
     hs_epilogue ep = {.rectify = HS_RECTIFY_GATE, .slope = slope, .residual = gate->buf,
                       .scale = 1.0f};
-    return hs_epilogue_pass_from(x->ctx, out->buf, x->buf, NULL, 0, plane, (size_t)x->n * x->c,
-                                 plane, x->c, &ep);
+    hs_pass p = hs_pass_over_planes(out, x);
+    p.ep = &ep;
+    return hs_pass_run(x->ctx, &p);
 }
 
 hs_status hs_relu_forward(hs_tensor *out, const hs_tensor *in)
@@ -81,15 +79,6 @@ hs_status hs_prelu_backward(hs_tensor *din, hs_tensor *dslope, const hs_tensor *
                         ARG_INT(in->h * in->w), ARG_INT(in->c), ARG_INT(count(in)), ARG_END);
 }
 
-/* An epilogue pass over a into out, plane by plane, clamped to [lo, hi]. */
-static hs_status pass(hs_tensor *out, const hs_tensor *a, const hs_epilogue *ep, float lo,
-                      float hi)
-{
-    size_t plane = (size_t)a->h * a->w;
-    return hs_epilogue_pass_clamped(a->ctx, out->buf, a->buf, NULL, 0, plane,
-                                    (size_t)a->n * a->c, plane, a->c, ep, lo, hi);
-}
-
 /* out = alpha * a + beta * b: b is the pass's residual. beta 0 reads a in
  * b's place, so b may hold anything (an infinite a then gives NaN, 0 × inf:
  * the values scaled are finite). Shapes checked. */
@@ -98,7 +87,9 @@ static hs_status scaled(hs_tensor *out, float alpha, const hs_tensor *a, float b
 {
     hs_epilogue ep = {.residual = beta == 0.0f ? a->buf : b->buf, .scale = alpha,
                       .residual_scale = beta};
-    return pass(out, a, &ep, -INFINITY, INFINITY);
+    hs_pass p = hs_pass_over_planes(out, a);
+    p.ep = &ep;
+    return hs_pass_run(a->ctx, &p);
 }
 
 hs_status hs_axpby(hs_tensor *out, float alpha, const hs_tensor *a, float beta, const hs_tensor *b)
@@ -141,7 +132,11 @@ hs_status hs_tanh_half_backward(hs_tensor *din, const hs_tensor *dout, const hs_
 
 hs_status hs_clamp(hs_tensor *t, float lo, float hi)
 {
-    return pass(t, t, &(hs_epilogue){0}, lo, hi);
+    hs_pass p = hs_pass_over_planes(t, t);
+    p.clamped = 1;
+    p.lo = lo;
+    p.hi = hi;
+    return hs_pass_run(t->ctx, &p);
 }
 
 hs_status hs_sigmoid_forward(hs_tensor *out, const hs_tensor *in)

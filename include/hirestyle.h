@@ -268,7 +268,9 @@ hs_status hs_interp_forward(hs_tensor *out, const hs_tensor *in, hs_interp_mode 
  * din[n][c][y][x] = dout[n][c] / (H*W).
  * channel_scale: out (N,C,H,W) = in[n][c][y][x] * v[n][c] (v (N,C,1,1);
  * out may be in); backward: din = dout * v, dv[n][c] = sum of dout * in over
- * the plane; either may be NULL.
+ * the plane; either may be NULL. channel_gate: the same by sigmoid(v) (a
+ * squeeze-excite block's last step); backward: din = dout * s,
+ * dv = sum of dout * in * s * (1 - s), s = sigmoid(v).
  * sigmoid: out = 1 / (1 + exp(-in)); backward: din = dout * s * (1 - s). */
 hs_status hs_channel_sum(hs_tensor *out, const hs_tensor *in, int y0, int x0, int h, int w,
                          float scale);
@@ -277,6 +279,9 @@ hs_status hs_channel_mean_backward(hs_tensor *din, const hs_tensor *dout);
 hs_status hs_channel_scale(hs_tensor *out, const hs_tensor *in, const hs_tensor *v);
 hs_status hs_channel_scale_backward(hs_tensor *din, hs_tensor *dv, const hs_tensor *dout,
                                     const hs_tensor *in, const hs_tensor *v);
+hs_status hs_channel_gate(hs_tensor *out, const hs_tensor *in, const hs_tensor *v);
+hs_status hs_channel_gate_backward(hs_tensor *din, hs_tensor *dv, const hs_tensor *dout,
+                                   const hs_tensor *in, const hs_tensor *v);
 hs_status hs_sigmoid_forward(hs_tensor *out, const hs_tensor *in);
 hs_status hs_sigmoid_backward(hs_tensor *din, const hs_tensor *dout, const hs_tensor *in);
 

@@ -279,18 +279,22 @@ static void ref_global_mean(const hs_layer *l, const ref_tensor *const *in, cons
         }
 }
 
-/* out = in0 with plane (n, c) times in1[n][c]. */
+/* out = in0 with plane (n, c) times in1[n][c], or (ChannelGate) times its
+ * sigmoid. */
 static void ref_channel_scale(const hs_layer *l, const ref_tensor *const *in,
                               const double *weight, const double *bias, ref_tensor *out)
 {
-    (void)l, (void)weight, (void)bias;
+    (void)weight, (void)bias;
     const ref_tensor *x = in[0];
     *out = ref_alloc(x->n, x->c, x->h, x->w);
     for (int b = 0; b < x->n; b++)
-        for (int c = 0; c < x->c; c++)
+        for (int c = 0; c < x->c; c++) {
+            double v = *at(in[1], b, c, 0, 0);
+            if (l->kind == HS_LAYER_CHANNEL_GATE) v = 1 / (1 + exp(-v));
             for (int y = 0; y < x->h; y++)
                 for (int xx = 0; xx < x->w; xx++)
-                    *at(out, b, c, y, xx) = *at(x, b, c, y, xx) * *at(in[1], b, c, 0, 0);
+                    *at(out, b, c, y, xx) = *at(x, b, c, y, xx) * v;
+        }
 }
 
 /* out = the window of in0 from (top, left): bottom/right short of its edge,
@@ -320,7 +324,8 @@ ref_layer_fn ref_layer_named(const char *kind)
         {"PixelShuffle", ref_pixel_shuffle}, {"Upsample", ref_upsample},
         {"Interp", ref_interp_layer}, {"Deconvolution", ref_deconv},
         {"Sigmoid", ref_activation}, {"GlobalMean", ref_global_mean},
-        {"ChannelScale", ref_channel_scale}, {"Crop", ref_crop},
+        {"ChannelScale", ref_channel_scale}, {"ChannelGate", ref_channel_scale},
+        {"Crop", ref_crop},
     };
     for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
         if (strcmp(refs[i].kind, kind) == 0) return refs[i].fn;

@@ -57,6 +57,7 @@ static const layer_case cases[] = {
      0, 0},
     {"GlobalMean", {.channels = 3}, 2, 5, 7, {3}, {0}, 0, 0, 0, 0, 0},
     {"ChannelScale", {.channels = 3}, 2, 4, 5, {3, 3}, {0}, 0, 0, 0, 1, 1},
+    {"ChannelGate", {.channels = 3}, 2, 4, 5, {3, 3}, {0}, 0, 0, 0, 1, 1},
     {"Sigmoid", {.channels = 2}, 2, 3, 5, {2}, {0}, 0, 0, 0, 0, 0},
     {"Crop", {.channels = 2, .crop = {1, 2, 3, 0}}, 2, 7, 6, {2}, {0}, 0, 0, 0, 0, 0},
     {"Crop", {.channels = 3, .crop = {2, 1, 0, 0}}, 1, 8, 9, {3, 1}, {0}, 0, 0, 0, 4, 5},

@@ -251,6 +251,59 @@ START_TEST(test_tiny_deconv)
 }
 END_TEST
 
+/* tiny_se.param: a squeeze-excite block (a global mean, InnerProduct 3 -> 3
+ * with a fused sigmoid, the image times that channel by channel), whose
+ * product applies the sigmoid (a ChannelGate); tiny_se_twice.param
+ * multiplies by the same sigmoid twice through a Split, so there the
+ * sigmoid is a layer of its own. Both against a C reference. */
+START_TEST(test_tiny_squeeze_excite)
+{
+    enum { H = 6, W = 9 };
+    float arrays[1 + 9 + 3] = {0}; /* the weights' tag (0: float32), weights (3, 3), bias */
+    fill_random(arrays + 1, 9, 21, -2.0f, 2.0f);
+    fill_random(arrays + 10, 3, 22, -1.0f, 1.0f);
+    const float *weight = arrays + 1, *bias = arrays + 10;
+    hs_image img = {.width = W, .height = H, .channels = 3, .pixels = malloc(H * W * 3)};
+    float noise[H * W * 3];
+    fill_random(noise, H * W * 3, 23, 0.0f, 256.0f);
+    for (int i = 0; i < H * W * 3; i++) img.pixels[i] = (uint8_t)noise[i];
+    double mean[3] = {0}, gate[3];
+    for (int i = 0; i < H * W * 3; i++) mean[i % 3] += img.pixels[i] / 255.0 / (H * W);
+    for (int o = 0; o < 3; o++) {
+        double v = bias[o];
+        for (int i = 0; i < 3; i++) v += weight[o * 3 + i] * mean[i];
+        gate[o] = 1 / (1 + exp(-v));
+    }
+    for (int twice = 0; twice < 2; twice++) {
+        const char *name = twice ? "tiny_se_twice.param" : "tiny_se.param";
+        char relative[256], param[PATH_SIZE], bin[PATH_SIZE];
+        snprintf(relative, sizeof relative, "tests/ncnn/%s", name);
+        snprintf(param, sizeof param, "%s", scratch_path(name));
+        run_command("cp '%s' '%s'", source_file(relative), param);
+        snprintf(bin, sizeof bin, "%.*s.bin", (int)strlen(param) - 6, param);
+        write_floats(bin, arrays, 13);
+        hs_net net = load_model(param);
+        int gates = 0, sigmoids = 0;
+        for (int i = 0; i < net.count; i++) {
+            gates += net.layers[i].kind == HS_LAYER_CHANNEL_GATE;
+            sigmoids += net.layers[i].kind == HS_LAYER_SIGMOID;
+        }
+        ck_assert_msg(gates == !twice && sigmoids == twice, "%s: %d ChannelGate, %d Sigmoid",
+                      name, gates, sigmoids);
+        float *got = upscale_floats(&net, &img, 0, 0);
+        double want[3 * H * W];
+        for (int c = 0; c < 3; c++)
+            for (int p = 0; p < H * W; p++)
+                want[c * H * W + p] = img.pixels[p * 3 + c] / 255.0 * gate[c] *
+                                      (twice ? gate[c] : 1);
+        assert_close(name, got, want, 3 * H * W, 1e-5);
+        free(got);
+        hs_net_free(&net);
+    }
+    free(img.pixels);
+}
+END_TEST
+
 /* Graphs hirestyle cannot run: the message names the type, layer and file. */
 START_TEST(test_refused_graphs)
 {
@@ -678,6 +731,7 @@ int main(void)
     tcase_add_test(graphs, test_tiny_graph);
     tcase_add_test(graphs, test_tiny_bin_mismatch);
     tcase_add_test(graphs, test_tiny_deconv);
+    tcase_add_test(graphs, test_tiny_squeeze_excite);
     tcase_add_test(graphs, test_refused_graphs);
     tcase_add_test(graphs, test_models_command);
     suite_add_tcase(s, graphs);
